@@ -1,0 +1,5 @@
+import sys
+
+from cxdata.cli import main
+
+sys.exit(main())

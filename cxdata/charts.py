@@ -1,0 +1,67 @@
+"""Charts: pure functions from DataFrames to plotly Figures. They never query."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from cxdata.i18n import format_value
+from cxdata.registry import METRICS
+
+COLORS = {"line": "#1f5fa8", "band": "rgba(31, 95, 168, 0.15)", "target": "#c0392b", "flag": "#b9770e"}
+SMALL_SAMPLE = 30
+
+
+def build_trend_figure(
+    trends: pd.DataFrame, metric: str, lang: str, caption: str, target: float | None = None, currency: str = ""
+) -> go.Figure:
+    """A line of ``metric`` per period with its 95% band, target line and small-sample markers.
+
+    ``trends`` is the long frame of ``cxdata.trends.fetch_trends``; the caption (the filters in
+    words) is the subtitle, so a screenshot of the chart says what it shows.
+    """
+    spec = METRICS[metric]
+    data = trends[trends["metric"] == metric].sort_values("period_start")
+    figure = go.Figure()
+    if data["low"].notna().any():
+        figure.add_trace(
+            go.Scatter(
+                x=list(data["period_start"]) + list(data["period_start"][::-1]),
+                y=list(data["high"]) + list(data["low"][::-1]),
+                fill="toself",
+                fillcolor=COLORS["band"],
+                line={"width": 0},
+                hoverinfo="skip",
+                name="95%",
+                showlegend=False,
+            )
+        )
+    text = [format_value(v, spec.unit, lang, spec.decimals, currency) for v in data["value"]]
+    small = data["n"] < SMALL_SAMPLE
+    figure.add_trace(
+        go.Scatter(
+            x=data["period_start"],
+            y=data["value"],
+            mode="lines+markers",
+            name=spec.label(lang),
+            line={"color": COLORS["line"], "width": 2},
+            marker={"color": [COLORS["flag"] if s else COLORS["line"] for s in small], "size": 6},
+            customdata=list(zip(text, data["n"])),
+            hovertemplate="%{x|%d.%m.%Y}<br>%{customdata[0]}<br>n = %{customdata[1]}<extra></extra>",
+        )
+    )
+    if target is not None:
+        figure.add_hline(y=target, line={"color": COLORS["target"], "dash": "dash", "width": 1})
+    figure.update_layout(
+        title={"text": f"{spec.label(lang)}<br><sup>{caption}</sup>", "x": 0, "xanchor": "left"},
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        height=300,
+        showlegend=False,
+        yaxis_title=_axis_title(spec, currency),
+        separators=", " if lang == "ru" else ".,",
+    )
+    return figure
+
+
+def _axis_title(spec, currency: str) -> str:
+    return {"money": currency, "%": "%", "points": "NPS", "score": "1–7"}.get(spec.unit, "")

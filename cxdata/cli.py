@@ -1,0 +1,134 @@
+"""Command line: ``python -m cxdata COMMAND``. A stable contract that analysts script.
+
+Exit codes: 0 success, 1 runtime failure, 2 usage error (bad arguments, missing database).
+Errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date, timedelta
+from typing import Sequence
+
+from cxdata.db import resolve_db_path
+from cxdata.filters import Filters
+
+
+class UsageError(Exception):
+    """Bad arguments: exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse prints usage + exits; we want one line and code 2
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form: {text!r}") from None
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
+    return value
+
+
+def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
+    """The global filters as options (shared by every reporting command)."""
+    parser.add_argument("--db", help="DuckDB file (default: $CX_DB or data/cx.duckdb)")
+    parser.add_argument("--start", type=_iso_date, help="first day (default: 89 days before --end)")
+    parser.add_argument("--end", type=_iso_date, help="last day (default: the data's as-of date)")
+    parser.add_argument("--segment", action="append", default=[], help="repeatable")
+    parser.add_argument("--region", action="append", default=[], help="repeatable")
+    parser.add_argument("--channel", action="append", default=[], help="repeatable")
+    parser.add_argument("--acquisition-channel", action="append", default=[], help="repeatable")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m cxdata", description="CX dashboard data tools")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    init = commands.add_parser("init", help="create the database with the embedded sample")
+    init.add_argument("--db", help="DuckDB file (default: $CX_DB or data/cx.duckdb)")
+    init.add_argument("--scale", type=_positive_float, default=None, help="1 = ~1M customers (default 0.05)")
+    init.add_argument("--seed", type=int, default=None, help="random seed (default 42)")
+    init.add_argument("--force", action="store_true", help="replace an existing database")
+
+    metrics = commands.add_parser("metrics", help="print every metric as JSON")
+    add_filter_arguments(metrics)
+    return parser
+
+
+def open_reporting_backend(args):
+    """The read-only Ibis backend for --db; a missing file is a usage error."""
+    from cxdata.query import open_backend
+
+    path = resolve_db_path(args.db)
+    if not path.exists():
+        raise UsageError(f"database not found: {path} (create it with: python -m cxdata init)")
+    return open_backend(path)
+
+
+def filters_from_args(args, as_of: date) -> Filters:
+    end = args.end or as_of
+    start = args.start or end - timedelta(days=89)
+    if start > end:
+        raise UsageError(f"--start {start} is after --end {end}")
+    return Filters(
+        start=start,
+        end=end,
+        segments=tuple(args.segment),
+        regions=tuple(args.region),
+        channels=tuple(args.channel),
+        acquisition_channels=tuple(args.acquisition_channel),
+    )
+
+
+def run_init(args) -> int:
+    from cxdata.sample import DEFAULT_SCALE, DEFAULT_SEED, build_sample_database
+
+    path = resolve_db_path(args.db)
+    if path.exists() and not args.force:
+        raise UsageError(f"{path} already exists; add --force to replace it")
+    scale = args.scale if args.scale is not None else DEFAULT_SCALE
+    seed = args.seed if args.seed is not None else DEFAULT_SEED
+    counts = build_sample_database(path, scale=scale, seed=seed, force=args.force)
+    print(json.dumps({"db": str(path), "scale": scale, "seed": seed, "rows": counts}, ensure_ascii=False))
+    return 0
+
+
+def run_metrics(args) -> int:
+    from cxdata.metrics import compute_metrics
+    from cxdata.overview import fetch_as_of
+
+    db = open_reporting_backend(args)
+    as_of = fetch_as_of(db)
+    values = compute_metrics(db, filters_from_args(args, as_of), as_of)
+    print(json.dumps({name: value.to_dict() for name, value in values.items()}, ensure_ascii=False))
+    return 0
+
+
+COMMANDS = {"init": run_init, "metrics": run_metrics}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except (KeyboardInterrupt, BrokenPipeError):
+        return 130
+    except Exception as error:  # noqa: BLE001 - the contract is one line, no traceback
+        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1

@@ -1,0 +1,53 @@
+"""Opening the DuckDB file and reading/writing the ``meta`` settings."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import duckdb
+
+from cxdata.schema import create_schema
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "cx.duckdb"
+
+
+def resolve_db_path(path: str | os.PathLike | None = None) -> Path:
+    """The database to use: an explicit path, else ``$CX_DB``, else ``data/cx.duckdb``."""
+    if path:
+        return Path(path)
+    env = os.environ.get("CX_DB")
+    return Path(env) if env else DEFAULT_DB_PATH
+
+
+def connect(path: str | os.PathLike | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the database; a writable connection also creates any missing table."""
+    db_path = resolve_db_path(path)
+    if read_only and not db_path.exists():
+        raise FileNotFoundError(f"database not found: {db_path} (create it with: python -m cxdata init)")
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(db_path), read_only=read_only)
+    if not read_only:
+        create_schema(con)
+    return con
+
+
+def read_meta(con) -> dict[str, str]:
+    """All ``meta`` settings as a dict."""
+    return dict(con.execute("SELECT key, value FROM meta").fetchall())
+
+
+def write_meta(con, **values: object) -> None:
+    """Set ``meta`` keys (inside the caller's transaction, if any)."""
+    for key, value in values.items():
+        con.execute("DELETE FROM meta WHERE key = ?", [key])
+        con.execute("INSERT INTO meta VALUES (?, ?)", [key, None if value is None else str(value)])
+
+
+def bump_data_version(con) -> str:
+    """Give the data a new version id; every cache key includes it, so caches go stale on change."""
+    version = uuid.uuid4().hex[:12]
+    write_meta(con, data_version=version)
+    return version

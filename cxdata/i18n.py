@@ -1,0 +1,144 @@
+"""UI language: translated strings and locale-aware number and date formatting (EN / RU)."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+LANGUAGES = ("en", "ru")
+NBSP = "\u00a0"
+
+_MONTHS = {
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+    "ru": ("янв", "фев", "мар", "апр", "мая", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"),
+}
+
+TEXT: dict[str, dict[str, str]] = {
+    "app_title": {"en": "CX dashboard", "ru": "CX-дашборд"},
+    "language": {"en": "Language", "ru": "Язык"},
+    "filters": {"en": "Filters", "ru": "Фильтры"},
+    "period": {"en": "Period", "ru": "Период"},
+    "dates": {"en": "Dates", "ru": "Даты"},
+    "pick_end_date": {"en": "Pick the end date of the range.", "ru": "Выберите дату окончания периода."},
+    "segment": {"en": "Segment", "ru": "Сегмент"},
+    "region": {"en": "Region", "ru": "Регион"},
+    "channel": {"en": "Channel", "ru": "Канал"},
+    "acquisition_channel": {"en": "Acquisition channel", "ru": "Канал привлечения"},
+    "all": {"en": "all", "ru": "все"},
+    "reset_filters": {"en": "Reset filters", "ru": "Сбросить фильтры"},
+    "preset_last_30": {"en": "Last 30 days", "ru": "Последние 30 дней"},
+    "preset_last_quarter": {"en": "Last 3 months", "ru": "Последние 3 месяца"},
+    "preset_last_6m": {"en": "Last 6 months", "ru": "Последние 6 месяцев"},
+    "preset_last_12m": {"en": "Last 12 months", "ru": "Последние 12 месяцев"},
+    "preset_all": {"en": "All time", "ru": "Всё время"},
+    "preset_custom": {"en": "Custom range", "ru": "Свой период"},
+    "page_overview": {"en": "Overview", "ru": "Обзор"},
+    "data_as_of": {"en": "Data as of {date}", "ru": "Данные на {date}"},
+    "compared_with": {"en": "compared with {period}", "ru": "в сравнении с {period}"},
+    "no_database": {
+        "en": "No database at {path}. Create it with: python -m cxdata init",
+        "ru": "База данных не найдена: {path}. Создайте её командой: python -m cxdata init",
+    },
+    "empty_selection": {
+        "en": "No data for this selection ({caption}). Widen the period or remove some filters.",
+        "ru": "Нет данных для этого выбора ({caption}). Расширьте период или уберите часть фильтров.",
+    },
+    "small_sample": {"en": "small sample", "ru": "мала выборка"},
+    "n_equals": {"en": "n = {n}", "ru": "n = {n}"},
+    "target": {"en": "target", "ru": "цель"},
+    "target_met": {"en": "target {target} met", "ru": "цель {target} достигнута"},
+    "target_missed": {"en": "target {target} missed", "ru": "цель {target} не достигнута"},
+    "no_target": {"en": "no target set", "ru": "цель не задана"},
+    "no_value": {"en": "no data", "ru": "нет данных"},
+    "interval": {"en": "95% interval {low} … {high}", "ru": "95% интервал {low} … {high}"},
+    "formula": {"en": "Formula", "ru": "Формула"},
+    "scale": {"en": "Scale", "ru": "Шкала"},
+    "sample": {"en": "Sample", "ru": "Выборка"},
+    "trends": {"en": "Trends", "ru": "Динамика"},
+    "headline_title": {"en": "What changed most", "ru": "Что изменилось сильнее всего"},
+    "headline_change": {
+        "en": "{metric} {direction} from {previous} to {current} vs the previous period ({period}).",
+        "ru": "{metric}: {direction} с {previous} до {current} к предыдущему периоду ({period}).",
+    },
+    "rose": {"en": "rose", "ru": "рост"},
+    "fell": {"en": "fell", "ru": "снижение"},
+    "headline_no_change": {
+        "en": "No metric changed notably vs the previous period ({period}).",
+        "ru": "Ни один показатель заметно не изменился к предыдущему периоду ({period}).",
+    },
+    "headline_missed_targets": {
+        "en": "Below target: {metrics}.",
+        "ru": "Ниже цели: {metrics}.",
+    },
+    "headline_worst_week": {
+        "en": "Lowest weekly CSAT: {value} in the week of {week}.",
+        "ru": "Худшая неделя по CSAT: {value}, неделя с {week}.",
+    },
+    "trend_subtitle": {"en": "{caption}", "ru": "{caption}"},
+    "caption_all_data": {"en": "all customers", "ru": "все клиенты"},
+    "unknown": {"en": "Unknown", "ru": "Неизвестно"},
+    "database_unavailable": {
+        "en": "The database cannot be opened: {error}",
+        "ru": "Не удаётся открыть базу данных: {error}",
+    },
+    "building_sample": {
+        "en": "First start: building the sample database (a few seconds)…",
+        "ru": "Первый запуск: создаём демонстрационную базу (несколько секунд)…",
+    },
+    "overview_intro": {
+        "en": "How customers feel and what it is worth, for the selected period and filters.",
+        "ru": "Что чувствуют клиенты и сколько это стоит — за выбранный период и по фильтрам.",
+    },
+}
+
+
+def translate(key: str, lang: str, **values: object) -> str:
+    """The UI string ``key`` in ``lang`` (English when a translation is missing), formatted."""
+    entry = TEXT[key]
+    return entry.get(lang, entry["en"]).format(**values)
+
+
+def format_number(value: float | None, lang: str, decimals: int = 0) -> str:
+    """Thousands and decimal separators of the language (ru: no-break spaces, decimal comma).
+
+    >>> format_number(-1234567.85, "en", 1), format_number(1234567.85, "ru", 1).replace(NBSP, " ")
+    ('−1,234,567.9', '1 234 567,9')
+    >>> format_number(None, "en")
+    '—'
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    text = f"{value:,.{decimals}f}"
+    if lang == "ru":
+        text = text.replace(",", NBSP).replace(".", ",")
+    return text.replace("-", "−")
+
+
+def format_value(value: float | None, unit: str, lang: str, decimals: int, currency: str = "") -> str:
+    """A metric value with its unit: '31.5' points, '78.2%', '1,234 RUB', '3.10×'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    number = format_number(value, lang, decimals)
+    if unit == "%":
+        return f"{number}{NBSP}%" if lang == "ru" else f"{number}%"
+    if unit == "money":
+        return f"{number}{NBSP}{currency}".strip()
+    if unit == "ratio":
+        return f"{number}×"
+    if unit == "points" and value > 0:
+        return f"+{number}"
+    return number
+
+
+def format_date(value: date, lang: str) -> str:
+    """A short day: day, month abbreviation, year.
+
+    >>> format_date(date(2025, 12, 31), "en"), format_date(date(2025, 5, 1), "ru")
+    ('31 Dec 2025', '1 мая 2025')
+    """
+    return f"{value.day} {_MONTHS[lang if lang in _MONTHS else 'en'][value.month - 1]} {value.year}"
+
+
+def format_period(start: date, end: date, lang: str) -> str:
+    """'1 Jul 2025 – 31 Dec 2025'."""
+    return f"{format_date(start, lang)} – {format_date(end, lang)}"

@@ -1,0 +1,97 @@
+"""Turning ``Filters`` into Ibis expressions over the DuckDB tables.
+
+Every table is narrowed the same way: its date column to the filter's days, its channel column
+to the channel allow-list, and its customers' attributes (segment, region, acquisition channel)
+to theirs. A row whose customer is not in ``customers`` has those attributes "Unknown".
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import duckdb
+import ibis
+import ibis.expr.types as ir
+
+from cxdata.db import resolve_db_path
+from cxdata.filters import CUSTOMER_DIMENSIONS, UNKNOWN, Filters
+from cxdata.schema import TABLES
+
+
+def open_backend(path=None, *, connection: duckdb.DuckDBPyConnection | None = None):
+    """An Ibis DuckDB backend on a read-only connection to the database (or on ``connection``)."""
+    if connection is None:
+        db_path = resolve_db_path(path)
+        if not db_path.exists():
+            raise FileNotFoundError(f"database not found: {db_path} (create it with: python -m cxdata init)")
+        connection = duckdb.connect(str(db_path), read_only=True)
+    return ibis.duckdb.from_connection(connection)
+
+
+def day_start(day: date) -> datetime:
+    return datetime.combine(day, time())
+
+
+def period_bounds(filters: Filters) -> tuple[ir.Scalar, ir.Scalar]:
+    """[start, end) as timestamp literals: the end bound is midnight after the last day."""
+    return ibis.timestamp(day_start(filters.start)), ibis.timestamp(day_start(filters.end + timedelta(days=1)))
+
+
+def narrow_by_customer(db, rel: ir.Table, filters: Filters, *, customer_channel: bool = False) -> ir.Table:
+    """Keep rows of ``rel`` (which has ``customer_id``) whose customer matches the dimension filters.
+
+    With ``customer_channel`` the channel filter applies to the customer's first-contact channel
+    (for relations that have no channel of their own).
+    """
+    wanted = {CUSTOMER_DIMENSIONS[name]: values for name, values in filters.dimension_values().items()
+              if name in CUSTOMER_DIMENSIONS}
+    if customer_channel and filters.channels:
+        wanted["channel"] = filters.channels
+    if not wanted:
+        return rel
+    customers = db.table("customers")
+    attributes = customers.select(
+        customers.customer_id, **{f"_{column}": customers[column] for column in wanted}
+    )
+    joined = rel.left_join(attributes, rel.customer_id == attributes.customer_id)
+    predicates = [ibis.coalesce(joined[f"_{column}"], UNKNOWN).isin(values) for column, values in wanted.items()]
+    return joined.filter(*predicates).select(*rel.columns)
+
+
+def filter_table(db, name: str, filters: Filters, *, date_range: bool = True) -> ir.Table:
+    """Table ``name`` narrowed by ``filters`` (its date column only when ``date_range``)."""
+    spec = TABLES[name]
+    table = db.table(name)
+    predicates = []
+    if date_range and spec.date_column:
+        start, end = period_bounds(filters)
+        column = table[spec.date_column]
+        predicates += [column >= start, column < end]
+    if filters.channels and spec.channel_column:
+        predicates.append(table[spec.channel_column].isin(filters.channels))
+    if predicates:
+        table = table.filter(*predicates)
+    if name == "customers":
+        wanted = [(CUSTOMER_DIMENSIONS[n], v) for n, v in filters.dimension_values().items() if n in CUSTOMER_DIMENSIONS]
+        preds = [ibis.coalesce(table[column], UNKNOWN).isin(values) for column, values in wanted]
+        return table.filter(*preds) if preds else table
+    return narrow_by_customer(db, table, filters, customer_channel=spec.channel_column is None)
+
+
+def customer_lifecycle(db, filters: Filters) -> ir.Table:
+    """One row per paying customer matching the dimension filters (dates ignored):
+    ``customer_id``, ``first_purchase_at`` (first positive transaction), ``churned_at`` (or null).
+    """
+    transactions = db.table("transactions")
+    purchases = transactions.filter(transactions.amount > 0, transactions.customer_id.notnull())
+    first = purchases.group_by("customer_id").aggregate(first_purchase_at=purchases.occurred_at.min())
+    churn = db.table("churn_events")
+    churn = churn.group_by("customer_id").aggregate(churned_at=churn.churned_at.min())
+    life = first.left_join(churn, first.customer_id == churn.customer_id).select(
+        first.customer_id, first.first_purchase_at, churn.churned_at
+    )
+    # A churn event dated before the first purchase belongs to the lead, not the customer.
+    life = life.mutate(
+        churned_at=ibis.ifelse(life.churned_at >= life.first_purchase_at, life.churned_at, ibis.null("timestamp"))
+    )
+    return narrow_by_customer(db, life, filters, customer_channel=True)
