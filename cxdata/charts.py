@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from cxdata.i18n import format_value
+from cxdata.i18n import format_value, translate
 from cxdata.registry import METRICS
 
 COLORS = {"line": "#1f5fa8", "band": "rgba(31, 95, 168, 0.15)", "target": "#c0392b", "flag": "#b9770e"}
@@ -36,7 +36,11 @@ def build_trend_figure(
                 showlegend=False,
             )
         )
-    text = [format_value(v, spec.unit, lang, spec.decimals, currency) for v in data["value"]]
+    partial_label = translate("partial_period", lang)
+    text = [
+        format_value(v, spec.unit, lang, spec.decimals, currency) + (f" ({partial_label})" if partial else "")
+        for v, partial in zip(data["value"], data["is_partial"])
+    ]
     small = data["n"] < SMALL_SAMPLE
     figure.add_trace(
         go.Scatter(
@@ -45,7 +49,12 @@ def build_trend_figure(
             mode="lines+markers",
             name=spec.label(lang),
             line={"color": COLORS["line"], "width": 2},
-            marker={"color": [COLORS["flag"] if s else COLORS["line"] for s in small], "size": 6},
+            # Small samples in amber; periods cut by the selection as open circles.
+            marker={
+                "color": [COLORS["flag"] if s else COLORS["line"] for s in small],
+                "symbol": ["circle-open" if p else "circle" for p in data["is_partial"]],
+                "size": 7,
+            },
             customdata=list(zip(text, data["n"])),
             hovertemplate="%{x|%d.%m.%Y}<br>%{customdata[0]}<br>n = %{customdata[1]}<extra></extra>",
         )
@@ -53,7 +62,7 @@ def build_trend_figure(
     if target is not None:
         figure.add_hline(y=target, line={"color": COLORS["target"], "dash": "dash", "width": 1})
     figure.update_layout(
-        title={"text": f"{spec.label(lang)}<br><sup>{caption}</sup>", "x": 0, "xanchor": "left"},
+        title={"text": spec.label(lang), "subtitle": {"text": caption}, "x": 0, "xanchor": "left"},
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
         height=300,
         showlegend=False,

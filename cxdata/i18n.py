@@ -81,6 +81,11 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "The database cannot be opened: {error}",
         "ru": "Не удаётся открыть базу данных: {error}",
     },
+    "cohort_age_note": {
+        "en": "recent customers have had less time to spend",
+        "ru": "у недавних клиентов было меньше времени на покупки",
+    },
+    "partial_period": {"en": "partial period", "ru": "неполный период"},
     "building_sample": {
         "en": "First start: building the sample database (a few seconds)…",
         "ru": "Первый запуск: создаём демонстрационную базу (несколько секунд)…",
@@ -114,11 +119,30 @@ def format_number(value: float | None, lang: str, decimals: int = 0) -> str:
     return text.replace("-", "−")
 
 
-def format_value(value: float | None, unit: str, lang: str, decimals: int, currency: str = "") -> str:
-    """A metric value with its unit: '31.5' points, '78.2%', '1,234 RUB', '3.10×'."""
+_COMPACT = {"en": ((1e9, "bn"), (1e6, "M"), (1e3, "k")), "ru": ((1e9, "млрд"), (1e6, "млн"), (1e3, "тыс."))}
+
+
+def format_compact(value: float | None, lang: str, decimals: int = 1) -> str:
+    """Large numbers shortened for a tile: 2093110611 -> '2.1 bn' (en) / '2,1 млрд' (ru).
+
+    >>> [format_compact(v, lang).replace(NBSP, " ") for v, lang in ((2093110611, "en"), (-45210, "ru"), (950, "en"))]
+    ['2.1 bn', '−45,2 тыс.', '950']
+    """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    number = format_number(value, lang, decimals)
+    for size, suffix in _COMPACT[lang if lang in _COMPACT else "en"]:
+        if abs(value) >= size:
+            return f"{format_number(value / size, lang, decimals)}{NBSP}{suffix}"
+    return format_number(value, lang, 0)
+
+
+def format_value(
+    value: float | None, unit: str, lang: str, decimals: int, currency: str = "", compact: bool = False
+) -> str:
+    """A metric value with its unit: '+31.5' points, '78.2%', '1,234 RUB' ('1.2 k RUB' compact), '3.10×'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    number = format_compact(value, lang) if compact and unit in ("money", "count") else format_number(value, lang, decimals)
     if unit == "%":
         return f"{number}{NBSP}%" if lang == "ru" else f"{number}%"
     if unit == "money":

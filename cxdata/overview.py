@@ -56,7 +56,11 @@ class Overview:
 
     def changes(self) -> list[Change]:
         """Overview metrics ranked by how notable their change vs the previous period is."""
-        ranked = [measure_change(name, self.current[name], self.previous[name]) for name in OVERVIEW_METRICS]
+        ranked = [
+            measure_change(name, self.current[name], self.previous[name])
+            for name in OVERVIEW_METRICS
+            if not METRICS[name].depends_on_cohort_age
+        ]
         return sorted((c for c in ranked if c is not None), key=lambda c: -c.score)
 
 

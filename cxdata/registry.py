@@ -32,6 +32,9 @@ class Metric:
     higher_is_better: bool
     sample_of: str  # what n counts
     decimals: int = 1
+    # True when the value depends on how long the customers have had to spend (cohort age), so a
+    # recent period always looks worse than an older one: not compared in headlines.
+    depends_on_cohort_age: bool = False
 
     def label(self, lang: str) -> str:
         return self.label_ru if lang == "ru" else self.label_en
@@ -163,6 +166,7 @@ METRICS: dict[str, Metric] = {
             higher_is_better=True,
             sample_of="people first contacted in the period",
             decimals=1,
+            depends_on_cohort_age=True,
         ),
         Metric(
             name="ltv",
@@ -179,6 +183,7 @@ METRICS: dict[str, Metric] = {
             higher_is_better=True,
             sample_of="paying customers first contacted in the period",
             decimals=0,
+            depends_on_cohort_age=True,
         ),
         Metric(
             name="cac",
@@ -194,6 +199,7 @@ METRICS: dict[str, Metric] = {
             higher_is_better=False,
             sample_of="paying customers first contacted in the period",
             decimals=0,
+            depends_on_cohort_age=True,
         ),
         Metric(
             name="ltv_cac",
@@ -208,6 +214,7 @@ METRICS: dict[str, Metric] = {
             higher_is_better=True,
             sample_of="paying customers first contacted in the period",
             decimals=2,
+            depends_on_cohort_age=True,
         ),
         Metric(
             name="complaints",

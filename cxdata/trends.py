@@ -13,6 +13,7 @@ from cxdata.query import customer_lifecycle, filter_table
 from cxdata.stats import mean_interval, monthly_rate, nps_interval, wilson_interval
 
 TREND_COLUMNS = ["period_start", "metric", "value", "n", "low", "high"]
+# fetch_trends adds ``is_partial``: the period sticks out of the selected days (sums look low there).
 # Periods up to this many days are shown by week (a planted 4-week incident stays visible).
 WEEKLY_UP_TO_DAYS = 200
 _GRAIN_UNIT = {"week": "W", "month": "M"}
@@ -120,4 +121,8 @@ def fetch_trends(db, filters: Filters, grain: str | None = None) -> pd.DataFrame
     ]
     frame = pd.concat([p for p in parts if not p.empty], ignore_index=True) if any(not p.empty for p in parts) else pd.DataFrame(columns=TREND_COLUMNS)
     frame["period_start"] = pd.to_datetime(frame["period_start"])
+    next_start = frame["period_start"] + (pd.Timedelta(days=7) if grain == "week" else pd.offsets.MonthBegin(1))
+    frame["is_partial"] = (frame["period_start"] < pd.Timestamp(filters.start)) | (
+        next_start > pd.Timestamp(filters.end) + pd.Timedelta(days=1)
+    )
     return frame

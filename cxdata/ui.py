@@ -1,0 +1,217 @@
+"""Everything Streamlit-specific, in one module: the cached database connection, cached metric
+wrappers, the global filters in the sidebar (mirrored in the URL), and the page context.
+
+The rest of ``cxdata`` knows nothing of Streamlit. Cache keys are explicit: the database path,
+its data version (bumped by every load) and the frozen ``Filters``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import streamlit as st
+
+from cxdata import i18n
+from cxdata.db import read_meta, resolve_db_path
+from cxdata.filters import DEFAULT_PRESET, PERIOD_PRESETS, Filters, preset_range
+from cxdata.overview import Overview, fetch_as_of, fetch_data_start, fetch_dimension_values, fetch_overview
+from cxdata.query import open_backend
+
+FILTER_KEYS = ("f_period", "f_dates", "f_segment", "f_region", "f_channel", "f_acq")
+_DIMENSION_KEYS = {"segments": "f_segment", "regions": "f_region", "channels": "f_channel", "acquisition_channels": "f_acq"}
+_DIMENSION_LABELS = {"segments": "segment", "regions": "region", "channels": "channel", "acquisition_channels": "acquisition_channel"}
+LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
+
+
+@dataclass(frozen=True)
+class DataKey:
+    """Which data a cached result belongs to: the file and its data version."""
+
+    path: str
+    version: str
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What every page needs to know about the current view."""
+
+    filters: Filters
+    lang: str
+    data: DataKey
+    as_of: date
+    currency: str
+
+
+# --- database ----------------------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _build_sample_once(path: str) -> None:
+    from cxdata.sample import build_sample_database
+
+    if not Path(path).exists():
+        build_sample_database(path)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _shared_connection(path: str, file_identity: tuple[int, int]) -> duckdb.DuckDBPyConnection:
+    """One read-only connection per file version; sessions each take their own cursor of it."""
+    return duckdb.connect(path, read_only=True)
+
+
+def _connection(path: str) -> duckdb.DuckDBPyConnection:
+    stat = os.stat(path)
+    # A replaced file (init --force) has a new inode: open it anew instead of reading the old one.
+    return _shared_connection(path, (stat.st_ino, stat.st_mtime_ns))
+
+
+def backend(data: DataKey):
+    """An Ibis backend on a fresh cursor: cursors are cheap and safe to use from one thread each."""
+    return open_backend(connection=_connection(data.path).cursor())
+
+
+def current_data_key() -> DataKey:
+    """The database in use and its current version; builds the sample on the very first start."""
+    path = str(resolve_db_path())
+    if not Path(path).exists():
+        with st.spinner(i18n.translate("building_sample", current_language())):
+            _build_sample_once(path)
+    meta = read_meta(_connection(path).cursor())
+    return DataKey(path=path, version=meta.get("data_version", ""))
+
+
+# --- cached queries ----------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_settings(data: DataKey) -> dict:
+    db = backend(data)
+    meta = read_meta(_connection(data.path).cursor())
+    return {
+        "as_of": fetch_as_of(db),
+        "data_start": fetch_data_start(db),
+        "currency": meta.get("currency", ""),
+        "options": fetch_dimension_values(db),
+    }
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def load_overview(data: DataKey, filters: Filters, as_of: date) -> Overview:
+    return fetch_overview(backend(data), filters, as_of)
+
+
+# --- language and filters ----------------------------------------------------------------------
+
+
+def current_language() -> str:
+    lang = st.session_state.get("lang")
+    return lang if lang in i18n.LANGUAGES else "en"
+
+
+def _init_from_url(key: str, default: str, valid) -> None:
+    """First run of a session: take a widget's value from the URL, if it is a valid one.
+
+    Used for widgets whose options are shown translated: Streamlit's own ``bind`` would put
+    the translated label in the URL, so a link would depend on the language it was copied in.
+    """
+    if key not in st.session_state:
+        value = st.query_params.get(key)
+        st.session_state[key] = value if value in valid else default
+
+
+def _mirror_to_url(key: str, value: str, default: str) -> None:
+    if value == default:
+        st.query_params.pop(key, None)
+    elif st.query_params.get(key) != value:
+        st.query_params[key] = value
+
+
+def render_language_switch() -> str:
+    _init_from_url("lang", "en", i18n.LANGUAGES)
+    st.sidebar.segmented_control(
+        i18n.translate("language", current_language()),
+        options=list(i18n.LANGUAGES),
+        format_func=LANGUAGE_NAMES.get,
+        required=True,
+        key="lang",
+    )
+    lang = current_language()
+    _mirror_to_url("lang", lang, "en")
+    return lang
+
+
+def _reset_filters() -> None:
+    for key in FILTER_KEYS:
+        st.session_state.pop(key, None)
+    st.session_state["f_period"] = DEFAULT_PRESET
+    st.query_params.pop("f_period", None)
+
+
+def render_global_filters(lang: str) -> PageContext:
+    """The sidebar filters (kept across page switches, bound to the URL) -> the page context."""
+    data = current_data_key()
+    settings = load_settings(data)
+    as_of, data_start = settings["as_of"], settings["data_start"]
+    sidebar = st.sidebar
+    sidebar.header(i18n.translate("filters", lang))
+    _init_from_url("f_period", DEFAULT_PRESET, PERIOD_PRESETS)
+    preset = sidebar.selectbox(
+        i18n.translate("period", lang),
+        options=list(PERIOD_PRESETS),
+        format_func=lambda p: i18n.translate(f"preset_{p}", lang),
+        key="f_period",
+    )
+    _mirror_to_url("f_period", preset, DEFAULT_PRESET)
+    start, end = preset_range(preset if preset != "custom" else DEFAULT_PRESET, as_of, data_start)
+    if preset == "custom":
+        picked = sidebar.date_input(
+            i18n.translate("dates", lang),
+            value=(start, end),
+            min_value=data_start,
+            max_value=as_of,
+            format="DD.MM.YYYY" if lang == "ru" else "YYYY-MM-DD",
+            key="f_dates",
+            bind="query-params",
+        )
+        # While a range is half-picked the widget returns one date: keep the last full range.
+        if isinstance(picked, (tuple, list)) and len(picked) == 2:
+            start, end = picked
+        else:
+            sidebar.caption(i18n.translate("pick_end_date", lang))
+    dimensions = {}
+    for name, key in _DIMENSION_KEYS.items():
+        dimensions[name] = tuple(
+            sidebar.multiselect(
+                i18n.translate(_DIMENSION_LABELS[name], lang),
+                options=settings["options"][name],
+                placeholder=i18n.translate("all", lang),
+                key=key,
+                bind="query-params",
+            )
+        )
+    sidebar.button(i18n.translate("reset_filters", lang), on_click=_reset_filters, key="f_reset")
+    filters = Filters(start=start, end=end, **dimensions)
+    return PageContext(filters=filters, lang=lang, data=data, as_of=as_of, currency=settings["currency"])
+
+
+def set_page_context(context: PageContext) -> None:
+    st.session_state["_page_context"] = context
+
+
+def page_context() -> PageContext:
+    """The context the entrypoint computed for this run (pages call this first)."""
+    context = st.session_state.get("_page_context")
+    if context is None:
+        # Only on a fresh server whose first request is a page URL (/overview): because a
+        # pages/ folder exists, Streamlit starts in its legacy folder mode and runs the page
+        # without the entrypoint. Leave that mode (the entrypoint's st.navigation would do the
+        # same) and rerun, so the entrypoint renders the filters and then this page.
+        from streamlit.runtime.pages_manager import PagesManager
+
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+    return context

@@ -1,0 +1,47 @@
+"""Entrypoint of the CX dashboard: page config, global filters, navigation.
+
+Run with ``streamlit run dashboard.py``. The filters live here, not in the pages, so they
+survive page switches; pages read them through ``cxdata.ui.page_context()``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import streamlit as st
+
+from cxdata import i18n, ui
+
+PAGES_DIR = Path(__file__).resolve().parent / "pages"
+# (page file stem = URL path, title key in cxdata.i18n, icon), in navigation order.
+PAGES = (("overview", "page_overview", ":material/monitoring:"),)
+
+
+def main(default_page: str = "overview") -> None:
+    st.set_page_config(page_title="CX dashboard", page_icon=":material/monitoring:", layout="wide")
+    lang = ui.render_language_switch()
+    navigation = st.navigation(
+        [
+            st.Page(
+                PAGES_DIR / f"{name}.py",
+                title=i18n.translate(title_key, lang),
+                icon=icon,
+                url_path=name,
+                default=name == default_page,
+            )
+            for name, title_key, icon in PAGES
+        ]
+    )
+    try:
+        context = ui.render_global_filters(lang)
+    except (duckdb.Error, FileNotFoundError, OSError) as error:
+        # A broken or locked database is a message to the reader, never a traceback.
+        st.error(i18n.translate("database_unavailable", lang, error=str(error).splitlines()[0]))
+        st.stop()
+    ui.set_page_context(context)
+    navigation.run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""Every page run through Streamlit's AppTest with the real entrypoint and its global filters.
+
+Trap: with a ``pages/`` folder beside the script, AppTest falls back to folder-based multipage
+mode after the first rerun (the entrypoint's filters vanish). So each test runs a one-line entry
+script from a temporary folder that has no ``pages/`` beside it; it calls the real
+``dashboard.main`` with the page to open, and ``test_filters_survive_reruns`` proves the
+filters are still there after reruns.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from cxdata.filters import DEFAULT_PRESET, Filters, preset_range
+from cxdata.i18n import format_value
+from cxdata.metrics import compute_metrics
+from cxdata.overview import fetch_as_of
+from cxdata.query import open_backend
+from cxdata.registry import METRICS
+from tests.conftest import ROOT
+
+PAGES = ["overview"]
+ENTRY = "import sys\nsys.path.insert(0, {root!r})\nimport dashboard\ndashboard.main(default_page={page!r})\n"
+
+
+@pytest.fixture(autouse=True)
+def clear_streamlit_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def open_app(tmp_path, monkeypatch, db_path, page="overview") -> AppTest:
+    monkeypatch.setenv("CX_DB", str(db_path))
+    script = tmp_path / f"entry_{page}.py"
+    script.write_text(ENTRY.format(root=str(ROOT), page=page))
+    app = AppTest.from_file(str(script), default_timeout=120)
+    app.run()
+    return app
+
+
+def tile_values(app) -> dict[str, str]:
+    return {m.label: m.value for m in app.metric}
+
+
+def expected_tile(db_path, filters: Filters, metric: str, lang="en") -> str:
+    db = open_backend(db_path)
+    value = compute_metrics(db, filters, fetch_as_of(db))[metric].value
+    spec = METRICS[metric]
+    return format_value(value, spec.unit, lang, spec.decimals, "RUB")
+
+
+def default_filters(db_path, **dimensions) -> Filters:
+    as_of = fetch_as_of(open_backend(db_path))
+    return Filters(*preset_range(DEFAULT_PRESET, as_of), **dimensions)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_with_the_global_filters(tmp_path, monkeypatch, sample_db, page):
+    app = open_app(tmp_path, monkeypatch, sample_db, page)
+    assert not app.exception
+    assert {w.key for w in app.sidebar.multiselect} == {"f_segment", "f_region", "f_channel", "f_acq"}
+    app.sidebar.multiselect(key="f_region").select("Siberia").run()
+    assert not app.exception
+    app.sidebar.selectbox(key="f_period").select("last_12m").run()
+    assert not app.exception
+
+
+def test_overview_tiles_match_the_metric_layer(tmp_path, monkeypatch, sample_db):
+    app = open_app(tmp_path, monkeypatch, sample_db)
+    tiles = tile_values(app)
+    filters = default_filters(sample_db)
+    for metric in ("nps", "csat", "ces", "churn_rate"):
+        assert tiles[METRICS[metric].label_en] == expected_tile(sample_db, filters, metric)
+    assert app.title[0].value == "Overview"
+    assert "Data as of 31 Dec 2025" in app.caption[0].value
+
+
+def test_filters_survive_reruns_and_change_the_numbers(tmp_path, monkeypatch, sample_db):
+    app = open_app(tmp_path, monkeypatch, sample_db)
+    app.sidebar.multiselect(key="f_segment").select("Premium").run()
+    app.run()  # a second rerun: the folder-mode fallback would drop the sidebar filters here
+    assert app.sidebar.multiselect(key="f_segment").value == ["Premium"]
+    filters = default_filters(sample_db, segments=("Premium",))
+    assert tile_values(app)["NPS"] == expected_tile(sample_db, filters, "nps")
+    assert "Segment: Premium" in app.caption[0].value
+
+
+def test_russian_interface_keeps_the_filters(tmp_path, monkeypatch, sample_db):
+    app = open_app(tmp_path, monkeypatch, sample_db)
+    app.sidebar.multiselect(key="f_channel").select("web").run()
+    app.sidebar.segmented_control(key="lang").set_value("ru").run()
+    assert not app.exception
+    assert app.title[0].value == "Обзор"
+    assert app.sidebar.multiselect(key="f_channel").value == ["web"]
+    filters = default_filters(sample_db, channels=("web",))
+    assert tile_values(app)["CSAT"] == expected_tile(sample_db, filters, "csat", lang="ru")
+
+
+def test_empty_database_shows_a_message_not_a_traceback(tmp_path, monkeypatch, empty_db):
+    app = open_app(tmp_path, monkeypatch, empty_db)
+    assert not app.exception
+    assert any("No data for this selection" in w.value for w in app.warning)
+
+
+def test_unreadable_database_shows_a_message(tmp_path, monkeypatch):
+    broken = tmp_path / "broken.duckdb"
+    broken.write_bytes(b"this is not a database")
+    app = open_app(tmp_path, monkeypatch, broken)
+    assert not app.exception
+    assert any("cannot be opened" in e.value for e in app.error)
