@@ -65,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     metrics = commands.add_parser("metrics", help="print every metric as JSON")
     add_filter_arguments(metrics)
+
+    funnel = commands.add_parser("funnel", help="print the journey funnel as JSON")
+    add_filter_arguments(funnel)
+    funnel.add_argument("--window-days", type=int, default=None, help="conversion window (default 30)")
+    funnel.add_argument("--stages", help="comma-separated stage order, overriding journey_stages")
     return parser
 
 
@@ -117,7 +122,28 @@ def run_metrics(args) -> int:
     return 0
 
 
-COMMANDS = {"init": run_init, "metrics": run_metrics}
+def run_funnel(args) -> int:
+    from cxdata.funnel import DEFAULT_WINDOW_DAYS, compute_funnel
+    from cxdata.overview import fetch_as_of
+
+    db = open_reporting_backend(args)
+    as_of = fetch_as_of(db)
+    stages = [s.strip() for s in args.stages.split(",") if s.strip()] if args.stages else None
+    window = DEFAULT_WINDOW_DAYS if args.window_days is None else args.window_days
+    try:
+        funnel = compute_funnel(db, filters_from_args(args, as_of), as_of, window_days=window, stages=stages)
+    except ValueError as error:  # unknown stages, a negative window: the user's arguments
+        raise UsageError(str(error)) from None
+    columns = ["stage", "customers", "step_conversion", "overall_conversion", "dropped", "lost_value"]
+    rows = [
+        {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+        for row in funnel[columns].astype(object).to_dict(orient="records")
+    ]
+    print(json.dumps(rows, ensure_ascii=False, default=float))
+    return 0
+
+
+COMMANDS = {"init": run_init, "metrics": run_metrics, "funnel": run_funnel}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -23,14 +23,15 @@ def fetch_value(con, sql: str, params=None):
     return con.execute(sql, params or []).fetchall()[0][0]
 
 
-def fetch_digests(path) -> dict[str, tuple[int, str]]:
-    """Per table: (row count, md5 of every row in storage order); meta without its data_version."""
+def fetch_digests(path) -> dict[str, tuple]:
+    """Per table: (row count, sum of row hashes, the same weighted by storage position); meta as
+    rows, without its data_version, which every build renews."""
     con = duckdb.connect(str(path), read_only=True)
     try:
         digests = {
-            name: tuple(con.execute(
-                f'SELECT count(*), md5(string_agg(CAST(t AS VARCHAR), chr(10) ORDER BY t.rowid)) FROM "{name}" AS t'
-            ).fetchall()[0])  # fmt: skip
+            name: con.execute(f"""
+                SELECT count(*), sum(hash(t)::HUGEINT), sum(hash(t)::HUGEINT * (t.rowid + 1)) FROM "{name}" AS t
+            """).fetchall()[0]  # fmt: skip
             for name in DATA_TABLES
         }
         meta = con.execute("SELECT key, value FROM meta WHERE key <> 'data_version' ORDER BY key").fetchall()
