@@ -115,3 +115,26 @@ def test_unreadable_database_shows_a_message(tmp_path, monkeypatch):
     app = open_app(tmp_path, monkeypatch, broken)
     assert not app.exception
     assert any("cannot be opened" in e.value for e in app.error)
+
+
+def test_first_start_builds_the_sample_database(tmp_path, monkeypatch):
+    missing = tmp_path / "data" / "first.duckdb"
+    app = open_app(tmp_path, monkeypatch, missing)
+    assert not app.exception
+    assert missing.exists()
+    assert tile_values(app)["NPS"] == expected_tile(missing, default_filters(missing), "nps")
+
+
+def test_custom_dates_and_reset(tmp_path, monkeypatch, sample_db):
+    app = open_app(tmp_path, monkeypatch, sample_db)
+    app.sidebar.selectbox(key="f_period").select("custom").run()
+    app.sidebar.date_input(key="f_dates").set_value((date(2025, 10, 6), date(2025, 11, 2))).run()
+    assert not app.exception
+    assert "6 Oct 2025 – 2 Nov 2025" in app.caption[0].value
+    app.sidebar.date_input(key="f_dates").set_value((date(2025, 10, 6),)).run()  # half-picked range
+    assert not app.exception and app.metric
+    app.sidebar.multiselect(key="f_segment").select("SMB").run()
+    app.sidebar.button(key="f_reset").click().run()
+    assert app.sidebar.selectbox(key="f_period").value == "last_6m"
+    assert app.sidebar.multiselect(key="f_segment").value == []
+    assert "1 Jul 2025 – 31 Dec 2025 · all customers" in app.caption[0].value
