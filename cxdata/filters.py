@@ -49,9 +49,6 @@ class Filters:
         end = self.start - timedelta(days=1)
         return replace(self, start=end - timedelta(days=self.days - 1), end=end)
 
-    def with_dates(self, start: date, end: date) -> "Filters":
-        return replace(self, start=start, end=end)
-
     def dimension_values(self) -> dict[str, tuple[str, ...]]:
         """Non-empty dimension allow-lists by field name."""
         return {f.name: getattr(self, f.name) for f in fields(self)[2:] if getattr(self, f.name)}

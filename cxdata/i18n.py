@@ -35,17 +35,12 @@ TEXT: dict[str, dict[str, str]] = {
     "page_overview": {"en": "Overview", "ru": "Обзор"},
     "data_as_of": {"en": "Data as of {date}", "ru": "Данные на {date}"},
     "compared_with": {"en": "compared with {period}", "ru": "в сравнении с {period}"},
-    "no_database": {
-        "en": "No database at {path}. Create it with: python -m cxdata init",
-        "ru": "База данных не найдена: {path}. Создайте её командой: python -m cxdata init",
-    },
     "empty_selection": {
         "en": "No data for this selection ({caption}). Widen the period or remove some filters.",
         "ru": "Нет данных для этого выбора ({caption}). Расширьте период или уберите часть фильтров.",
     },
     "small_sample": {"en": "small sample", "ru": "мала выборка"},
     "n_equals": {"en": "n = {n}", "ru": "n = {n}"},
-    "target": {"en": "target", "ru": "цель"},
     "target_met": {"en": "target {target} met", "ru": "цель {target} достигнута"},
     "target_missed": {"en": "target {target} missed", "ru": "цель {target} не достигнута"},
     "no_target": {"en": "no target set", "ru": "цель не задана"},
@@ -70,13 +65,7 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Below target: {metrics}.",
         "ru": "Ниже цели: {metrics}.",
     },
-    "headline_worst_week": {
-        "en": "Lowest weekly CSAT: {value} in the week of {week}.",
-        "ru": "Худшая неделя по CSAT: {value}, неделя с {week}.",
-    },
-    "trend_subtitle": {"en": "{caption}", "ru": "{caption}"},
     "caption_all_data": {"en": "all customers", "ru": "все клиенты"},
-    "unknown": {"en": "Unknown", "ru": "Неизвестно"},
     "database_unavailable": {
         "en": "The database cannot be opened: {error}",
         "ru": "Не удаётся открыть базу данных: {error}",
@@ -89,10 +78,6 @@ TEXT: dict[str, dict[str, str]] = {
     "building_sample": {
         "en": "First start: building the sample database (a few seconds)…",
         "ru": "Первый запуск: создаём демонстрационную базу (несколько секунд)…",
-    },
-    "overview_intro": {
-        "en": "How customers feel and what it is worth, for the selected period and filters.",
-        "ru": "Что чувствуют клиенты и сколько это стоит — за выбранный период и по фильтрам.",
     },
 }
 

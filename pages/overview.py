@@ -31,9 +31,8 @@ st.info(f"**{translate('headline_title', lang)}.** {build_headline(overview, lan
 tile_columns = st.columns(3) + st.columns(3)
 for column, metric in zip(tile_columns, OVERVIEW_METRICS):
     tile = build_tile(overview, metric, lang, context.currency)
-    with column:
-        st.metric(tile.label, tile.value, tile.delta, delta_color=tile.delta_color, help=tile.help, border=True)
-        st.caption(tile.note)
+    column.metric(tile.label, tile.value, tile.delta, delta_color=tile.delta_color, help=tile.help, border=True)
+    column.caption(tile.note)
 
 st.subheader(translate("trends", lang))
 chart_columns = st.columns(2)
