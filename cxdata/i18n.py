@@ -33,6 +33,8 @@ TEXT: dict[str, dict[str, str]] = {
     "preset_all": {"en": "All time", "ru": "Всё время"},
     "preset_custom": {"en": "Custom range", "ru": "Свой период"},
     "page_overview": {"en": "Overview", "ru": "Обзор"},
+    "page_journey": {"en": "Customer journey", "ru": "Путь клиента"},
+    "page_money": {"en": "CX and money", "ru": "CX и деньги"},
     "data_as_of": {"en": "Data as of {date}", "ru": "Данные на {date}"},
     "compared_with": {"en": "compared with {period}", "ru": "в сравнении с {period}"},
     "empty_selection": {
@@ -80,6 +82,14 @@ TEXT: dict[str, dict[str, str]] = {
         "ru": "Первый запуск: создаём демонстрационную базу (несколько секунд)…",
     },
 }
+
+
+def register_text(entries: dict[str, dict[str, str]]) -> None:
+    """Add a feature module's UI strings (key -> {"en": ..., "ru": ...}); a key may not change meaning."""
+    clashes = sorted(key for key in entries if key in TEXT and TEXT[key] != entries[key])
+    if clashes:
+        raise ValueError(f"UI string keys already defined: {', '.join(clashes)}")
+    TEXT.update(entries)
 
 
 def translate(key: str, lang: str, **values: object) -> str:

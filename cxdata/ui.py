@@ -7,7 +7,9 @@ its data version (bumped by every load) and the frozen ``Filters``.
 
 from __future__ import annotations
 
+import importlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -102,6 +104,24 @@ def load_settings(data: DataKey) -> dict:
 @st.cache_data(show_spinner=False, max_entries=256)
 def load_overview(data: DataKey, filters: Filters, as_of: date) -> Overview:
     return fetch_overview(backend(data), filters, as_of)
+
+
+@st.cache_data(show_spinner=False, max_entries=1024)
+def _run_cached(data: DataKey, function_path: str, args: tuple, kwargs: tuple):
+    module_name, name = function_path.rsplit(".", 1)
+    function = getattr(importlib.import_module(module_name), name)
+    return function(backend(data), *args, **dict(kwargs))
+
+
+def load(function: Callable, *args, **kwargs):
+    """``function(db, *args, **kwargs)`` for the current data, cached.
+
+    The cache key is explicit: the database path and data version, the function's dotted name
+    and its arguments (a frozen ``Filters``, dates, numbers, tuples) — so any cxdata query
+    function can be cached from a page without a wrapper of its own.
+    """
+    path = f"{function.__module__}.{function.__qualname__}"
+    return _run_cached(page_context().data, path, args, tuple(sorted(kwargs.items())))
 
 
 # --- language and filters ----------------------------------------------------------------------
