@@ -46,9 +46,8 @@ class Overview:
 
     @property
     def is_empty(self) -> bool:
-        """No survey, transaction or customer in the selection at all."""
-        c = self.current
-        return c["nps"].n + c["csat"].n + c["ces"].n + c["revenue"].n + c["conversion_rate"].n + c["complaints"].n == 0
+        """No survey answer, transaction or customer behind any metric of the selection."""
+        return all(value.n == 0 for value in self.current.values())
 
     def status(self, metric: str) -> str | None:
         """'met', 'missed', or None when there is no target or no value."""
@@ -145,8 +144,8 @@ def fetch_overview(db, filters: Filters, as_of: date) -> Overview:
     return Overview(
         filters=filters,
         as_of=as_of,
-        current=compute_metrics(db, filters, as_of),
-        previous=compute_metrics(db, filters.previous(), as_of),
+        current=compute_metrics(db, filters, as_of, OVERVIEW_METRICS),
+        previous=compute_metrics(db, filters.previous(), as_of, OVERVIEW_METRICS),
         targets=fetch_targets(db, filters),
         trends=fetch_trends(db, filters),
     )

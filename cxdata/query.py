@@ -58,10 +58,14 @@ def narrow_by_customer(db, rel: ir.Table, filters: Filters, *, customer_channel:
     return joined.filter(*predicates).select(*rel.columns)
 
 
-def filter_table(db, name: str, filters: Filters, *, date_range: bool = True) -> ir.Table:
-    """Table ``name`` narrowed by ``filters`` (its date column only when ``date_range``)."""
+def filter_table(db, name: str, filters: Filters, *, date_range: bool = True, table: ir.Table | None = None) -> ir.Table:
+    """Table ``name`` narrowed by ``filters`` (its date column only when ``date_range``).
+
+    ``table`` reads another relation with the same columns as ``name`` (e.g. the
+    ``customer_summary`` rollup in place of ``customers``).
+    """
     spec = TABLES[name]
-    table = db.table(name)
+    table = db.table(name) if table is None else table
     predicates = []
     if date_range and spec.date_column:
         start, end = period_bounds(filters)
@@ -72,16 +76,43 @@ def filter_table(db, name: str, filters: Filters, *, date_range: bool = True) ->
     if predicates:
         table = table.filter(*predicates)
     if name == "customers":
-        wanted = [(CUSTOMER_DIMENSIONS[n], v) for n, v in filters.dimension_values().items() if n in CUSTOMER_DIMENSIONS]
-        preds = [ibis.coalesce(table[column], UNKNOWN).isin(values) for column, values in wanted]
-        return table.filter(*preds) if preds else table
+        predicates = _dimension_predicates(table, filters, None)
+        return table.filter(*predicates) if predicates else table
     return narrow_by_customer(db, table, filters, customer_channel=spec.channel_column is None)
+
+
+def _dimension_predicates(table: ir.Table, filters: Filters, channel_column: str | None) -> list:
+    """Predicates on a table that carries the customer attributes itself (rollups, customers)."""
+    wanted = [(CUSTOMER_DIMENSIONS[n], v) for n, v in filters.dimension_values().items() if n in CUSTOMER_DIMENSIONS]
+    if channel_column and filters.channels:
+        wanted.append((channel_column, filters.channels))
+    return [ibis.coalesce(table[column], UNKNOWN).isin(values) for column, values in wanted]
+
+
+def filter_daily_rollup(db, name: str, filters: Filters) -> ir.Table:
+    """A ``*_daily`` rollup narrowed to the filter's days, channel and customer attributes."""
+    table = db.table(name)
+    predicates = [table.day >= filters.start, table.day <= filters.end]
+    predicates += _dimension_predicates(table, filters, "channel")
+    return table.filter(*predicates)
 
 
 def customer_lifecycle(db, filters: Filters) -> ir.Table:
     """One row per paying customer matching the dimension filters (dates ignored):
     ``customer_id``, ``first_purchase_at`` (first positive transaction), ``churned_at`` (or null).
     """
+    from cxdata.rollups import rollups_are_fresh
+
+    if rollups_are_fresh(db):
+        summary = db.table("customer_summary")
+        summary = summary.filter(summary.first_purchase_at.notnull(), *_dimension_predicates(summary, filters, "channel"))
+        return summary.select(
+            "customer_id",
+            "first_purchase_at",
+            churned_at=ibis.ifelse(
+                summary.churned_at >= summary.first_purchase_at, summary.churned_at, ibis.null("timestamp")
+            ),
+        )
     transactions = db.table("transactions")
     purchases = transactions.filter(transactions.amount > 0, transactions.customer_id.notnull())
     first = purchases.group_by("customer_id").aggregate(first_purchase_at=purchases.occurred_at.min())

@@ -39,6 +39,7 @@ import numpy as np
 import pyarrow as pa
 
 from cxdata.db import bump_data_version, write_meta
+from cxdata.rollups import refresh_rollups
 from cxdata.schema import TABLES, create_schema
 
 DEFAULT_SCALE = 0.05  # 50k customers
@@ -863,6 +864,7 @@ def generate_sample(con, *, scale: float = DEFAULT_SCALE, seed: int = DEFAULT_SE
     load_reference_rows(con)
     write_meta(con, as_of=SAMPLE_AS_OF.isoformat(), currency="RUB", source="sample", seed=seed, scale=scale)
     bump_data_version(con)
+    refresh_rollups(con)
     return count_rows(con)
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import pandas as pd
 
 from cxdata.filters import Filters
-from cxdata.query import customer_lifecycle, filter_table
+from cxdata.metrics import ces_stats, survey_aggregates
+from cxdata.query import customer_lifecycle, filter_daily_rollup, filter_table
+from cxdata.rollups import rollups_are_fresh
 from cxdata.stats import mean_interval, monthly_rate, nps_interval, wilson_interval
 
 TREND_COLUMNS = ["period_start", "metric", "value", "n", "low", "high"]
@@ -32,19 +34,11 @@ def _rows(period_start, metric: str, result, n: int) -> dict:
 
 def fetch_survey_trends(db, filters: Filters, grain: str) -> pd.DataFrame:
     """NPS, CSAT and CES per period."""
-    s = filter_table(db, "surveys", filters)
+    relation, aggregates = survey_aggregates(db, filters)
+    day = relation.day if "day" in relation.columns else relation.responded_at
     by_period = (
-        s.group_by(period_start=s.responded_at.truncate(_GRAIN_UNIT[grain]))
-        .aggregate(
-            nps_n=s.nps.count(),
-            promoters=(s.nps >= 9).sum(),
-            detractors=(s.nps <= 6).sum(),
-            csat_n=s.csat.count(),
-            satisfied=(s.csat >= 4).sum(),
-            ces_n=s.ces.count(),
-            ces_mean=s.ces.mean(),
-            ces_sd=s.ces.std(),
-        )
+        relation.group_by(period_start=day.cast("timestamp").truncate(_GRAIN_UNIT[grain]))
+        .aggregate(**aggregates)
         .order_by("period_start")
         .execute()
     )
@@ -56,20 +50,23 @@ def fetch_survey_trends(db, filters: Filters, grain: str) -> pd.DataFrame:
         if csat_n:
             rows.append(_rows(r.period_start, "csat", wilson_interval(int(r.satisfied), csat_n), csat_n))
         if ces_n:
-            sd = float(r.ces_sd) if ces_n > 1 else None
-            rows.append(_rows(r.period_start, "ces", mean_interval(float(r.ces_mean), sd, ces_n), ces_n))
+            mean, sd = ces_stats(ces_n, r.ces_sum, r.ces_sum_squares)
+            rows.append(_rows(r.period_start, "ces", mean_interval(mean, sd, ces_n), ces_n))
     return pd.DataFrame(rows, columns=TREND_COLUMNS)
 
 
 def fetch_revenue_trend(db, filters: Filters, grain: str) -> pd.DataFrame:
     """Net revenue per period (n = transactions)."""
-    t = filter_table(db, "transactions", filters)
-    by_period = (
-        t.group_by(period_start=t.occurred_at.truncate(_GRAIN_UNIT[grain]))
-        .aggregate(value=t.amount.sum(), n=t.count())
-        .order_by("period_start")
-        .execute()
-    )
+    unit = _GRAIN_UNIT[grain]
+    if rollups_are_fresh(db):
+        d = filter_daily_rollup(db, "transaction_daily", filters)
+        grouped = d.group_by(period_start=d.day.cast("timestamp").truncate(unit)).aggregate(
+            value=d.amount_sum.sum(), n=d.transaction_count.sum()
+        )
+    else:
+        t = filter_table(db, "transactions", filters)
+        grouped = t.group_by(period_start=t.occurred_at.truncate(unit)).aggregate(value=t.amount.sum(), n=t.count())
+    by_period = grouped.order_by("period_start").execute()
     by_period["metric"] = "revenue"
     by_period["low"] = by_period["high"] = None
     return by_period[TREND_COLUMNS]

@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["cxdata.stats", "cxdata.filters", "cxdata.i18n"]
+MODULES = ["cxdata.stats", "cxdata.filters", "cxdata.i18n", "cxdata.metrics"]
 
 
 @pytest.mark.parametrize("name", MODULES)

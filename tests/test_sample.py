@@ -25,7 +25,7 @@ def fetch_value(con, sql: str, params=None):
 
 def fetch_digests(path) -> dict[str, tuple]:
     """Per table: (row count, sum of row hashes, the same weighted by storage position); meta as
-    rows, without its data_version, which every build renews."""
+    rows, without data_version (and the rollup_version that copies it), which every build renews."""
     con = duckdb.connect(str(path), read_only=True)
     try:
         digests = {
@@ -34,7 +34,7 @@ def fetch_digests(path) -> dict[str, tuple]:
             """).fetchall()[0]  # fmt: skip
             for name in DATA_TABLES
         }
-        meta = con.execute("SELECT key, value FROM meta WHERE key <> 'data_version' ORDER BY key").fetchall()
+        meta = con.execute("SELECT key, value FROM meta WHERE key NOT IN ('data_version', 'rollup_version') ORDER BY key").fetchall()
         digests["meta"] = tuple(meta)
     finally:
         con.close()

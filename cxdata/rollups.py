@@ -1,0 +1,105 @@
+"""Rollup tables maintained at load time, so a filter change reads summaries, not the facts.
+
+At scale 1 the facts are ~10M transactions and ~2M survey answers; the rollups are ~1M customer
+rows and a few hundred thousand day × dimension rows. The metric layer reads a rollup only when
+it is fresh (``meta.rollup_version`` equals ``meta.data_version``) and otherwise falls back to the
+raw tables, so numbers are the same either way (``tests/test_rollups.py`` proves it).
+
+Grains:
+- ``customer_summary``: one row per customer id in ``customers`` or ``transactions``, with the
+  customer's attributes, first purchase, all-time net revenue and first churn event.
+- ``transaction_daily``: one row per day × transaction channel × customer segment, region and
+  acquisition channel: net amount and transaction count.
+- ``survey_daily``: one row per day × touchpoint × survey channel × customer segment, region and
+  acquisition channel: the counts and sums that NPS, CSAT and CES are made of.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from cxdata.db import read_meta, write_meta
+
+ROLLUP_TABLES = ("customer_summary", "transaction_daily", "survey_daily")
+
+_CUSTOMER_SUMMARY = """
+CREATE OR REPLACE TABLE customer_summary AS
+WITH purchases AS (
+    SELECT customer_id,
+           min(occurred_at) FILTER (WHERE amount > 0) AS first_purchase_at,
+           sum(amount) AS net_revenue,
+           bool_or(amount > 0) AS is_paying
+    FROM transactions
+    WHERE customer_id IS NOT NULL
+    GROUP BY customer_id
+),
+churn AS (
+    SELECT customer_id, min(churned_at) AS churned_at FROM churn_events GROUP BY customer_id
+),
+ids AS (
+    SELECT customer_id FROM customers UNION SELECT customer_id FROM purchases
+)
+SELECT ids.customer_id, c.signup_at, c.segment, c.region, c.channel, c.acquisition_channel,
+       c.acquisition_cost, p.first_purchase_at, coalesce(p.net_revenue, 0) AS net_revenue,
+       coalesce(p.is_paying, false) AS is_paying, churn.churned_at
+FROM ids
+LEFT JOIN customers AS c USING (customer_id)
+LEFT JOIN purchases AS p USING (customer_id)
+LEFT JOIN churn USING (customer_id)
+"""
+
+_TRANSACTION_DAILY = """
+CREATE OR REPLACE TABLE transaction_daily AS
+SELECT CAST(t.occurred_at AS DATE) AS day, t.channel, c.segment, c.region, c.acquisition_channel,
+       sum(t.amount) AS amount_sum, count(*) AS transaction_count
+FROM transactions AS t
+LEFT JOIN customers AS c ON c.customer_id = t.customer_id
+GROUP BY ALL
+"""
+
+_SURVEY_DAILY = """
+CREATE OR REPLACE TABLE survey_daily AS
+SELECT CAST(s.responded_at AS DATE) AS day, s.touchpoint, s.channel, c.segment, c.region,
+       c.acquisition_channel,
+       count(s.nps) AS nps_count,
+       count(*) FILTER (WHERE s.nps >= 9) AS promoter_count,
+       count(*) FILTER (WHERE s.nps <= 6) AS detractor_count,
+       count(s.csat) AS csat_count,
+       count(*) FILTER (WHERE s.csat >= 4) AS satisfied_count,
+       count(s.ces) AS ces_count,
+       sum(s.ces) AS ces_sum,
+       sum(CAST(s.ces AS BIGINT) * s.ces) AS ces_sum_squares
+FROM surveys AS s
+LEFT JOIN customers AS c ON c.customer_id = s.customer_id
+GROUP BY ALL
+"""
+
+
+def refresh_rollups(con) -> None:
+    """Rebuild every rollup from the facts and mark them fresh for the current data version.
+
+    Call it inside the same transaction as the load that changed the facts, so readers never
+    see new facts with old rollups marked fresh.
+    """
+    for statement in (_CUSTOMER_SUMMARY, _TRANSACTION_DAILY, _SURVEY_DAILY):
+        con.execute(statement)
+    latest = con.execute("SELECT CAST(max(occurred_at) AS DATE) FROM transactions").fetchall()[0][0]
+    meta = read_meta(con)
+    write_meta(
+        con,
+        rollup_version=meta.get("data_version", ""),
+        rollup_max_transaction_day=latest.isoformat() if latest else "",
+    )
+
+
+def rollups_are_fresh(db, as_of: date | None = None) -> bool:
+    """True when the rollups match the data (and, given ``as_of``, hold no revenue after it)."""
+    meta = read_meta(db.con)
+    version = meta.get("rollup_version")
+    if not version or version != meta.get("data_version"):
+        return False
+    if as_of is not None:
+        latest = meta.get("rollup_max_transaction_day")
+        # All-time net revenue equals revenue to as_of only if nothing happened after as_of.
+        return not latest or date.fromisoformat(latest) <= as_of
+    return True

@@ -1,0 +1,70 @@
+"""The rollup path and the raw path give identical numbers (rollups only make them faster)."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+
+import duckdb
+import pytest
+
+from cxdata.db import write_meta
+from cxdata.filters import Filters
+from cxdata.metrics import compute_metrics
+from cxdata.overview import fetch_as_of
+from cxdata.query import open_backend
+from cxdata.rollups import rollups_are_fresh
+from cxdata.trends import fetch_trends
+
+SELECTIONS = [
+    Filters(date(2025, 7, 1), date(2025, 12, 31)),
+    Filters(date(2024, 1, 1), date(2025, 12, 31), segments=("SMB", "Unknown"), channels=("web",)),
+    Filters(date(2025, 10, 6), date(2025, 11, 2), regions=("Siberia",), acquisition_channels=("partners", "social")),
+    Filters(date(2023, 7, 1), date(2023, 7, 1)),
+]
+
+
+@pytest.fixture(scope="module")
+def both_paths(sample_db, tmp_path_factory):
+    """The sample with fresh rollups, and a copy whose rollups are marked stale."""
+    stale = tmp_path_factory.mktemp("stale") / "stale.duckdb"
+    shutil.copy(sample_db, stale)
+    con = duckdb.connect(str(stale))
+    write_meta(con, rollup_version="stale")
+    con.close()
+    fresh_db, stale_db = open_backend(sample_db), open_backend(stale)
+    assert rollups_are_fresh(fresh_db) and not rollups_are_fresh(stale_db)
+    return fresh_db, stale_db
+
+
+@pytest.mark.parametrize("filters", SELECTIONS, ids=lambda f: f.caption())
+def test_metrics_are_identical_on_both_paths(both_paths, filters):
+    fresh_db, stale_db = both_paths
+    as_of = fetch_as_of(fresh_db)
+    fresh, stale = compute_metrics(fresh_db, filters, as_of), compute_metrics(stale_db, filters, as_of)
+    for name in fresh:
+        assert fresh[name].n == stale[name].n, name
+        if stale[name].value is None:
+            assert fresh[name].value is None, name
+        else:
+            assert fresh[name].value == pytest.approx(stale[name].value, rel=1e-9), name
+            if stale[name].has_interval:
+                assert fresh[name].low == pytest.approx(stale[name].low, rel=1e-9), name
+
+
+@pytest.mark.parametrize("filters", SELECTIONS[:3], ids=lambda f: f.caption())
+def test_trends_are_identical_on_both_paths(both_paths, filters):
+    fresh_db, stale_db = both_paths
+    fresh, stale = fetch_trends(fresh_db, filters), fetch_trends(stale_db, filters)
+    assert len(fresh) == len(stale) > 0
+    key = ["metric", "period_start"]
+    fresh, stale = fresh.sort_values(key).reset_index(drop=True), stale.sort_values(key).reset_index(drop=True)
+    assert fresh[key].equals(stale[key])
+    assert fresh["n"].tolist() == stale["n"].tolist()
+    assert fresh["value"].astype(float).tolist() == pytest.approx(stale["value"].astype(float).tolist(), rel=1e-9, nan_ok=True)
+
+
+def test_an_earlier_as_of_does_not_read_all_time_revenue(both_paths):
+    fresh_db, _ = both_paths
+    assert not rollups_are_fresh(fresh_db, as_of=date(2024, 6, 30))
+    assert rollups_are_fresh(fresh_db, as_of=date(2025, 12, 31))
