@@ -1,0 +1,260 @@
+"""Benchmark: page reruns after a filter change, per-query times, memory, against a pandas baseline.
+
+    python bench/run.py --scale 1            # builds data/bench-scale-1.duckdb once, then reuses it
+
+Each side runs in its own process so each peak resident memory is its own. "Ours" drives the real
+pages through Streamlit's AppTest (the whole script: widgets, cached queries, figures); every
+cold rerun uses a filter combination not seen before, so its caches are cold for that filter;
+the warm rerun repeats the last one. The baseline loads every table into pandas and filters in
+memory, the way typical dashboards do. Prints a table of medians and ratios; writes JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# (period preset, {widget key: values}); each differs from the ones before it.
+SELECTIONS = [
+    ("last_6m", {"f_segment": ["SMB"]}),
+    ("last_12m", {"f_region": ["Siberia"]}),
+    ("last_quarter", {"f_channel": ["web"]}),
+    ("last_6m", {"f_acq": ["partners"]}),
+    ("last_12m", {"f_segment": ["Premium"], "f_channel": ["mobile_app"]}),
+    ("last_30", {"f_region": ["Central", "Volga"]}),
+    ("last_quarter", {"f_segment": ["Retail"], "f_acq": ["organic"]}),
+    ("all", {"f_channel": ["branch"]}),
+]
+ENTRY = "import sys\nsys.path.insert(0, {root!r})\nimport dashboard\ndashboard.main(default_page={page!r})\n"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def available_pages() -> list[str]:
+    import dashboard
+
+    return [name for name, _, _ in dashboard.PAGES if (ROOT / "pages" / f"{name}.py").exists()]
+
+
+def run_ours(db: Path, repeats: int) -> dict:
+    """Time every page through AppTest, and the overview's queries one by one."""
+    os.environ["CX_DB"] = str(db)
+    from streamlit.testing.v1 import AppTest
+
+    from cxdata.filters import DEFAULT_PRESET, Filters, preset_range
+    from cxdata.metrics import compute_metrics
+    from cxdata.overview import fetch_as_of, fetch_overview
+    from cxdata.query import open_backend
+    from cxdata.registry import OVERVIEW_METRICS
+    from cxdata.trends import fetch_trends
+
+    results: dict = {"pages": {}, "queries": {}}
+    folder = Path(tempfile.mkdtemp())
+    for page in available_pages():
+        script = folder / f"entry_{page}.py"
+        script.write_text(ENTRY.format(root=str(ROOT), page=page))
+        app = AppTest.from_file(str(script), default_timeout=600)
+        started = time.perf_counter()
+        app.run()
+        first = time.perf_counter() - started
+        cold, warm = [], []
+        for period, dimensions in SELECTIONS[:repeats]:
+            app.sidebar.selectbox(key="f_period").select(period)
+            for key in ("f_segment", "f_region", "f_channel", "f_acq"):
+                app.sidebar.multiselect(key=key).set_value(dimensions.get(key, []))
+            started = time.perf_counter()
+            app.run()
+            cold.append(time.perf_counter() - started)
+            assert not app.exception, f"{page}: {app.exception}"
+            started = time.perf_counter()
+            app.run()
+            warm.append(time.perf_counter() - started)
+        results["pages"][page] = {"first_run_s": first, "cold_s": cold, "warm_s": warm}
+
+    db_backend = open_backend(db)
+    as_of = fetch_as_of(db_backend)
+    filters = Filters(*preset_range(DEFAULT_PRESET, as_of), segments=("SMB",))
+    queries = {
+        "overview KPIs (period + previous)": lambda: fetch_overview(db_backend, filters, as_of),
+        "KPIs of one period": lambda: compute_metrics(db_backend, filters, as_of, OVERVIEW_METRICS),
+        "trends": lambda: fetch_trends(db_backend, filters),
+    }
+    try:
+        from cxdata.funnel import compute_funnel
+
+        queries["funnel"] = lambda: compute_funnel(db_backend, filters, as_of)
+    except ImportError:
+        pass
+    for name, query in queries.items():
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            query()
+            times.append(time.perf_counter() - started)
+        results["queries"][name] = times
+    results["peak_rss_mb"] = peak_rss_mb()
+    return results
+
+
+def run_baseline(db: Path, repeats: int) -> dict:
+    """The same pages the pandas way: load everything, then filter in memory per change."""
+    from bench.pandas_baseline import PAGES, load_everything
+    from cxdata.filters import Filters, preset_range
+
+    started = time.perf_counter()
+    frames = load_everything(db)
+    load_s = time.perf_counter() - started
+    as_of = date(2025, 12, 31)
+    dimension_fields = {"f_segment": "segments", "f_region": "regions", "f_channel": "channels", "f_acq": "acquisition_channels"}
+    results: dict = {"load_s": load_s, "pages": {}}
+    pages = [p for p in available_pages() if p in PAGES]
+    for page in pages:
+        cold = []
+        for period, dimensions in SELECTIONS[:repeats]:
+            start, end = preset_range(period, as_of, date(2023, 7, 1))
+            filters = Filters(start, end, **{dimension_fields[k]: tuple(v) for k, v in dimensions.items()})
+            started = time.perf_counter()
+            PAGES[page](frames, filters, as_of)
+            cold.append(time.perf_counter() - started)
+        results["pages"][page] = {"cold_s": cold}
+    results["peak_rss_mb"] = peak_rss_mb()
+    return results
+
+
+def measure_cold_start(db: Path) -> float | None:
+    """Seconds from starting the server to a rendered overview in Chromium (None without Playwright)."""
+    try:
+        from playwright.sync_api import sync_playwright
+
+        from tests.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_for_run
+    except ImportError:
+        return None
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        started = time.perf_counter()
+        with streamlit_server(db, Path(tempfile.mkdtemp()) / "server.log") as url:
+            page = browser.new_page()
+            page.goto(url)
+            wait_for_run(page)
+            elapsed = time.perf_counter() - started
+        browser.close()
+    return elapsed
+
+
+def measure_ingest(db: Path, rows: int = 1_000_000) -> float | None:
+    """Seconds to load a generated ``rows``-row transactions CSV into a copy of the database."""
+    try:
+        from cxdata.ingest import load_extract
+    except ImportError:
+        return None
+    import shutil
+
+    import numpy as np
+    import pandas as pd
+
+    folder = Path(tempfile.mkdtemp())
+    copy = folder / "ingest.duckdb"
+    shutil.copy(db, copy)
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({
+        "transaction_id": [f"B{i}" for i in range(rows)],
+        "customer_id": [f"C{i % 50_000:07d}" for i in range(rows)],
+        "occurred_at": pd.Timestamp("2025-12-01") + pd.to_timedelta(rng.integers(0, 30 * 86400, rows), unit="s"),
+        "amount": rng.lognormal(8, 1, rows).round(2),
+        "product": "Basic",
+        "channel": "web",
+    })
+    csv = folder / "transactions.csv"
+    frame.to_csv(csv, index=False)
+    started = time.perf_counter()
+    load_extract(copy, "transactions", csv)
+    return time.perf_counter() - started
+
+
+def worker(kind: str, db: Path, repeats: int) -> dict:
+    """Run one side in a fresh process, so its peak memory is its own."""
+    output = subprocess.run(
+        [sys.executable, __file__, "--worker", kind, "--db", str(db), "--repeats", str(repeats)],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def median(values) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def print_table(report: dict) -> None:
+    ours, base = report["ours"], report["baseline"]
+    print(f"\nscale {report['scale']} · {report['db']} · sample build {report['build_s']:.1f} s (0 = reused)")
+    print(f"{'page':<10} {'cold median':>12} {'warm median':>12} {'pandas median':>14} {'speed-up':>9}")
+    for page, timing in ours["pages"].items():
+        cold, warm = median(timing["cold_s"]), median(timing["warm_s"])
+        baseline = median(base["pages"].get(page, {}).get("cold_s", []))
+        print(f"{page:<10} {cold * 1000:>10.0f}ms {warm * 1000:>10.0f}ms {baseline * 1000:>12.0f}ms {baseline / cold:>8.1f}×")
+    print(f"\n{'query':<36} {'median':>10}")
+    for name, times in ours["queries"].items():
+        print(f"{name:<36} {median(times) * 1000:>8.0f}ms")
+    print(f"\npeak RSS: ours {ours['peak_rss_mb']:.0f} MB · pandas baseline {base['peak_rss_mb']:.0f} MB "
+          f"({base['peak_rss_mb'] / ours['peak_rss_mb']:.1f}× more) · baseline load {base['load_s']:.1f} s")
+    cold_start, ingest = report.get("cold_start_s"), report.get("ingest_1m_s")
+    print(f"cold start to rendered overview: {'n/a' if cold_start is None else f'{cold_start:.1f} s'}")
+    print(f"ingest of a 1M-row CSV: {'n/a (no cxdata.ingest yet)' if ingest is None else f'{ingest:.1f} s'}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--db", type=Path)
+    parser.add_argument("--repeats", type=int, default=5, help=f"filter changes per page (max {len(SELECTIONS)})")
+    parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "bench.json")
+    parser.add_argument("--skip-browser", action="store_true")
+    parser.add_argument("--worker", choices=["ours", "baseline"], help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    repeats = max(1, min(args.repeats, len(SELECTIONS)))
+    db = args.db or ROOT / "data" / f"bench-scale-{args.scale:g}.duckdb"
+    if args.worker:
+        result = run_ours(db, repeats) if args.worker == "ours" else run_baseline(db, repeats)
+        print(json.dumps(result))
+        return 0
+    build_s = 0.0
+    if not db.exists():
+        from cxdata.sample import build_sample_database
+
+        started = time.perf_counter()
+        build_sample_database(db, scale=args.scale)
+        build_s = time.perf_counter() - started
+    from cxdata.db import read_meta
+
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    scale = read_meta(con).get("scale", "?")
+    con.close()
+    report = {"scale": scale, "db": str(db), "build_s": build_s,
+              "ours": worker("ours", db, repeats), "baseline": worker("baseline", db, repeats)}
+    report["cold_start_s"] = None if args.skip_browser else measure_cold_start(db)
+    report["ingest_1m_s"] = measure_ingest(db)
+    print_table(report)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=2))
+    print(f"\nJSON: {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
