@@ -15,7 +15,10 @@ from cxdata import i18n, ui
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 # (page file stem = URL path, title key in cxdata.i18n, icon), in navigation order.
-PAGES = (("overview", "page_overview", ":material/monitoring:"),)
+PAGES = (
+    ("overview", "page_overview", ":material/monitoring:"),
+    ("journey", "page_journey", ":material/route:"),
+)
 
 
 def main(default_page: str = "overview") -> None:

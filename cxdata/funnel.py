@@ -131,8 +131,10 @@ def _hours_between(earlier: ir.Value, later: ir.Value) -> ir.FloatingValue:
     return (later.epoch_seconds() - earlier.epoch_seconds()) / _SECONDS_PER_HOUR
 
 
-def _fetch_chain(db, filters: Filters, as_of: date, window_days: int, stages: list[str]) -> ir.Table:
-    """One row per entry-cohort customer: ``customer_id`` and ``reached_at_1`` .. ``reached_at_n``.
+def _fetch_chain(db, filters: Filters, as_of: date, window_days: int, stages: list[str], *,
+                 with_entry_channel: bool = False) -> ir.Table:  # fmt: skip
+    """One row per entry-cohort customer: ``customer_id`` and ``reached_at_1`` .. ``reached_at_n``
+    (plus ``entry_channel`` when ``with_entry_channel``).
 
     ``reached_at_k`` is the time the customer counts at stage k under the rules of this module,
     null from the first stage where the chain breaks.
@@ -145,8 +147,13 @@ def _fetch_chain(db, filters: Filters, as_of: date, window_days: int, stages: li
     )
     start, end = period_bounds(filters)
     cohort = first_at.filter(first_at.first_at_1 >= start, first_at.first_at_1 < end)
-    if filters.channels:
-        cohort = cohort.semi_join(_entry_channels(events, cohort, stages[0], filters.channels), "customer_id")
+    if filters.channels or with_entry_channel:
+        entry = _entry_channels(events, cohort, stages[0])
+        if filters.channels:
+            entry = entry.filter(entry.entry_channel.isin(filters.channels))
+            cohort = cohort.semi_join(entry, "customer_id")
+        if with_entry_channel:
+            cohort = cohort.left_join(entry, "customer_id").select(cohort, entry_channel=entry.entry_channel)
     cohort = narrow_by_customer(db, cohort, filters)
 
     window = ibis.interval(days=window_days)
@@ -157,18 +164,42 @@ def _fetch_chain(db, filters: Filters, as_of: date, window_days: int, stages: li
         # event passes the comparison and is moved to the previous stage's time by greatest().
         counted = ibis.ifelse(reached <= previous + window, ibis.greatest(reached, previous), ibis.null("timestamp"))
         chain = chain.mutate(**{_reached_column(k): counted})
-    return chain.select("customer_id", *(_reached_column(k) for k in range(1, len(stages) + 1)))
+    extra = ["entry_channel"] if with_entry_channel else []
+    return chain.select("customer_id", *extra, *(_reached_column(k) for k in range(1, len(stages) + 1)))
 
 
-def _entry_channels(events: ir.Table, cohort: ir.Table, first_stage: str, channels: tuple[str, ...]) -> ir.Table:
-    """``customer_id`` of cohort customers whose first first-stage event came through ``channels``."""
+def _entry_channels(events: ir.Table, cohort: ir.Table, first_stage: str) -> ir.Table:
+    """``customer_id``, ``entry_channel``: the channel of each cohort customer's first first-stage event."""
     entries = events.filter(events.stage == first_stage)
     at_entry = entries.join(
         cohort.select("customer_id", "first_at_1"), ["customer_id", entries.occurred_at == cohort.first_at_1]
     )
     # Ties at the same instant go to the alphabetically first channel, so reruns agree.
-    entry = at_entry.group_by("customer_id").aggregate(entry_channel=at_entry.channel.min())
-    return entry.filter(entry.entry_channel.isin(channels)).select("customer_id")
+    return at_entry.group_by("customer_id").aggregate(entry_channel=at_entry.channel.min())
+
+
+def cohort_last_stages(db, filters: Filters, as_of: date, *, window_days: int = DEFAULT_WINDOW_DAYS,
+                       stages: list[str] | None = None, with_entry_channel: bool = False) -> ir.Table:  # fmt: skip
+    """The funnel's entry cohort as an Ibis table, one row per customer, for queries that join it.
+
+    Columns: ``customer_id``; ``last_position`` (int, 1 .. n): the last stage, in funnel order, at
+    which the customer counts under this module's rules (window, out-of-order and repeat rules
+    included); ``last_reached_at``: the time they count there; ``entry_channel`` (the channel the
+    channel filter reads) when ``with_entry_channel``. Customers with ``last_position`` k < n are
+    the ones ``compute_funnel`` counts as dropped at stage k, so per position the counts equal its
+    ``dropped`` column (and at n, the customers at the last stage).
+    """
+    stages = validate_stages(db, stages)
+    window_days = validate_window_days(window_days)
+    chain = _fetch_chain(db, filters, as_of, window_days, stages, with_entry_channel=with_entry_channel)
+    reached = [chain[_reached_column(k)] for k in range(1, len(stages) + 1)]
+    # The chain is a prefix: a stage counts only if every stage before it does, so the number of
+    # stages reached is the last position, and the latest non-null time is the time there.
+    last_position = sum((at.notnull().cast("int64") for at in reached), ibis.literal(0, "int64"))
+    extra = {"entry_channel": chain.entry_channel} if with_entry_channel else {}
+    return chain.select(
+        "customer_id", **extra, last_position=last_position, last_reached_at=ibis.coalesce(*reversed(reached))
+    )
 
 
 def _customer_values(db, as_of: date) -> ir.Table:
@@ -214,26 +245,44 @@ def compute_funnel(db, filters: Filters, as_of: date, *, window_days: int = DEFA
     by_segment, medians = _fetch_stage_sums(db, chain, as_of, len(stages))
 
     n = len(stages)
-    customers = [int(by_segment[f"customers_{k}"].sum()) for k in range(1, n + 1)]
+    funnel = summarize_stage_counts(stages, [int(by_segment[f"customers_{k}"].sum()) for k in range(1, n + 1)])
+    funnel["median_hours_to_next"] = [math.nan if k == n else medians[k - 1] for k in range(1, n + 1)]
+    funnel["lost_value"] = [0.0 if k == n else _lost_value(by_segment, k) for k in range(1, n + 1)]
+    return funnel[list(FUNNEL_COLUMNS)]
+
+
+def summarize_stage_counts(stages: list[str], customers: list[int]) -> pd.DataFrame:
+    """The funnel's count columns from the customers counted at each stage (one number per stage).
+
+    One row per stage: ``stage``, ``position``, ``customers``, ``step_conversion``,
+    ``overall_conversion``, ``dropped``, ``drop_rate`` as in ``compute_funnel`` (which uses it, as do
+    the breakdowns, so the ratios are computed in one place).
+
+    >>> summarize_stage_counts(["visit", "buy"], [4, 1])[["stage", "customers", "step_conversion", "dropped"]]
+       stage  customers  step_conversion  dropped
+    0  visit          4             1.00        3
+    1    buy          1             0.25        0
+    """
+    if len(stages) != len(customers):
+        raise ValueError(f"one count per stage needed: {len(stages)} stages, {len(customers)} counts")
+    n = len(stages)
     rows = []
     for k in range(1, n + 1):
-        count = customers[k - 1]
-        is_last = k == n
-        dropped = 0 if is_last else count - customers[k]
-        previous = customers[k - 2] if k > 1 else count
+        count = int(customers[k - 1])
+        dropped = 0 if k == n else count - int(customers[k])
+        previous = int(customers[k - 2]) if k > 1 else count
         rows.append({
             "stage": stages[k - 1],
             "position": k,
             "customers": count,
             "step_conversion": _ratio(count, previous),
-            "overall_conversion": _ratio(count, customers[0]),
+            "overall_conversion": _ratio(count, int(customers[0])),
             "dropped": dropped,
             "drop_rate": _ratio(dropped, count),
-            "median_hours_to_next": math.nan if is_last else medians[k - 1],
-            "lost_value": 0.0 if is_last else _lost_value(by_segment, k),
         })  # fmt: skip
-    funnel = pd.DataFrame(rows, columns=list(FUNNEL_COLUMNS))
-    return funnel.astype({"position": "int64", "customers": "int64", "dropped": "int64"})
+    frame = pd.DataFrame(rows, columns=list(FUNNEL_COLUMNS[:7]))
+    integers = {name: "int64" for name in ("position", "customers", "dropped")}
+    return frame.astype({**integers, **{name: "float64" for name in ("step_conversion", "overall_conversion", "drop_rate")}})
 
 
 def _ratio(numerator: int, denominator: int) -> float:
@@ -298,11 +347,22 @@ def compute_time_to_convert(db, filters: Filters, as_of: date, *, window_days: i
     One row per customer counted at stage k+1, per step k → k+1 (same rules as ``compute_funnel``):
     ``from_stage``, ``to_stage``, ``hours`` (float). Ordered by step, then hours.
     """
+    union = time_to_convert_table(db, filters, as_of, window_days=window_days, stages=stages)
+    if union is None:
+        return pd.DataFrame({"from_stage": pd.Series(dtype=object), "to_stage": pd.Series(dtype=object),
+                             "hours": pd.Series(dtype="float64")})  # fmt: skip
+    frame = union.order_by([union.step, union.hours]).drop("step").execute()
+    return frame.reset_index(drop=True)[list(TIME_TO_CONVERT_COLUMNS)]
+
+
+def time_to_convert_table(db, filters: Filters, as_of: date, *, window_days: int = DEFAULT_WINDOW_DAYS,
+                          stages: list[str] | None = None) -> ir.Table | None:  # fmt: skip
+    """``compute_time_to_convert``'s rows as an Ibis table (``step`` = k, plus its columns), for
+    summaries computed in the database; None for a one-stage funnel (no step at all)."""
     stages = validate_stages(db, stages)
     window_days = validate_window_days(window_days)
     if len(stages) < 2:
-        return pd.DataFrame({"from_stage": pd.Series(dtype=object), "to_stage": pd.Series(dtype=object),
-                             "hours": pd.Series(dtype="float64")})  # fmt: skip
+        return None
     chain = _fetch_chain(db, filters, as_of, window_days, stages)
     steps = []
     for k in range(1, len(stages)):
@@ -315,6 +375,4 @@ def compute_time_to_convert(db, filters: Filters, as_of: date, *, window_days: i
                 hours=_hours_between(earlier, later).cast("float64"),
             )
         )
-    union = ibis.union(*steps, distinct=False)
-    frame = union.order_by([union.step, union.hours]).drop("step").execute()
-    return frame.reset_index(drop=True)[list(TIME_TO_CONVERT_COLUMNS)]
+    return ibis.union(*steps, distinct=False)

@@ -17,7 +17,14 @@ import pytest
 
 import cxdata.funnel
 from cxdata.filters import Filters
-from cxdata.funnel import DEFAULT_WINDOW_DAYS, compute_funnel, compute_time_to_convert, fetch_stage_order
+from cxdata.funnel import (
+    DEFAULT_WINDOW_DAYS,
+    cohort_last_stages,
+    compute_funnel,
+    compute_time_to_convert,
+    fetch_stage_order,
+    summarize_stage_counts,
+)
 from cxdata.query import open_backend
 from cxdata.sample import INCIDENT_END, INCIDENT_START, SAMPLE_AS_OF
 from tests.conftest import insert_rows
@@ -148,6 +155,55 @@ def test_a_missing_stage_breaks_the_chain(empty_db):
     funnel = compute_funnel(db, JANUARY, AS_OF)
     assert column(funnel, "customers") == [2, 1, 1, 1]
     assert column(funnel, "dropped") == [1, 0, 0, 0]
+
+
+# ---------------------------------------------------------------- each customer's last stage
+
+
+def last_stages(db, f=JANUARY, **options) -> pd.DataFrame:
+    return cohort_last_stages(db, f, AS_OF, **options).execute().set_index("customer_id").sort_index()
+
+
+def test_last_stage_is_where_the_chain_ends_under_the_same_rules(empty_db):
+    db = journeys_for(empty_db, {**WINDOW_STORY, "dave": [
+        ("first_contact", "2025-01-05 09:00"), ("first_purchase", "2025-01-06 12:00"),
+        ("registration", "2025-01-06 12:30"), ("onboarding", "2025-01-08 12:30")]})  # fmt: skip
+    last = last_stages(db)
+    # alice walks all four stages; bob and carol buy too late; dave's late-logged registration
+    # counts at his purchase time, so he goes all the way.
+    assert last["last_position"].to_dict() == {"alice": 4, "bob": 2, "carol": 2, "dave": 4}
+    assert last["last_reached_at"].to_dict() == {
+        "alice": pd.Timestamp("2025-02-02 10:00"), "bob": pd.Timestamp("2025-01-02 10:00"),
+        "carol": pd.Timestamp("2025-01-02 10:00"), "dave": pd.Timestamp("2025-01-08 12:30"),
+    }  # fmt: skip
+    # customers whose last stage is k < n are exactly the funnel's dropped at k
+    funnel = compute_funnel(db, JANUARY, AS_OF)
+    per_position = last["last_position"].value_counts().reindex([1, 2, 3], fill_value=0).tolist()
+    assert per_position == column(funnel, "dropped")[:3] == [0, 2, 0]
+    assert last_stages(db, window_days=31)["last_position"].to_dict() == {"alice": 4, "bob": 4, "carol": 3, "dave": 4}
+    assert last_stages(db, stages=["first_contact", "onboarding"])["last_position"].to_dict() == {
+        "alice": 1, "bob": 1, "carol": 1, "dave": 2}  # alice onboarded 32 days after first contact
+
+
+def test_last_stages_carry_the_entry_channel_the_channel_filter_reads(empty_db):
+    db = journeys_for(empty_db, {
+        "anna": [("first_contact", "2025-01-02 10:00", "web"), ("first_contact", "2025-01-03 10:00", "mobile_app")],
+        "dan": [("first_contact", "2025-01-06 10:00", "web"), ("first_contact", "2025-01-06 10:00", "branch")],
+    })  # fmt: skip
+    assert last_stages(db, with_entry_channel=True)["entry_channel"].to_dict() == {"anna": "web", "dan": "branch"}
+    narrowed = last_stages(db, Filters(JANUARY.start, JANUARY.end, channels=("web",)), with_entry_channel=True)
+    assert narrowed["entry_channel"].to_dict() == {"anna": "web"}
+    assert "entry_channel" not in last_stages(db).columns
+
+
+def test_stage_counts_become_conversions_and_drops():
+    summary = summarize_stage_counts(["a", "b", "c"], [10, 4, 0])
+    assert summary["step_conversion"].tolist() == [1.0, 0.4, 0.0]
+    assert summary["overall_conversion"].tolist() == [1.0, 0.4, 0.0]
+    assert summary["dropped"].tolist() == [6, 4, 0]
+    assert summary["drop_rate"].tolist()[:2] == [0.6, 1.0] and np.isnan(summary["drop_rate"].iloc[2])
+    with pytest.raises(ValueError, match="one count per stage"):
+        summarize_stage_counts(["a", "b"], [1])
 
 
 # ---------------------------------------------------------------- who is in the cohort
@@ -324,8 +380,9 @@ def sample(sample_db):
     return open_backend(sample_db)
 
 
-def pandas_funnel(frames, f: Filters, as_of: date, window_days: int = DEFAULT_WINDOW_DAYS) -> pd.DataFrame:
-    """The funnel rules written again in pandas, without any code from cxdata."""
+def pandas_reached(frames, f: Filters, as_of: date, window_days: int = DEFAULT_WINDOW_DAYS) -> pd.DataFrame:
+    """The funnel rules written again in pandas, without any code from cxdata: one row per cohort
+    customer (index ``customer_id``), one column per stage, the time they count there (NaT when not)."""
     as_of_end = pd.Timestamp(as_of + timedelta(days=1))
     events = frames["journey_events"]
     events = events[events["occurred_at"] < as_of_end]
@@ -348,6 +405,15 @@ def pandas_funnel(frames, f: Filters, as_of: date, window_days: int = DEFAULT_WI
         previous, at = reached[-1], cohort[stage]
         is_counted = previous.notna() & at.notna() & (at - previous <= window)
         reached.append(at.where(at > previous, previous).where(is_counted))
+    return pd.concat(reached, axis=1, keys=SAMPLE_STAGES).rename_axis("customer_id")
+
+
+def pandas_funnel(frames, f: Filters, as_of: date, window_days: int = DEFAULT_WINDOW_DAYS) -> pd.DataFrame:
+    """The funnel rules written again in pandas, without any code from cxdata."""
+    as_of_end = pd.Timestamp(as_of + timedelta(days=1))
+    cohort = pandas_reached(frames, f, as_of, window_days)
+    reached = [cohort[stage] for stage in SAMPLE_STAGES]
+    customers = frames["customers"].set_index("customer_id")
 
     to_date = frames["transactions"][frames["transactions"]["occurred_at"] < as_of_end]
     revenue = to_date.groupby("customer_id")["amount"].sum().reindex(cohort.index).fillna(0.0)
@@ -377,6 +443,14 @@ def test_sample_funnel_matches_plain_pandas(frames, sample, f):
     assert column(got, "dropped") == column(expected, "dropped")
     pd.testing.assert_series_equal(got["median_hours_to_next"], expected["median_hours_to_next"], rtol=1e-9)
     pd.testing.assert_series_equal(got["lost_value"], expected["lost_value"], rtol=1e-9)
+
+
+def test_sample_last_stages_match_plain_pandas(frames, sample):
+    f = SELECTIONS[1]  # with a channel filter: the entry channel matters
+    expected = pandas_reached(frames, f, SAMPLE_AS_OF).notna().sum(axis=1).sort_index()
+    got = cohort_last_stages(sample, f, SAMPLE_AS_OF).execute().set_index("customer_id")["last_position"].sort_index()
+    assert got.index.tolist() == expected.index.tolist()
+    assert got.tolist() == expected.tolist()
 
 
 def test_sample_time_to_convert_agrees_with_the_funnel(sample):

@@ -1,0 +1,120 @@
+"""Customer journey: where customers drop off, why, what it costs. A click on a funnel stage
+narrows the stage detail (reasons, silent loss, time to convert, moments of truth) to it."""
+
+import streamlit as st
+
+from cxdata import journey, ui
+from cxdata import journey_charts as charts
+from cxdata.funnel import DEFAULT_WINDOW_DAYS, compute_funnel
+from cxdata.i18n import format_date, translate
+from cxdata.registry import MIN_SAMPLE_SIZE
+
+STAGE_KEY = "journey_stage"  # the stage the detail is narrowed to, kept until cleared
+ROUND_KEY = "journey_funnel_round"  # a new funnel chart key per clear, so its old selection is gone
+
+
+def clear_stage() -> None:
+    st.session_state.pop(STAGE_KEY, None)
+    st.session_state[ROUND_KEY] = st.session_state.get(ROUND_KEY, 0) + 1
+
+
+context = ui.page_context()
+lang, filters, as_of, currency = context.lang, context.filters, context.as_of, context.currency
+caption = filters.caption(lang)
+
+st.title(translate("page_journey", lang))
+heading, window_column = st.columns([4, 1], vertical_alignment="bottom")
+window_days = int(
+    window_column.number_input(
+        translate("journey_window", lang), min_value=0, max_value=365, value=DEFAULT_WINDOW_DAYS, step=1,
+        key="journey_window_days", help=translate("journey_window_help", lang, default=DEFAULT_WINDOW_DAYS),
+    )
+)
+heading.caption(
+    f"{translate('data_as_of', lang, date=format_date(as_of, lang))} · {caption} · "
+    f"{translate('journey_window_caption', lang, days=window_days)}"
+)
+
+try:
+    funnel = ui.load(compute_funnel, filters, as_of, window_days=window_days)
+except ValueError as error:  # no journey stages in this database, say
+    st.warning(translate("journey_unavailable", lang, error=str(error)))
+    st.stop()
+if funnel["customers"].iloc[0] == 0:
+    st.warning(translate("empty_selection", lang, caption=caption))
+    st.stop()
+
+labels = ui.load(journey.fetch_stage_labels, lang)
+stages = funnel["stage"].tolist()
+previous_funnel = ui.load(compute_funnel, filters.previous(), as_of, window_days=window_days)
+comparison = journey.compare_funnels(funnel, previous_funnel)  # = compare_with_previous_period, funnels cached
+headline = journey.build_journey_headline(funnel, comparison, labels, lang, currency, filters.previous())
+st.info(f"**{translate('journey_headline_title', lang)}.** {headline}")
+
+# --- the funnel and the money: a click on a stage bar narrows the detail below -------------------
+st.subheader(translate("journey_section_money", lang))
+funnel_key = f"journey_funnel_{st.session_state.get(ROUND_KEY, 0)}"
+# The click that triggered this run is in the chart's state before the chart is drawn again.
+clicked = charts.selected_stage((st.session_state.get(funnel_key) or {}).get("selection", {}).get("points"), stages)
+if clicked:
+    st.session_state[STAGE_KEY] = clicked
+stage = st.session_state.get(STAGE_KEY) if st.session_state.get(STAGE_KEY) in stages else None
+
+funnel_column, money_column = st.columns(2)
+funnel_column.plotly_chart(
+    charts.build_funnel_figure(funnel, labels, lang, caption, currency, selected=stage),
+    key=funnel_key, on_select="rerun", selection_mode="points",
+)
+money_column.plotly_chart(
+    charts.build_lost_value_figure(journey.build_lost_value_steps(funnel), labels, lang, caption, currency),
+    key="journey_lost_value",
+)
+money_column.caption(translate("journey_lost_value_rule", lang))
+if stage is None:
+    st.caption(translate("journey_pick_stage", lang))
+else:
+    message, warning = journey.describe_selected_stage(funnel, stage, labels, lang)
+    shown, clear = st.columns([4, 1], vertical_alignment="center")
+    shown.success(message)
+    clear.button(translate("journey_clear_stage", lang), on_click=clear_stage, key="journey_clear_stage")
+    if warning:
+        st.warning(warning)
+st.caption(translate("journey_cohort_note", lang, first_stage=labels.get(stages[0], stages[0]),
+                     as_of=format_date(as_of, lang), days=window_days))
+
+# --- which step got worse, and where ----------------------------------------------------------
+st.subheader(translate("journey_section_previous", lang))
+st.plotly_chart(charts.build_period_comparison_figure(comparison, labels, lang, caption), key="journey_previous")
+st.caption(translate("journey_previous_rule", lang, minimum=MIN_SAMPLE_SIZE))
+
+st.subheader(translate("journey_section_breakdowns", lang))
+breakdowns = ui.load(journey.compute_funnel_breakdowns, filters, as_of, window_days=window_days)
+breakdown_columns = st.columns(2) + st.columns(2)
+for column, dimension in zip(breakdown_columns, journey.BREAKDOWN_DIMENSIONS):
+    column.plotly_chart(charts.build_breakdown_figure(breakdowns, dimension, labels, lang, caption),
+                        key=f"journey_breakdown_{dimension}")
+st.caption(translate("journey_breakdown_rule", lang, minimum=MIN_SAMPLE_SIZE))
+
+# --- why they leave (narrowed to the clicked stage) ---------------------------------------------
+st.subheader(translate("journey_section_why", lang))
+reasons = ui.load(journey.compute_loss_reasons, filters, as_of, window_days=window_days)
+profile = ui.load(journey.compute_loss_profile, filters, as_of, window_days=window_days)
+shares, silent = journey.summarize_loss_shares(profile), journey.summarize_silent_loss(profile)
+st.plotly_chart(charts.build_reasons_figure(reasons, "churn_reason", shares, labels, lang, caption, stage),
+                key="journey_reasons")
+st.plotly_chart(charts.build_reasons_figure(reasons, "complaint_category", shares, labels, lang, caption, stage),
+                key="journey_complaints")
+st.plotly_chart(charts.build_silent_loss_figure(silent, labels, lang, caption, stage), key="journey_silent")
+st.caption(translate("journey_why_rule", lang, as_of=format_date(as_of, lang)))
+
+# --- how it felt and how long it took -----------------------------------------------------------
+st.subheader(translate("journey_section_feel", lang))
+moments = ui.load(journey.compute_moments_of_truth, filters)
+st.plotly_chart(charts.build_moments_figure(moments, labels, lang, caption, stage), key="journey_moments")
+st.caption(translate("journey_moments_rule", lang, minimum=MIN_SAMPLE_SIZE))
+times = ui.load(journey.compute_time_to_convert_summary, filters, as_of, window_days=window_days)
+st.plotly_chart(charts.build_time_to_convert_figure(times, labels, lang, caption, stage), key="journey_time")
+st.caption(translate("journey_time_rule", lang))
+
+st.caption(translate("journey_cli", lang))
+st.code(journey.build_funnel_command(filters, window_days), language=None)
