@@ -48,6 +48,7 @@ import pandas as pd
 
 from cxdata.filters import UNKNOWN, Filters
 from cxdata.query import day_start, narrow_by_customer, period_bounds
+from cxdata.rollups import rollups_are_fresh
 
 DEFAULT_WINDOW_DAYS = 30  # the one place the conversion window default lives
 
@@ -139,8 +140,14 @@ def _fetch_chain(db, filters: Filters, as_of: date, window_days: int, stages: li
     ``reached_at_k`` is the time the customer counts at stage k under the rules of this module,
     null from the first stage where the chain breaks.
     """
-    events = db.table("journey_events")
-    events = events.filter(events.occurred_at < _as_of_end(as_of), events.stage.isin(stages))
+    if rollups_are_fresh(db, as_of, facts="event"):
+        # The rollup already holds each customer's first time (and its channel) at every stage.
+        firsts = db.table("journey_first")
+        firsts = firsts.filter(firsts.stage.isin(stages))
+        events = firsts.select("customer_id", "stage", occurred_at=firsts.first_at, channel=firsts.first_channel)
+    else:
+        events = db.table("journey_events")
+        events = events.filter(events.occurred_at < _as_of_end(as_of), events.stage.isin(stages))
     # One pass over the events: each customer's first time at every stage.
     first_at = events.group_by("customer_id").aggregate(
         **{f"first_at_{k}": events.occurred_at.min(where=events.stage == name) for k, name in enumerate(stages, 1)}
@@ -203,7 +210,13 @@ def cohort_last_stages(db, filters: Filters, as_of: date, *, window_days: int = 
 
 
 def _customer_values(db, as_of: date) -> ir.Table:
-    """One row per customer with a transaction: ``customer_id``, ``net_revenue`` up to as_of."""
+    """``customer_id``, ``net_revenue`` up to as_of, for (at least) every customer with a transaction.
+
+    Callers left-join it and read a missing customer as 0, so the rollup's extra rows for
+    customers without transactions (net revenue 0) change nothing.
+    """
+    if rollups_are_fresh(db, as_of):
+        return db.table("customer_summary").select("customer_id", "net_revenue")
     transactions = db.table("transactions")
     to_date = transactions.filter(transactions.occurred_at < _as_of_end(as_of))
     return to_date.group_by("customer_id").aggregate(net_revenue=to_date.amount.sum())

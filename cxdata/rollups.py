@@ -12,6 +12,9 @@ Grains:
   acquisition channel: net amount and transaction count.
 - ``survey_daily``: one row per day × touchpoint × survey channel × customer segment, region and
   acquisition channel: the counts and sums that NPS, CSAT and CES are made of.
+- ``journey_first``: one row per customer × stage reached: the first time (``first_at``) and the
+  channel of that first event (``first_channel``; the alphabetically first one at a tie), which is
+  all the funnel reads of the journey events.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from datetime import date
 
 from cxdata.db import read_meta, write_meta
 
-ROLLUP_TABLES = ("customer_summary", "transaction_daily", "survey_daily")
+ROLLUP_TABLES = ("customer_summary", "transaction_daily", "survey_daily", "journey_first")
 
 _CUSTOMER_SUMMARY = """
 CREATE OR REPLACE TABLE customer_summary AS
@@ -75,31 +78,51 @@ GROUP BY ALL
 """
 
 
+_JOURNEY_FIRST = """
+CREATE OR REPLACE TABLE journey_first AS
+SELECT customer_id, stage, min(occurred_at) AS first_at,
+       min(channel) FILTER (WHERE occurred_at = first_event_at) AS first_channel
+FROM (
+    SELECT customer_id, stage, occurred_at, channel,
+           min(occurred_at) OVER (PARTITION BY customer_id, stage) AS first_event_at
+    FROM journey_events
+)
+GROUP BY customer_id, stage
+"""
+
+
 def refresh_rollups(con) -> None:
     """Rebuild every rollup from the facts and mark them fresh for the current data version.
 
     Call it inside the same transaction as the load that changed the facts, so readers never
     see new facts with old rollups marked fresh.
     """
-    for statement in (_CUSTOMER_SUMMARY, _TRANSACTION_DAILY, _SURVEY_DAILY):
+    for statement in (_CUSTOMER_SUMMARY, _TRANSACTION_DAILY, _SURVEY_DAILY, _JOURNEY_FIRST):
         con.execute(statement)
-    latest = con.execute("SELECT CAST(max(occurred_at) AS DATE) FROM transactions").fetchall()[0][0]
+    latest_transaction = con.execute("SELECT CAST(max(occurred_at) AS DATE) FROM transactions").fetchall()[0][0]
+    latest_event = con.execute("SELECT CAST(max(occurred_at) AS DATE) FROM journey_events").fetchall()[0][0]
     meta = read_meta(con)
     write_meta(
         con,
         rollup_version=meta.get("data_version", ""),
-        rollup_max_transaction_day=latest.isoformat() if latest else "",
+        rollup_max_transaction_day=latest_transaction.isoformat() if latest_transaction else "",
+        rollup_max_event_day=latest_event.isoformat() if latest_event else "",
     )
 
 
-def rollups_are_fresh(db, as_of: date | None = None) -> bool:
-    """True when the rollups match the data (and, given ``as_of``, hold no revenue after it)."""
+def rollups_are_fresh(db, as_of: date | None = None, *, facts: str = "transaction") -> bool:
+    """True when the rollups match the data and, given ``as_of``, hold no ``facts`` after it.
+
+    ``facts`` is "transaction" (all-time revenue) or "event" (first journey events): an all-time
+    rollup equals the rollup "up to as_of" only if nothing of that kind happened after as_of.
+    """
     meta = read_meta(db.con)
     version = meta.get("rollup_version")
     if not version or version != meta.get("data_version"):
         return False
     if as_of is not None:
-        latest = meta.get("rollup_max_transaction_day")
-        # All-time net revenue equals revenue to as_of only if nothing happened after as_of.
+        latest = meta.get(f"rollup_max_{facts}_day")
+        if latest is None:  # rollups built before this kind was tracked
+            return False
         return not latest or date.fromisoformat(latest) <= as_of
     return True

@@ -68,3 +68,17 @@ def test_an_earlier_as_of_does_not_read_all_time_revenue(both_paths):
     fresh_db, _ = both_paths
     assert not rollups_are_fresh(fresh_db, as_of=date(2024, 6, 30))
     assert rollups_are_fresh(fresh_db, as_of=date(2025, 12, 31))
+
+
+@pytest.mark.parametrize("filters", SELECTIONS[:3], ids=lambda f: f.caption())
+def test_funnel_is_identical_on_both_paths(both_paths, filters):
+    from cxdata.funnel import compute_funnel
+
+    fresh_db, stale_db = both_paths
+    as_of = fetch_as_of(fresh_db)
+    assert rollups_are_fresh(fresh_db, as_of, facts="event")
+    fresh, stale = compute_funnel(fresh_db, filters, as_of), compute_funnel(stale_db, filters, as_of)
+    assert fresh["customers"].tolist() == stale["customers"].tolist()
+    assert fresh["dropped"].tolist() == stale["dropped"].tolist()
+    assert fresh["lost_value"].tolist() == pytest.approx(stale["lost_value"].tolist(), rel=1e-9, nan_ok=True)
+    assert fresh["median_hours_to_next"].tolist() == pytest.approx(stale["median_hours_to_next"].tolist(), nan_ok=True)
