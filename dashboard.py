@@ -12,18 +12,24 @@ import duckdb
 import streamlit as st
 
 from cxdata import i18n, ui
+from cxdata.roles import can
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 # (page file stem = URL path, title key in cxdata.i18n, icon), in navigation order.
 PAGES = (
     ("overview", "page_overview", ":material/monitoring:"),
     ("journey", "page_journey", ":material/route:"),
+    ("money", "page_money", ":material/payments:"),
+    ("upload", "page_upload", ":material/upload_file:"),
 )
+# Pages a role may open; the pages check the role again themselves.
+PAGE_ACTIONS = {"upload": "upload"}
 
 
 def main(default_page: str = "overview") -> None:
     st.set_page_config(page_title="CX dashboard", page_icon=":material/monitoring:", layout="wide")
     lang = ui.render_language_switch()
+    visitor = ui.current_visitor()
     navigation = st.navigation(
         [
             st.Page(
@@ -34,6 +40,7 @@ def main(default_page: str = "overview") -> None:
                 default=name == default_page,
             )
             for name, title_key, icon in PAGES
+            if can(visitor.role, PAGE_ACTIONS.get(name, "view"))
         ]
     )
     try:
@@ -42,6 +49,7 @@ def main(default_page: str = "overview") -> None:
         # A broken or locked database is a message to the reader, never a traceback.
         st.error(i18n.translate("database_unavailable", lang, error=str(error).splitlines()[0]))
         st.stop()
+    ui.render_visitor_badge(visitor, lang)
     ui.set_page_context(context)
     navigation.run()
 

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Sequence
 
 from cxdata.db import resolve_db_path
+from cxdata.ingest import cli as ingest_cli
 from cxdata.filters import Filters
 
 
@@ -70,7 +71,22 @@ def build_parser() -> argparse.ArgumentParser:
     add_filter_arguments(funnel)
     funnel.add_argument("--window-days", type=int, default=None, help="conversion window (default 30)")
     funnel.add_argument("--stages", help="comma-separated stage order, overriding journey_stages")
+    money = commands.add_parser("money", help="print CX economics, revenue at risk and unit economics as JSON")
+    add_filter_arguments(money)
+    money.add_argument("--horizon-months", type=_horizon_months, default=None,
+                       help="months ahead for revenue at risk and drivers (default 12)")
+    ingest_cli.add_commands(commands)
     return parser
+
+
+def _horizon_months(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of months: {text!r}") from None
+    if not 1 <= value <= 120:
+        raise argparse.ArgumentTypeError(f"must be from 1 to 120 months: {text!r}")
+    return value
 
 
 def open_reporting_backend(args):
@@ -143,13 +159,32 @@ def run_funnel(args) -> int:
     return 0
 
 
-COMMANDS = {"init": run_init, "metrics": run_metrics, "funnel": run_funnel}
+def run_money(args) -> int:
+    from cxdata.money import DEFAULT_HORIZON_MONTHS
+    from cxdata.money_report import build_money_report
+    from cxdata.overview import fetch_as_of
+
+    db = open_reporting_backend(args)
+    as_of = fetch_as_of(db)
+    horizon = DEFAULT_HORIZON_MONTHS if args.horizon_months is None else args.horizon_months
+    report = build_money_report(db, filters_from_args(args, as_of), as_of, horizon)
+    print(json.dumps(report, ensure_ascii=False))
+    return 0
+
+
+COMMANDS = {"init": run_init, "metrics": run_metrics, "funnel": run_funnel, "money": run_money, **ingest_cli.COMMANDS}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    return run_with_contract(build_parser(), COMMANDS, argv)
+
+
+def run_with_contract(parser: argparse.ArgumentParser, commands: dict, argv: Sequence[str] | None) -> int:
+    """Parse and run a command under the CLI contract: exit 2 + one line for usage errors,
+    1 + one line for failures, never a traceback."""
     try:
-        args = build_parser().parse_args(argv)
-        return COMMANDS[args.command](args)
+        args = parser.parse_args(argv)
+        return commands[args.command](args)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

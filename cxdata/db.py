@@ -34,6 +34,34 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False) -
     return con
 
 
+SNAPSHOT_ALIAS = "cx"
+
+
+def open_snapshot(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
+    """A read-only view of the database file as it is now, in a DuckDB instance of its own.
+
+    ``duckdb.connect(path)`` returns the instance already open for that path in this process, so
+    after an upload or ``init --force`` replaced the file it would keep showing the old one.
+    Attaching the file to a fresh in-memory instance opens whatever the path names today.
+    Use ``snapshot_cursor`` for each thread's queries.
+    """
+    db_path = Path(path)
+    if not db_path.exists():
+        raise FileNotFoundError(f"database not found: {db_path} (create it with: python -m cxdata init)")
+    con = duckdb.connect()
+    literal = "'" + str(db_path).replace("'", "''") + "'"  # ATTACH takes no parameters
+    con.execute(f"ATTACH {literal} AS {SNAPSHOT_ALIAS} (READ_ONLY)")
+    con.execute(f"USE {SNAPSHOT_ALIAS}")
+    return con
+
+
+def snapshot_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A new cursor on a snapshot, pointed at the attached database (USE is per cursor)."""
+    cursor = con.cursor()
+    cursor.execute(f"USE {SNAPSHOT_ALIAS}")
+    return cursor
+
+
 def read_meta(con) -> dict[str, str]:
     """All ``meta`` settings as a dict."""
     return dict(con.execute("SELECT key, value FROM meta").fetchall())

@@ -35,6 +35,15 @@ TEXT: dict[str, dict[str, str]] = {
     "page_overview": {"en": "Overview", "ru": "Обзор"},
     "page_journey": {"en": "Customer journey", "ru": "Путь клиента"},
     "page_money": {"en": "CX and money", "ru": "CX и деньги"},
+    "page_upload": {"en": "Upload data", "ru": "Загрузка данных"},
+    "local_mode_badge": {
+        "en": "Local mode: one user on this machine ({user}, {role}); no login configured.",
+        "ru": "Локальный режим: один пользователь на этом компьютере ({user}, {role}); вход не настроен.",
+    },
+    "signed_in_badge": {"en": "Signed in as {user} ({role})", "ru": "Вход: {user} ({role})"},
+    "role_viewer": {"en": "viewer", "ru": "просмотр"},
+    "role_analyst": {"en": "analyst", "ru": "аналитик"},
+    "role_admin": {"en": "admin", "ru": "администратор"},
     "data_as_of": {"en": "Data as of {date}", "ru": "Данные на {date}"},
     "compared_with": {"en": "compared with {period}", "ru": "в сравнении с {period}"},
     "empty_selection": {

@@ -7,6 +7,7 @@ its data version (bumped by every load) and the frozen ``Filters``.
 
 from __future__ import annotations
 
+import getpass
 import importlib
 import os
 from collections.abc import Callable
@@ -18,10 +19,11 @@ import duckdb
 import streamlit as st
 
 from cxdata import i18n
-from cxdata.db import read_meta, resolve_db_path
+from cxdata.db import open_snapshot, read_meta, resolve_db_path, snapshot_cursor
 from cxdata.filters import DEFAULT_PRESET, PERIOD_PRESETS, Filters, preset_range
 from cxdata.overview import Overview, fetch_as_of, fetch_data_start, fetch_dimension_values, fetch_overview
 from cxdata.query import open_backend
+from cxdata.roles import role_for_user, role_in_local_mode
 
 FILTER_KEYS = ("f_period", "f_dates", "f_segment", "f_region", "f_channel", "f_acq")
 _DIMENSION_KEYS = {"segments": "f_segment", "regions": "f_region", "channels": "f_channel", "acquisition_channels": "f_acq"}
@@ -61,19 +63,19 @@ def _build_sample_once(path: str) -> None:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _shared_connection(path: str, file_identity: tuple[int, int]) -> duckdb.DuckDBPyConnection:
-    """One read-only connection per file version; sessions each take their own cursor of it."""
-    return duckdb.connect(path, read_only=True)
+    """One read-only snapshot per file version; sessions each take their own cursor of it."""
+    return open_snapshot(path)
 
 
 def _connection(path: str) -> duckdb.DuckDBPyConnection:
     stat = os.stat(path)
-    # A replaced file (init --force) has a new inode: open it anew instead of reading the old one.
+    # Uploads and init --force publish a new file (new inode): open it instead of the old one.
     return _shared_connection(path, (stat.st_ino, stat.st_mtime_ns))
 
 
 def backend(data: DataKey):
     """An Ibis backend on a fresh cursor: cursors are cheap and safe to use from one thread each."""
-    return open_backend(connection=_connection(data.path).cursor())
+    return open_backend(connection=snapshot_cursor(_connection(data.path)))
 
 
 def current_data_key() -> DataKey:
@@ -82,7 +84,7 @@ def current_data_key() -> DataKey:
     if not Path(path).exists():
         with st.spinner(i18n.translate("building_sample", current_language())):
             _build_sample_once(path)
-    meta = read_meta(_connection(path).cursor())
+    meta = read_meta(snapshot_cursor(_connection(path)))
     return DataKey(path=path, version=meta.get("data_version", ""))
 
 
@@ -92,7 +94,7 @@ def current_data_key() -> DataKey:
 @st.cache_data(show_spinner=False, max_entries=16)
 def load_settings(data: DataKey) -> dict:
     db = backend(data)
-    meta = read_meta(_connection(data.path).cursor())
+    meta = read_meta(snapshot_cursor(_connection(data.path)))
     return {
         "as_of": fetch_as_of(db),
         "data_start": fetch_data_start(db),
@@ -216,6 +218,36 @@ def render_global_filters(lang: str) -> PageContext:
     sidebar.button(i18n.translate("reset_filters", lang), on_click=_reset_filters, key="f_reset")
     filters = Filters(start=start, end=end, **dimensions)
     return PageContext(filters=filters, lang=lang, data=data, as_of=as_of, currency=settings["currency"])
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Who is looking: the role decides what the pages offer (and what they refuse)."""
+
+    user: str
+    role: str
+    local_mode: bool
+
+
+def current_visitor() -> Visitor:
+    """The visitor's role: from the login when one is configured, else local mode."""
+    try:
+        auth_configured = "auth" in st.secrets
+        role_config = dict(st.secrets.get("roles", {}))
+    except FileNotFoundError:  # no secrets file at all
+        auth_configured, role_config = False, {}
+    if auth_configured:
+        if not st.user.is_logged_in:
+            return Visitor(user="", role="viewer", local_mode=False)
+        email = st.user.get("email", "")
+        return Visitor(user=email, role=role_for_user(email, role_config), local_mode=False)
+    address = st.context.ip_address
+    return Visitor(user=getpass.getuser(), role=role_in_local_mode(address), local_mode=True)
+
+
+def render_visitor_badge(visitor: Visitor, lang: str) -> None:
+    key = "local_mode_badge" if visitor.local_mode else "signed_in_badge"
+    st.sidebar.caption(i18n.translate(key, lang, user=visitor.user, role=i18n.translate(f"role_{visitor.role}", lang)))
 
 
 def set_page_context(context: PageContext) -> None:

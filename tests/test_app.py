@@ -23,7 +23,7 @@ from cxdata.query import open_backend
 from cxdata.registry import METRICS
 from tests.conftest import ROOT
 
-PAGES = ["overview", "journey"]
+PAGES = ["overview", "journey", "money"]
 ENTRY = "import sys\nsys.path.insert(0, {root!r})\nimport dashboard\ndashboard.main(default_page={page!r})\n"
 
 

@@ -1,0 +1,128 @@
+"""Command-line glue for uploads: ``load``, ``uploads`` and ``undo``.
+
+``cxdata/cli.py`` wires them in with ``add_commands(commands)`` and ``COMMANDS``; until then
+``python -m cxdata.ingest load ...`` runs the same commands. The contract is the project's:
+JSON on stdout; exit 0 for ``loaded``/``unchanged``, 1 for ``rejected`` or a runtime failure
+(one line on stderr), 2 for usage errors (raised as ``cxdata.cli.UsageError``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from cxdata.db import resolve_db_path
+from cxdata.ingest.mapping import LOADABLE_TABLES, MODES
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
+    return value
+
+
+def _default_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name in a container
+        return "local"
+
+
+def add_commands(subparsers) -> None:
+    """Register ``load``, ``uploads`` and ``undo`` on an argparse subparsers object."""
+    load = subparsers.add_parser("load", help="load an extract (CSV/TSV/TXT, XLSX, Parquet) into a table")
+    load.add_argument("table", choices=LOADABLE_TABLES, help="the table to load into")
+    load.add_argument("file", help="the extract")
+    load.add_argument("--db", help="DuckDB file (default: $CX_DB or data/cx.duckdb; created if missing)")
+    load.add_argument("--mapping", help="mapping preset JSON (columns, constants, formats, missing values)")
+    load.add_argument("--mode", choices=MODES, default="append", help="default: append")
+    load.add_argument("--dry-run", action="store_true", help="validate and report, change nothing")
+    load.add_argument("--lang", choices=("en", "ru"), default="en", help="language of the messages")
+    load.add_argument("--user", default=None, help="who uploads (default: the login name)")
+    load.add_argument("--max-mb", type=_positive, default=200, help="size limit in MB (default 200)")
+    load.add_argument("--wait", type=_positive, default=60, help="seconds to wait for another upload (default 60)")
+
+    uploads = subparsers.add_parser("uploads", help="print the upload log as JSON, newest first")
+    uploads.add_argument("--db", help="DuckDB file (default: $CX_DB or data/cx.duckdb)")
+
+    undo = subparsers.add_parser("undo", help="revert an upload (default: the latest loaded one)")
+    undo.add_argument("upload_id", nargs="?", type=int, help="the upload to revert (see: uploads)")
+    undo.add_argument("--db", help="DuckDB file (default: $CX_DB or data/cx.duckdb)")
+    undo.add_argument("--user", default=None, help="who undoes (default: the login name)")
+    undo.add_argument("--wait", type=_positive, default=60, help="seconds to wait for another upload (default 60)")
+
+
+def run_load(args) -> int:
+    from cxdata.cli import UsageError
+    from cxdata.ingest.locking import describe_holder, lock_path_for
+    from cxdata.ingest.preset import Limits, MappingPreset, PresetError
+    from cxdata.ingest.publish import load_and_publish
+
+    db_path = resolve_db_path(args.db)
+    if not Path(args.file).is_file():
+        raise UsageError(f"file not found: {args.file}")
+    try:
+        preset = MappingPreset.from_file(args.mapping) if args.mapping else None
+    except (PresetError, OSError) as error:
+        raise UsageError(f"--mapping: {error}") from None
+
+    def progress(stage: str, fraction: float) -> None:
+        if stage == "waiting":  # the only progress line the CLI prints: why it is not done yet
+            print(f"waiting for another upload to finish ({describe_holder(lock_path_for(db_path))})…",
+                  file=sys.stderr, flush=True)
+
+    try:
+        report = load_and_publish(db_path, args.table, args.file, mapping=preset, mode=args.mode, dry_run=args.dry_run,
+                              user=args.user or _default_user(), lang=args.lang,
+                              limits=Limits(max_bytes=int(args.max_mb * 1024 * 1024)), lock_timeout=args.wait,
+                              progress=progress)
+    except ValueError as error:  # the preset does not fit the table, a bad mode for the table
+        raise UsageError(str(error)) from None
+    print(json.dumps(report.to_dict(), ensure_ascii=False, default=str))
+    return 0 if report.status in ("loaded", "unchanged") else 1
+
+
+def run_uploads(args) -> int:
+    from cxdata.cli import UsageError
+    from cxdata.ingest.log import list_uploads
+
+    db_path = resolve_db_path(args.db)
+    if not db_path.exists():
+        raise UsageError(f"database not found: {db_path}")
+    print(json.dumps(list_uploads(db_path), ensure_ascii=False, default=str))
+    return 0
+
+
+def run_undo(args) -> int:
+    from cxdata.cli import UsageError
+    from cxdata.ingest.publish import undo_and_publish
+
+    db_path = resolve_db_path(args.db)
+    if not db_path.exists():
+        raise UsageError(f"database not found: {db_path}")
+    try:
+        result = undo_and_publish(db_path, args.upload_id, user=args.user or _default_user(), lock_timeout=args.wait)
+    except LookupError as error:
+        raise UsageError(str(error).strip("'\"")) from None
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+COMMANDS = {"load": run_load, "uploads": run_uploads, "undo": run_undo}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m cxdata.ingest``: the same commands, with ``python -m cxdata``'s error contract."""
+    from cxdata.cli import _Parser, run_with_contract
+
+    parser = _Parser(prog="python -m cxdata.ingest", description="CX dashboard uploads")
+    add_commands(parser.add_subparsers(dest="command", required=True, parser_class=_Parser))
+    return run_with_contract(parser, COMMANDS, argv)

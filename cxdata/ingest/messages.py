@@ -1,0 +1,254 @@
+"""What an upload tells the analyst: issues with row numbers, and their texts in English and Russian.
+
+Row numbers count data rows as a person sees them: row 1 is the first row under the header
+(in a spreadsheet program that is sheet row 2); blank lines of a text file are not counted.
+An issue is an ``error`` (the upload is rejected), a ``warning`` (loaded, but look at it) or an
+``info`` (loaded and counted: refunds, anonymous answers, declared missing codes ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cxdata import i18n
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+
+# How many rows one problem lists before it says "... and N more rows": a file with a million
+# bad rows must still give a report a person can read.
+ROW_ISSUE_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem (or notable fact) of an upload.
+
+    ``column`` is the header as it is in the file, ``field`` the canonical column; ``rows`` lists
+    the first rows of a summary issue whose total is ``count``.
+    """
+
+    code: str
+    severity: str
+    row: int | None = None
+    column: str | None = None
+    field: str | None = None
+    value: str | None = None
+    count: int | None = None
+    rows: tuple[int, ...] = ()
+    params: tuple[tuple[str, object], ...] = ()
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+    def message(self, lang: str = "en") -> str:
+        values = {"column": self.column or self.field or "", "field": self.field or "", "value": self.value,
+                  "count": self.count, "rows": _row_list(self.rows, self.count)}
+        for name, value in self.params:  # a parameter may itself be translated: {"en": ..., "ru": ...}
+            values[name] = value.get(lang, value["en"]) if isinstance(value, dict) and "en" in value else value
+        return i18n.translate(f"ingest_{self.code}", lang, **values)
+
+    def to_dict(self, lang: str = "en") -> dict:
+        result = {"row": self.row, "column": self.column, "field": self.field, "severity": self.severity,
+                  "code": self.code, "message": self.message(lang)}
+        if self.value is not None:
+            result["value"] = self.value
+        if self.count is not None:
+            result["count"] = self.count
+        if self.rows:
+            result["rows"] = list(self.rows)
+        return result
+
+
+def issue(code: str, severity: str, **details) -> Issue:
+    """An Issue; keyword arguments that are not Issue fields become message parameters."""
+    own = {name: details.pop(name) for name in list(details) if name in Issue.__dataclass_fields__}
+    if "value" in own and own["value"] is not None:
+        own["value"] = _shorten(str(own["value"]))
+    if "rows" in own:
+        own["rows"] = tuple(int(r) for r in own["rows"])
+    return Issue(code=code, severity=severity, params=tuple(details.items()), **own)
+
+
+def _shorten(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _row_list(rows: tuple[int, ...], count: int | None) -> str:
+    text = ", ".join(str(r) for r in rows[:10])
+    if count is not None and count > min(len(rows), 10):
+        text += ", …"
+    return text
+
+
+TEXT: dict[str, dict[str, str]] = {
+    # --- the file itself ---
+    "ingest_file_too_large": {
+        "en": "The file is {size}; the limit is {limit}. Split it into smaller files or raise the limit.",
+        "ru": "Размер файла {size} при лимите {limit}. Разбейте его на части или увеличьте лимит.",
+    },
+    "ingest_empty_file": {"en": "The file is empty.", "ru": "Файл пуст."},
+    "ingest_header_only": {
+        "en": "The file has a header but no data rows.",
+        "ru": "В файле есть заголовок, но нет ни одной строки данных.",
+    },
+    "ingest_unsupported_extension": {
+        "en": "Files ending in .{extension} are not supported; upload CSV, TSV, TXT, XLSX or Parquet.",
+        "ru": "Файлы с расширением .{extension} не поддерживаются; загрузите CSV, TSV, TXT, XLSX или Parquet.",
+    },
+    "ingest_legacy_excel": {
+        "en": "This is an old Excel .xls workbook; open it in Excel and save it as .xlsx or CSV.",
+        "ru": "Это книга старого формата Excel .xls; откройте её в Excel и сохраните как .xlsx или CSV.",
+    },
+    "ingest_extension_mismatch": {
+        "en": "The file's name ends in .{extension} but its content is {actual}; re-export it or fix the name.",
+        "ru": "Имя файла оканчивается на .{extension}, а содержимое — {actual}; выгрузите файл заново или исправьте имя.",
+    },
+    "ingest_xlsx_macros": {
+        "en": "The workbook contains macros ({entry}); save it as a plain .xlsx workbook without macros.",
+        "ru": "Книга содержит макросы ({entry}); сохраните её как обычную книгу .xlsx без макросов.",
+    },
+    "ingest_xlsx_bomb": {
+        "en": "The workbook would unpack to {unpacked} (packed {ratio}:1); refused as a possible decompression bomb (limits: {limit}, {limit_ratio}:1).",
+        "ru": "Книга распаковывается в {unpacked} (сжатие {ratio}:1); отклонена как возможная «zip-бомба» (лимиты: {limit}, {limit_ratio}:1).",
+    },
+    "ingest_parquet_too_large": {
+        "en": "The Parquet file would unpack to {unpacked} of data (limit {limit}); split it into smaller files.",
+        "ru": "Файл Parquet распаковывается в {unpacked} данных (лимит {limit}); разбейте его на части.",
+    },
+    "ingest_unreadable_file": {
+        "en": "The file cannot be read as {kind}: {reason}",
+        "ru": "Файл не читается как {kind}: {reason}",
+    },
+    "ingest_sheet_not_found": {
+        "en": "The workbook has no sheet {sheet}; its sheets are: {sheets}.",
+        "ru": "В книге нет листа {sheet}; листы книги: {sheets}.",
+    },
+    "ingest_unknown_encoding": {
+        "en": "The text is neither UTF-8, UTF-16 nor CP1251; set \"encoding\" in the mapping.",
+        "ru": "Текст не в кодировке UTF-8, UTF-16 или CP1251; укажите \"encoding\" в сопоставлении.",
+    },
+    "ingest_malformed_row": {
+        "en": "The row has {found} fields but the header has {expected}; check quotes and delimiters in it.",
+        "ru": "Полей в строке: {found}, в заголовке: {expected}; проверьте в ней кавычки и разделители.",
+    },
+    "ingest_duplicate_header": {
+        "en": "The header {column} appears more than once; the later copy was renamed {renamed}.",
+        "ru": "Заголовок {column} встречается несколько раз; следующая копия переименована в {renamed}.",
+    },
+    "ingest_decimal_guessed": {
+        "en": "Numbers like {value} could use either decimal separator; read with \"{decimal}\" ({reason}). Set \"decimal\" if that is wrong.",
+        "ru": "Числа вида {value} допускают оба десятичных разделителя; прочитаны с \"{decimal}\" ({reason}). Укажите \"decimal\", если это неверно.",
+    },
+    "ingest_decimal_mixed": {
+        "en": "Numbers use both decimal separators ({comma_count} with a comma, {dot_count} with a point); read with \"{decimal}\". Set \"decimal\" to decide.",
+        "ru": "В числах встречаются оба десятичных разделителя ({comma_count} с запятой, {dot_count} с точкой); прочитаны с \"{decimal}\". Укажите \"decimal\".",
+    },
+    # --- mapping ---
+    "ingest_missing_required": {
+        "en": "Required column {field} is missing; map a column of the file to it{hint}.",
+        "ru": "Нет обязательного столбца {field}; сопоставьте с ним столбец файла{hint}.",
+    },
+    "ingest_unknown_column": {
+        "en": "Column {column} is not part of {table}; it is kept out.",
+        "ru": "Столбец {column} не входит в таблицу {table}; он не загружается.",
+    },
+    "ingest_mapped_column_absent": {
+        "en": "The mapping names column {column}, which the file does not have.",
+        "ru": "В сопоставлении указан столбец {column}, которого нет в файле.",
+    },
+    "ingest_generated_ids": {
+        "en": "The file has no {field} column: each row gets a stable id made from its values, so loading the file again adds nothing twice.",
+        "ru": "В файле нет столбца {field}: каждой строке присвоен постоянный id по её значениям, поэтому повторная загрузка ничего не задвоит.",
+    },
+    "ingest_anonymous_responses": {
+        "en": "The file has no customer column, so its {count} responses are anonymous: they count in survey metrics, not in customer-level ones.",
+        "ru": "В файле нет столбца клиента, поэтому ответы анонимны (их {count}): они учитываются в метриках опросов, но не в клиентских.",
+    },
+    # --- values ---
+    "ingest_required_value_missing": {
+        "en": "{field} is empty, but every row needs it (to skip such rows, list {field} in \"skip_rows_missing\").",
+        "ru": "Поле {field} пусто, а оно обязательно в каждой строке (чтобы пропускать такие строки, добавьте {field} в \"skip_rows_missing\").",
+    },
+    "ingest_not_a_number": {"en": "Not a number: {value}.", "ru": "Не число: {value}."},
+    "ingest_not_a_whole_number": {"en": "Not a whole number: {value}.", "ru": "Не целое число: {value}."},
+    "ingest_not_a_date": {
+        "en": "Not a date in this column's format {date_format}: {value}.",
+        "ru": "Не дата в формате этого столбца {date_format}: {value}.",
+    },
+    "ingest_out_of_range": {
+        "en": "{field} must be between {low} and {high}; found {value}.",
+        "ru": "{field} должно быть от {low} до {high}; в файле {value}.",
+    },
+    "ingest_negative_value": {
+        "en": "{field} cannot be negative: {value}.",
+        "ru": "{field} не может быть отрицательным: {value}.",
+    },
+    "ingest_unknown_metric": {
+        "en": "Unknown metric {value}; use one of: {metrics}.",
+        "ru": "Неизвестная метрика {value}; допустимые: {metrics}.",
+    },
+    "ingest_end_before_start": {
+        "en": "{field} ({value}) is before {start_field}.",
+        "ru": "{field} ({value}) раньше, чем {start_field}.",
+    },
+    "ingest_mixed_types": {
+        "en": "The column mixes {good} {kind} with {bad} values that are not {kind} (rows {rows}).",
+        "ru": "В столбце смешаны типы: «{kind_ru}» — {good}, другие значения — {bad} (строки {rows}).",
+    },
+    "ingest_no_values_of_type": {
+        "en": "No value in this column is {kind_article} ({count} values, rows {rows}); is the column mapped to the right field?",
+        "ru": "Ни одно значение в столбце не похоже на «{kind_ru}» (значений: {count}, строки {rows}); верно ли сопоставлен столбец?",
+    },
+    "ingest_ambiguous_dates": {
+        "en": "Dates like {value} fit both day/month and month/day order; choose: set \"date_format\" to {choices}.",
+        "ru": "Даты вида {value} подходят и под порядок день/месяц, и под месяц/день; выберите: укажите \"date_format\" = {choices}.",
+    },
+    "ingest_missing_codes": {
+        "en": "Values declared as missing ({codes}), loaded as empty: {count}.",
+        "ru": "Значения, объявленные пропусками ({codes}), загружены как пустые: {count}.",
+    },
+    "ingest_refunds": {
+        "en": "Negative amounts, accepted as refunds: {count} (rows {rows}).",
+        "ru": "Отрицательные суммы, принятые как возвраты: {count} (строки {rows}).",
+    },
+    "ingest_identical_rows": {
+        "en": "Rows that repeat an earlier row exactly: {count} (rows {rows}). They are kept as separate records, e.g. two equal purchases on one day.",
+        "ru": "Строки, полностью повторяющие более раннюю строку: {count} (строки {rows}). Они сохранены как отдельные записи, например две одинаковые покупки за день.",
+    },
+    "ingest_rows_skipped": {
+        "en": "Rows without {fields}, skipped as the mapping asks: {count} (rows {rows}).",
+        "ru": "Строки без {fields}, пропущенные, как требует сопоставление: {count} (строки {rows}).",
+    },
+    "ingest_more_rows": {
+        "en": "The same problem in more rows: {count}.",
+        "ru": "Та же проблема ещё в строках: {count}.",
+    },
+    # --- keys and stored data ---
+    "ingest_duplicate_key": {
+        "en": "Duplicate {field} {value}: the same key is also in row {first_row}.",
+        "ru": "Повтор {field} {value}: этот же ключ есть в строке {first_row}.",
+    },
+    "ingest_key_conflict": {
+        "en": "{field} {value} is already stored with different values; use mode \"upsert\" to update it or \"replace\" to replace the table.",
+        "ru": "{field} {value} уже загружен с другими значениями; используйте режим \"upsert\", чтобы обновить, или \"replace\", чтобы заменить таблицу.",
+    },
+    "ingest_already_stored": {
+        "en": "Rows already stored with the same values, left as they are: {count}.",
+        "ru": "Строки, уже загруженные с теми же значениями, оставлены без изменений: {count}.",
+    },
+    "ingest_identical_to_stored": {
+        "en": "Rows identical to rows already stored: {count} (rows {rows}). They were added again because {table} allows repeats; undo the upload if the file was loaded before.",
+        "ru": "Строки, совпадающие с уже загруженными: {count} (строки {rows}). Они добавлены повторно, так как {table} допускает повторы; отмените загрузку, если файл уже загружался.",
+    },
+    "ingest_unknown_customers": {
+        "en": "Rows about customers that are not in the customer table: {count} (rows {rows}). They are loaded and show as \"Unknown\".",
+        "ru": "Строки о клиентах, которых нет в таблице клиентов: {count} (строки {rows}). Они загружены и показываются как «Неизвестно».",
+    },
+    "ingest_after_as_of": {
+        "en": "Rows dated after the data's as-of date {as_of}: {count} (rows {rows}). The dashboard shows them once as_of moves.",
+        "ru": "Строки с датой позже даты актуальности данных {as_of}: {count} (строки {rows}). Дашборд покажет их после сдвига as_of.",
+    },
+}
+
+i18n.register_text(TEXT)  # idempotent: registering the same texts again is allowed

@@ -1,0 +1,89 @@
+"""Changes are published as a new file: a load or an undo runs on a copy of the database, which
+then atomically replaces it (``os.replace``).
+
+Why: DuckDB lets a file be open read-write by one process only, and not while another process
+reads it. The dashboard keeps a read-only connection open, so writing in place would block
+uploads while anyone browses (and browsing during an upload). With a copy, readers keep the file
+they opened — the old data, consistent — until their next rerun opens the new one (the dashboard
+keys its connection by the file's inode and its caches by the data version); nobody waits, and a
+killed upload leaves the database untouched (only its temporary copy behind, removed next time).
+The upload lock on the live path serializes writers for the whole copy-change-replace.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator
+
+from cxdata.db import resolve_db_path
+from cxdata.ingest.locking import lock_path_for, upload_lock
+
+
+def _work_path(live: Path) -> Path:
+    return live.with_name(f".{live.name}.work")
+
+
+def _remove_work_files(work: Path) -> None:
+    for leftover in (work, Path(f"{work}.wal"), lock_path_for(work)):
+        leftover.unlink(missing_ok=True)
+
+
+@contextmanager
+def working_copy(db_path, *, timeout: float, holder: dict, on_wait=None) -> Iterator[tuple[Path, float]]:
+    """Hold the upload lock, yield (a fresh copy of the database to change, seconds waited for the
+    lock); publish the copy on success.
+
+    An exception inside the block discards the copy and leaves the database as it was.
+    """
+    live = resolve_db_path(db_path)
+    live.parent.mkdir(parents=True, exist_ok=True)
+    with upload_lock(live, timeout=timeout, holder=holder, on_wait=on_wait) as waited:
+        work = _work_path(live)
+        _remove_work_files(work)  # a copy left by a killed upload
+        try:
+            if live.exists():
+                shutil.copyfile(live, work)
+                if Path(f"{live}.wal").exists():
+                    shutil.copyfile(f"{live}.wal", f"{work}.wal")
+            yield work, waited
+            os.replace(work, live)
+            Path(f"{live}.wal").unlink(missing_ok=True)  # replaced along with the file it belonged to
+        finally:
+            _remove_work_files(work)
+
+
+def load_and_publish(db_path, table: str, path, *, dry_run: bool = False, lock_timeout: float = 60.0,
+                     progress=None, user: str = "local", **options):
+    """``load_extract`` on a working copy, published atomically (a dry run reads the file itself)."""
+    from cxdata.ingest.loading import load_extract
+
+    if dry_run:
+        return load_extract(db_path, table, path, dry_run=True, lock_timeout=lock_timeout, progress=progress,
+                            user=user, **options)
+    holder = {"user": user, "action": "load", "table": table, "file": Path(path).name,
+              "since": datetime.now().strftime("%H:%M:%S")}
+
+    def waiting(description: str) -> None:
+        if progress:
+            progress("waiting", 0.0)
+
+    with working_copy(db_path, timeout=lock_timeout, holder=holder, on_wait=waiting) as (work, waited):
+        report = load_extract(work, table, path, lock_timeout=lock_timeout, progress=progress, user=user, **options)
+        report.waited_seconds += waited
+        return report
+
+
+def undo_and_publish(db_path, upload_id=None, *, user: str = "local", lock_timeout: float = 60.0) -> dict:
+    """``undo_upload`` on a working copy, published atomically."""
+    from cxdata.ingest.log import undo_upload
+
+    live = resolve_db_path(db_path)
+    if not live.exists():
+        raise FileNotFoundError(f"database not found: {live}")
+    holder = {"user": user, "action": "undo", "table": "", "since": datetime.now().strftime("%H:%M:%S")}
+    with working_copy(live, timeout=lock_timeout, holder=holder) as (work, _waited):
+        return undo_upload(work, upload_id, user=user, lock_timeout=lock_timeout)

@@ -1,0 +1,54 @@
+"""Who may do what: viewers see dashboards and export; analysts also upload and undo; admins also
+see the whole upload log. Plain functions, so the rules are testable without Streamlit.
+
+With a login configured (Streamlit's ``[auth]`` in secrets), roles come from ``[roles]`` in
+secrets: ``admins = ["a@x.ru"]``, ``analysts = [...]``; anyone else logged in is a viewer. Without
+a login the app runs in *local mode*: one user on this machine (localhost) is admin, any other
+address a viewer, and the mode is shown in the sidebar.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+ROLES = ("viewer", "analyst", "admin")
+LOCAL_ADDRESSES = {None, "", "127.0.0.1", "::1", "localhost"}
+
+
+def role_for_user(email: str | None, role_config: Mapping[str, object]) -> str:
+    """The role of a logged-in user from the ``[roles]`` lists (case-insensitive emails).
+
+    >>> role_for_user("Ann@x.ru", {"admins": ["ann@x.ru"], "analysts": ["bob@x.ru"]})
+    'admin'
+    >>> role_for_user("bob@x.ru", {"analysts": ["bob@x.ru"]}), role_for_user(None, {})
+    ('analyst', 'viewer')
+    """
+    address = (email or "").strip().lower()
+
+    def listed(key: str) -> bool:
+        return address in {str(entry).strip().lower() for entry in role_config.get(key, []) or []}
+
+    if address and listed("admins"):
+        return "admin"
+    if address and listed("analysts"):
+        return "analyst"
+    return "viewer"
+
+
+def role_in_local_mode(client_address: str | None) -> str:
+    """Local mode: the person at this machine is admin; a visitor from elsewhere only views.
+
+    >>> role_in_local_mode("127.0.0.1"), role_in_local_mode("10.1.2.3")
+    ('admin', 'viewer')
+    """
+    return "admin" if client_address in LOCAL_ADDRESSES else "viewer"
+
+
+def can(role: str, action: str) -> bool:
+    """``action`` is "view", "export", "upload", "undo" or "admin".
+
+    >>> can("analyst", "upload"), can("viewer", "undo"), can("admin", "admin")
+    (True, False, True)
+    """
+    needed = {"view": "viewer", "export": "viewer", "upload": "analyst", "undo": "analyst", "admin": "admin"}[action]
+    return ROLES.index(role) >= ROLES.index(needed)

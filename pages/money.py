@@ -1,0 +1,160 @@
+"""CX and money: how NPS, CSAT, CES and complaints move revenue, LTV, retention and unit economics,
+and the CX change worth most money."""
+
+import streamlit as st
+
+from cxdata import ui
+from cxdata.i18n import format_date, translate
+from cxdata.money import DEFAULT_HORIZON_MONTHS, DIMENSIONS, build_class_economics, compute_revenue_at_risk
+from cxdata.money_base import fetch_money_cells
+from cxdata.money_charts import (
+    build_class_metric_figure,
+    build_cohort_heatmap,
+    build_driver_figure,
+    build_retention_curves_figure,
+    build_unit_economics_figure,
+)
+from cxdata.money_cohorts import fetch_cohort_retention, summarise_retention_curves
+from cxdata.money_drivers import compute_drivers
+from cxdata.money_report import build_money_headline, fetch_stage_labels
+from cxdata.money_tables import (
+    build_driver_table,
+    build_economics_table,
+    build_risk_tiles,
+    build_unit_table,
+    build_whatif_tiles,
+    describe_columns,
+    describe_never_paying_back,
+)
+from cxdata.money_text import class_label, stage_label
+from cxdata.money_units import fetch_unit_economics
+from cxdata.money_whatif import (
+    NPS_TARGETS,
+    drop_off_steps,
+    fetch_what_if_funnel,
+    project_drop_off_reduction,
+    project_nps_uplift,
+)
+from cxdata.registry import MIN_SAMPLE_SIZE
+
+context = ui.page_context()
+lang, filters, currency, as_of = context.lang, context.filters, context.currency, context.as_of
+caption = filters.caption(lang)
+
+st.title(translate("page_money", lang))
+st.caption(f"{translate('data_as_of', lang, date=format_date(as_of, lang))} · {caption}")
+
+cells = ui.load(fetch_money_cells, filters, as_of)
+if cells.customers == 0:
+    st.warning(translate("money_no_customers", lang, caption=caption))
+    st.stop()
+
+# The headline depends on the horizon: draw the control first, into the right-hand column.
+headline_column, horizon_column = st.columns([5, 1], vertical_alignment="center")
+horizon = horizon_column.number_input(
+    translate("money_horizon", lang), min_value=1, max_value=60, value=DEFAULT_HORIZON_MONTHS, step=1,
+    help=translate("money_horizon_help", lang), key="money_horizon",
+)  # fmt: skip
+economics = build_class_economics(cells)
+risk = compute_revenue_at_risk(economics, horizon)
+drivers = compute_drivers(cells, horizon)
+stage_labels = ui.load(fetch_stage_labels)
+headline = build_money_headline(risk, drivers, lang, currency, horizon, stage_labels)
+headline_column.info(f"**{translate('money_headline_title', lang)}.** {headline}")
+if economics.nps_customers < MIN_SAMPLE_SIZE:
+    st.warning(translate("money_too_small", lang, n=economics.nps_customers))
+
+# --- Economics by CX class: who brings and who loses money.
+st.header(translate("money_section_classes", lang))
+dimension = st.segmented_control(
+    translate("money_dimension", lang), options=list(DIMENSIONS), default="nps", required=True,
+    format_func=lambda d: translate(f"money_dimension_{d}", lang), key="money_dimension",
+)  # fmt: skip
+reference = DIMENSIONS[dimension][2]
+for column, metric in zip(st.columns(2), ("churn_rate", "ltv")):
+    figure = build_class_metric_figure(economics.table, dimension, metric, reference, lang, caption, currency)
+    column.plotly_chart(figure, key=f"money_class_{metric}")
+st.caption(translate("money_class_rule", lang, reference=class_label(dimension, reference, lang)))
+st.dataframe(
+    build_economics_table(economics, dimension, lang, currency), hide_index=True,
+    column_config={header: st.column_config.Column(help=text) for header, text in describe_columns(lang).items()},
+)  # fmt: skip
+
+# --- Revenue at risk: what the churn gaps cost over the horizon.
+st.header(translate("money_section_risk", lang))
+for column, tile in zip(st.columns(len(risk)), build_risk_tiles(risk, lang, currency, horizon)):
+    column.metric(tile["label"], tile["value"], help=tile["help"], border=True)
+    column.caption(tile["note"])
+st.caption(translate("money_risk_model", lang, h=horizon))
+
+# --- Key drivers in money: which touchpoints and complaints cost the most.
+st.header(translate("money_section_drivers", lang))
+st.plotly_chart(build_driver_figure(drivers, lang, caption, currency, horizon, stage_labels), key="money_drivers")
+st.caption(translate("money_drivers_model", lang, h=horizon))
+st.dataframe(build_driver_table(drivers, lang, currency, horizon, stage_labels), hide_index=True, height="content")
+
+# --- Cohort retention: do the customers (and their money) stay, and does NPS tell in advance?
+st.header(translate("money_section_cohorts", lang))
+cohorts = ui.load(fetch_cohort_retention, filters, as_of)
+if cohorts.empty:
+    st.info(translate("money_no_cohorts", lang))
+else:
+    measure = st.segmented_control(
+        translate("money_cohort_measure", lang), options=["customer_retention", "revenue_retention"],
+        default="customer_retention", required=True, format_func=lambda m: translate(f"money_cohort_{m}", lang),
+        key="money_cohort_measure",
+    )  # fmt: skip
+    heatmap_column, curves_column = st.columns(2)
+    heatmap_column.plotly_chart(build_cohort_heatmap(cohorts, measure, lang, caption), key="money_cohort_heatmap")
+    curves = summarise_retention_curves(cohorts)
+    curves_column.plotly_chart(build_retention_curves_figure(curves, measure, lang, caption), key="money_cohort_curves")
+    st.caption(translate("money_cohort_rule", lang))
+
+# --- Unit economics: what a customer costs and when they pay back, by channel and NPS class.
+st.header(translate("money_section_units", lang))
+units = ui.load(fetch_unit_economics, filters, as_of)
+if units.empty:
+    st.info(translate("money_no_acquisition", lang))
+else:
+    st.plotly_chart(build_unit_economics_figure(units, lang, caption), key="money_units")
+    st.caption(translate("money_units_rule", lang))
+    st.dataframe(build_unit_table(units, lang, currency), hide_index=True)
+    st.markdown(f"**{translate('money_units_by_class', lang)}.** {describe_never_paying_back(units, lang)}")
+    st.dataframe(build_unit_table(units, lang, currency, by_class=True), hide_index=True, height="content")
+
+# --- What if: a CX improvement in money over the horizon, with its assumptions.
+st.header(translate("money_section_whatif", lang))
+scenario = st.segmented_control(
+    translate("money_scenario", lang), options=["nps", "drop_off"], default="nps", required=True,
+    format_func=lambda s: translate(f"money_scenario_{s}", lang), key="money_scenario",
+)  # fmt: skip
+first_input, second_input = st.columns(2)
+whatif = None
+if scenario == "nps":
+    points = first_input.number_input(translate("money_nps_points", lang), 1, 50, 5, key="money_nps_points")
+    to_class = second_input.selectbox(
+        translate("money_to_class", lang), options=list(NPS_TARGETS),
+        format_func=lambda c: class_label("nps", c, lang), key="money_to_class",
+    )  # fmt: skip
+    whatif = project_nps_uplift(economics, points, horizon, to_class)
+else:
+    funnel = ui.load(fetch_what_if_funnel, filters, as_of)
+    steps = drop_off_steps(funnel)
+    if not steps:
+        st.info(translate("money_whatif_no_stage", lang))
+    else:
+        stage = first_input.selectbox(
+            translate("money_stage", lang), options=list(steps), key="money_stage",
+            format_func=lambda s: f"{stage_label(s, lang, stage_labels)} → {stage_label(steps[s], lang, stage_labels)}",
+        )  # fmt: skip
+        percent = second_input.slider(translate("money_drop_percent", lang), 1, 100, 10, key="money_drop_percent")
+        whatif = project_drop_off_reduction(
+            funnel, stage, percent, horizon, start=filters.start, end=filters.end, as_of=as_of
+        )
+if whatif is not None and whatif.revenue_change is None:
+    st.info(translate("money_whatif_unknown", lang))
+elif whatif is not None:
+    tiles, assumptions = build_whatif_tiles(whatif, lang, currency, stage_labels)
+    for column, tile in zip(st.columns(3), tiles):
+        column.metric(tile["label"], tile["value"], border=True)
+    st.caption(assumptions)

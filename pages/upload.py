@@ -1,0 +1,117 @@
+"""Upload: analysts load extracts (check first, then load), see the log and undo."""
+
+import json
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from cxdata import ui
+from cxdata.i18n import translate
+from cxdata.ingest import LOADABLE_TABLES, MODES, ExtractRefused, MappingPreset, PresetError, UploadBusyError
+from cxdata.ingest import list_uploads, read_extract, rules_for, suggest_mapping
+from cxdata.ingest.publish import load_and_publish, undo_and_publish
+from cxdata.roles import can
+from cxdata.upload_view import NOT_LOADED, columns_from_rows, describe_detected, issues_frame, mapping_rows
+
+context = ui.page_context()
+lang = context.lang
+visitor = ui.current_visitor()
+
+st.title(translate("upload_title", lang))
+if not can(visitor.role, "upload"):  # the page checks the role itself, not only the navigation
+    st.error(translate("upload_forbidden", lang, role=translate(f"role_{visitor.role}", lang)))
+    st.stop()
+st.caption(translate("upload_intro", lang))
+
+left, right = st.columns(2)
+table = left.selectbox(translate("upload_table", lang), LOADABLE_TABLES, key="upload_table")
+mode = right.selectbox(translate("upload_mode", lang), MODES, key="upload_mode",
+                       format_func=lambda m: translate(f"upload_mode_{m}", lang))
+uploaded = st.file_uploader(translate("upload_file", lang), type=["csv", "tsv", "txt", "xlsx", "parquet"],
+                            key="upload_file")
+preset_file = st.file_uploader(translate("upload_preset", lang), type=["json"], key="upload_preset")
+
+if uploaded is not None:
+    # The engine reads files from disk; keep the original name (its extension is checked).
+    folder = Path(st.session_state.setdefault("upload_folder", tempfile.mkdtemp(prefix="cx-upload-")))
+    path = folder / Path(uploaded.name).name
+    path.write_bytes(uploaded.getvalue())
+    try:
+        preset = MappingPreset.from_dict(json.loads(preset_file.getvalue())) if preset_file else MappingPreset()
+    except (PresetError, ValueError) as error:
+        st.error(f"{translate('upload_preset', lang)}: {error}")
+        st.stop()
+    try:
+        with read_extract(path, options=preset) as extract:
+            headers = list(extract.headers)
+    except ExtractRefused as refused:
+        st.error(translate("upload_refused", lang, error=refused.issue.message(lang)))
+        st.stop()
+
+    st.subheader(translate("upload_mapping", lang))
+    st.caption(translate("upload_mapping_help", lang))
+    targets = [NOT_LOADED, *rules_for(table).columns]
+    edited = st.data_editor(
+        mapping_rows(headers, suggest_mapping(table, headers), preset.columns),
+        column_config={
+            "source": st.column_config.TextColumn(translate("upload_source", lang), disabled=True),
+            "target": st.column_config.SelectboxColumn(translate("upload_target", lang), options=targets),
+        },
+        hide_index=True,
+        key=f"upload_mapping_{table}_{uploaded.name}",
+    )
+    preset_data = {**preset.to_dict(), "columns": columns_from_rows(edited)}
+    chosen = MappingPreset.from_dict(preset_data)
+    st.download_button(translate("upload_save_preset", lang), json.dumps(preset_data, ensure_ascii=False, indent=2),
+                       file_name=f"{table}-preset.json", mime="application/json", key="upload_save")
+
+    check, load = st.columns(2)
+    action = "check" if check.button(translate("upload_check", lang), key="upload_check") else None
+    action = "load" if load.button(translate("upload_load", lang), type="primary", key="upload_load") else action
+    if action:
+        bar = st.progress(0.0)
+        try:
+            report = load_and_publish(
+                context.data.path, table, path, mapping=chosen, mode=mode, dry_run=action == "check",
+                user=visitor.user, lang=lang, lock_timeout=30,
+                progress=lambda stage, fraction: bar.progress(min(max(fraction, 0.0), 1.0), text=stage),
+            ).to_dict(lang)
+        except UploadBusyError as error:
+            st.error(translate("upload_busy", lang, error=str(error)))
+            st.stop()
+        except ValueError as error:  # a mode the table does not take, a preset that does not fit
+            st.error(str(error))
+            st.stop()
+        bar.empty()
+        st.caption(translate("upload_detected", lang, details=describe_detected(report)))
+        if report["status"] == "rejected":
+            st.error(translate("upload_status_rejected", lang))
+        elif action == "check":
+            st.success(translate("upload_status_checked", lang, rows=report["rows_loaded"], table=table))
+        elif report["status"] == "unchanged":
+            st.info(translate("upload_status_unchanged", lang))
+        else:
+            st.success(translate("upload_status_loaded", lang, rows=report["rows_loaded"], table=table,
+                                 id=report["upload_id"]))
+        issues = issues_frame(report)
+        if len(issues):
+            st.subheader(translate("upload_issues", lang))
+            st.dataframe(issues, hide_index=True)
+        if report.get("preview"):
+            st.subheader(translate("upload_preview", lang))
+            st.dataframe(report["preview"], hide_index=True)
+
+st.subheader(translate("upload_log", lang))
+log = list_uploads(context.data.path)
+if not log:
+    st.caption(translate("upload_no_log", lang))
+else:
+    mine = log if can(visitor.role, "admin") else [u for u in log if u.get("uploaded_by") == visitor.user]
+    st.dataframe(mine, hide_index=True)
+    if can(visitor.role, "undo") and st.button(translate("upload_undo", lang), key="upload_undo"):
+        try:
+            result = undo_and_publish(context.data.path, user=visitor.user, lock_timeout=30)
+            st.success(translate("upload_undone", lang, id=result["upload_id"]))
+        except (UploadBusyError, LookupError, Exception) as error:  # noqa: BLE001 - shown, never a traceback
+            st.error(str(error))

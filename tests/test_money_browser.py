@@ -1,0 +1,62 @@
+"""End to end: the CX-and-money page in a real Chromium against a real Streamlit server."""
+
+from __future__ import annotations
+
+import pytest
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+from cxdata.filters import DEFAULT_PRESET, Filters, preset_range  # noqa: E402
+from cxdata.i18n import format_value  # noqa: E402
+from cxdata.money import build_class_economics, compute_revenue_at_risk  # noqa: E402
+from cxdata.money_base import class_order, fetch_money_cells  # noqa: E402
+from cxdata.overview import fetch_as_of  # noqa: E402
+from cxdata.query import open_backend  # noqa: E402
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, read_plot, read_tiles, streamlit_server, wait_for_plots, wait_for_run  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server(sample_db, tmp_path_factory):
+    log = tmp_path_factory.mktemp("money_server") / "streamlit.log"
+    with streamlit_server(sample_db, log) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.goto(f"{server}/money")
+        wait_for_run(page, timeout_ms=120_000)
+        yield page
+        context.close()
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def economics(sample_db):
+    db = open_backend(sample_db)
+    as_of = fetch_as_of(db)
+    return build_class_economics(fetch_money_cells(db, Filters(*preset_range(DEFAULT_PRESET, as_of)), as_of))
+
+
+def test_money_page_renders_at_its_url(page, economics):
+    assert page.locator("h1").first.inner_text().strip() == "CX and money"
+    assert "The CX change worth most." in page.locator("[data-testid='stAlert']").first.inner_text()
+    tiles = read_tiles(page)
+    expected = compute_revenue_at_risk(economics, 12).set_index("group").at["detractor", "revenue_at_risk"]
+    assert tiles["Detractors, RUB"] == format_value(expected, "money", "en", 0, compact=True)
+
+
+def test_churn_chart_draws_the_metric_layers_numbers(page, economics):
+    wait_for_plots(page, 2)
+    plot = read_plot(page, "Churn a month · NPS class")
+    assert plot is not None and plot["subtitle"] == "1 Jul 2025 – 31 Dec 2025 · all customers"
+    bars = plot["traces"][0]
+    classes = [c for c in class_order("nps") if economics.row("nps", c, "churn_rate")["n"] > 0]
+    assert bars["x"] == ["Promoters (9–10)", "Passives (7–8)", "Detractors (0–6)", "No answer"][: len(classes)]
+    assert bars["y"] == pytest.approx([economics.row("nps", c, "churn_rate")["value"] for c in classes])

@@ -1,0 +1,57 @@
+"""The Upload page: analysts and admins get the form, viewers are refused by the page itself."""
+
+from __future__ import annotations
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from cxdata import ui
+from cxdata.filters import Filters
+from tests.conftest import ROOT
+from tests.test_app import clear_streamlit_caches, open_app  # noqa: F401 - fixture
+
+
+def run_page_as(role: str, sample_db, monkeypatch) -> AppTest:
+    monkeypatch.setenv("CX_DB", str(sample_db))
+    monkeypatch.setattr(ui, "current_visitor", lambda: ui.Visitor(user="tester", role=role, local_mode=True))
+    app = AppTest.from_file(str(ROOT / "pages" / "upload.py"), default_timeout=60)
+    from datetime import date
+
+    app.session_state["_page_context"] = ui.PageContext(
+        filters=Filters(date(2025, 7, 1), date(2025, 12, 31)), lang="en",
+        data=ui.DataKey(path=str(sample_db), version="test"), as_of=date(2025, 12, 31), currency="RUB",
+    )
+    app.run()
+    return app
+
+
+def test_a_viewer_is_refused_by_the_page_itself(sample_db, monkeypatch):
+    app = run_page_as("viewer", sample_db, monkeypatch)
+    assert not app.exception
+    assert any("need the analyst or admin role" in e.value for e in app.error)
+    assert not app.selectbox  # no upload controls at all
+
+
+@pytest.mark.parametrize("role", ["analyst", "admin"])
+def test_analysts_and_admins_get_the_form(sample_db, monkeypatch, role):
+    app = run_page_as(role, sample_db, monkeypatch)
+    assert not app.exception
+    assert app.selectbox(key="upload_table").value == "customers"
+    assert any("No uploads yet" in c.value for c in app.caption)
+
+
+def test_local_mode_shows_the_mode_and_offers_the_upload_page(tmp_path, monkeypatch, sample_db):
+    # AppTest has no real client address; in a browser on localhost it is None (see cxdata.roles).
+    monkeypatch.setattr(ui, "current_visitor", lambda: ui.Visitor(user="ann", role="admin", local_mode=True))
+    app = open_app(tmp_path, monkeypatch, sample_db, page="upload")
+    assert not app.exception
+    assert any("Local mode" in c.value for c in app.sidebar.caption)
+    assert app.title[0].value == "Upload data"
+
+
+def test_a_viewer_does_not_see_the_upload_page_in_the_navigation(tmp_path, monkeypatch, sample_db):
+    monkeypatch.setattr(ui, "current_visitor", lambda: ui.Visitor(user="", role="viewer", local_mode=False))
+    app = open_app(tmp_path, monkeypatch, sample_db, page="upload")
+    assert not app.exception
+    assert app.title[0].value == "Overview"  # the upload page is not offered, so the default opens
