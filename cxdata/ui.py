@@ -250,6 +250,19 @@ def render_visitor_badge(visitor: Visitor, lang: str) -> None:
     st.sidebar.caption(i18n.translate(key, lang, user=visitor.user, role=i18n.translate(f"role_{visitor.role}", lang)))
 
 
+def show_table(data, **options) -> None:
+    """``st.dataframe`` for every table the app shows.
+
+    Any table can be downloaded as CSV from its toolbar, and its cells may come from uploaded
+    files; text that a spreadsheet would run as a formula (= + - @ …) is neutralized first.
+    """
+    import pandas as pd
+
+    from cxdata.ingest.export_safety import make_export_safe
+
+    st.dataframe(make_export_safe(pd.DataFrame(data)), **options)
+
+
 def set_page_context(context: PageContext) -> None:
     st.session_state["_page_context"] = context
 

@@ -10,6 +10,12 @@ import pandas as pd
 from cxdata.i18n import register_text
 
 NOT_LOADED = ""  # the mapping table's choice for "leave this column out"
+# Reading options the page lets an analyst force ("" = detect).
+OVERRIDE_CHOICES = {
+    "encoding": ("", "utf-8", "utf-8-sig", "cp1251", "utf-16"),
+    "delimiter": ("", ",", ";", "\t", "|"),
+    "decimal": ("", ".", ","),
+}
 
 TEXT = {
     "upload_title": {"en": "Upload data", "ru": "Загрузка данных"},
@@ -32,6 +38,15 @@ TEXT = {
     "upload_preset": {"en": "Mapping preset (JSON, optional)", "ru": "Пресет сопоставления (JSON, необязательно)"},
     "upload_detected": {"en": "Detected: {details}", "ru": "Определено: {details}"},
     "upload_mapping": {"en": "Column mapping", "ru": "Сопоставление столбцов"},
+    "upload_options": {"en": "Reading options (detected automatically)", "ru": "Параметры чтения (определяются автоматически)"},
+    "upload_options_help": {
+        "en": "Leave on auto unless the detection is wrong; what was detected is shown after a check.",
+        "ru": "Оставьте «auto», если определение верно; найденные параметры показываются после проверки.",
+    },
+    "upload_encoding": {"en": "Encoding", "ru": "Кодировка"},
+    "upload_delimiter": {"en": "Delimiter", "ru": "Разделитель"},
+    "upload_decimal": {"en": "Decimal separator", "ru": "Десятичный разделитель"},
+    "upload_date_format": {"en": "Date format", "ru": "Формат даты"},
     "upload_mapping_help": {
         "en": "Suggested from English and Russian header names; change any row. Empty = leave the column out.",
         "ru": "Предложено по английским и русским названиям; любую строку можно изменить. Пусто — не загружать.",

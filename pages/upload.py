@@ -12,7 +12,7 @@ from cxdata.ingest import LOADABLE_TABLES, MODES, ExtractRefused, MappingPreset,
 from cxdata.ingest import list_uploads, read_extract, rules_for, suggest_mapping
 from cxdata.ingest.publish import load_and_publish, undo_and_publish
 from cxdata.roles import can
-from cxdata.upload_view import NOT_LOADED, columns_from_rows, describe_detected, issues_frame, mapping_rows
+from cxdata.upload_view import NOT_LOADED, OVERRIDE_CHOICES, columns_from_rows, describe_detected, issues_frame, mapping_rows
 
 context = ui.page_context()
 lang = context.lang
@@ -32,13 +32,30 @@ uploaded = st.file_uploader(translate("upload_file", lang), type=["csv", "tsv", 
                             key="upload_file")
 preset_file = st.file_uploader(translate("upload_preset", lang), type=["json"], key="upload_preset")
 
+with st.expander(translate("upload_options", lang)):
+    st.caption(translate("upload_options_help", lang))
+    option_columns = st.columns(4)
+    overrides = {
+        "encoding": option_columns[0].selectbox(translate("upload_encoding", lang), OVERRIDE_CHOICES["encoding"],
+                                                key="upload_encoding", format_func=lambda v: v or "auto"),
+        "delimiter": option_columns[1].selectbox(translate("upload_delimiter", lang), OVERRIDE_CHOICES["delimiter"],
+                                                 key="upload_delimiter",
+                                                 format_func=lambda v: {"": "auto", "\t": "tab"}.get(v, v)),
+        "decimal": option_columns[2].selectbox(translate("upload_decimal", lang), OVERRIDE_CHOICES["decimal"],
+                                               key="upload_decimal", format_func=lambda v: v or "auto"),
+        "date_format": option_columns[3].text_input(translate("upload_date_format", lang), key="upload_date_format",
+                                                    placeholder="%d.%m.%Y"),
+    }
+
 if uploaded is not None:
     # The engine reads files from disk; keep the original name (its extension is checked).
     folder = Path(st.session_state.setdefault("upload_folder", tempfile.mkdtemp(prefix="cx-upload-")))
     path = folder / Path(uploaded.name).name
     path.write_bytes(uploaded.getvalue())
     try:
-        preset = MappingPreset.from_dict(json.loads(preset_file.getvalue())) if preset_file else MappingPreset()
+        preset_data = json.loads(preset_file.getvalue()) if preset_file else {}
+        # A choice made on the page overrides the preset's, which overrides detection.
+        preset = MappingPreset.from_dict({**preset_data, **{k: v for k, v in overrides.items() if v}})
     except (PresetError, ValueError) as error:
         st.error(f"{translate('upload_preset', lang)}: {error}")
         st.stop()
@@ -97,10 +114,10 @@ if uploaded is not None:
         issues = issues_frame(report)
         if len(issues):
             st.subheader(translate("upload_issues", lang))
-            st.dataframe(issues, hide_index=True)
+            ui.show_table(issues, hide_index=True)
         if report.get("preview"):
             st.subheader(translate("upload_preview", lang))
-            st.dataframe(report["preview"], hide_index=True)
+            ui.show_table(report["preview"], hide_index=True)
 
 st.subheader(translate("upload_log", lang))
 log = list_uploads(context.data.path)
@@ -108,7 +125,7 @@ if not log:
     st.caption(translate("upload_no_log", lang))
 else:
     mine = log if can(visitor.role, "admin") else [u for u in log if u.get("uploaded_by") == visitor.user]
-    st.dataframe(mine, hide_index=True)
+    ui.show_table(mine, hide_index=True)
     if can(visitor.role, "undo") and st.button(translate("upload_undo", lang), key="upload_undo"):
         try:
             result = undo_and_publish(context.data.path, user=visitor.user, lock_timeout=30)

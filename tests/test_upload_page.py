@@ -55,3 +55,14 @@ def test_a_viewer_does_not_see_the_upload_page_in_the_navigation(tmp_path, monke
     app = open_app(tmp_path, monkeypatch, sample_db, page="upload")
     assert not app.exception
     assert app.title[0].value == "Overview"  # the upload page is not offered, so the default opens
+
+
+def test_tables_shown_are_safe_to_download():
+    app = AppTest.from_string(
+        "import sys\nsys.path.insert(0, %r)\nfrom cxdata import ui\n"
+        "ui.show_table({'text': ['=HYPERLINK(\"http://x\")', 'fine'], 'amount': [-5.0, 3.0]})" % str(ROOT)
+    )
+    app.run()
+    shown = app.dataframe[0].value
+    assert shown["text"].tolist() == ["'=HYPERLINK(\"http://x\")", "fine"]
+    assert shown["amount"].tolist() == [-5.0, 3.0]
