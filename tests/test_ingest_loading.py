@@ -17,7 +17,7 @@ from cxdata.overview import fetch_as_of
 from cxdata.query import open_backend
 from cxdata.rollups import rollups_are_fresh
 from tests.fixtures.ingest.support import (
-    CFPB, TELCO, fixture, meta, new_database, query, snapshot, table_hash, write_csv,
+    CFPB, TELCO, fixture, require_dataset, meta, new_database, query, snapshot, table_hash, write_csv,
 )
 
 NOW = datetime(2026, 1, 15, 9, 30)
@@ -37,7 +37,7 @@ def load(db, table, path, **options):
 
 def test_telco_customers_and_their_total_charges(tmp_path):
     db = tmp_path / "telco.duckdb"
-    source = pd.read_csv(TELCO)
+    source = pd.read_csv(require_dataset(TELCO))
     customers = load(db, "customers", TELCO, mapping=fixture("preset_telco_customers.json"))
     assert (customers.status, customers.rows_read, customers.rows_loaded) == ("loaded", 7043, 7043)
     stored = dict(query(db, "SELECT segment, count(*) FROM customers GROUP BY segment"))
@@ -60,7 +60,7 @@ def test_telco_customers_and_their_total_charges(tmp_path):
 
 def test_cfpb_complaints_with_line_breaks_in_narratives(tmp_path):
     db = tmp_path / "cfpb.duckdb"
-    source = pd.read_csv(CFPB, dtype=str, keep_default_na=False)
+    source = pd.read_csv(require_dataset(CFPB), dtype=str, keep_default_na=False)
     report = load(db, "complaints", CFPB, mapping=fixture("preset_cfpb_complaints.json"))
     assert (report.status, report.rows_read, report.rows_loaded) == ("loaded", 6623, 6623)
     assert report.detected["date_formats"] == {"opened_at": "%Y-%m-%d"}
