@@ -76,6 +76,14 @@ TEXT = {
 register_text(TEXT)
 
 
+def read_headers(path, preset) -> list[str]:
+    """The extract's column headers as read with ``preset`` (ExtractRefused if the file is refused)."""
+    from cxdata.ingest import read_extract
+
+    with read_extract(path, options=preset) as extract:
+        return list(extract.headers)
+
+
 def mapping_rows(headers, suggested: dict[str, str], preset_columns: dict[str, str | None]) -> pd.DataFrame:
     """One row per file header: ``source``, ``target`` (canonical column or "" for left out).
 

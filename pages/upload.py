@@ -9,10 +9,10 @@ import streamlit as st
 from cxdata import ui
 from cxdata.i18n import translate
 from cxdata.ingest import LOADABLE_TABLES, MODES, ExtractRefused, MappingPreset, PresetError, UploadBusyError
-from cxdata.ingest import list_uploads, read_extract, rules_for, suggest_mapping
+from cxdata.ingest import list_uploads, rules_for, suggest_mapping
 from cxdata.ingest.publish import load_and_publish, undo_and_publish
 from cxdata.roles import can
-from cxdata.upload_view import NOT_LOADED, OVERRIDE_CHOICES, columns_from_rows, describe_detected, issues_frame, mapping_rows
+from cxdata.upload_view import NOT_LOADED, OVERRIDE_CHOICES, read_headers, columns_from_rows, describe_detected, issues_frame, mapping_rows
 
 context = ui.page_context()
 lang = context.lang
@@ -32,20 +32,20 @@ uploaded = st.file_uploader(translate("upload_file", lang), type=["csv", "tsv", 
                             key="upload_file")
 preset_file = st.file_uploader(translate("upload_preset", lang), type=["json"], key="upload_preset")
 
-with st.expander(translate("upload_options", lang)):
-    st.caption(translate("upload_options_help", lang))
-    option_columns = st.columns(4)
-    overrides = {
-        "encoding": option_columns[0].selectbox(translate("upload_encoding", lang), OVERRIDE_CHOICES["encoding"],
-                                                key="upload_encoding", format_func=lambda v: v or "auto"),
-        "delimiter": option_columns[1].selectbox(translate("upload_delimiter", lang), OVERRIDE_CHOICES["delimiter"],
-                                                 key="upload_delimiter",
-                                                 format_func=lambda v: {"": "auto", "\t": "tab"}.get(v, v)),
-        "decimal": option_columns[2].selectbox(translate("upload_decimal", lang), OVERRIDE_CHOICES["decimal"],
-                                               key="upload_decimal", format_func=lambda v: v or "auto"),
-        "date_format": option_columns[3].text_input(translate("upload_date_format", lang), key="upload_date_format",
-                                                    placeholder="%d.%m.%Y"),
-    }
+options_box = st.expander(translate("upload_options", lang))
+options_box.caption(translate("upload_options_help", lang))
+option_columns = options_box.columns(4)
+overrides = {
+    "encoding": option_columns[0].selectbox(translate("upload_encoding", lang), OVERRIDE_CHOICES["encoding"],
+                                            key="upload_encoding", format_func=lambda v: v or "auto"),
+    "delimiter": option_columns[1].selectbox(translate("upload_delimiter", lang), OVERRIDE_CHOICES["delimiter"],
+                                             key="upload_delimiter",
+                                             format_func=lambda v: {"": "auto", "\t": "tab"}.get(v, v)),
+    "decimal": option_columns[2].selectbox(translate("upload_decimal", lang), OVERRIDE_CHOICES["decimal"],
+                                           key="upload_decimal", format_func=lambda v: v or "auto"),
+    "date_format": option_columns[3].text_input(translate("upload_date_format", lang), key="upload_date_format",
+                                                placeholder="%d.%m.%Y"),
+}
 
 if uploaded is not None:
     # The engine reads files from disk; keep the original name (its extension is checked).
@@ -60,8 +60,7 @@ if uploaded is not None:
         st.error(f"{translate('upload_preset', lang)}: {error}")
         st.stop()
     try:
-        with read_extract(path, options=preset) as extract:
-            headers = list(extract.headers)
+        headers = read_headers(path, preset)
     except ExtractRefused as refused:
         st.error(translate("upload_refused", lang, error=refused.issue.message(lang)))
         st.stop()
