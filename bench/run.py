@@ -47,7 +47,8 @@ def peak_rss_mb() -> float:
 def available_pages() -> list[str]:
     import dashboard
 
-    return [name for name, _, _ in dashboard.PAGES if (ROOT / "pages" / f"{name}.py").exists()]
+    # Reporting pages only: the Upload page reads no data to speak of.
+    return [name for name, _, _ in dashboard.PAGES if name != "upload" and (ROOT / "pages" / f"{name}.py").exists()]
 
 
 def run_ours(db: Path, repeats: int) -> dict:
