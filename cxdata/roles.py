@@ -9,10 +9,10 @@ address a viewer, and the mode is shown in the sidebar.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Mapping
 
 ROLES = ("viewer", "analyst", "admin")
-LOCAL_ADDRESSES = {None, "", "127.0.0.1", "::1", "localhost"}
 
 
 def role_for_user(email: str | None, role_config: Mapping[str, object]) -> str:
@@ -35,13 +35,33 @@ def role_for_user(email: str | None, role_config: Mapping[str, object]) -> str:
     return "viewer"
 
 
+def is_this_machine(client_address) -> bool:
+    """True for a loopback client, however it is written (Streamlit gives None for localhost;
+    a server listening on all interfaces sees IPv4 clients as IPv4-mapped IPv6 addresses).
+
+    >>> [is_this_machine(a) for a in (None, "127.0.0.1", "::1", "::ffff:127.0.0.1", "10.1.2.3", "::ffff:10.0.0.5")]
+    [True, True, True, True, False, False]
+    """
+    if client_address is None or client_address in ("", "localhost"):
+        return True
+    if not isinstance(client_address, str):
+        return False
+    try:
+        address = ipaddress.ip_address(client_address)
+    except ValueError:
+        return False
+    if address.version == 6 and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
 def role_in_local_mode(client_address: str | None) -> str:
     """Local mode: the person at this machine is admin; a visitor from elsewhere only views.
 
-    >>> role_in_local_mode("127.0.0.1"), role_in_local_mode("10.1.2.3")
-    ('admin', 'viewer')
+    >>> role_in_local_mode(None), role_in_local_mode("::ffff:127.0.0.1"), role_in_local_mode("10.1.2.3")
+    ('admin', 'admin', 'viewer')
     """
-    return "admin" if client_address in LOCAL_ADDRESSES else "viewer"
+    return "admin" if is_this_machine(client_address) else "viewer"
 
 
 def can(role: str, action: str) -> bool:

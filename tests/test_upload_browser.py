@@ -30,7 +30,9 @@ def test_upload_check_load_and_undo_in_the_browser(sample_db, tmp_path):
     db = tmp_path / "upload.duckdb"
     shutil.copy(sample_db, db)
     before = transaction_count(db)
-    with streamlit_server(db, tmp_path / "server.log") as url, playwright_api.sync_playwright() as p:
+    # Bound to every interface like the README's command: the browser on this machine then arrives
+    # as an IPv4-mapped IPv6 address, and local mode must still make it admin.
+    with streamlit_server(db, tmp_path / "server.log", address="::") as url, playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1200})
         page.goto(f"{url}/upload")
