@@ -121,3 +121,12 @@ def wait_for_plots(page, count: int, timeout_ms: int = 30_000) -> None:
         arg=count,
         timeout=timeout_ms,
     )
+
+
+def choose_in_multiselect(page, label: str, option: str) -> None:
+    """Pick ``option`` in the sidebar multiselect labelled ``label`` and wait for the rerun."""
+    widget = page.locator("[data-testid='stMultiSelect']").filter(has_text=label)
+    widget.locator("input").click()
+    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")
+    wait_for_run(page)

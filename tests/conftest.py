@@ -44,3 +44,36 @@ def sample_db(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("sample") / "sample.duckdb"
     build_sample_database(path, scale=SAMPLE_SCALE, seed=SAMPLE_SEED)
     return path
+
+
+# --- end-to-end fixtures (Playwright is imported only by the browser tests that use them) ---
+
+
+@pytest.fixture(scope="module")
+def server(sample_db, tmp_path_factory):
+    """A real ``streamlit run dashboard.py`` on the sample, one per test module."""
+    from tests.browser import streamlit_server
+
+    with streamlit_server(sample_db, tmp_path_factory.mktemp("server") / "streamlit.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright, shared by every browser test."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context (no cookies, no state) and page per test."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    yield page
+    context.close()

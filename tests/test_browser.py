@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")  # the browser tests need Playwright
 
 from cxdata.filters import DEFAULT_PRESET, Filters, preset_range  # noqa: E402
 from cxdata.i18n import format_value  # noqa: E402
@@ -12,32 +12,9 @@ from cxdata.metrics import compute_metrics  # noqa: E402
 from cxdata.overview import fetch_as_of  # noqa: E402
 from cxdata.query import open_backend  # noqa: E402
 from cxdata.trends import fetch_trends  # noqa: E402
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, read_plot, read_tiles, streamlit_server, wait_for_plots, wait_for_run  # noqa: E402
+from tests.browser import choose_in_multiselect, read_plot, read_tiles, wait_for_plots, wait_for_run  # noqa: E402
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server(sample_db, tmp_path_factory):
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    with streamlit_server(sample_db, log) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def expected(sample_db, metric, lang="en", **dimensions) -> str:
@@ -49,14 +26,6 @@ def expected(sample_db, metric, lang="en", **dimensions) -> str:
 
     spec = METRICS[metric]
     return format_value(value, spec.unit, lang, spec.decimals, compact=spec.unit == "money")
-
-
-def choose_in_multiselect(page, label: str, option: str) -> None:
-    widget = page.locator("[data-testid='stMultiSelect']").filter(has_text=label)
-    widget.locator("input").click()
-    page.get_by_role("option", name=option, exact=True).click()
-    page.keyboard.press("Escape")
-    wait_for_run(page)
 
 
 def test_overview_shows_the_metric_layers_numbers(server, page, sample_db):

@@ -4,24 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")  # the browser tests need Playwright
 
 from cxdata.filters import DEFAULT_PRESET, Filters, preset_range  # noqa: E402
 from cxdata.funnel import compute_funnel  # noqa: E402
 from cxdata.overview import fetch_as_of  # noqa: E402
 from cxdata.query import open_backend  # noqa: E402
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, read_plot, streamlit_server, wait_for_plots, wait_for_run  # noqa: E402
+from tests.browser import choose_in_multiselect, read_plot, streamlit_server, wait_for_plots, wait_for_run  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
 JOURNEY_CHARTS = 12  # funnel, lost value, previous period, 4 breakdowns, reasons, complaints, silent, moments, time
-
-
-@pytest.fixture(scope="module")
-def server(sample_db, tmp_path_factory):
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    with streamlit_server(sample_db, log) as url:
-        yield url
 
 
 @pytest.fixture
@@ -29,22 +22,6 @@ def fresh_server(sample_db, tmp_path):
     """A server nobody has asked anything yet: its very first request decides Streamlit's page mode."""
     with streamlit_server(sample_db, tmp_path / "streamlit.log") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def expected_funnel(sample_db, **dimensions) -> list[int]:
@@ -61,14 +38,6 @@ def open_journey(page, url: str) -> None:
 
 def funnel_counts(page) -> list[int]:
     return read_plot(page, "Funnel")["traces"][0]["x"]
-
-
-def choose_in_multiselect(page, label: str, option: str) -> None:
-    widget = page.locator("[data-testid='stMultiSelect']").filter(has_text=label)
-    widget.locator("input").click()
-    page.get_by_role("option", name=option, exact=True).click()
-    page.keyboard.press("Escape")
-    wait_for_run(page)
 
 
 def test_a_link_to_the_journey_opens_it_on_a_fresh_server(fresh_server, page, sample_db):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")  # the browser tests need Playwright
 
 from cxdata.filters import DEFAULT_PRESET, Filters, preset_range  # noqa: E402
 from cxdata.i18n import format_value  # noqa: E402
@@ -12,29 +12,20 @@ from cxdata.money import build_class_economics, compute_revenue_at_risk  # noqa:
 from cxdata.money_base import class_order, fetch_money_cells  # noqa: E402
 from cxdata.overview import fetch_as_of  # noqa: E402
 from cxdata.query import open_backend  # noqa: E402
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, read_plot, read_tiles, streamlit_server, wait_for_plots, wait_for_run  # noqa: E402
+from tests.browser import read_plot, read_tiles, wait_for_plots, wait_for_run  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def server(sample_db, tmp_path_factory):
-    log = tmp_path_factory.mktemp("money_server") / "streamlit.log"
-    with streamlit_server(sample_db, log) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def page(server):
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
-        page.goto(f"{server}/money")
-        wait_for_run(page, timeout_ms=120_000)
-        yield page
-        context.close()
-        browser.close()
+def page(server, browser):
+    """One money page, opened once for the module's read-only checks."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(f"{server}/money")
+    wait_for_run(page, timeout_ms=120_000)
+    yield page
+    context.close()
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ JSON on stdout; exit 0 for ``loaded``/``unchanged``, 1 for ``rejected`` or a run
 
 from __future__ import annotations
 
-import argparse
 import getpass
 import json
 import sys
@@ -17,16 +16,6 @@ from typing import Sequence
 
 from cxdata.db import resolve_db_path
 from cxdata.ingest.mapping import LOADABLE_TABLES, MODES
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
-    return value
 
 
 def _default_user() -> str:
@@ -38,6 +27,7 @@ def _default_user() -> str:
 
 def add_commands(subparsers) -> None:
     """Register ``load``, ``uploads`` and ``undo`` on an argparse subparsers object."""
+    from cxdata.cli import _positive_float as _positive  # the same argument check as every command
     load = subparsers.add_parser("load", help="load an extract (CSV/TSV/TXT, XLSX, Parquet) into a table")
     load.add_argument("table", choices=LOADABLE_TABLES, help="the table to load into")
     load.add_argument("file", help="the extract")
