@@ -7,9 +7,9 @@ import shutil
 import duckdb
 import pytest
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")  # the browser tests need Playwright
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_for_run  # noqa: E402
+from tests.browser import streamlit_server, wait_for_run  # noqa: E402
 from tests.conftest import ROOT  # noqa: E402
 
 pytestmark = pytest.mark.browser
@@ -26,14 +26,13 @@ def transaction_count(db) -> int:
         con.close()
 
 
-def test_upload_check_load_and_undo_in_the_browser(sample_db, tmp_path):
+def test_upload_check_load_and_undo_in_the_browser(sample_db, tmp_path, browser):
     db = tmp_path / "upload.duckdb"
     shutil.copy(sample_db, db)
     before = transaction_count(db)
     # Bound to every interface like the README's command: the browser on this machine then arrives
     # as an IPv4-mapped IPv6 address, and local mode must still make it admin.
-    with streamlit_server(db, tmp_path / "server.log", address="::") as url, playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with streamlit_server(db, tmp_path / "server.log", address="::") as url:
         page = browser.new_page(viewport={"width": 1400, "height": 1200})
         page.goto(f"{url}/upload")
         wait_for_run(page)
@@ -60,4 +59,4 @@ def test_upload_check_load_and_undo_in_the_browser(sample_db, tmp_path):
         wait_for_run(page)
         assert page.get_by_text("undone").count() >= 1
         assert transaction_count(db) == before
-        browser.close()
+        page.close()
