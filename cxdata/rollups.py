@@ -21,9 +21,27 @@ from __future__ import annotations
 
 from datetime import date
 
+from importlib import import_module
+
 from cxdata.db import read_meta, write_meta
 
-ROLLUP_TABLES = ("customer_summary", "transaction_daily", "survey_daily", "journey_first")
+# Modules that add rollups for one page each. Each holds ``TABLES`` (names) and ``STATEMENTS``
+# (SQL run in order after the base rollups below, so they may read them) and imports nothing
+# from this module, so the metric code can import both.
+EXTENSIONS = ()
+BASE_TABLES = ("customer_summary", "transaction_daily", "survey_daily", "journey_first")
+ROLLUP_TABLES = BASE_TABLES + tuple(name for module in EXTENSIONS for name in import_module(module).TABLES)
+
+# The latest day of any fact: an all-time rollup answers "up to as_of" when nothing happened after it.
+_LATEST_FACT_DAY = """
+SELECT CAST(max(day) AS DATE) FROM (
+    SELECT max(occurred_at) AS day FROM transactions
+    UNION ALL SELECT max(occurred_at) FROM journey_events
+    UNION ALL SELECT max(responded_at) FROM surveys
+    UNION ALL SELECT greatest(max(opened_at), max(resolved_at)) FROM complaints
+    UNION ALL SELECT max(churned_at) FROM churn_events
+)
+"""
 
 _CUSTOMER_SUMMARY = """
 CREATE OR REPLACE TABLE customer_summary AS
@@ -97,24 +115,28 @@ def refresh_rollups(con) -> None:
     Call it inside the same transaction as the load that changed the facts, so readers never
     see new facts with old rollups marked fresh.
     """
-    for statement in (_CUSTOMER_SUMMARY, _TRANSACTION_DAILY, _SURVEY_DAILY, _JOURNEY_FIRST):
+    extensions = tuple(statement for module in EXTENSIONS for statement in import_module(module).STATEMENTS)
+    for statement in (_CUSTOMER_SUMMARY, _TRANSACTION_DAILY, _SURVEY_DAILY, _JOURNEY_FIRST, *extensions):
         con.execute(statement)
-    latest_transaction = con.execute("SELECT CAST(max(occurred_at) AS DATE) FROM transactions").fetchall()[0][0]
-    latest_event = con.execute("SELECT CAST(max(occurred_at) AS DATE) FROM journey_events").fetchall()[0][0]
+    latest = {
+        "transaction": con.execute("SELECT CAST(max(occurred_at) AS DATE) FROM transactions").fetchall()[0][0],
+        "event": con.execute("SELECT CAST(max(occurred_at) AS DATE) FROM journey_events").fetchall()[0][0],
+        "fact": con.execute(_LATEST_FACT_DAY).fetchall()[0][0],
+    }
     meta = read_meta(con)
     write_meta(
         con,
         rollup_version=meta.get("data_version", ""),
-        rollup_max_transaction_day=latest_transaction.isoformat() if latest_transaction else "",
-        rollup_max_event_day=latest_event.isoformat() if latest_event else "",
+        **{f"rollup_max_{kind}_day": day.isoformat() if day else "" for kind, day in latest.items()},
     )
 
 
 def rollups_are_fresh(db, as_of: date | None = None, *, facts: str = "transaction") -> bool:
     """True when the rollups match the data and, given ``as_of``, hold no ``facts`` after it.
 
-    ``facts`` is "transaction" (all-time revenue) or "event" (first journey events): an all-time
-    rollup equals the rollup "up to as_of" only if nothing of that kind happened after as_of.
+    ``facts`` is "transaction" (all-time revenue), "event" (first journey events) or "fact" (any
+    fact table: transactions, journey events, surveys, complaints opened or resolved, churn): an
+    all-time rollup equals the rollup "up to as_of" only if nothing of that kind happened after as_of.
     """
     meta = read_meta(db.con)
     version = meta.get("rollup_version")
