@@ -250,17 +250,31 @@ def render_visitor_badge(visitor: Visitor, lang: str) -> None:
     st.sidebar.caption(i18n.translate(key, lang, user=visitor.user, role=i18n.translate(f"role_{visitor.role}", lang)))
 
 
-def show_table(data, **options) -> None:
-    """``st.dataframe`` for every table the app shows.
+i18n.register_text({"download_xlsx": {"en": "Download XLSX", "ru": "Скачать XLSX"}})
 
-    Any table can be downloaded as CSV from its toolbar, and its cells may come from uploaded
-    files; text that a spreadsheet would run as a formula (= + - @ …) is neutralized first.
+
+def show_table(data, *, name: str = "table", **options) -> None:
+    """``st.dataframe`` for every table the app shows, with an XLSX download under it.
+
+    Any table can be downloaded as CSV from its toolbar or as ``{name}.xlsx`` from the button, and
+    its cells may come from uploaded files; text that a spreadsheet would run as a formula
+    (= + - @ …) is neutralized first, and the workbook holds no formula cell at all.
     """
     import pandas as pd
 
-    from cxdata.ingest.export_safety import make_export_safe
+    from cxdata.ingest.export_safety import build_xlsx, make_export_safe
 
-    st.dataframe(make_export_safe(pd.DataFrame(data)), **options)
+    safe = make_export_safe(pd.DataFrame(data))
+    st.dataframe(safe, **options)
+    try:  # the button's key must differ between tables of one page and stay put across reruns
+        digest = int(pd.util.hash_pandas_object(safe, index=False).sum()) & 0xFFFFFFFF
+    except TypeError:  # unhashable cells (lists): the shape will do
+        digest = hash((tuple(map(str, safe.columns)), len(safe))) & 0xFFFFFFFF
+    st.download_button(
+        i18n.translate("download_xlsx", current_language()), data=lambda: build_xlsx(safe),  # built on click only
+        file_name=f"{name}.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"xlsx_{name}_{digest:x}", on_click="ignore", type="tertiary", icon=":material/download:",
+    )
 
 
 def set_page_context(context: PageContext) -> None:

@@ -113,10 +113,10 @@ if uploaded is not None:
         issues = issues_frame(report)
         if len(issues):
             st.subheader(translate("upload_issues", lang))
-            ui.show_table(issues, hide_index=True)
+            ui.show_table(issues, name="upload-problems", hide_index=True)
         if report.get("preview"):
             st.subheader(translate("upload_preview", lang))
-            ui.show_table(report["preview"], hide_index=True)
+            ui.show_table(report["preview"], name="upload-preview", hide_index=True)
 
 st.subheader(translate("upload_log", lang))
 log = list_uploads(context.data.path)
@@ -124,7 +124,7 @@ if not log:
     st.caption(translate("upload_no_log", lang))
 else:
     mine = log if can(visitor.role, "admin") else [u for u in log if u.get("uploaded_by") == visitor.user]
-    ui.show_table(mine, hide_index=True)
+    ui.show_table(mine, name="upload-log", hide_index=True)
     if can(visitor.role, "undo") and st.button(translate("upload_undo", lang), key="upload_undo"):
         try:
             result = undo_and_publish(context.data.path, user=visitor.user, lock_timeout=30)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import io
 
 import openpyxl
 import pandas as pd
@@ -54,3 +56,32 @@ def test_xlsx_export_has_no_formula_cell(frame, tmp_path):
 
     assert formulas(unsafe)  # the danger is real: openpyxl would write these as formulas
     assert formulas(safe) == []
+
+
+def test_xlsx_download_is_inert_and_keeps_numbers(frame, tmp_path):
+    from cxdata.ingest.export_safety import build_xlsx
+
+    path = tmp_path / "download.xlsx"
+    path.write_bytes(build_xlsx(frame))
+    sheet = openpyxl.load_workbook(path).active
+    rows = [[cell for cell in row] for row in sheet.iter_rows()]
+    assert [c.value for c in rows[0]] == ["comment", "category", "amount", "'=cmd|' /C calc'!A0"]
+    assert [c.data_type for row in rows for c in row if c.data_type == "f"] == []
+    comments = [row[0].value for row in rows[1:]]
+    assert comments == ["'=HYPERLINK(\"http://evil\",\"x\")", "'+1+2", "'-2+3", "'@SUM(A1:A2)", "'\tTAB",
+                        "'\nCR",  # XML reads a carriage return back as a line feed
+                        "plain", "-12.5", None]
+    assert all(row[0].data_type == "s" for row in rows[1:-1])  # text stays text, even "-12.5"
+    amounts = [row[2] for row in rows[1:]]
+    assert [c.value for c in amounts] == [-5, 1, 2, 3, 4, 5, 6, 7, 8]  # a refund is still a negative number
+    assert {c.data_type for c in amounts} == {"n"}
+
+
+def test_xlsx_download_keeps_dates_and_gaps(tmp_path):
+    from cxdata.ingest.export_safety import build_xlsx
+
+    frame = pd.DataFrame({"occurred_at": pd.to_datetime(["2025-12-31 10:30", None]),
+                          "customers_count": pd.array([3, None], dtype="Int64"), "note": ["a", "b"]})
+    sheet = openpyxl.load_workbook(io.BytesIO(build_xlsx(frame))).active
+    values = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
+    assert values == [[dt.datetime(2025, 12, 31, 10, 30), 3, "a"], [None, None, "b"]]

@@ -66,3 +66,14 @@ def test_tables_shown_are_safe_to_download():
     shown = app.dataframe[0].value
     assert shown["text"].tolist() == ["'=HYPERLINK(\"http://x\")", "fine"]
     assert shown["amount"].tolist() == [-5.0, 3.0]
+    assert [b.proto.label for b in app.get("download_button")] == ["Download XLSX"]  # its content: test_ingest_export
+
+
+def test_every_table_of_a_page_gets_its_own_xlsx_button():
+    app = AppTest.from_string(
+        "import sys\nsys.path.insert(0, %r)\nfrom cxdata import ui\n"
+        "ui.show_table({'a': [1]}, name='log')\nui.show_table({'a': [1]})\nui.show_table({'a': [2]})" % str(ROOT)
+    )
+    app.run()
+    assert not app.exception  # no duplicate-key error although two tables share the default name
+    assert len(app.get("download_button")) == 3

@@ -1,5 +1,8 @@
 """Exports that are safe to open in Excel: no cell of ours can run as a formula (CSV/XLSX injection).
 
+``make_export_safe`` is applied to every table the dashboard shows (its toolbar CSV download) and
+``build_xlsx`` writes the XLSX download next to it.
+
 A text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is prefixed with
 an apostrophe, the OWASP advice: spreadsheet programs show it as text. Plain numbers written as text
 (``-12.5``) are left alone, and so are real numeric columns.
@@ -42,3 +45,51 @@ def make_export_safe(df):
             safe[column] = series.map(neutralize_cell, na_action="ignore")
     safe.columns = [neutralize_cell(c) if isinstance(c, str) else c for c in safe.columns]
     return safe
+
+
+def build_xlsx(df, *, sheet_name: str = "data") -> bytes:
+    """The pandas DataFrame ``df`` as an XLSX workbook (bytes) in which no cell is a formula.
+
+    Text goes through ``make_export_safe`` (the same text as the screen and the CSV download) and is
+    then written as a string cell explicitly: openpyxl would otherwise store any text starting with
+    ``=`` as a formula. Numbers, dates and booleans keep their type (a refund stays -5.0).
+
+    >>> import io, openpyxl, pandas as pd
+    >>> data = build_xlsx(pd.DataFrame({"note": ["=1+1", "ok"], "amount": [-5.0, 3]}))
+    >>> [[c.value for c in row] for row in openpyxl.load_workbook(io.BytesIO(data)).active.iter_rows()]
+    [['note', 'amount'], ["'=1+1", -5], ['ok', 3]]
+    """
+    import io
+
+    import openpyxl
+
+    safe = make_export_safe(df)
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet(sheet_name)
+    sheet.append([_xlsx_cell(sheet, str(column)) for column in safe.columns])
+    for row in safe.itertuples(index=False, name=None):
+        sheet.append([_xlsx_cell(sheet, value) for value in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _xlsx_cell(sheet, value):
+    """One write-only cell: text always as a string, numbers and dates as themselves, gaps empty."""
+    import datetime as dt
+    import numbers
+
+    import pandas as pd
+    from openpyxl.cell import WriteOnlyCell
+
+    if value is None or (not isinstance(value, (str, bytes)) and pd.api.types.is_scalar(value) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        value = value.tz_localize(None).to_pydatetime() if value.tzinfo else value.to_pydatetime()
+    elif isinstance(value, dt.datetime) and value.tzinfo:
+        value = value.replace(tzinfo=None)  # Excel has no time zones
+    if isinstance(value, (bool, numbers.Number, dt.date, dt.time)) and not isinstance(value, complex):
+        return WriteOnlyCell(sheet, value=value.item() if hasattr(value, "item") else value)
+    cell = WriteOnlyCell(sheet, value=str(value))
+    cell.data_type = "s"  # never "f": a formula is only ever what we decide, and we decide none
+    return cell
