@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cxdata.i18n import register_text
+from cxdata.i18n import register_text, translate
+from cxdata.ingest.preset import PresetError
+from cxdata.ingest.preset_store import PresetStoreError, delete_preset, fetch_preset, save_preset
+from cxdata.roles import can
 
 NOT_LOADED = ""  # the mapping table's choice for "leave this column out"
 # Reading options the page lets an analyst force ("" = detect).
@@ -53,7 +56,23 @@ TEXT = {
     },
     "upload_source": {"en": "Column in the file", "ru": "Столбец файла"},
     "upload_target": {"en": "Loads into", "ru": "Загружается в"},
-    "upload_save_preset": {"en": "Save mapping as preset", "ru": "Сохранить сопоставление как пресет"},
+    "upload_save_preset": {"en": "Download mapping as JSON", "ru": "Скачать сопоставление (JSON)"},
+    "upload_saved_preset": {"en": "Saved preset", "ru": "Сохранённый пресет"},
+    "upload_saved_preset_help": {
+        "en": "Presets saved on this server for this table: the mapping and reading options of an extract you "
+              "loaded before. The CLI takes the same name: python -m cxdata load TABLE FILE --mapping NAME.",
+        "ru": "Пресеты этой таблицы, сохранённые на сервере: сопоставление и параметры чтения уже загружавшейся "
+              "выгрузки. CLI принимает то же название: python -m cxdata load TABLE FILE --mapping NAME.",
+    },
+    "upload_no_preset": {"en": "none (detect)", "ru": "нет (определить)"},
+    "upload_delete_preset": {"en": "Delete preset", "ru": "Удалить пресет"},
+    "upload_preset_name": {"en": "Preset name", "ru": "Название пресета"},
+    "upload_preset_replace": {"en": "Replace", "ru": "Заменить"},
+    "upload_store_preset": {"en": "Save preset on the server", "ru": "Сохранить пресет на сервере"},
+    "upload_preset_saved": {"en": "Preset \"{name}\" saved for {table}.", "ru": "Пресет «{name}» сохранён для {table}."},
+    "upload_preset_deleted": {"en": "Preset \"{name}\" deleted.", "ru": "Пресет «{name}» удалён."},
+    "upload_preset_broken": {"en": "Preset \"{name}\" cannot be used: {error}",
+                             "ru": "Пресет «{name}» нельзя использовать: {error}"},
     "upload_check": {"en": "Check (dry run)", "ru": "Проверить (без записи)"},
     "upload_load": {"en": "Load", "ru": "Загрузить"},
     "upload_status_loaded": {"en": "Loaded {rows} rows into {table} (upload {id}).",
@@ -74,6 +93,57 @@ TEXT = {
     "upload_no_log": {"en": "No uploads yet.", "ru": "Загрузок пока не было."},
 }
 register_text(TEXT)
+
+
+def check_role(role: str, action: str, lang: str) -> None:
+    """PermissionError (with the page's text) unless ``role`` may do ``action``: every control that
+    changes something checks it, not only the navigation and the page.
+
+    >>> check_role("viewer", "upload", "en")
+    Traceback (most recent call last):
+    ...
+    PermissionError: Uploads need the analyst or admin role; you are signed in as viewer.
+    """
+    if not can(role, action):
+        raise PermissionError(translate("upload_forbidden", lang, role=translate(f"role_{role}", lang)))
+
+
+def fetch_saved_preset(role: str, db_path, name: str, lang: str) -> dict:
+    """The saved preset ``name`` as a dict ({} for no name); PresetError with a translated text."""
+    check_role(role, "upload", lang)
+    if not name:
+        return {}
+    try:
+        return fetch_preset(db_path, name).to_dict()
+    except PresetStoreError as error:
+        raise PresetError(error.message(lang)) from None
+    except (PresetError, OSError) as error:  # a file edited by hand into something unusable
+        raise PresetError(translate("upload_preset_broken", lang, name=name, error=str(error))) from None
+
+
+def store_preset(role: str, db_path, name: str, preset_data: dict, *, table: str, replace: bool,
+                 lang: str) -> tuple[str, str]:
+    """Save the page's mapping as the named preset for ``table``: ("success" | "error", text)."""
+    try:
+        check_role(role, "upload", lang)
+        saved = save_preset(db_path, name, {**preset_data, "table": table}, replace=replace)
+    except PresetStoreError as error:
+        return "error", error.message(lang)
+    except (PermissionError, PresetError, OSError) as error:
+        return "error", str(error)
+    return "success", translate("upload_preset_saved", lang, name=saved.stem, table=table)
+
+
+def remove_preset(role: str, db_path, name: str, lang: str) -> tuple[str, str]:
+    """Delete the named preset: ("success" | "error", text)."""
+    try:
+        check_role(role, "upload", lang)
+        delete_preset(db_path, name)
+    except PresetStoreError as error:
+        return "error", error.message(lang)
+    except (PermissionError, OSError) as error:
+        return "error", str(error)
+    return "success", translate("upload_preset_deleted", lang, name=name)
 
 
 def read_headers(path, preset) -> list[str]:

@@ -10,9 +10,11 @@ from cxdata import ui
 from cxdata.i18n import translate
 from cxdata.ingest import LOADABLE_TABLES, MODES, ExtractRefused, MappingPreset, PresetError, UploadBusyError
 from cxdata.ingest import list_uploads, rules_for, suggest_mapping
+from cxdata.ingest.preset_store import list_presets
 from cxdata.ingest.publish import load_and_publish, undo_and_publish
 from cxdata.roles import can
 from cxdata.upload_view import NOT_LOADED, OVERRIDE_CHOICES, read_headers, columns_from_rows, describe_detected, issues_frame, mapping_rows
+from cxdata.upload_view import fetch_saved_preset, remove_preset, store_preset
 
 context = ui.page_context()
 lang = context.lang
@@ -30,6 +32,42 @@ mode = right.selectbox(translate("upload_mode", lang), MODES, key="upload_mode",
                        format_func=lambda m: translate(f"upload_mode_{m}", lang))
 uploaded = st.file_uploader(translate("upload_file", lang), type=["csv", "tsv", "txt", "xlsx", "parquet"],
                             key="upload_file")
+
+
+def show_note(key: str) -> None:
+    """The outcome of a preset button, kept across the rerun its callback caused."""
+    note = st.session_state.pop(key, None)
+    if note:
+        (st.success if note[0] == "success" else st.error)(note[1])
+
+
+def pick_preset_name() -> None:  # a chosen preset is also the name it is saved again under
+    st.session_state["upload_preset_name"] = st.session_state["upload_saved_preset"]
+
+
+def delete_chosen_preset() -> None:
+    st.session_state["upload_note_delete"] = remove_preset(visitor.role, context.data.path,
+                                                           st.session_state["upload_saved_preset"], lang)
+    st.session_state["upload_saved_preset"] = ""
+
+
+def save_mapping_as_preset(preset_data: dict) -> None:
+    name = st.session_state.get("upload_preset_name", "")
+    note = store_preset(visitor.role, context.data.path, name, preset_data, table=table, lang=lang,
+                        replace=st.session_state.get("upload_preset_replace", False))
+    st.session_state["upload_note_save"] = note
+    if note[0] == "success":
+        st.session_state["upload_saved_preset"] = name.strip()
+
+
+saved_row = st.columns([3, 1], vertical_alignment="bottom")
+saved_name = saved_row[0].selectbox(
+    translate("upload_saved_preset", lang), ["", *[p["name"] for p in list_presets(context.data.path, table)]],
+    key="upload_saved_preset", format_func=lambda name: name or translate("upload_no_preset", lang),
+    help=translate("upload_saved_preset_help", lang), on_change=pick_preset_name)
+saved_row[1].button(translate("upload_delete_preset", lang), key="upload_delete_preset", disabled=not saved_name,
+                    on_click=delete_chosen_preset)
+show_note("upload_note_delete")
 preset_file = st.file_uploader(translate("upload_preset", lang), type=["json"], key="upload_preset")
 
 options_box = st.expander(translate("upload_options", lang))
@@ -53,8 +91,10 @@ if uploaded is not None:
     path = folder / Path(uploaded.name).name
     path.write_bytes(uploaded.getvalue())
     try:
-        preset_data = json.loads(preset_file.getvalue()) if preset_file else {}
-        # A choice made on the page overrides the preset's, which overrides detection.
+        # A choice made on the page overrides the JSON file's, which overrides the saved preset's,
+        # which overrides detection.
+        preset_data = {**fetch_saved_preset(visitor.role, context.data.path, saved_name, lang),
+                       **(json.loads(preset_file.getvalue()) if preset_file else {})}
         preset = MappingPreset.from_dict({**preset_data, **{k: v for k, v in overrides.items() if v}})
     except (PresetError, ValueError) as error:
         st.error(f"{translate('upload_preset', lang)}: {error}")
@@ -75,12 +115,19 @@ if uploaded is not None:
             "target": st.column_config.SelectboxColumn(translate("upload_target", lang), options=targets),
         },
         hide_index=True,
-        key=f"upload_mapping_{table}_{uploaded.name}",
+        key=f"upload_mapping_{table}_{uploaded.name}_{saved_name}",
     )
     preset_data = {**preset.to_dict(), "columns": columns_from_rows(edited)}
     chosen = MappingPreset.from_dict(preset_data)
-    st.download_button(translate("upload_save_preset", lang), json.dumps(preset_data, ensure_ascii=False, indent=2),
-                       file_name=f"{table}-preset.json", mime="application/json", key="upload_save")
+    save_row = st.columns([3, 1, 2, 2], vertical_alignment="bottom")
+    save_row[0].text_input(translate("upload_preset_name", lang), key="upload_preset_name", max_chars=64)
+    save_row[1].checkbox(translate("upload_preset_replace", lang), key="upload_preset_replace")
+    save_row[2].button(translate("upload_store_preset", lang), key="upload_store_preset",
+                       on_click=save_mapping_as_preset, args=(preset_data,))
+    save_row[3].download_button(translate("upload_save_preset", lang),
+                                json.dumps(preset_data, ensure_ascii=False, indent=2),
+                                file_name=f"{table}-preset.json", mime="application/json", key="upload_save")
+    show_note("upload_note_save")
 
     check, load = st.columns(2)
     action = "check" if check.button(translate("upload_check", lang), key="upload_check") else None

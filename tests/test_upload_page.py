@@ -77,3 +77,44 @@ def test_every_table_of_a_page_gets_its_own_xlsx_button():
     app.run()
     assert not app.exception  # no duplicate-key error although two tables share the default name
     assert len(app.get("download_button")) == 3
+
+
+def test_saved_presets_of_the_table_are_offered_and_can_be_deleted(sample_db, monkeypatch, tmp_path):
+    import shutil
+
+    from cxdata.ingest.preset_store import list_presets, save_preset
+
+    db = tmp_path / "cx.duckdb"
+    shutil.copy(sample_db, db)
+    save_preset(db, "CRM cp1251", {"encoding": "cp1251", "table": "transactions"})
+    save_preset(db, "Опросы", {"table": "surveys"})
+    app = run_page_as("analyst", db, monkeypatch)
+    assert app.selectbox(key="upload_saved_preset").options == ["none (detect)"]  # customers: none saved for it
+    app.selectbox(key="upload_table").set_value("transactions").run()
+    assert app.selectbox(key="upload_saved_preset").options == ["none (detect)", "CRM cp1251"]
+    assert app.button(key="upload_delete_preset").disabled
+    app.selectbox(key="upload_saved_preset").set_value("CRM cp1251").run()
+    assert app.session_state["upload_preset_name"] == "CRM cp1251"  # ready to be saved again under its name
+    app.button(key="upload_delete_preset").click().run()
+    assert not app.exception
+    assert [s.value for s in app.success] == ['Preset "CRM cp1251" deleted.']
+    assert app.selectbox(key="upload_saved_preset").options == ["none (detect)"]
+    assert [p["name"] for p in list_presets(db)] == ["Опросы"]
+
+
+def test_preset_controls_check_the_role_themselves(tmp_path):
+    from cxdata.ingest.preset_store import list_presets, save_preset
+    from cxdata.upload_view import fetch_saved_preset, remove_preset, store_preset
+
+    db = tmp_path / "cx.duckdb"
+    save_preset(db, "crm", {"delimiter": ";"})
+    refused = "Загрузка доступна ролям «аналитик» и «администратор»; ваша роль — просмотр."
+    assert store_preset("viewer", db, "mine", {}, table="transactions", replace=True, lang="ru") == ("error", refused)
+    assert remove_preset("viewer", db, "crm", lang="ru") == ("error", refused)
+    with pytest.raises(PermissionError):
+        fetch_saved_preset("viewer", db, "crm", "en")
+    assert [p["name"] for p in list_presets(db)] == ["crm"]  # nothing written, nothing deleted
+    assert store_preset("analyst", db, "../mine", {}, table="transactions", replace=False, lang="en")[0] == "error"
+    assert store_preset("analyst", db, "mine", {"delimiter": ";"}, table="transactions", replace=False,
+                        lang="ru") == ("success", "Пресет «mine» сохранён для transactions.")
+    assert fetch_saved_preset("analyst", db, "mine", "en") == {"delimiter": ";", "table": "transactions"}

@@ -1,4 +1,4 @@
-"""Command-line glue for uploads: ``load``, ``uploads`` and ``undo``.
+"""Command-line glue for uploads: ``load``, ``uploads``, ``undo`` and ``presets``.
 
 ``cxdata/cli.py`` wires them in with ``add_commands(commands)`` and ``COMMANDS``; until then
 ``python -m cxdata.ingest load ...`` runs the same commands. The contract is the project's:
@@ -32,7 +32,8 @@ def add_commands(subparsers) -> None:
     load.add_argument("table", choices=LOADABLE_TABLES, help="the table to load into")
     load.add_argument("file", help="the extract")
     load.add_argument("--db", help="DuckDB file (default: $CX_DB or data/cx.duckdb; created if missing)")
-    load.add_argument("--mapping", help="mapping preset JSON (columns, constants, formats, missing values)")
+    load.add_argument("--mapping", help="mapping preset: a JSON file (columns, constants, formats, missing values) "
+                                        "or the name of a preset saved on the Upload page (see: presets)")
     load.add_argument("--mode", choices=MODES, default="append", help="default: append")
     load.add_argument("--dry-run", action="store_true", help="validate and report, change nothing")
     load.add_argument("--lang", choices=("en", "ru"), default="en", help="language of the messages")
@@ -42,6 +43,9 @@ def add_commands(subparsers) -> None:
 
     uploads = subparsers.add_parser("uploads", help="print the upload log as JSON, newest first")
     uploads.add_argument("--db", help="DuckDB file (default: $CX_DB or data/cx.duckdb)")
+
+    presets = subparsers.add_parser("presets", help="list the mapping presets saved beside the database as JSON")
+    presets.add_argument("--db", help="DuckDB file (default: $CX_DB or data/cx.duckdb)")
 
     undo = subparsers.add_parser("undo", help="revert an upload (default: the latest loaded one)")
     undo.add_argument("upload_id", nargs="?", type=int, help="the upload to revert (see: uploads)")
@@ -53,14 +57,15 @@ def add_commands(subparsers) -> None:
 def run_load(args) -> int:
     from cxdata.cli import UsageError
     from cxdata.ingest.locking import describe_holder, lock_path_for
-    from cxdata.ingest.preset import Limits, MappingPreset, PresetError
+    from cxdata.ingest.preset import Limits, PresetError
+    from cxdata.ingest.preset_store import resolve_mapping_argument
     from cxdata.ingest.publish import load_and_publish
 
     db_path = resolve_db_path(args.db)
     if not Path(args.file).is_file():
         raise UsageError(f"file not found: {args.file}")
     try:
-        preset = MappingPreset.from_file(args.mapping) if args.mapping else None
+        preset = resolve_mapping_argument(db_path, args.mapping) if args.mapping else None
     except (PresetError, OSError) as error:
         raise UsageError(f"--mapping: {error}") from None
 
@@ -91,6 +96,13 @@ def run_uploads(args) -> int:
     return 0
 
 
+def run_presets(args) -> int:
+    from cxdata.ingest.preset_store import list_presets
+
+    print(json.dumps(list_presets(args.db), ensure_ascii=False))
+    return 0
+
+
 def run_undo(args) -> int:
     from cxdata.cli import UsageError
     from cxdata.ingest.publish import undo_and_publish
@@ -106,7 +118,7 @@ def run_undo(args) -> int:
     return 0
 
 
-COMMANDS = {"load": run_load, "uploads": run_uploads, "undo": run_undo}
+COMMANDS = {"load": run_load, "uploads": run_uploads, "undo": run_undo, "presets": run_presets}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

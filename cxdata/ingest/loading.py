@@ -69,6 +69,8 @@ def load_extract(db_path, table: str, path, *, mapping=None, mode: str = "append
     Raises ValueError (bad table, mode or preset), FileNotFoundError, UploadBusyError.
     """
     preset, rules = as_preset(mapping), rules_for(table)
+    if preset.table and preset.table != table:
+        raise ValueError(f"this mapping preset was made for {preset.table}, not {table}")
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     if mode == "upsert" and not rules.key:

@@ -7,7 +7,7 @@ every key is optional::
      "constants": {"channel": "branch"},
      "date_format": "%d.%m.%Y", "date_formats": {"Дата покупки": "%d.%m.%Y"},
      "decimal": ",", "delimiter": ";", "encoding": "cp1251", "missing_values": ["-99", "n/a"],
-     "sheet": "Лист1", "skip_rows_missing": ["amount"]}
+     "sheet": "Лист1", "skip_rows_missing": ["amount"], "table": "transactions"}
 
 - ``columns``: source header -> canonical column; ``null`` keeps a column out. Headers the preset
   does not name are still matched by the English/Russian aliases when their column is free.
@@ -16,6 +16,8 @@ every key is optional::
   ``"iso"`` or ``"excel"`` (serial day numbers); overrides the detection.
 - ``skip_rows_missing``: canonical columns whose empty rows are skipped and counted instead of
   rejecting the upload (e.g. Telco's 11 blank ``TotalCharges``: no charge yet, no transaction).
+- ``table``: the table the preset was made for (the Upload page saves it); loading it into another
+  table is refused, so a complaints preset cannot silently map a transactions file.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ DELIMITERS = (",", ";", "\t", "|")
 DECIMALS = (",", ".")
 
 _KEYS = ("columns", "constants", "date_format", "date_formats", "decimal", "delimiter", "encoding",
-         "missing_values", "sheet", "skip_rows_missing")
+         "missing_values", "sheet", "skip_rows_missing", "table")
 
 
 class PresetError(ValueError):
@@ -59,6 +61,7 @@ class MappingPreset:
     missing_values: tuple[str, ...] = ()
     sheet: str | int | None = None
     skip_rows_missing: tuple[str, ...] = ()
+    table: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict) -> "MappingPreset":
@@ -98,9 +101,13 @@ class MappingPreset:
         sheet = data.get("sheet")
         if sheet is not None and not isinstance(sheet, (str, int)):
             raise PresetError("sheet must be a sheet name or a 1-based number")
+        table = data.get("table")
+        if table is not None and not isinstance(table, str):
+            raise PresetError("table must be a table name such as \"transactions\"")
         return cls(columns=columns, constants=constants, date_format=date_format, date_formats=date_formats,
                    decimal=decimal, delimiter=delimiter, encoding=encoding,
-                   missing_values=tuple(str(v) for v in missing), sheet=sheet, skip_rows_missing=tuple(skip))
+                   missing_values=tuple(str(v) for v in missing), sheet=sheet, skip_rows_missing=tuple(skip),
+                   table=table)
 
     @classmethod
     def from_file(cls, path: str | os.PathLike) -> "MappingPreset":
@@ -118,8 +125,10 @@ class MappingPreset:
         return {k: v for k, v in data.items() if v not in (None, {}, [], ())}
 
     def fingerprint(self) -> str:
-        """SHA-256 of the canonical JSON: the same file with the same preset is the same upload."""
-        text = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False)
+        """SHA-256 of the canonical JSON: the same file with the same preset is the same upload
+        (``table`` only labels the preset, so it does not count)."""
+        data = {k: v for k, v in self.to_dict().items() if k != "table"}
+        text = json.dumps(data, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
