@@ -38,6 +38,7 @@ medians, the only data that reaches pandas.
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
 from datetime import date, timedelta
@@ -46,9 +47,12 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from cxdata import journey_rollup
+from cxdata.db import read_meta
 from cxdata.filters import UNKNOWN, Filters
 from cxdata.query import day_start, narrow_by_customer, period_bounds
 from cxdata.rollups import rollups_are_fresh
+from cxdata.rollups_journey import STAGES_META_KEY
 
 DEFAULT_WINDOW_DAYS = 30  # the one place the conversion window default lives
 
@@ -84,6 +88,9 @@ def validate_stages(db, stages) -> list[str]:
     ``journey_stages`` and ``journey_events``.
     """
     if stages is None:
+        meta = read_meta(db.con)
+        if meta.get("rollup_version") == meta.get("data_version") and STAGES_META_KEY in meta:
+            return json.loads(meta[STAGES_META_KEY])  # the same order, read when the rollups were built
         names = fetch_stage_order(db)
         if not names:
             raise ValueError("journey_stages is empty: load the journey stages or pass stages=[...]")
@@ -175,6 +182,15 @@ def _fetch_chain(db, filters: Filters, as_of: date, window_days: int, stages: li
     return chain.select("customer_id", *extra, *(_reached_column(k) for k in range(1, len(stages) + 1)))
 
 
+def journey_rollup_answers(db, as_of: date, stages: list[str]) -> bool:
+    """True when the ``journey_customer`` rollup (``cxdata.rollups_journey``) was built for these
+    stages and no fact is dated after as_of, so ``cxdata.journey_rollup`` may answer."""
+    if not rollups_are_fresh(db, as_of, facts="fact"):
+        return False
+    built_for = read_meta(db.con).get(STAGES_META_KEY)
+    return built_for is not None and json.loads(built_for) == list(stages)
+
+
 def _entry_channels(events: ir.Table, cohort: ir.Table, first_stage: str) -> ir.Table:
     """``customer_id``, ``entry_channel``: the channel of each cohort customer's first first-stage event."""
     entries = events.filter(events.stage == first_stage)
@@ -254,8 +270,11 @@ def compute_funnel(db, filters: Filters, as_of: date, *, window_days: int = DEFA
     """
     stages = validate_stages(db, stages)
     window_days = validate_window_days(window_days)
-    chain = _fetch_chain(db, filters, as_of, window_days, stages)
-    by_segment, medians = _fetch_stage_sums(db, chain, as_of, len(stages))
+    if journey_rollup_answers(db, as_of, stages):
+        by_segment, medians = journey_rollup.fetch_stage_sums(db.con, filters, len(stages), window_days)
+    else:
+        chain = _fetch_chain(db, filters, as_of, window_days, stages)
+        by_segment, medians = _fetch_stage_sums(db, chain, as_of, len(stages))
 
     n = len(stages)
     funnel = summarize_stage_counts(stages, [int(by_segment[f"customers_{k}"].sum()) for k in range(1, n + 1)])
@@ -276,6 +295,18 @@ def summarize_stage_counts(stages: list[str], customers: list[int]) -> pd.DataFr
     0  visit          4             1.00        3
     1    buy          1             0.25        0
     """
+    frame = pd.DataFrame(stage_count_rows(stages, customers), columns=list(FUNNEL_COLUMNS[:7]))
+    return frame.astype(STAGE_COUNT_DTYPES)
+
+
+STAGE_COUNT_DTYPES = {
+    "position": "int64", "customers": "int64", "dropped": "int64",
+    "step_conversion": "float64", "overall_conversion": "float64", "drop_rate": "float64",
+}  # fmt: skip
+
+
+def stage_count_rows(stages: list[str], customers: list[int]) -> list[dict]:
+    """``summarize_stage_counts`` as a list of row dicts, for callers that build many funnels."""
     if len(stages) != len(customers):
         raise ValueError(f"one count per stage needed: {len(stages)} stages, {len(customers)} counts")
     n = len(stages)
@@ -293,9 +324,7 @@ def summarize_stage_counts(stages: list[str], customers: list[int]) -> pd.DataFr
             "dropped": dropped,
             "drop_rate": _ratio(dropped, count),
         })  # fmt: skip
-    frame = pd.DataFrame(rows, columns=list(FUNNEL_COLUMNS[:7]))
-    integers = {name: "int64" for name in ("position", "customers", "dropped")}
-    return frame.astype({**integers, **{name: "float64" for name in ("step_conversion", "overall_conversion", "drop_rate")}})
+    return rows
 
 
 def _ratio(numerator: int, denominator: int) -> float:

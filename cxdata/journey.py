@@ -26,21 +26,28 @@ import math
 import shlex
 from dataclasses import replace
 from datetime import date, timedelta
+from itertools import accumulate
 
 import ibis
 import pandas as pd
 
+from cxdata import journey_rollup
 from cxdata.filters import UNKNOWN, Filters
 from cxdata.funnel import (
     DEFAULT_WINDOW_DAYS,
+    FUNNEL_COLUMNS,
+    STAGE_COUNT_DTYPES,
     cohort_last_stages,
     compute_funnel,
-    summarize_stage_counts,
+    journey_rollup_answers,
+    stage_count_rows,
     time_to_convert_table,
     validate_stages,
+    validate_window_days,
 )
 from cxdata.i18n import format_compact, format_number, format_period, register_text, translate
-from cxdata.query import day_start, filter_table
+from cxdata.metrics import ces_stats, survey_aggregates
+from cxdata.query import day_start
 from cxdata.registry import MIN_SAMPLE_SIZE
 from cxdata.stats import mean_interval, nps_interval, wilson_interval
 
@@ -232,6 +239,32 @@ def compute_funnel_breakdowns(db, filters: Filters, as_of: date, *, window_days:
     unknown = [d for d in dimensions if d not in BREAKDOWN_DIMENSIONS]
     if unknown:
         raise ValueError(f"unknown breakdown dimensions: {', '.join(unknown)} (use {', '.join(BREAKDOWN_DIMENSIONS)})")
+    if journey_rollup_answers(db, as_of, stages):
+        window_days = validate_window_days(window_days)
+        counts = journey_rollup.fetch_last_positions(db.con, filters, len(stages), window_days, tuple(dimensions))
+    else:
+        counts = _fetch_last_positions(db, filters, as_of, window_days, stages, dimensions)
+    n = len(stages)
+    rows = []
+    for dimension in dimensions:
+        of_dimension = counts[counts["dimension"] == dimension]
+        last_counts: dict[str, list[int]] = {}  # value -> customers whose last stage is k, per k
+        for value, position, count in zip(of_dimension["value"], of_dimension["last_position"],
+                                          of_dimension["customer_count"]):  # fmt: skip
+            last_counts.setdefault(value, [0] * n)[int(position) - 1] += int(count)
+        # Customers at stage k = those whose last stage is k or later.
+        reached = {value: list(accumulate(per_stage[::-1]))[::-1] for value, per_stage in last_counts.items()}
+        for value in sorted(sorted(reached), key=lambda v: -reached[v][0]):  # largest cohort first, then by name
+            for row in stage_count_rows(stages, reached[value]):
+                base = reached[value][row["position"] - 2] if row["position"] > 1 else row["customers"]
+                rows.append({"dimension": dimension, "value": value, **row, "is_small_sample": base < MIN_SAMPLE_SIZE})
+    columns = ["dimension", "value", *FUNNEL_COLUMNS[:7], "is_small_sample"]
+    result = pd.DataFrame(rows, columns=columns)
+    return result.astype(STAGE_COUNT_DTYPES | {"is_small_sample": "bool"})
+
+
+def _fetch_last_positions(db, filters, as_of, window_days, stages, dimensions) -> pd.DataFrame:
+    """Cohort customers per (``dimension``, ``value``, ``last_position``): ``customer_count``."""
     last = cohort_last_stages(db, filters, as_of, window_days=window_days, stages=stages, with_entry_channel=True)
     people = db.table("customers")
     joined = last.left_join(people, "customer_id").select(last, *(people[d] for d in dimensions if d != "channel"))
@@ -243,26 +276,7 @@ def compute_funnel_breakdowns(db, filters: Filters, as_of: date, *, window_days:
             .aggregate(customer_count=joined.count())
             .mutate(dimension=ibis.literal(dimension))
         )
-    counts = ibis.union(*parts, distinct=False).execute() if parts else pd.DataFrame()
-    frames = []
-    for dimension in dimensions:
-        of_dimension = counts[counts["dimension"] == dimension]
-        by_value = of_dimension.pivot_table(index="value", columns="last_position", values="customer_count",
-                                            aggfunc="sum", fill_value=0)  # fmt: skip
-        by_value = by_value.reindex(columns=range(1, len(stages) + 1), fill_value=0)
-        # Customers at stage k = those whose last stage is k or later.
-        reached = by_value.loc[:, ::-1].cumsum(axis=1).loc[:, ::-1]
-        for value in reached.sort_values(1, ascending=False, kind="stable").index:
-            frame = summarize_stage_counts(stages, reached.loc[value].tolist())
-            frame.insert(0, "value", value)
-            frame.insert(0, "dimension", dimension)
-            frames.append(frame)
-    columns = ["dimension", "value", "stage", "position", "customers", "step_conversion", "overall_conversion",
-               "dropped", "drop_rate"]  # fmt: skip
-    result = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
-    base = result.groupby(["dimension", "value"], sort=False)["customers"].shift(1).fillna(result["customers"])
-    result["is_small_sample"] = base < MIN_SAMPLE_SIZE
-    return result
+    return ibis.union(*parts, distinct=False).execute() if parts else pd.DataFrame()
 
 
 COMPARISON_COLUMNS = (
@@ -334,18 +348,14 @@ def compute_moments_of_truth(db, filters: Filters, *, stages: list[str] | None =
     and NaN values.
     """
     stages = validate_stages(db, stages)
-    surveys = filter_table(db, "surveys", filters)
-    surveys = surveys.filter(surveys.touchpoint.isin(stages))
-    sums = (
-        surveys.group_by("touchpoint")
-        .aggregate(
-            nps_n=surveys.nps.count(), promoters=(surveys.nps >= 9).sum(), detractors=(surveys.nps <= 6).sum(),
-            csat_n=surveys.csat.count(), satisfied=(surveys.csat >= 4).sum(),
-            ces_n=surveys.ces.count(), ces_mean=surveys.ces.mean(), ces_sd=surveys.ces.std(),
-        )  # fmt: skip
-        .execute()
-        .set_index("touchpoint")
-    )
+    # The same counts as the KPI tiles (from the daily rollup when fresh), per touchpoint.
+    relation, aggregates = survey_aggregates(db, filters)
+    sums = relation.group_by("touchpoint").aggregate(**aggregates).execute()
+    sums = sums[sums["touchpoint"].isin(stages)].set_index("touchpoint")
+    ces = [ces_stats(int(n), total, squares) if pd.notna(n) else (None, None)
+           for n, total, squares in zip(sums["ces_n"], sums["ces_sum"], sums["ces_sum_squares"])]  # fmt: skip
+    sums["ces_mean"] = [mean for mean, _ in ces]
+    sums["ces_sd"] = [sd for _, sd in ces]
     rows = []
     for position, stage in enumerate(stages, 1):
         row = sums.loc[stage] if stage in sums.index else None
@@ -415,6 +425,20 @@ def compute_loss_profile(db, filters: Filters, as_of: date, *, window_days: int 
     ``answered_count`` (answered a survey) and ``silent_count`` (neither complained nor answered).
     ``summarize_loss_shares`` and ``summarize_silent_loss`` turn it into what the page shows.
     """
+    stages = validate_stages(db, stages)
+    if journey_rollup_answers(db, as_of, stages):
+        sums = journey_rollup.fetch_loss_profile(db.con, filters, len(stages), validate_window_days(window_days))
+    else:
+        sums = _fetch_loss_sums(db, filters, as_of, window_days, stages)
+    positions = range(1, len(stages))
+    profile = sums.reindex(positions).fillna(0).astype("int64").rename_axis("position").reset_index()
+    profile.insert(0, "stage", [stages[k - 1] for k in positions])
+    profile.insert(1, "next_stage", [stages[k] for k in positions])
+    return profile
+
+
+def _fetch_loss_sums(db, filters, as_of, window_days, stages) -> pd.DataFrame:
+    """``compute_loss_profile``'s counts per ``last_position`` of the lost, from the raw tables."""
     stages, lost = _lost_customers(db, filters, as_of, window_days, stages)
     history = _history(db, as_of)
     flagged = lost.mutate(
@@ -423,7 +447,7 @@ def compute_loss_profile(db, filters: Filters, as_of: date, *, window_days: int 
         has_answered=lost.customer_id.isin(history["surveys"].customer_id),
     )
     is_silent = ~flagged.has_complained & ~flagged.has_answered
-    sums = (
+    return (
         flagged.group_by("last_position")
         .aggregate(
             lost_count=flagged.count(), churned_count=flagged.is_churned.sum(),
@@ -433,11 +457,6 @@ def compute_loss_profile(db, filters: Filters, as_of: date, *, window_days: int 
         .execute()
         .set_index("last_position")
     )
-    positions = range(1, len(stages))
-    profile = sums.reindex(positions).fillna(0).astype("int64").rename_axis("position").reset_index()
-    profile.insert(0, "stage", [stages[k - 1] for k in positions])
-    profile.insert(1, "next_stage", [stages[k] for k in positions])
-    return profile
 
 
 def summarize_loss_shares(profile: pd.DataFrame) -> pd.DataFrame:
@@ -497,18 +516,11 @@ def compute_loss_reasons(db, filters: Filters, as_of: date, *, window_days: int 
     and ``share`` = count / total_count. Within a stage and kind, values come largest first; stages
     where nobody churned or complained have no rows of that kind.
     """
-    stages, lost = _lost_customers(db, filters, as_of, window_days, stages)
-    history = _history(db, as_of)
-    parts = []
-    for kind, table, column in (("churn_reason", history["churn"], "reason"),
-                                ("complaint_category", history["complaints"], "category")):  # fmt: skip
-        joined = lost.join(table, "customer_id")
-        parts.append(
-            joined.group_by(position=joined.last_position, value=joined[column].fill_null(NOT_STATED))
-            .aggregate(count=joined.count())
-            .mutate(kind=ibis.literal(kind))
-        )
-    counts = ibis.union(*parts, distinct=False).execute()
+    stages = validate_stages(db, stages)
+    if journey_rollup_answers(db, as_of, stages):
+        counts = journey_rollup.fetch_loss_reasons(db.con, filters, len(stages), validate_window_days(window_days))
+    else:
+        counts = _fetch_reason_counts(db, filters, as_of, window_days, stages)
     columns = ["stage", "next_stage", "position", "kind", "value", "count", "total_count", "share"]
     if counts.empty:
         return pd.DataFrame(columns=columns)
@@ -520,6 +532,23 @@ def compute_loss_reasons(db, filters: Filters, as_of: date, *, window_days: int 
     counts["kind_order"] = counts["kind"].map(LOSS_KINDS.index)
     ordered = counts.sort_values(["position", "kind_order", "count", "value"], ascending=[True, True, False, True])
     return ordered[columns].reset_index(drop=True)
+
+
+def _fetch_reason_counts(db, filters, as_of, window_days, stages) -> pd.DataFrame:
+    """``position``, ``value``, ``count``, ``kind`` of the lost customers' churn events and
+    complaints, from the raw tables."""
+    stages, lost = _lost_customers(db, filters, as_of, window_days, stages)
+    history = _history(db, as_of)
+    parts = []
+    for kind, table, column in (("churn_reason", history["churn"], "reason"),
+                                ("complaint_category", history["complaints"], "category")):  # fmt: skip
+        joined = lost.join(table, "customer_id")
+        parts.append(
+            joined.group_by(position=joined.last_position, value=joined[column].fill_null(NOT_STATED))
+            .aggregate(count=joined.count())
+            .mutate(kind=ibis.literal(kind))
+        )
+    return ibis.union(*parts, distinct=False).execute()
 
 
 # ---------------------------------------------------------------- time to convert
@@ -537,18 +566,22 @@ def compute_time_to_convert_summary(db, filters: Filters, as_of: date, *, window
     stages = validate_stages(db, stages)
     columns = ["from_stage", "to_stage", "position", "count", "p10_hours", "q1_hours", "median_hours", "q3_hours",
                "p90_hours", "mean_hours"]  # fmt: skip
-    times = time_to_convert_table(db, filters, as_of, window_days=window_days, stages=stages)
-    if times is None:
+    if len(stages) < 2:
         return pd.DataFrame(columns=columns)
-    hours = times.hours
-    sums = (
-        times.group_by(position=times.step)
-        .aggregate(count=times.count(), p10_hours=hours.quantile(0.1), q1_hours=hours.quantile(0.25),
-                   median_hours=hours.median(), q3_hours=hours.quantile(0.75), p90_hours=hours.quantile(0.9),
-                   mean_hours=hours.mean())  # fmt: skip
-        .execute()
-        .set_index("position")
-    )
+    if journey_rollup_answers(db, as_of, stages):
+        window_days = validate_window_days(window_days)
+        sums = journey_rollup.fetch_time_quantiles(db.con, filters, len(stages), window_days).set_index("position")
+    else:
+        times = time_to_convert_table(db, filters, as_of, window_days=window_days, stages=stages)
+        hours = times.hours
+        sums = (
+            times.group_by(position=times.step)
+            .aggregate(count=times.count(), p10_hours=hours.quantile(0.1), q1_hours=hours.quantile(0.25),
+                       median_hours=hours.median(), q3_hours=hours.quantile(0.75), p90_hours=hours.quantile(0.9),
+                       mean_hours=hours.mean())  # fmt: skip
+            .execute()
+            .set_index("position")
+        )
     positions = range(1, len(stages))
     summary = sums.reindex(positions).rename_axis("position").reset_index()
     summary["count"] = summary["count"].fillna(0).astype("int64")

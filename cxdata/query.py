@@ -76,12 +76,12 @@ def filter_table(db, name: str, filters: Filters, *, date_range: bool = True, ta
     if predicates:
         table = table.filter(*predicates)
     if name == "customers":
-        predicates = _dimension_predicates(table, filters, None)
+        predicates = dimension_predicates(table, filters, None)
         return table.filter(*predicates) if predicates else table
     return narrow_by_customer(db, table, filters, customer_channel=spec.channel_column is None)
 
 
-def _dimension_predicates(table: ir.Table, filters: Filters, channel_column: str | None) -> list:
+def dimension_predicates(table: ir.Table, filters: Filters, channel_column: str | None) -> list:
     """Predicates on a table that carries the customer attributes itself (rollups, customers)."""
     wanted = [(CUSTOMER_DIMENSIONS[n], v) for n, v in filters.dimension_values().items() if n in CUSTOMER_DIMENSIONS]
     if channel_column and filters.channels:
@@ -93,7 +93,7 @@ def filter_daily_rollup(db, name: str, filters: Filters) -> ir.Table:
     """A ``*_daily`` rollup narrowed to the filter's days, channel and customer attributes."""
     table = db.table(name)
     predicates = [table.day >= filters.start, table.day <= filters.end]
-    predicates += _dimension_predicates(table, filters, "channel")
+    predicates += dimension_predicates(table, filters, "channel")
     return table.filter(*predicates)
 
 
@@ -105,7 +105,7 @@ def customer_lifecycle(db, filters: Filters) -> ir.Table:
 
     if rollups_are_fresh(db):
         summary = db.table("customer_summary")
-        summary = summary.filter(summary.first_purchase_at.notnull(), *_dimension_predicates(summary, filters, "channel"))
+        summary = summary.filter(summary.first_purchase_at.notnull(), *dimension_predicates(summary, filters, "channel"))
         return summary.select(
             "customer_id",
             "first_purchase_at",

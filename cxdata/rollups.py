@@ -26,9 +26,9 @@ from importlib import import_module
 from cxdata.db import read_meta, write_meta
 
 # Modules that add rollups for one page each. Each holds ``TABLES`` (names) and ``STATEMENTS``
-# (SQL run in order after the base rollups below, so they may read them) and imports nothing
-# from this module, so the metric code can import both.
-EXTENSIONS = ()
+# (SQL strings, or functions taking the connection, run in order after the base rollups below,
+# so they may read them) and imports nothing from this module, so the metric code can import both.
+EXTENSIONS = ("cxdata.rollups_journey", "cxdata.rollups_money")
 BASE_TABLES = ("customer_summary", "transaction_daily", "survey_daily", "journey_first")
 ROLLUP_TABLES = BASE_TABLES + tuple(name for module in EXTENSIONS for name in import_module(module).TABLES)
 
@@ -117,7 +117,10 @@ def refresh_rollups(con) -> None:
     """
     extensions = tuple(statement for module in EXTENSIONS for statement in import_module(module).STATEMENTS)
     for statement in (_CUSTOMER_SUMMARY, _TRANSACTION_DAILY, _SURVEY_DAILY, _JOURNEY_FIRST, *extensions):
-        con.execute(statement)
+        if callable(statement):
+            statement(con)
+        else:
+            con.execute(statement)
     latest = {
         "transaction": con.execute("SELECT CAST(max(occurred_at) AS DATE) FROM transactions").fetchall()[0][0],
         "event": con.execute("SELECT CAST(max(occurred_at) AS DATE) FROM journey_events").fetchall()[0][0],

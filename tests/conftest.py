@@ -46,6 +46,21 @@ def sample_db(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def stale_rollups_db(sample_db, tmp_path_factory) -> Path:
+    """A copy of the sample whose rollups are marked stale, so every query reads the raw tables."""
+    import shutil
+
+    from cxdata.db import write_meta
+
+    path = tmp_path_factory.mktemp("stale") / "stale.duckdb"
+    shutil.copy(sample_db, path)
+    con = duckdb.connect(str(path))
+    write_meta(con, rollup_version="stale")
+    con.close()
+    return path
+
+
 # --- end-to-end fixtures (Playwright is imported only by the browser tests that use them) ---
 
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 
-import duckdb
 import pytest
 
-from cxdata.db import write_meta
 from cxdata.filters import Filters
 from cxdata.metrics import compute_metrics
 from cxdata.overview import fetch_as_of
@@ -25,14 +22,9 @@ SELECTIONS = [
 
 
 @pytest.fixture(scope="module")
-def both_paths(sample_db, tmp_path_factory):
+def both_paths(sample_db, stale_rollups_db):
     """The sample with fresh rollups, and a copy whose rollups are marked stale."""
-    stale = tmp_path_factory.mktemp("stale") / "stale.duckdb"
-    shutil.copy(sample_db, stale)
-    con = duckdb.connect(str(stale))
-    write_meta(con, rollup_version="stale")
-    con.close()
-    fresh_db, stale_db = open_backend(sample_db), open_backend(stale)
+    fresh_db, stale_db = open_backend(sample_db), open_backend(stale_rollups_db)
     assert rollups_are_fresh(fresh_db) and not rollups_are_fresh(stale_db)
     return fresh_db, stale_db
 

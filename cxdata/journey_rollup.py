@@ -1,0 +1,162 @@
+"""The journey page's queries on the ``journey_customer`` rollup, as parameterized DuckDB SQL.
+
+``cxdata.funnel`` and ``cxdata.journey`` define the funnel with Ibis expressions, which run on
+any backend and on the raw tables. Compiling those expressions costs ~100-200 ms per query, more
+than DuckDB needs to answer it from the rollup, so when the rollup answers (see
+``funnel.journey_rollup_answers``) they call the functions here instead. The rules are the same
+(module docstring of ``cxdata.funnel``), and ``tests/test_rollups_journey.py`` proves that both
+paths return identical frames.
+
+Values always travel as query parameters; the only text put into the SQL is column names made
+from stage positions and the fixed dimension names below.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+
+from cxdata.filters import CUSTOMER_DIMENSIONS, UNKNOWN, Filters
+from cxdata.query import day_start
+
+# Breakdown dimension -> its column in ``journey_customer``.
+DIMENSION_COLUMNS = {"segment": "segment", "channel": "entry_channel", "region": "region",
+                     "acquisition_channel": "acquisition_channel"}  # fmt: skip
+
+
+def _chain(filters: Filters, stage_count: int, window_days: int) -> tuple[str, dict]:
+    """(SQL of the CTEs ending in ``chain``, parameters): one row per entry-cohort customer with
+    the rollup's columns, ``r1`` .. ``rn`` (the time the customer counts at stage k, or null) and
+    ``last_position`` (the number of stages counted)."""
+    params: dict = {
+        "start": day_start(filters.start),
+        "end": day_start(filters.end + timedelta(days=1)),
+        "window_days": int(window_days),
+    }
+    predicates = ["first_at_1 >= $start", "first_at_1 < $end"]
+    wanted = {CUSTOMER_DIMENSIONS[name]: values for name, values in filters.dimension_values().items()
+              if name in CUSTOMER_DIMENSIONS}  # fmt: skip
+    if filters.channels:
+        wanted["entry_channel"] = filters.channels
+    for column, values in wanted.items():
+        params["unknown"] = UNKNOWN
+        params[f"allowed_{column}"] = list(values)
+        predicates.append(f"list_contains($allowed_{column}, coalesce({column}, $unknown))")
+    steps = [f"step_1 AS (SELECT *, first_at_1 AS r1 FROM journey_customer WHERE {' AND '.join(predicates)})"]
+    for k in range(2, stage_count + 1):
+        # Null when either time is null or the window is exceeded; an earlier event is moved to
+        # the previous stage's time (funnel rules).
+        steps.append(
+            f"step_{k} AS (SELECT *, CASE WHEN first_at_{k} <= r{k - 1} + to_days($window_days) "
+            f"THEN greatest(first_at_{k}, r{k - 1}) END AS r{k} FROM step_{k - 1})"
+        )
+    counted = " + ".join(f"(r{k} IS NOT NULL)::BIGINT" for k in range(1, stage_count + 1))
+    # Materialized: a query that reads the chain several times computes it once.
+    steps.append(f"chain AS MATERIALIZED (SELECT *, {counted} AS last_position FROM step_{stage_count})")
+    return "WITH " + ",\n".join(steps), params  # DuckDB refuses parameters the SQL does not use
+
+
+def _hours(k: int) -> str:
+    return f"(epoch(r{k + 1}) - epoch(r{k})) / 3600"
+
+
+def fetch_stage_sums(con, filters: Filters, stage_count: int, window_days: int) -> tuple[pd.DataFrame, list[float]]:
+    """What ``funnel._fetch_stage_sums`` returns: (per segment ``customers_k`` and ``revenue_k``,
+    median hours k → k+1), from one query."""
+    ctes, params = _chain(filters, stage_count, window_days)
+    measures = ", ".join(
+        f"count(r{k}) AS customers_{k}, coalesce(sum(net_revenue) FILTER (WHERE r{k} IS NOT NULL), 0) AS revenue_{k}"
+        for k in range(1, stage_count + 1)
+    )
+    params["unknown"] = UNKNOWN
+    medians = ", ".join(f"quantile_cont({_hours(k)}, 0.5) AS median_{k}" for k in range(1, stage_count))
+    frame = con.execute(
+        f"""{ctes},
+        sums AS (SELECT coalesce(segment, $unknown) AS segment, {measures} FROM chain GROUP BY 1),
+        medians AS (SELECT {medians or "NULL AS median_0"} FROM chain)
+        SELECT * FROM sums CROSS JOIN medians ORDER BY segment""",
+        params,
+    ).df()
+    counts = [f"customers_{k}" for k in range(1, stage_count + 1)]
+    revenues = [f"revenue_{k}" for k in range(1, stage_count + 1)]
+    frame[counts] = frame[counts].astype("int64")
+    frame[revenues] = frame[revenues].astype("float64")
+    # Every row carries the same medians; an empty cohort has no rows and no medians.
+    median_hours = [frame[f"median_{k}"].iloc[0] if len(frame) else None for k in range(1, stage_count)]
+    return frame[["segment", *counts, *revenues]], [float("nan") if pd.isna(h) else float(h) for h in median_hours]
+
+
+def fetch_last_positions(con, filters: Filters, stage_count: int, window_days: int,
+                         dimensions: tuple[str, ...]) -> pd.DataFrame:  # fmt: skip
+    """Cohort customers per (dimension, value, last position): ``dimension``, ``value``,
+    ``last_position``, ``customer_count`` — the counts ``compute_funnel_breakdowns`` pivots."""
+    ctes, params = _chain(filters, stage_count, window_days)
+    params["unknown"] = UNKNOWN
+    parts = []
+    for index, dimension in enumerate(dimensions):
+        params[f"dimension_{index}"] = dimension
+        parts.append(
+            f"SELECT $dimension_{index} AS dimension, coalesce({DIMENSION_COLUMNS[dimension]}, $unknown) AS value, "
+            f"last_position, count(*) AS customer_count FROM chain GROUP BY 2, 3"
+        )
+    if not parts:
+        return pd.DataFrame(columns=["dimension", "value", "last_position", "customer_count"])
+    return con.execute(f"{ctes} {' UNION ALL '.join(parts)}", params).df()
+
+
+def fetch_loss_profile(con, filters: Filters, stage_count: int, window_days: int) -> pd.DataFrame:
+    """Per last position of the lost (< n): ``lost_count``, ``churned_count``,
+    ``complained_count``, ``answered_count``, ``silent_count``; indexed by ``last_position``."""
+    ctes, params = _chain(filters, stage_count, window_days)
+    params["stage_count"] = stage_count
+    return con.execute(
+        f"""{ctes}
+        SELECT last_position, count(*) AS lost_count,
+               count(*) FILTER (WHERE len(churn_reasons) > 0) AS churned_count,
+               count(*) FILTER (WHERE len(complaint_categories) > 0) AS complained_count,
+               count(*) FILTER (WHERE has_answered) AS answered_count,
+               count(*) FILTER (WHERE len(complaint_categories) = 0 AND NOT has_answered) AS silent_count
+        FROM chain WHERE last_position < $stage_count GROUP BY 1""",
+        params,
+    ).df().set_index("last_position")
+
+
+def fetch_loss_reasons(con, filters: Filters, stage_count: int, window_days: int) -> pd.DataFrame:
+    """Per (position, kind, value) of the lost: ``position``, ``value``, ``count``, ``kind`` —
+    one per churn event (``churn_reason``) or complaint (``complaint_category``)."""
+    ctes, params = _chain(filters, stage_count, window_days)
+    params["stage_count"] = stage_count
+    return con.execute(
+        f"""{ctes},
+        lost AS (SELECT last_position, churn_reasons, complaint_categories FROM chain
+                 WHERE last_position < $stage_count)
+        SELECT last_position AS position, value, count(*) AS count, 'churn_reason' AS kind
+        FROM (SELECT last_position, unnest(churn_reasons) AS value FROM lost) GROUP BY 1, 2
+        UNION ALL
+        SELECT last_position, value, count(*), 'complaint_category'
+        FROM (SELECT last_position, unnest(complaint_categories) AS value FROM lost) GROUP BY 1, 2""",
+        params,
+    ).df()
+
+
+def fetch_time_quantiles(con, filters: Filters, stage_count: int, window_days: int) -> pd.DataFrame:
+    """Per step k → k+1 made by someone: ``position`` (k), ``count``, ``p10_hours``,
+    ``q1_hours``, ``median_hours``, ``q3_hours``, ``p90_hours``, ``mean_hours``."""
+    ctes, params = _chain(filters, stage_count, window_days)
+    columns = ["position", "count", "p10_hours", "q1_hours", "median_hours", "q3_hours", "p90_hours", "mean_hours"]
+    if stage_count < 2:
+        return pd.DataFrame(columns=columns)
+    steps = " UNION ALL ".join(
+        f"SELECT {k} AS position, {_hours(k)} AS hours FROM chain WHERE r{k + 1} IS NOT NULL"
+        for k in range(1, stage_count)
+    )
+    return con.execute(
+        f"""{ctes}, steps AS ({steps})
+        SELECT position, count(*) AS count, quantile_cont(hours, 0.1) AS p10_hours,
+               quantile_cont(hours, 0.25) AS q1_hours, quantile_cont(hours, 0.5) AS median_hours,
+               quantile_cont(hours, 0.75) AS q3_hours, quantile_cont(hours, 0.9) AS p90_hours,
+               avg(hours) AS mean_hours
+        FROM steps GROUP BY 1""",
+        params,
+    ).df()
