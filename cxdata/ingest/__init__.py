@@ -11,8 +11,9 @@ The engine behind the Upload page and ``python -m cxdata load/uploads/undo``::
 Modules: ``sniffing`` (size, content vs extension, encoding, delimiter, XLSX safety), ``reading``
 (files -> text columns), ``detection`` (numbers and dates per column), ``mapping`` (aliases, table
 rules), ``preset`` (the mapping JSON), ``preset_store`` (named presets beside the database),
-``validation`` and ``keys`` (checks, generated ids), ``loading`` (modes, the one transaction), ``log`` (uploads, undo), ``locking`` (one upload at a time),
-``messages`` (EN/RU texts), ``report``, ``export_safety``, ``cli``.
+``validation`` and ``keys`` (checks, generated ids), ``loading`` (modes, the one transaction), ``log``
+(uploads, undo), ``locking`` (one upload at a time), ``messages`` (EN/RU texts), ``report``,
+``export_safety`` (CSV/XLSX exports without formulas), ``cli``.
 """
 
 from __future__ import annotations
