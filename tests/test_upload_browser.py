@@ -84,6 +84,19 @@ def upload_file(page, path, which: int = 0) -> None:
     wait_for_run(page)
 
 
+def click(page, button: str) -> None:
+    page.get_by_role("button", name=button, exact=True).click()
+    wait_for_run(page)
+
+
+def save_preset_as(page, name: str) -> None:
+    """Type the preset's name (Enter commits it), then press the save button."""
+    page.get_by_label("Preset name").fill(name)
+    page.get_by_label("Preset name").press("Enter")
+    wait_for_run(page)
+    click(page, "Save preset on the server")
+
+
 def test_a_preset_saved_on_the_server_is_picked_by_name_next_time(sample_db, tmp_path, browser):
     import json
 
@@ -96,24 +109,15 @@ def test_a_preset_saved_on_the_server_is_picked_by_name_next_time(sample_db, tmp
         open_upload(page, url, "surveys")
         upload_file(page, FIXTURES / "surveys_missing_codes.csv")
         upload_file(page, FIXTURES / "preset_missing_codes.json", which=1)
-        page.get_by_label("Preset name").fill("Опрос с кодами")
-        page.get_by_label("Preset name").press("Enter")
-        wait_for_run(page)
-        page.get_by_role("button", name="Save preset on the server").click()
-        wait_for_run(page)
+        save_preset_as(page, "Опрос с кодами")
         assert page.get_by_text('Preset "Опрос с кодами" saved for surveys.').count() == 1
         saved = json.loads((tmp_path / "data" / "presets" / "Опрос с кодами.json").read_text(encoding="utf-8"))
         assert saved["missing_values"] == ["-99", "n/a"] and saved["table"] == "surveys"
         assert saved["columns"]["nps"] == "nps"  # the mapping as it stood on the page
 
-        page.get_by_role("button", name="Save preset on the server").click()  # same name, no "Replace"
-        wait_for_run(page)
+        click(page, "Save preset on the server")  # the same name again, "Replace" not ticked
         assert page.get_by_text('A preset named "Опрос с кодами" exists already').count() == 1
-        page.get_by_label("Preset name").fill("../../etc/cron.d/x")
-        page.get_by_label("Preset name").press("Enter")
-        wait_for_run(page)
-        page.get_by_role("button", name="Save preset on the server").click()
-        wait_for_run(page)
+        save_preset_as(page, "../../etc/cron.d/x")
         assert page.get_by_text("use letters, digits, spaces, _ . - only").count() == 1
         assert sorted(p.name for p in (tmp_path / "data" / "presets").iterdir()) == ["Опрос с кодами.json"]
         page.close()
@@ -122,17 +126,14 @@ def test_a_preset_saved_on_the_server_is_picked_by_name_next_time(sample_db, tmp
         page = browser.new_page(viewport={"width": 1400, "height": 1400})
         open_upload(page, url, "surveys")
         upload_file(page, FIXTURES / "surveys_missing_codes.csv")
-        page.get_by_role("button", name="Check (dry run)").click()
-        wait_for_run(page)
+        click(page, "Check (dry run)")
         assert page.get_by_text("Rejected: nothing was changed.").count() == 1
         # ... picked by name, the saved preset makes the same file pass.
         choose(page, "Saved preset", "Опрос с кодами")
-        page.get_by_role("button", name="Check (dry run)").click()
-        wait_for_run(page)
+        click(page, "Check (dry run)")
         assert page.get_by_text("Check passed: 4 rows would be loaded into surveys.").count() == 1
 
-        page.get_by_role("button", name="Delete preset").click()
-        wait_for_run(page)
+        click(page, "Delete preset")
         assert page.get_by_text('Preset "Опрос с кодами" deleted.').count() == 1
         assert list((tmp_path / "data" / "presets").iterdir()) == []
         page.close()
@@ -147,8 +148,7 @@ def test_the_xlsx_download_of_a_table_holds_no_formula(sample_db, tmp_path, brow
         page = browser.new_page(viewport={"width": 1400, "height": 1400}, accept_downloads=True)
         open_upload(page, url, "transactions")
         upload_file(page, FIXTURES / "transactions_formulas.csv")
-        page.get_by_role("button", name="Check (dry run)").click()
-        wait_for_run(page)
+        click(page, "Check (dry run)")
         assert page.get_by_text("Check passed: 4 rows").count() == 1
         buttons = page.locator("[data-testid='stDownloadButton']").filter(has_text="Download XLSX")
         with page.expect_download() as download_info:
