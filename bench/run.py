@@ -48,7 +48,9 @@ def available_pages() -> list[str]:
     import dashboard
 
     # Reporting pages only: the Upload page reads no data to speak of.
-    return [name for name, _, _ in dashboard.PAGES if name != "upload" and (ROOT / "pages" / f"{name}.py").exists()]
+    pages = [name for name, _, _ in dashboard.PAGES if name != "upload" and (ROOT / "pages" / f"{name}.py").exists()]
+    wanted = os.environ.get("CX_BENCH_PAGES")
+    return [page for page in pages if not wanted or page in wanted.split(",")]
 
 
 def run_ours(db: Path, repeats: int) -> dict:
@@ -186,11 +188,11 @@ def measure_ingest(db: Path, rows: int = 1_000_000) -> float | None:
     return time.perf_counter() - started
 
 
-def worker(kind: str, db: Path, repeats: int) -> dict:
+def worker(kind: str, db: Path, repeats: int, pages: str | None) -> dict:
     """Run one side in a fresh process, so its peak memory is its own."""
     output = subprocess.run(
         [sys.executable, __file__, "--worker", kind, "--db", str(db), "--repeats", str(repeats)],
-        capture_output=True, text=True, check=True, cwd=ROOT,
+        capture_output=True, text=True, check=True, cwd=ROOT, env={**os.environ, "CX_BENCH_PAGES": pages or ""},
     ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
@@ -200,7 +202,7 @@ def median(values) -> float:
 
 
 def print_table(report: dict) -> None:
-    ours, base = report["ours"], report["baseline"]
+    ours, base = report["ours"], report["baseline"] or {"pages": {}}
     print(f"\nscale {report['scale']} · {report['db']} · sample build {report['build_s']:.1f} s (0 = reused)")
     print(f"{'page':<10} {'cold median':>12} {'warm median':>12} {'pandas median':>14} {'speed-up':>9}")
     for page, timing in ours["pages"].items():
@@ -210,11 +212,41 @@ def print_table(report: dict) -> None:
     print(f"\n{'query':<36} {'median':>10}")
     for name, times in ours["queries"].items():
         print(f"{name:<36} {median(times) * 1000:>8.0f}ms")
-    print(f"\npeak RSS: ours {ours['peak_rss_mb']:.0f} MB · pandas baseline {base['peak_rss_mb']:.0f} MB "
-          f"({base['peak_rss_mb'] / ours['peak_rss_mb']:.1f}× more) · baseline load {base['load_s']:.1f} s")
+    if report["baseline"]:
+        print(f"\npeak RSS: ours {ours['peak_rss_mb']:.0f} MB · pandas baseline {base['peak_rss_mb']:.0f} MB "
+              f"({base['peak_rss_mb'] / ours['peak_rss_mb']:.1f}× more) · baseline load {base['load_s']:.1f} s")
+    else:
+        print(f"\npeak RSS: ours {ours['peak_rss_mb']:.0f} MB · no pandas baseline in this run")
     cold_start, ingest = report.get("cold_start_s"), report.get("ingest_1m_s")
     print(f"cold start to rendered overview: {'n/a' if cold_start is None else f'{cold_start:.1f} s'}")
-    print(f"ingest of a 1M-row CSV: {'n/a (no cxdata.ingest yet)' if ingest is None else f'{ingest:.1f} s'}")
+    print(f"ingest of a 1M-row CSV: {'n/a' if ingest is None else f'{ingest:.1f} s'}")
+    print("\ntargets (issue #6):")
+    for name, value, holds in check_targets(report):
+        print(f"  {'PASS' if holds else 'FAIL'}  {name}: {value}")
+
+
+def check_targets(report: dict) -> list[tuple[str, str, bool]]:
+    """(target, measured value, holds) for every target this run measured."""
+    ours, base = report["ours"], report["baseline"]
+    large = float(report["scale"]) >= 5 if report["scale"] not in ("?", None) else False
+    page_limit = 1.5 if large else 0.3
+    checks = []
+    for page, timing in ours["pages"].items():
+        cold, warm = median(timing["cold_s"]), median(timing["warm_s"])
+        checks.append((f"{page} cold rerun ≤ {page_limit * 1000:.0f} ms", f"{cold * 1000:.0f} ms", cold <= page_limit))
+        if not large:
+            checks.append((f"{page} warm rerun ≤ 100 ms", f"{warm * 1000:.0f} ms", warm <= 0.1))
+        if base and page in base["pages"]:
+            ratio = median(base["pages"][page]["cold_s"]) / cold
+            checks.append((f"{page} ≥ 10× faster than pandas", f"{ratio:.1f}×", ratio >= 10))
+    if base:
+        ratio = base["peak_rss_mb"] / ours["peak_rss_mb"]
+        checks.append(("≥ 5× less peak memory than pandas", f"{ratio:.1f}×", ratio >= 5))
+    if not large:
+        checks.append(("process peak ≤ 1 GB", f"{ours['peak_rss_mb']:.0f} MB", ours["peak_rss_mb"] <= 1024))
+    if report.get("cold_start_s") is not None and not large:
+        checks.append(("cold start ≤ 3 s", f"{report['cold_start_s']:.1f} s", report["cold_start_s"] <= 3))
+    return checks
 
 
 def main(argv=None) -> int:
@@ -223,7 +255,10 @@ def main(argv=None) -> int:
     parser.add_argument("--db", type=Path)
     parser.add_argument("--repeats", type=int, default=5, help=f"filter changes per page (max {len(SELECTIONS)})")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "bench.json")
-    parser.add_argument("--skip-browser", action="store_true")
+    parser.add_argument("--skip-browser", action="store_true", help="no cold-start measurement")
+    parser.add_argument("--skip-baseline", action="store_true", help="no pandas baseline (at scale 5 it needs ~25 GB)")
+    parser.add_argument("--skip-ingest", action="store_true", help="no 1M-row ingest")
+    parser.add_argument("--pages", help="comma-separated pages to measure (default: every reporting page)")
     parser.add_argument("--worker", choices=["ours", "baseline"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     repeats = max(1, min(args.repeats, len(SELECTIONS)))
@@ -247,9 +282,10 @@ def main(argv=None) -> int:
     scale = read_meta(con).get("scale", "?")
     con.close()
     report = {"scale": scale, "db": str(db), "build_s": build_s,
-              "ours": worker("ours", db, repeats), "baseline": worker("baseline", db, repeats)}
+              "ours": worker("ours", db, repeats, args.pages),
+              "baseline": None if args.skip_baseline else worker("baseline", db, repeats, args.pages)}
     report["cold_start_s"] = None if args.skip_browser else measure_cold_start(db)
-    report["ingest_1m_s"] = measure_ingest(db)
+    report["ingest_1m_s"] = None if args.skip_ingest else measure_ingest(db)
     print_table(report)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2))

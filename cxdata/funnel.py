@@ -51,7 +51,7 @@ from cxdata import journey_rollup
 from cxdata.db import read_meta
 from cxdata.filters import UNKNOWN, Filters
 from cxdata.query import day_start, narrow_by_customer, period_bounds
-from cxdata.rollups import rollups_are_fresh
+from cxdata.rollups import meta_says_fresh, rollups_are_fresh
 from cxdata.rollups_journey import STAGES_META_KEY
 
 DEFAULT_WINDOW_DAYS = 30  # the one place the conversion window default lives
@@ -89,7 +89,7 @@ def validate_stages(db, stages) -> list[str]:
     """
     if stages is None:
         meta = read_meta(db.con)
-        if meta.get("rollup_version") == meta.get("data_version") and STAGES_META_KEY in meta:
+        if meta_says_fresh(meta) and STAGES_META_KEY in meta:
             return json.loads(meta[STAGES_META_KEY])  # the same order, read when the rollups were built
         names = fetch_stage_order(db)
         if not names:
@@ -185,9 +185,10 @@ def _fetch_chain(db, filters: Filters, as_of: date, window_days: int, stages: li
 def journey_rollup_answers(db, as_of: date, stages: list[str]) -> bool:
     """True when the ``journey_customer`` rollup (``cxdata.rollups_journey``) was built for these
     stages and no fact is dated after as_of, so ``cxdata.journey_rollup`` may answer."""
-    if not rollups_are_fresh(db, as_of, facts="fact"):
+    meta = read_meta(db.con)
+    if not meta_says_fresh(meta, as_of, facts="fact"):
         return False
-    built_for = read_meta(db.con).get(STAGES_META_KEY)
+    built_for = meta.get(STAGES_META_KEY)
     return built_for is not None and json.loads(built_for) == list(stages)
 
 

@@ -141,7 +141,11 @@ def rollups_are_fresh(db, as_of: date | None = None, *, facts: str = "transactio
     fact table: transactions, journey events, surveys, complaints opened or resolved, churn): an
     all-time rollup equals the rollup "up to as_of" only if nothing of that kind happened after as_of.
     """
-    meta = read_meta(db.con)
+    return meta_says_fresh(read_meta(db.con), as_of, facts=facts)
+
+
+def meta_says_fresh(meta: dict[str, str], as_of: date | None = None, *, facts: str = "transaction") -> bool:
+    """``rollups_are_fresh`` on ``meta`` already read (callers that need more keys read it once)."""
     version = meta.get("rollup_version")
     if not version or version != meta.get("data_version"):
         return False
