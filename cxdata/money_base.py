@@ -27,29 +27,20 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from cxdata import money_rollup
 from cxdata.filters import Filters
 from cxdata.funnel import fetch_stage_order
+from cxdata.money_classes import (  # noqa: F401 (re-exported: the rules above name them)
+    COMPLAINT_STATUSES,
+    NO_ANSWER,
+    POOR_ANSWER_BELOW,
+    REFERENCE_CLASS,
+    SCORE_CLASSES,
+    SCORES,
+    class_order,
+)
 from cxdata.query import customer_lifecycle, day_start, period_bounds
 from cxdata.rollups import rollups_are_fresh
-
-SCORES = ("nps", "csat", "ces")
-# Score -> its classes, best first, as (class, lowest answer, highest answer).
-SCORE_CLASSES: dict[str, tuple[tuple[str, int, int], ...]] = {
-    "nps": (("promoter", 9, 10), ("passive", 7, 8), ("detractor", 0, 6)),
-    "csat": (("satisfied", 4, 5), ("neutral", 3, 3), ("dissatisfied", 1, 2)),
-    "ces": (("easy", 5, 7), ("neutral", 4, 4), ("hard", 1, 3)),
-}
-NO_ANSWER = "no_answer"
-# The class every other class of a score is compared with.
-REFERENCE_CLASS = {score: classes[0][0] for score, classes in SCORE_CLASSES.items()}
-COMPLAINT_STATUSES = ("none", "resolved", "unresolved")
-# A poor answer at a touchpoint (the drivers' "exposure"): below the satisfied / easy band.
-POOR_ANSWER_BELOW = {"csat": 4, "ces": 5}
-
-
-def class_order(score: str) -> list[str]:
-    """The classes of ``score`` in display order, ``no_answer`` last."""
-    return [name for name, _, _ in SCORE_CLASSES[score]] + [NO_ANSWER]
 
 
 def as_of_bound(as_of: date) -> ir.Scalar:
@@ -253,11 +244,19 @@ def fetch_driver_candidates(db) -> tuple[Driver, ...]:
         .execute()
         .set_index("touchpoint")
     )
-    known = fetch_stage_order(db)
-    order = known + sorted(t for t in answered.index.dropna() if t not in known)
-    drivers = [Driver(score, t) for score in ("csat", "ces") for t in order if t in answered.index and answered.at[t, score] > 0]
+    answered = answered[answered.index.notna()]
+    touchpoints = {score: {t for t in answered.index if answered.at[t, score] > 0} for score in ("csat", "ces")}
     complaints = db.table("complaints")
     categories = complaints.filter(complaints.category.notnull()).select("category").distinct().execute()["category"]
+    return order_drivers(touchpoints, categories, fetch_stage_order(db))
+
+
+def order_drivers(touchpoints: dict[str, set[str]], categories, stage_order: list[str]) -> tuple[Driver, ...]:
+    """The drivers in display order: CSAT then CES per answered touchpoint (journey stages in
+    ``stage_order`` first, then the other touchpoints by name), then complaint categories by name."""
+    answered = set().union(*touchpoints.values())
+    order = stage_order + sorted(t for t in answered if t not in stage_order)
+    drivers = [Driver(score, t) for score in ("csat", "ces") for t in order if t in touchpoints.get(score, ())]
     return tuple(drivers) + tuple(Driver("complaint", c) for c in sorted(categories))
 
 
@@ -265,7 +264,14 @@ def fetch_money_cells(db, filters: Filters, as_of: date) -> MoneyCells:
     """The customers of the period summed per class combination, drivers included: one query.
 
     See ``MoneyCells``; the rules of the module docstring decide who counts and in which class.
+    A preset period whose facts all lie on or before its end reads the ``cxdata.rollups_money``
+    tables (same numbers, ``tests/test_rollups_money.py``).
     """
+    if money_rollup.rollup_answers(db, filters, as_of):
+        window = money_rollup.fetch_window(db, filters, as_of)
+        bits = money_rollup.fetch_driver_bits(db)
+        if window is not None and all(bit is not None for bit in bits.values()):
+            return _money_cells_from_rollup(db, filters, as_of, window, bits)
     drivers = fetch_driver_candidates(db)
     touchpoints = tuple(dict.fromkeys(d.subject for d in drivers if d.kind != "complaint"))
     categories = tuple(d.subject for d in drivers if d.kind == "complaint")
@@ -302,9 +308,25 @@ def fetch_money_cells(db, filters: Filters, as_of: date) -> MoneyCells:
     # aggregate is much cheaper than ~100 sums per cell) and joined to every cell row.
     cells = table.group_by(CELL_KEYS).aggregate(**measures)
     frame = (cells.cross_join(table.aggregate(**driver_measures)) if driver_measures else cells).execute()
-    sums = [c for c in frame.columns if c not in CELL_KEYS]
-    frame[sums] = frame[sums].astype("float64").fillna(0.0)
-    frame = frame.sort_values(CELL_KEYS).reset_index(drop=True)
     driver_sums = frame[list(driver_measures)].iloc[0] if len(frame) else pd.Series(0.0, index=list(driver_measures))
-    frame = frame.drop(columns=list(driver_measures))
-    return MoneyCells(filters=filters, as_of=as_of, drivers=drivers, frame=frame, driver_sums=driver_sums)
+    return MoneyCells(filters, as_of, drivers, _tidy_cells(frame.drop(columns=list(driver_measures))),
+                      driver_sums.astype("float64").fillna(0.0))  # fmt: skip
+
+
+def _tidy_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """``CELL_KEYS`` + ``CELL_SUMS`` as floats (0 for none), sorted by the keys."""
+    frame = frame[CELL_KEYS + CELL_SUMS].copy()
+    frame[CELL_SUMS] = frame[CELL_SUMS].astype("float64").fillna(0.0)
+    return frame.sort_values(CELL_KEYS).reset_index(drop=True)
+
+
+def _money_cells_from_rollup(db, filters: Filters, as_of: date, window: int, bits: dict) -> MoneyCells:
+    """``fetch_money_cells`` from the per-customer rollup: the customers grouped by class, activity
+    and driver masks in one query, then summed per cell and per driver here."""
+    categories = [subject for kind, subject in bits if kind == "complaint"]
+    touchpoints = {score: {subject for kind, subject in bits if kind == score} for score in ("csat", "ces")}
+    drivers = order_drivers(touchpoints, categories, fetch_stage_order(db))
+    groups = money_rollup.fetch_customer_groups(db, filters, window)
+    frame = groups.groupby(CELL_KEYS, as_index=False)[CELL_SUMS].sum() if len(groups) else groups[CELL_KEYS + CELL_SUMS]
+    sums = money_rollup.sum_drivers(groups, [(d.kind, bits[(d.kind, d.subject)]) for d in drivers])
+    return MoneyCells(filters, as_of, drivers, _tidy_cells(frame), pd.Series(sums, dtype="float64"))

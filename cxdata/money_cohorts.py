@@ -20,8 +20,10 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
+from cxdata import money_rollup
 from cxdata.filters import Filters
 from cxdata.money_base import NO_ANSWER, as_of_bound, class_order, fetch_nps_classes
 from cxdata.query import customer_lifecycle, period_bounds
@@ -41,7 +43,10 @@ CURVE_COLUMNS = [
 def fetch_cohort_retention(db, filters: Filters, as_of: date) -> pd.DataFrame:
     """The cohort matrices, long format (``COHORT_COLUMNS``), for everyone (``cx_class`` "all")
     and per NPS class; one row per (class, cohort month, month k) with k's month ended by as_of.
+    The ``cxdata.rollups_money`` tables answer when they hold nothing after the period's end.
     """
+    if money_rollup.rollup_answers(db, filters, as_of):
+        return assemble_cohorts(*money_rollup.fetch_cohort_sums(db, filters), as_of)
     start, end = period_bounds(filters)
     life = customer_lifecycle(db, filters)
     life = life.filter(life.first_purchase_at >= start, life.first_purchase_at < end)
@@ -81,28 +86,39 @@ def assemble_cohorts(counts: pd.DataFrame, revenue: pd.DataFrame, as_of: date) -
     revenue = pd.concat([revenue, revenue.assign(cx_class=ALL)], ignore_index=True)
     counts = counts.assign(cohort=_month_index(counts.cohort_month), churn=_month_index(counts.churn_month))
     revenue = revenue.assign(cohort=_month_index(revenue.cohort_month), month=_month_index(revenue.month))
-    revenue_by_month = revenue.groupby(["cx_class", "cohort", "month"])["revenue"].sum()
     # The last month that has ended by the as-of date (the as-of month only if as_of is its last day).
     last_month = as_of.year * 12 + as_of.month - 1 - (0 if (as_of + pd.Timedelta(days=1)).day == 1 else 1)
-    rows = []
-    for (cx_class, cohort), group in counts.groupby(["cx_class", "cohort"], sort=True):
-        size = int(group.customers.sum())
-        first_revenue = float(revenue_by_month.get((cx_class, cohort, cohort), 0.0))
-        for k in range(0, last_month - cohort + 1):
-            month = cohort + k
-            active = int(group.loc[group.churn.isna() | (group.churn > month), "customers"].sum())
-            month_revenue = float(revenue_by_month.get((cx_class, cohort, month), 0.0))
-            rows.append({
-                "cx_class": cx_class,
-                "cohort_month": pd.Timestamp(year=cohort // 12, month=cohort % 12 + 1, day=1),
-                "months_since_first_purchase": k,
-                "cohort_customers": size,
-                "active_customers": active,
-                "customer_retention": 100 * active / size,
-                "revenue": month_revenue,
-                "revenue_retention": 100 * month_revenue / first_revenue if first_revenue > 0 else float("nan"),
-            })  # fmt: skip
-    frame = pd.DataFrame(rows, columns=COHORT_COLUMNS)
+    sizes = counts.groupby(["cx_class", "cohort"], sort=True)["customers"].sum()
+    lengths = np.maximum(last_month - sizes.index.get_level_values("cohort").to_numpy() + 1, 0)
+    # One row per (class, cohort, k) for the months k that have ended, k = 0, 1, ...
+    group = np.repeat(np.arange(len(sizes)), lengths)
+    k = np.arange(len(group)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    cohort = sizes.index.get_level_values("cohort").to_numpy()[group]
+    cx_class = sizes.index.get_level_values("cx_class").to_numpy()[group]
+    size = sizes.to_numpy()[group]
+    # Churned by the end of month k: the customers whose churn month is at most the cohort's + k.
+    width = int(lengths.max()) if len(lengths) else 0
+    churned = np.zeros((len(sizes), width + 1))
+    churns = counts[counts.churn.notna()]
+    position = sizes.index.get_indexer(pd.MultiIndex.from_arrays([churns.cx_class, churns.cohort]))
+    offset = (churns.churn - churns.cohort).to_numpy(int).clip(0, width)
+    np.add.at(churned, (position, offset), churns.customers.to_numpy("float64"))
+    active = size - np.cumsum(churned, axis=1)[group, k].astype("int64")
+    revenue_by_month = revenue.groupby(["cx_class", "cohort", "month"])["revenue"].sum()
+    month_revenue = revenue_by_month.reindex(pd.MultiIndex.from_arrays([cx_class, cohort, cohort + k])).fillna(0.0).to_numpy()
+    first_revenue = revenue_by_month.reindex(pd.MultiIndex.from_arrays([cx_class, cohort, cohort])).fillna(0.0).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        revenue_retention = np.where(first_revenue > 0, 100 * month_revenue / first_revenue, np.nan)
+    frame = pd.DataFrame({
+        "cx_class": cx_class.astype(object),
+        "cohort_month": pd.to_datetime({"year": cohort // 12, "month": cohort % 12 + 1, "day": 1}),
+        "months_since_first_purchase": k.astype("int64"),
+        "cohort_customers": size.astype("int64"),
+        "active_customers": active,
+        "customer_retention": 100 * active / size,
+        "revenue": month_revenue.astype("float64"),
+        "revenue_retention": revenue_retention,
+    }, columns=COHORT_COLUMNS)  # fmt: skip
     order = {name: i for i, name in enumerate([ALL, *class_order("nps")])}
     frame = frame.sort_values(["cx_class", "cohort_month", "months_since_first_purchase"], key=lambda c: c.map(order) if c.name == "cx_class" else c)
     return frame.reset_index(drop=True)
@@ -116,15 +132,22 @@ def summarise_retention_curves(cohorts: pd.DataFrame) -> pd.DataFrame:
     if cohorts.empty:
         return pd.DataFrame(columns=CURVE_COLUMNS)
     first = cohorts[cohorts.months_since_first_purchase == 0].set_index(["cx_class", "cohort_month"])["revenue"]
-    rows = []
-    for (cx_class, k), group in cohorts.groupby(["cx_class", "months_since_first_purchase"], sort=False):
-        size, active = int(group.cohort_customers.sum()), int(group.active_customers.sum())
-        _, low, high = wilson_interval(active, size)
-        base = float(first.reindex(list(zip(group.cx_class, group.cohort_month))).sum())
-        rows.append({
-            "cx_class": cx_class, "months_since_first_purchase": int(k), "cohorts": len(group),
-            "cohort_customers": size, "active_customers": active, "customer_retention": 100 * active / size,
-            "low": low, "high": high,
-            "revenue_retention": 100 * float(group.revenue.sum()) / base if base > 0 else float("nan"),
-        })  # fmt: skip
-    return pd.DataFrame(rows, columns=CURVE_COLUMNS)
+    base = first.reindex(pd.MultiIndex.from_frame(cohorts[["cx_class", "cohort_month"]])).to_numpy()
+    pooled = (
+        cohorts.assign(base=base)
+        .groupby(["cx_class", "months_since_first_purchase"], sort=False)
+        .agg(cohorts=("cohort_customers", "size"), cohort_customers=("cohort_customers", "sum"),
+             active_customers=("active_customers", "sum"), revenue=("revenue", "sum"), base=("base", "sum"))
+        .reset_index()
+    )  # fmt: skip
+    size, active = pooled.cohort_customers.to_numpy("int64"), pooled.active_customers.to_numpy("int64")
+    intervals = [wilson_interval(int(a), int(n))[1:] for a, n in zip(active, size)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        revenue_retention = np.where(pooled.base > 0, 100 * pooled.revenue / pooled.base, np.nan)
+    return pd.DataFrame({
+        "cx_class": pooled.cx_class, "months_since_first_purchase": pooled.months_since_first_purchase.astype("int64"),
+        "cohorts": pooled.cohorts.astype("int64"), "cohort_customers": size, "active_customers": active,
+        "customer_retention": 100 * active / size,
+        "low": [low for low, _ in intervals], "high": [high for _, high in intervals],
+        "revenue_retention": revenue_retention,
+    }, columns=CURVE_COLUMNS)  # fmt: skip

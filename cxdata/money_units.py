@@ -28,6 +28,7 @@ from datetime import date
 import ibis
 import pandas as pd
 
+from cxdata import money_rollup
 from cxdata.filters import UNKNOWN, Filters
 from cxdata.money_base import NO_ANSWER, as_of_bound, class_order, fetch_net_revenue_to_date, fetch_nps_classes
 from cxdata.money_stats import DAYS_PER_MONTH
@@ -46,8 +47,11 @@ _SECONDS_PER_MONTH = DAYS_PER_MONTH * 86_400
 def fetch_unit_economics(db, filters: Filters, as_of: date) -> pd.DataFrame:
     """One row per (acquisition channel, cx_class) (``UNIT_COLUMNS``), money in the database
     currency: every channel with ``cx_class`` "all" and per NPS class, plus the channel "all".
-    Channels with nobody contacted in the period are absent.
+    Channels with nobody contacted in the period are absent. The ``cxdata.rollups_money`` tables
+    answer when they hold nothing after the period's end or the as-of date.
     """
+    if money_rollup.rollup_answers(db, filters, as_of):
+        return summarise_unit_economics(money_rollup.fetch_unit_sums(db, filters, as_of))
     contacted = filter_table(db, "customers", filters)
     life = customer_lifecycle(db, filters)
     bound = as_of_bound(as_of)

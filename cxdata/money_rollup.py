@@ -1,0 +1,193 @@
+"""The CX-and-money page's queries on the ``cxdata.rollups_money`` tables, as parameterized SQL.
+
+``cxdata.money_base``, ``cxdata.money_cohorts`` and ``cxdata.money_units`` state the rules with
+Ibis expressions over the raw tables, which group millions of transactions and survey answers by
+customer on every filter change. When the rollups answer (``rollup_answers``) they call the
+functions here instead, which read one row per customer (or customer × month) and return the
+same sums; ``tests/test_rollups_money.py`` proves both paths give the same numbers.
+
+Values always travel as query parameters; the only text put into the SQL is column names made
+from window numbers and the fixed dimension names below.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from cxdata.db import read_meta
+from cxdata.filters import CUSTOMER_DIMENSIONS, UNKNOWN, Filters
+from cxdata.query import day_start
+from cxdata.rollups import rollups_are_fresh
+
+_SECONDS_PER_MONTH = 30 * 86_400  # cxdata.money_stats.DAYS_PER_MONTH days
+
+
+def rollup_answers(db, filters: Filters, as_of: date) -> bool:
+    """True when the money rollups were built for the current data and hold no fact dated after
+    the period's end or the as-of date, so their all-time values are the "as of" values."""
+    if not rollups_are_fresh(db, min(filters.end, as_of), facts="fact") or not _has_tables(db):
+        return False
+    # Tables built by an older refresh (one that did not know them) hold older data.
+    built_for = db.con.execute("SELECT max(data_version) FROM money_windows").fetchall()[0][0]
+    return built_for is not None and built_for == read_meta(db.con).get("data_version")
+
+
+def _has_tables(db) -> bool:
+    names = {"money_windows", "money_drivers", "money_customer", "money_customer_month"}
+    found = db.con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name IN (SELECT unnest($names))", {"names": sorted(names)}
+    ).fetchall()[0][0]
+    return found == len(names)
+
+
+def fetch_window(db, filters: Filters, as_of: date) -> int | None:
+    """The number of the preset window (``money_windows``) that is exactly this period, or None."""
+    rows = db.con.execute(
+        "SELECT window_number FROM money_windows WHERE as_of = $as_of AND start_day = $start AND end_day = $end",
+        {"as_of": as_of, "start": filters.start, "end": filters.end},
+    ).fetchall()
+    return int(rows[0][0]) if rows else None
+
+
+def fetch_driver_bits(db) -> dict[tuple[str, str], int | None]:
+    """(kind, subject) -> the driver's bit in the customer masks (None: it has none)."""
+    rows = db.con.execute("SELECT kind, subject, bit FROM money_drivers").fetchall()
+    return {(kind, subject): bit for kind, subject, bit in rows}
+
+
+def _bounds(filters: Filters) -> dict:
+    return {"start": day_start(filters.start), "end": day_start(filters.end + timedelta(days=1))}
+
+
+def _dimension_sql(filters: Filters, params: dict, *, raw_channel: bool = False) -> list[str]:
+    """Predicates on ``money_*`` attributes, as ``cxdata.query.dimension_predicates`` ("Unknown"
+    for a missing value); with ``raw_channel`` the channel filter matches the stored channel only,
+    as ``cxdata.query.filter_table`` narrows ``customers``."""
+    wanted = {CUSTOMER_DIMENSIONS[name]: values for name, values in filters.dimension_values().items()
+              if name in CUSTOMER_DIMENSIONS}  # fmt: skip
+    if filters.channels:
+        wanted["channel"] = filters.channels
+    predicates = []
+    for column, values in wanted.items():
+        params[f"allowed_{column}"] = list(values)
+        params["unknown"] = UNKNOWN
+        value = column if raw_channel and column == "channel" else f"coalesce({column}, $unknown)"
+        predicates.append(f"list_contains($allowed_{column}, {value})")
+    return predicates
+
+
+def fetch_customer_groups(db, filters: Filters, window: int) -> pd.DataFrame:
+    """The customers of the period grouped by class combination, activity and driver masks.
+
+    One row per (``nps_class``, ``csat_class``, ``ces_class``, ``complaint_status``,
+    ``is_active_at_start``, ``is_retained``, ``answered_mask``, ``poor_answer_mask``,
+    ``complaint_mask``) with ``cxdata.money_base.CELL_SUMS``; the masks are 0 for customers not
+    active at the start (drivers measure only those).
+    """
+    params = _bounds(filters)
+    where = ["first_purchase_at < $end", "(churned_at IS NULL OR churned_at >= $start)", *_dimension_sql(filters, params)]
+    revenue, transactions, purchases = f"revenue_{window}", f"transactions_{window}", f"purchases_{window}"
+    masks = ", ".join(f"CASE WHEN is_active_at_start THEN {mask} ELSE 0 END AS {mask}"
+                      for mask in ("answered_mask", "poor_answer_mask", "complaint_mask"))  # fmt: skip
+    return db.con.execute(
+        f"""
+        WITH period AS (
+            SELECT *, first_purchase_at < $start AS is_active_at_start
+            FROM money_customer WHERE {" AND ".join(where)}
+        )
+        SELECT nps_class, csat_class, ces_class, complaint_status, is_active_at_start,
+               is_active_at_start AND (churned_at IS NULL OR churned_at >= $end) AS is_retained, {masks},
+               count(*) AS customers,
+               count(*) FILTER (WHERE is_active_at_start) AS active_at_start,
+               count(*) FILTER (WHERE is_active_at_start AND (churned_at IS NULL OR churned_at >= $end)) AS retained,
+               count(*) FILTER (WHERE {transactions} > 0) AS buyers,
+               sum({revenue}) AS revenue, sum({revenue} * {revenue}) AS revenue_squares,
+               sum({purchases}) AS purchases, sum({purchases} * {purchases}) AS purchases_squares,
+               sum(net_revenue) AS ltv_total, sum(net_revenue * net_revenue) AS ltv_squares
+        FROM period GROUP BY ALL
+        """,
+        params,
+    ).df()
+
+
+def sum_drivers(groups: pd.DataFrame, bits: list[tuple[str, int]]) -> dict[str, float]:
+    """``driver_k_<DRIVER_SUMS>`` from the groups of ``fetch_customer_groups``; ``bits`` holds
+    (kind, bit) per driver k (1-based), as ``cxdata.money_base.fetch_money_cells`` defines them."""
+    active = groups["is_active_at_start"].to_numpy(bool)
+    churned = active & ~groups["is_retained"].to_numpy(bool)
+    customers = groups["customers"].to_numpy("float64")
+    revenue = groups["revenue"].to_numpy("float64")
+    squares = groups["revenue_squares"].to_numpy("float64")
+    masks = {name: groups[name].to_numpy("int64") for name in ("answered_mask", "poor_answer_mask", "complaint_mask")}
+    sums: dict[str, float] = {}
+    for k, (kind, bit) in enumerate(bits, 1):
+        if kind == "complaint":
+            measured = active
+            exposed = active & _has_bit(masks["complaint_mask"], bit)
+        else:
+            measured = active & _has_bit(masks["answered_mask"], bit)
+            exposed = measured & _has_bit(masks["poor_answer_mask"], bit)
+        for group, where in (("measured", measured), ("exposed", exposed)):
+            sums[f"driver_{k}_{group}_customers"] = float(customers[where].sum())
+            sums[f"driver_{k}_{group}_churned"] = float(customers[where & churned].sum())
+            sums[f"driver_{k}_{group}_revenue"] = float(revenue[where].sum())
+            sums[f"driver_{k}_{group}_revenue_squares"] = float(squares[where].sum())
+    return sums
+
+
+def fetch_cohort_sums(db, filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The two grouped sums of ``cxdata.money_cohorts.assemble_cohorts``: (cx_class, cohort_month,
+    churn_month, customers) and (cx_class, cohort_month, month, revenue) for months from the
+    cohort's own on (earlier months never show)."""
+    params = _bounds(filters)
+    where = " AND ".join(["first_purchase_at >= $start", "first_purchase_at < $end", *_dimension_sql(filters, params)])
+    counts = db.con.execute(
+        f"""SELECT nps_class AS cx_class, date_trunc('month', first_purchase_at) AS cohort_month,
+                   date_trunc('month', churned_at) AS churn_month, count(*) AS customers
+            FROM money_customer WHERE {where} GROUP BY ALL""",
+        params,
+    ).df()
+    revenue = db.con.execute(
+        f"""SELECT nps_class AS cx_class, date_trunc('month', first_purchase_at) AS cohort_month, month,
+                   sum(revenue) AS revenue
+            FROM money_customer_month
+            WHERE {where} AND (before_first_purchase_at IS NULL OR before_first_purchase_at < $start)
+            GROUP BY ALL""",
+        params,
+    ).df()
+    return counts, revenue
+
+
+def fetch_unit_sums(db, filters: Filters, as_of: date) -> pd.DataFrame:
+    """The per (acquisition_channel, cx_class) sums of ``cxdata.money_units.fetch_unit_economics``."""
+    params = _bounds(filters) | {"bound": day_start(as_of + timedelta(days=1)), "seconds_per_month": _SECONDS_PER_MONTH,
+                                 "unknown": UNKNOWN}
+    where = " AND ".join(["signup_at >= $start", "signup_at < $end", *_dimension_sql(filters, params, raw_channel=True)])
+    return db.con.execute(
+        f"""
+        WITH contacted AS (
+            SELECT coalesce(acquisition_channel, $unknown) AS acquisition_channel, nps_class AS cx_class,
+                   acquisition_cost, net_revenue, first_purchase_at,
+                   first_purchase_at < $bound AS is_paying,
+                   first_purchase_at < $bound AND churned_at < $bound AS has_churned,
+                   churned_at
+            FROM money_customer WHERE {where}
+        )
+        SELECT acquisition_channel, cx_class, count(*) AS contacted,
+               count(*) FILTER (WHERE is_paying) AS paying,
+               sum(acquisition_cost) AS acquisition_cost,
+               sum(net_revenue) FILTER (WHERE is_paying) AS net_revenue,
+               sum((EPOCH(CASE WHEN has_churned THEN churned_at ELSE $bound END) - EPOCH(first_purchase_at))
+                   / $seconds_per_month) FILTER (WHERE is_paying) AS customer_months,
+               count(*) FILTER (WHERE has_churned) AS churned
+        FROM contacted GROUP BY ALL
+        """,
+        params,
+    ).df()
+
+
+def _has_bit(masks: np.ndarray, bit: int) -> np.ndarray:
+    return ((masks >> bit) & 1).astype(bool)

@@ -1,0 +1,194 @@
+"""The CX-and-money page's rollups: one row per customer with everything the page asks of them.
+
+The page's raw queries group ~10M transactions and ~2M survey answers by customer on every filter
+change; these tables do that once per load. All of it is all-time, so it answers "as of the
+period's end" only when no fact is dated after that day (``rollups_are_fresh(db, day,
+facts="fact")``); ``cxdata.money_rollup`` checks that and reads them, and otherwise the page reads
+the raw tables (``tests/test_rollups_money.py`` proves both give the same numbers).
+
+Grains:
+
+- ``money_windows``: one row per period preset (``cxdata.filters.PERIOD_PRESETS`` but custom),
+  with its first and last day for the as-of date stored in ``meta`` when the rollup was built
+  (``as_of``, ``start_day``, ``end_day``) and the ``data_version`` it was built for. A period that is not one of them reads the raw
+  transactions for its revenue.
+- ``money_drivers``: one row per key-driver candidate (``kind`` csat / ces with a touchpoint as
+  ``subject``, or complaint with a category) and its ``bit`` in the customer masks below.
+- ``money_customer``: one row per customer of ``customer_summary``, sorted by first purchase.
+  Attributes (``segment``, ``region``, ``channel``, ``acquisition_channel``, "Unknown" when
+  missing), ``signup_at``, ``acquisition_cost``, ``first_purchase_at``, ``churned_at`` (only a
+  churn at or after the first purchase, as ``cxdata.query.customer_lifecycle``), ``net_revenue``
+  (all time); ``nps_class``, ``csat_class``, ``ces_class`` (latest answer, ``no_answer`` without
+  one) and ``complaint_status`` (``cxdata.money_base`` rules); ``answered_mask`` /
+  ``poor_answer_mask`` (bit of a csat / ces driver set when the customer's latest answer at that
+  touchpoint exists / is poor) and ``complaint_mask`` (bit of a category set when the customer
+  complained of it); per preset window k (``money_windows.window_number``): ``revenue_k``,
+  ``transactions_k``, ``purchases_k`` (net amount, transactions and positive transactions dated
+  in the window).
+- ``money_customer_month``: one row per paying customer × calendar month from the first-purchase
+  month on, with the customer's attributes, ``nps_class``, ``first_purchase_at`` and ``revenue`` (net amount of the month at or after the first purchase); and one row per
+  transaction dated before the first purchase in its month, with its time in
+  ``before_first_purchase_at`` (null on the monthly rows), so a cohort that starts mid-month
+  counts exactly the transactions on or after the period's first day.
+"""
+
+from __future__ import annotations
+
+from cxdata.filters import UNKNOWN
+from cxdata.money_classes import NO_ANSWER, POOR_ANSWER_BELOW, SCORE_CLASSES, SCORES
+
+TABLES = ("money_windows", "money_drivers", "money_customer", "money_customer_month")
+# Preset -> calendar months back from the day after as_of (cxdata.filters.preset_range).
+WINDOW_MONTHS = {"last_quarter": 3, "last_6m": 6, "last_12m": 12}
+WINDOWS = ("last_30", "last_quarter", "last_6m", "last_12m", "all")
+# Bits of a BIGINT mask that stay positive; drivers beyond them have no bit (the raw path answers).
+MASK_BITS = 62
+
+
+def _latest_answer_sql(score: str) -> str:
+    """The latest answer to ``score`` among the grouped survey rows; the same expression as
+    ``cxdata.money_base._latest_answer`` (latest time wins, then the higher answer)."""
+    key = f"CAST(EPOCH(CAST(responded_at AS TIMESTAMP)) AS BIGINT) * 16 + CAST({score} AS BIGINT)"
+    return f"MAX({key}) FILTER (WHERE {score} IS NOT NULL) % 16"
+
+
+def _class_sql(score: str, column: str) -> str:
+    branches = " ".join(f"WHEN {column} BETWEEN {low} AND {high} THEN '{name}'" for name, low, high in SCORE_CLASSES[score])
+    return f"CASE {branches} ELSE '{NO_ANSWER}' END"
+
+
+def _window_start_sql(name: str) -> str:
+    if name == "last_30":
+        return "as_of - 29"
+    if name == "all":
+        return "coalesce(data_start, as_of)"
+    # preset_range: the day after as_of, N calendar months back, day 28 at most, never after as_of.
+    back = f"(as_of + 1) - INTERVAL {WINDOW_MONTHS[name]} MONTH"
+    return f"least(make_date(year({back}), month({back}), least(day(as_of + 1), 28)), as_of)"
+
+
+_WINDOWS = f"""
+CREATE OR REPLACE TABLE money_windows AS
+WITH settings AS (
+    SELECT coalesce(
+               (SELECT TRY_CAST(value AS DATE) FROM meta WHERE key = 'as_of' AND value <> ''),
+               (SELECT CAST(greatest((SELECT max(occurred_at) FROM transactions),
+                                     (SELECT max(responded_at) FROM surveys)) AS DATE))
+           ) AS as_of,
+           (SELECT value FROM meta WHERE key = 'data_version') AS data_version,
+           CAST(least((SELECT min(signup_at) FROM customers), (SELECT min(occurred_at) FROM transactions),
+                      (SELECT min(responded_at) FROM surveys)) AS DATE) AS data_start
+)
+{" UNION ALL ".join(
+    f"SELECT {k} AS window_number, '{name}' AS preset, as_of, CAST({_window_start_sql(name)} AS DATE) AS start_day, "
+    "as_of AS end_day, data_version FROM settings WHERE as_of IS NOT NULL"
+    for k, name in enumerate(WINDOWS, 1)
+)}
+"""
+
+_DRIVERS = f"""
+CREATE OR REPLACE TABLE money_drivers AS
+WITH candidates AS (
+    SELECT DISTINCT 'csat' AS kind, touchpoint AS subject FROM surveys WHERE csat IS NOT NULL AND touchpoint IS NOT NULL
+    UNION ALL
+    SELECT DISTINCT 'ces', touchpoint FROM surveys WHERE ces IS NOT NULL AND touchpoint IS NOT NULL
+    UNION ALL
+    SELECT DISTINCT 'complaint', category FROM complaints WHERE category IS NOT NULL
+),
+numbered AS (SELECT kind, subject, CAST(row_number() OVER (ORDER BY kind, subject) - 1 AS INTEGER) AS bit FROM candidates)
+SELECT kind, subject, CASE WHEN bit < {MASK_BITS} THEN bit END AS bit FROM numbered
+"""
+
+
+def _window_sums_sql() -> str:
+    sums = []
+    for k in range(1, len(WINDOWS) + 1):
+        inside = f"t.occurred_at >= CAST(w{k}.start_day AS TIMESTAMP) AND t.occurred_at < CAST(w{k}.end_day + 1 AS TIMESTAMP)"
+        sums += [
+            f"coalesce(sum(t.amount) FILTER (WHERE {inside}), 0) AS revenue_{k}",
+            f"count(*) FILTER (WHERE {inside}) AS transactions_{k}",
+            f"count(*) FILTER (WHERE {inside} AND t.amount > 0) AS purchases_{k}",
+        ]
+    windows = " ".join(f"CROSS JOIN (SELECT * FROM money_windows WHERE window_number = {k}) AS w{k}" for k in range(1, len(WINDOWS) + 1))
+    return f"SELECT t.customer_id, {', '.join(sums)} FROM transactions AS t {windows} WHERE t.customer_id IS NOT NULL GROUP BY t.customer_id"
+
+
+_CUSTOMER = f"""
+CREATE OR REPLACE TABLE money_customer AS
+WITH latest AS (
+    SELECT customer_id, {", ".join(f"{_latest_answer_sql(score)} AS {score}" for score in SCORES)}
+    FROM surveys WHERE customer_id IS NOT NULL GROUP BY customer_id
+),
+at_touchpoint AS (
+    SELECT customer_id, touchpoint, {", ".join(f"{_latest_answer_sql(score)} AS {score}" for score in POOR_ANSWER_BELOW)}
+    FROM surveys WHERE customer_id IS NOT NULL AND touchpoint IS NOT NULL GROUP BY customer_id, touchpoint
+),
+answers AS (
+    {" UNION ALL ".join(
+        f"SELECT customer_id, touchpoint AS subject, '{score}' AS kind, {score} AS answer, {score} < {below} AS is_poor "
+        f"FROM at_touchpoint WHERE {score} IS NOT NULL"
+        for score, below in POOR_ANSWER_BELOW.items()
+    )}
+),
+answer_masks AS (
+    SELECT a.customer_id,
+           bit_or(CAST(1 AS BIGINT) << d.bit) AS answered_mask,
+           bit_or(CASE WHEN a.is_poor THEN CAST(1 AS BIGINT) << d.bit ELSE 0 END) AS poor_answer_mask
+    FROM answers AS a JOIN money_drivers AS d ON d.kind = a.kind AND d.subject = a.subject AND d.bit IS NOT NULL
+    GROUP BY a.customer_id
+),
+complained AS (
+    SELECT c.customer_id, bool_or(c.resolved_at IS NULL) AS has_unresolved,
+           bit_or(CASE WHEN d.bit IS NOT NULL THEN CAST(1 AS BIGINT) << d.bit ELSE 0 END) AS complaint_mask
+    FROM complaints AS c LEFT JOIN money_drivers AS d ON d.kind = 'complaint' AND d.subject = c.category
+    WHERE c.customer_id IS NOT NULL
+    GROUP BY c.customer_id
+),
+windows AS ({_window_sums_sql()})
+SELECT s.customer_id,
+       coalesce(s.segment, '{UNKNOWN}') AS segment, coalesce(s.region, '{UNKNOWN}') AS region,
+       coalesce(s.channel, '{UNKNOWN}') AS channel, coalesce(s.acquisition_channel, '{UNKNOWN}') AS acquisition_channel,
+       s.signup_at, s.acquisition_cost, s.first_purchase_at,
+       CASE WHEN s.churned_at >= s.first_purchase_at THEN s.churned_at END AS churned_at,
+       s.net_revenue,
+       {", ".join(f"{_class_sql(score, 'latest.' + score)} AS {score}_class" for score in SCORES)},
+       CASE WHEN complained.has_unresolved THEN 'unresolved' WHEN complained.has_unresolved IS NOT NULL THEN 'resolved'
+            ELSE 'none' END AS complaint_status,
+       coalesce(answer_masks.answered_mask, 0) AS answered_mask,
+       coalesce(answer_masks.poor_answer_mask, 0) AS poor_answer_mask,
+       coalesce(complained.complaint_mask, 0) AS complaint_mask,
+       {", ".join(f"coalesce(windows.{m}_{k}, 0) AS {m}_{k}" for k in range(1, len(WINDOWS) + 1)
+                  for m in ("revenue", "transactions", "purchases"))}
+FROM customer_summary AS s
+LEFT JOIN latest USING (customer_id)
+LEFT JOIN answer_masks USING (customer_id)
+LEFT JOIN complained USING (customer_id)
+LEFT JOIN windows USING (customer_id)
+ORDER BY s.first_purchase_at NULLS LAST, s.customer_id
+"""
+
+_CUSTOMER_MONTH = """
+CREATE OR REPLACE TABLE money_customer_month AS
+WITH paying AS (
+    SELECT customer_id, segment, region, channel, acquisition_channel, nps_class, first_purchase_at
+    FROM money_customer WHERE first_purchase_at IS NOT NULL
+),
+monthly AS (
+    SELECT customer_id, date_trunc('month', occurred_at) AS month, sum(amount) AS revenue,
+           CAST(NULL AS TIMESTAMP) AS before_first_purchase_at
+    FROM transactions WHERE customer_id IS NOT NULL GROUP BY ALL
+),
+corrections AS (  -- a purchase is positive, so what came before it in its month is not
+    SELECT customer_id, date_trunc('month', occurred_at) AS month, -amount AS revenue, occurred_at
+    FROM transactions WHERE customer_id IS NOT NULL AND amount <= 0
+)
+SELECT p.segment, p.region, p.channel, p.acquisition_channel, p.nps_class, p.first_purchase_at, r.month, r.revenue,
+       r.before_first_purchase_at
+FROM (SELECT * FROM monthly UNION ALL SELECT * FROM corrections) AS r
+JOIN paying AS p USING (customer_id)
+WHERE r.month >= date_trunc('month', p.first_purchase_at)
+  AND (r.before_first_purchase_at IS NULL OR r.before_first_purchase_at < p.first_purchase_at)
+ORDER BY p.first_purchase_at, r.month
+"""
+
+STATEMENTS = (_WINDOWS, _DRIVERS, _CUSTOMER, _CUSTOMER_MONTH)
