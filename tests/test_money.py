@@ -11,7 +11,6 @@ import doctest
 import importlib
 import json
 import math
-import shutil
 from datetime import date
 
 import duckdb
@@ -464,18 +463,6 @@ def test_driver_odds_ratio_equals_a_logistic_regression(sample_db):
     assert driver.exposed_customers == int(exposed.sum())
     assert driver.odds_ratio == pytest.approx(ratio, rel=1e-4)
     assert driver.churn_p_value == pytest.approx(p_value, rel=1e-3)
-
-
-def test_the_rollup_path_gives_the_same_cells_as_the_facts(sample_db, tmp_path):
-    stale = tmp_path / "stale.duckdb"
-    shutil.copy(sample_db, stale)
-    con = duckdb.connect(str(stale))
-    con.execute("UPDATE meta SET value = 'stale' WHERE key = 'rollup_version'")
-    con.close()
-    fresh_db, stale_db = open_backend(sample_db), open_backend(stale)
-    as_of = fetch_as_of(fresh_db)
-    pd.testing.assert_frame_equal(fetch_money_cells(fresh_db, H2, as_of).frame, fetch_money_cells(stale_db, H2, as_of).frame)
-    pd.testing.assert_frame_equal(fetch_unit_economics(fresh_db, YEAR, as_of), fetch_unit_economics(stale_db, YEAR, as_of))
 
 
 # ---------------------------------------------------------------- the sample's story

@@ -1,0 +1,174 @@
+"""The money page's rollup path and raw path give identical numbers (rollups only make them faster).
+
+Each selection states which path its rollup side takes, so a test cannot pass by reading the raw
+tables twice: preset periods read every ``cxdata.rollups_money`` table, a custom period reads the
+rollups for cohorts and unit economics but the raw transactions for revenue in the period, and a
+period that ends before the latest fact reads the raw tables only.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from cxdata import money_rollup
+from cxdata.db import write_meta
+from cxdata.filters import Filters, preset_range
+from cxdata.money_base import fetch_money_cells
+from cxdata.money_cohorts import fetch_cohort_retention
+from cxdata.money_units import fetch_unit_economics
+from cxdata.overview import fetch_as_of, fetch_data_start
+from cxdata.query import open_backend
+from cxdata.rollups import refresh_rollups
+from tests.conftest import insert_rows
+
+
+@pytest.fixture(scope="module")
+def both_paths(sample_db, tmp_path_factory):
+    """The sample with fresh rollups, and a copy whose rollups are marked stale."""
+    stale = tmp_path_factory.mktemp("money_stale") / "stale.duckdb"
+    shutil.copy(sample_db, stale)
+    con = duckdb.connect(str(stale))
+    write_meta(con, rollup_version="stale")
+    con.close()
+    return open_backend(sample_db), open_backend(stale)
+
+
+def selections(db) -> list[tuple[str, Filters]]:
+    """(expected path, filters): presets with dimension filters, a custom period, an early end."""
+    as_of, data_start = fetch_as_of(db), fetch_data_start(db)
+
+    def preset(name, **dimensions):
+        return Filters(*preset_range(name, as_of, data_start), **dimensions)
+
+    return [
+        ("rollup", preset("last_6m", segments=("SMB",))),
+        ("rollup", preset("last_12m", regions=("Siberia",))),
+        ("rollup", preset("last_quarter", channels=("web",))),
+        ("rollup", preset("last_30", acquisition_channels=("partners", "Unknown"))),
+        ("rollup", preset("all", channels=("branch", "Unknown"), segments=("Premium", "Retail"))),
+        ("rollup", preset("last_6m")),
+        ("custom", Filters(date(2025, 3, 17), as_of, regions=("Central", "Volga"))),
+        ("raw", Filters(date(2025, 1, 1), date(2025, 6, 30), segments=("SMB",))),
+        ("raw", Filters(date(2025, 10, 6), date(2025, 11, 2))),
+    ]
+
+
+def assert_same_frame(fresh: pd.DataFrame, stale: pd.DataFrame) -> None:
+    fresh, stale = fresh.reset_index(drop=True), stale.reset_index(drop=True)
+    assert list(fresh.columns) == list(stale.columns)
+    assert len(fresh) == len(stale)
+    for column in stale.columns:
+        if pd.api.types.is_float_dtype(stale[column]):
+            np.testing.assert_allclose(fresh[column].to_numpy(float), stale[column].to_numpy(float),
+                                       rtol=1e-9, equal_nan=True, err_msg=column)  # fmt: skip
+        else:
+            assert fresh[column].tolist() == stale[column].tolist(), column
+
+
+def assert_expected_path(db, filters: Filters, as_of: date, expected: str) -> None:
+    answers = money_rollup.rollup_answers(db, filters, as_of)
+    window = money_rollup.fetch_window(db, filters, as_of) if answers else None
+    assert (answers, window is not None) == {"rollup": (True, True), "custom": (True, False), "raw": (False, False)}[expected]
+
+
+@pytest.mark.parametrize("case", range(9))
+def test_money_page_numbers_are_identical_on_both_paths(both_paths, case):
+    fresh_db, stale_db = both_paths
+    as_of = fetch_as_of(fresh_db)
+    expected, filters = selections(fresh_db)[case]
+    assert_expected_path(fresh_db, filters, as_of, expected)
+    assert not money_rollup.rollup_answers(stale_db, filters, as_of)
+
+    fresh, stale = fetch_money_cells(fresh_db, filters, as_of), fetch_money_cells(stale_db, filters, as_of)
+    assert fresh.customers == stale.customers > 0
+    assert fresh.drivers == stale.drivers and len(fresh.drivers) > 0
+    assert_same_frame(fresh.frame, stale.frame)
+    assert list(fresh.driver_sums.index) == list(stale.driver_sums.index)
+    np.testing.assert_allclose(fresh.driver_sums.to_numpy(), stale.driver_sums.to_numpy(), rtol=1e-9)
+
+    fresh_cohorts, stale_cohorts = fetch_cohort_retention(fresh_db, filters, as_of), fetch_cohort_retention(stale_db, filters, as_of)
+    assert len(stale_cohorts) > 0
+    assert_same_frame(fresh_cohorts, stale_cohorts)
+    assert_same_frame(fetch_unit_economics(fresh_db, filters, as_of), fetch_unit_economics(stale_db, filters, as_of))
+
+
+def test_tables_of_an_older_refresh_are_not_read(sample_db, tmp_path):
+    """Money tables left by a refresh for other data (an older data version) never answer."""
+    copy = tmp_path / "older.duckdb"
+    shutil.copy(sample_db, copy)
+    con = duckdb.connect(str(copy))
+    con.execute("UPDATE money_windows SET data_version = 'older'")
+    con.close()
+    db = open_backend(copy)
+    as_of = fetch_as_of(db)
+    assert not money_rollup.rollup_answers(db, Filters(*preset_range("last_6m", as_of)), as_of)
+
+
+# A cohort that starts mid-month: refunds dated before a customer's first purchase, in the same
+# month, count only from the period's first day on (8 Mar). As of 30 Apr 2025, nothing later.
+CUSTOMERS = [
+    ("a", "2025-02-01", "Retail", "Ural", "web", "organic", 10.0),
+    ("b", "2025-02-01", "Retail", "Ural", "web", "organic", 20.0),
+    ("c", "2025-01-01", "SMB", "Volga", "branch", "partners", 30.0),
+]
+TRANSACTIONS = [
+    ("t1", "a", "2025-03-05 00:00", -20.0, "Basic", "web"),  # before 8 Mar: not in the period
+    ("t2", "a", "2025-03-10 00:00", 100.0, "Basic", "web"),
+    ("t3", "a", "2025-04-02 00:00", 50.0, "Basic", "web"),
+    ("t4", "b", "2025-03-09 00:00", -10.0, "Basic", "web"),  # before b's first purchase, in the period
+    ("t5", "b", "2025-03-12 00:00", 200.0, "Basic", "web"),
+    ("t6", "c", "2025-01-15 00:00", 70.0, "Basic", "branch"),
+    ("t7", "c", "2025-03-20 00:00", 30.0, "Basic", "branch"),
+]
+SURVEYS = [("s1", "a", "2025-03-11", "first_purchase", "web", 10, 5, None, None)]
+
+
+@pytest.fixture
+def mid_month(empty_db, tmp_path):
+    con = duckdb.connect(str(empty_db))
+    for table, rows in (("customers", CUSTOMERS), ("transactions", TRANSACTIONS), ("surveys", SURVEYS)):
+        insert_rows(con, table, rows)
+    con.execute("INSERT INTO meta VALUES ('as_of', '2025-04-30'), ('data_version', 'v1')")
+    refresh_rollups(con)
+    con.close()
+    stale = tmp_path / "stale.duckdb"
+    shutil.copy(empty_db, stale)
+    con = duckdb.connect(str(stale))
+    write_meta(con, rollup_version="stale")
+    con.close()
+    return open_backend(empty_db), open_backend(stale)
+
+
+def test_a_cohort_starting_mid_month_counts_refunds_from_its_first_day(mid_month):
+    fresh_db, stale_db = mid_month
+    as_of, filters = date(2025, 4, 30), Filters(date(2025, 3, 8), date(2025, 4, 30))
+    assert money_rollup.rollup_answers(fresh_db, filters, as_of)
+    fresh, stale = fetch_cohort_retention(fresh_db, filters, as_of), fetch_cohort_retention(stale_db, filters, as_of)
+    assert_same_frame(fresh, stale)
+    everyone = fresh[fresh.cx_class == "all"].set_index("months_since_first_purchase")
+    # March cohort: a and b. March revenue 100 + (−10 + 200) (a's −20 is before 8 Mar); April 50.
+    assert everyone.loc[0, "cohort_customers"] == 2
+    assert (everyone.loc[0, "revenue"], everyone.loc[1, "revenue"]) == (290.0, 50.0)
+    promoters = fresh[fresh.cx_class == "promoter"]
+    assert promoters.revenue.tolist() == [100.0, 50.0]
+
+
+def test_a_preset_on_the_hand_built_data_reads_the_rollups(mid_month):
+    fresh_db, stale_db = mid_month
+    as_of = date(2025, 4, 30)
+    filters = Filters(*preset_range("last_quarter", as_of))  # 1 Feb – 30 Apr
+    assert money_rollup.fetch_window(fresh_db, filters, as_of) is not None
+    fresh, stale = fetch_money_cells(fresh_db, filters, as_of), fetch_money_cells(stale_db, filters, as_of)
+    assert_same_frame(fresh.frame, stale.frame)
+    assert fresh.drivers == stale.drivers
+    assert fresh.driver_sums.tolist() == stale.driver_sums.tolist()
+    # a, b and c are customers of the period; revenue in it: a −20 + 100 + 50, b −10 + 200, c 30.
+    assert fresh.customers == 3
+    assert fresh.frame.revenue.sum() == pytest.approx(350.0)
+    assert_same_frame(fetch_unit_economics(fresh_db, filters, as_of), fetch_unit_economics(stale_db, filters, as_of))
