@@ -13,9 +13,8 @@ import math
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from cxdata.charts import COLORS
+from cxdata.charts import COLORS, make_figure
 from cxdata.i18n import format_compact, format_number, register_text, translate
 from cxdata.journey import LOSS_KINDS, find_weakest_stage, find_worst_fall, format_share, format_share_change
 from cxdata.registry import METRICS
@@ -153,16 +152,21 @@ def selected_stage(points: list[dict], stages: list[str]) -> str | None:
     return None
 
 
-def _layout(figure: go.Figure, title: str, caption: str, lang: str, height: int, **extra) -> go.Figure:
-    figure.update_layout(
-        title={"text": title, "subtitle": {"text": caption}, "x": 0, "xanchor": "left"},
-        margin={"l": 10, "r": 10, "t": 70, "b": 10},
-        height=height,
-        separators=", " if lang == "ru" else ".,",
-        hoverlabel={"align": "left"},
+def _layout(title: str, caption: str, lang: str, height: int, **extra) -> dict:
+    """The layout every journey chart shares (title, filters caption, language's separators)."""
+    return {
+        "title": {"text": title, "subtitle": {"text": caption}, "x": 0, "xanchor": "left"},
+        "margin": {"l": 10, "r": 10, "t": 70, "b": 10},
+        "height": height,
+        "separators": ", " if lang == "ru" else ".,",
+        "hoverlabel": {"align": "left"},
         **extra,
-    )
-    return figure
+    }
+
+
+def _axis(title: str | None = None, **options) -> dict:
+    """An axis spec; plotly.js wants the title as ``{"text": ...}``."""
+    return {"title": {"text": title}, **options} if title is not None else options
 
 
 def _money(value: float, lang: str, currency: str) -> str:
@@ -200,11 +204,9 @@ def compact_ticks(largest: float, lang: str, count: int = 5) -> dict:
 
 
 def _empty_figure(title: str, caption: str, lang: str, message: str) -> go.Figure:
-    figure = go.Figure()
-    figure.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
-    figure.update_xaxes(visible=False)
-    figure.update_yaxes(visible=False)
-    return _layout(figure, title, caption, lang, 220)
+    annotation = {"text": message, "showarrow": False, "x": 0.5, "y": 0.5, "xref": "paper", "yref": "paper"}
+    return make_figure([], _layout(title, caption, lang, 220, annotations=[annotation],
+                                   xaxis={"visible": False}, yaxis={"visible": False}))  # fmt: skip
 
 
 # ---------------------------------------------------------------- the funnel and its money
@@ -228,19 +230,17 @@ def build_funnel_figure(funnel: pd.DataFrame, labels: dict[str, str], lang: str,
         for row in funnel.itertuples(index=False)
     ]
     colors = [COLORS["line"] if selected in (None, stage) else MUTED for stage in names]
-    figure = go.Figure(
-        go.Bar(
-            orientation="h", x=funnel["customers"].tolist(), y=y, text=text, textposition="auto",
-            marker={"color": colors}, customdata=[[stage, h] for stage, h in zip(names, hover)],
-            hovertemplate="<b>%{y}</b><br>n = %{x:,}<br>%{customdata[1]}<extra></extra>",
-            name=translate("journey_axis_customers", lang),
-        )  # fmt: skip
-    )
-    figure.update_yaxes(autorange="reversed")
-    figure.update_xaxes(title=translate("journey_axis_customers", lang),
-                        **compact_ticks(float(funnel["customers"].max()), lang, count=4))  # fmt: skip
-    return _layout(figure, translate("journey_chart_funnel", lang), caption, lang, 110 + 52 * len(names),
-                   showlegend=False, clickmode="event+select")  # fmt: skip
+    bars = {
+        "type": "bar", "orientation": "h", "x": funnel["customers"].tolist(), "y": y, "text": text,
+        "textposition": "auto", "marker": {"color": colors},
+        "customdata": [[stage, h] for stage, h in zip(names, hover)],
+        "hovertemplate": "<b>%{y}</b><br>n = %{x:,}<br>%{customdata[1]}<extra></extra>",
+        "name": translate("journey_axis_customers", lang),
+    }  # fmt: skip
+    x_axis = _axis(translate("journey_axis_customers", lang), **compact_ticks(float(funnel["customers"].max()), lang, count=4))
+    return make_figure([bars], _layout(translate("journey_chart_funnel", lang), caption, lang, 110 + 52 * len(names),
+                                       showlegend=False, clickmode="event+select", xaxis=x_axis,
+                                       yaxis={"autorange": "reversed"}))  # fmt: skip
 
 
 def build_lost_value_figure(steps: pd.DataFrame, labels: dict[str, str], lang: str, caption: str,
@@ -258,20 +258,18 @@ def build_lost_value_figure(steps: pd.DataFrame, labels: dict[str, str], lang: s
     total_hover = translate("journey_hover_lost_value", lang, dropped=_n(steps["dropped"].sum(), lang),
                             value=_money(total, lang, currency),
                             share=_pct(1.0 if total else math.nan, lang))  # fmt: skip
-    figure = go.Figure(
-        go.Waterfall(
-            orientation="h", y=[*y, translate("journey_total_lost", lang)], x=[*values, total],
-            measure=["relative"] * len(values) + ["total"],
-            text=[_money(v, lang, currency) for v in [*values, total]], textposition="auto",
-            customdata=list(zip([*hover, total_hover], [*steps["dropped"], steps["dropped"].sum()])),
-            hovertemplate="<b>%{y}</b><br>n = %{customdata[1]:,}<br>%{customdata[0]}<extra></extra>",
-            increasing={"marker": {"color": WORSE}}, totals={"marker": {"color": "#7b241c"}}, cliponaxis=False,
-            connector={"line": {"color": "#999", "width": 1}},
-        )  # fmt: skip
-    )
-    figure.update_yaxes(autorange="reversed")
-    figure.update_xaxes(title=currency, range=[0, total * 1.35] if total > 0 else None, **compact_ticks(total, lang))
-    return _layout(figure, title, caption, lang, 110 + 52 * (len(values) + 1), showlegend=False)
+    waterfall = {
+        "type": "waterfall", "orientation": "h", "y": [*y, translate("journey_total_lost", lang)], "x": [*values, total],
+        "measure": ["relative"] * len(values) + ["total"],
+        "text": [_money(v, lang, currency) for v in [*values, total]], "textposition": "auto",
+        "customdata": [list(pair) for pair in zip([*hover, total_hover], [*steps["dropped"].tolist(), int(steps["dropped"].sum())])],
+        "hovertemplate": "<b>%{y}</b><br>n = %{customdata[1]:,}<br>%{customdata[0]}<extra></extra>",
+        "increasing": {"marker": {"color": WORSE}}, "totals": {"marker": {"color": "#7b241c"}}, "cliponaxis": False,
+        "connector": {"line": {"color": "#999", "width": 1}},
+    }  # fmt: skip
+    x_axis = _axis(currency, **({"range": [0, total * 1.35]} if total > 0 else {}), **compact_ticks(total, lang))
+    return make_figure([waterfall], _layout(title, caption, lang, 110 + 52 * (len(values) + 1), showlegend=False,
+                                            xaxis=x_axis, yaxis={"autorange": "reversed"}))  # fmt: skip
 
 
 # ---------------------------------------------------------------- comparisons
@@ -286,7 +284,7 @@ def build_period_comparison_figure(comparison: pd.DataFrame, labels: dict[str, s
     x = [wrap_label(labels.get(stage, stage), 18) for stage in comparison["stage"]]
     worst = find_worst_fall(comparison)
     hatches = ["/" if small else "" for small in comparison["is_small_sample"]]
-    figure = go.Figure()
+    traces = []
     for period, color in (("previous", PREVIOUS), ("current", COLORS["line"])):
         hover = [translate("journey_hover_conversion", lang, converted=_n(c, lang), base=_n(b, lang))
                  for c, b in zip(comparison[f"{period}_count"], comparison[f"{period}_base_count"])]  # fmt: skip
@@ -296,18 +294,19 @@ def build_period_comparison_figure(comparison: pd.DataFrame, labels: dict[str, s
             worst_stage = None if worst is None else worst["stage"]
             colors = [WORSE if stage == worst_stage else color for stage in comparison["stage"]]
             text = [format_share_change(change, lang) for change in comparison["change"]]
-        figure.add_trace(
-            go.Bar(
-                x=x, y=comparison[f"{period}_step_conversion"].tolist(),
-                name=translate(f"journey_{period}_period", lang), text=text,
-                marker={"color": colors, "pattern": {"shape": hatches}},
-                textposition="outside", customdata=list(zip(hover, comparison[f"{period}_base_count"])),
-                hovertemplate=CONVERSION_HOVER,
-            )  # fmt: skip
-        )
-    figure.update_yaxes(tickformat=".0%", range=[0, 1.12], title=translate("journey_axis_step_conversion", lang))
-    figure.update_xaxes(tickangle=0)
-    return _layout(figure, title, caption, lang, 380, barmode="group", legend={"orientation": "h", "y": -0.2})
+        bars = {
+            "type": "bar", "x": x, "y": comparison[f"{period}_step_conversion"].tolist(),
+            "name": translate(f"journey_{period}_period", lang),
+            "marker": {"color": colors, "pattern": {"shape": hatches}}, "textposition": "outside",
+            "customdata": [list(pair) for pair in zip(hover, comparison[f"{period}_base_count"].tolist())],
+            "hovertemplate": CONVERSION_HOVER,
+        }  # fmt: skip
+        if text is not None:
+            bars["text"] = text
+        traces.append(bars)
+    y_axis = _axis(translate("journey_axis_step_conversion", lang), tickformat=".0%", range=[0, 1.12])
+    return make_figure(traces, _layout(title, caption, lang, 380, barmode="group", legend={"orientation": "h", "y": -0.2},
+                                       xaxis={"tickangle": 0}, yaxis=y_axis))  # fmt: skip
 
 
 def build_breakdown_figure(breakdown: pd.DataFrame, dimension: str, labels: dict[str, str], lang: str,
@@ -318,25 +317,23 @@ def build_breakdown_figure(breakdown: pd.DataFrame, dimension: str, labels: dict
     rows = breakdown[(breakdown["dimension"] == dimension) & (breakdown["position"] > 1)]
     if rows.empty:
         return _empty_figure(title, caption, lang, translate("no_value", lang))
-    figure = go.Figure()
+    traces = []
     for index, (value, part) in enumerate(rows.groupby("value", sort=False)):
         previous = breakdown[(breakdown["dimension"] == dimension) & (breakdown["value"] == value)]
         base = previous.set_index("position")["customers"].reindex(part["position"] - 1).tolist()
         hover = [translate("journey_hover_conversion", lang, converted=_n(c, lang), base=_n(b, lang))
                  for c, b in zip(part["customers"], base)]  # fmt: skip
-        figure.add_trace(
-            go.Bar(
-                x=[wrap_label(labels.get(stage, stage), 12) for stage in part["stage"]],
-                y=part["step_conversion"].tolist(), name=str(value),
-                marker={"color": PALETTE[index % len(PALETTE)],
-                        "pattern": {"shape": ["/" if s else "" for s in part["is_small_sample"]]}},
-                customdata=list(zip(hover, base)), hovertemplate=CONVERSION_HOVER,
-            )  # fmt: skip
-        )
-    figure.update_yaxes(tickformat=".0%", range=[0, 1], title=translate("journey_axis_step_conversion", lang))
-    figure.update_xaxes(tickangle=0, tickfont={"size": 10})
-    return _layout(figure, title, caption, lang, 380, barmode="group", showlegend=True,
-                   legend={"orientation": "h", "yanchor": "top", "y": -0.3, "x": 0})  # fmt: skip
+        traces.append({
+            "type": "bar", "x": [wrap_label(labels.get(stage, stage), 12) for stage in part["stage"]],
+            "y": part["step_conversion"].tolist(), "name": str(value),
+            "marker": {"color": PALETTE[index % len(PALETTE)],
+                       "pattern": {"shape": ["/" if s else "" for s in part["is_small_sample"]]}},
+            "customdata": [list(pair) for pair in zip(hover, base)], "hovertemplate": CONVERSION_HOVER,
+        })  # fmt: skip
+    y_axis = _axis(translate("journey_axis_step_conversion", lang), tickformat=".0%", range=[0, 1])
+    return make_figure(traces, _layout(title, caption, lang, 380, barmode="group", showlegend=True,
+                                       legend={"orientation": "h", "yanchor": "top", "y": -0.3, "x": 0},
+                                       xaxis={"tickangle": 0, "tickfont": {"size": 10}}, yaxis=y_axis))  # fmt: skip
 
 
 # ---------------------------------------------------------------- stage detail
@@ -353,21 +350,19 @@ def build_time_to_convert_figure(summary: pd.DataFrame, labels: dict[str, str], 
         rows = rows[rows["from_stage"] == stage]
     if rows.empty:
         return _empty_figure(title, caption, lang, translate("no_value", lang))
-    figure = go.Figure()
+    traces = []
     for row in rows.itertuples(index=False):
         days = {k: getattr(row, f"{k}_hours") / 24 for k in ("p10", "q1", "median", "q3", "p90", "mean")}
         median = translate("journey_median_days", lang, days=format_number(days["median"], lang, 1))
         name = f"{step_label(row.from_stage, row.to_stage, labels, lang)}<br>{median} · n = {_n(row.count, lang)}"
-        figure.add_trace(
-            go.Box(
-                y=[name], q1=[days["q1"]], median=[days["median"]], q3=[days["q3"]], lowerfence=[days["p10"]],
-                upperfence=[days["p90"]], mean=[days["mean"]], orientation="h", name=name,
-                marker={"color": COLORS["line"]}, hoverinfo="x+name",
-            )  # fmt: skip
-        )
-    figure.update_yaxes(autorange="reversed")
-    figure.update_xaxes(title=translate("journey_axis_days", lang), rangemode="tozero")
-    return _layout(figure, title, caption, lang, 110 + 70 * len(rows), showlegend=False)
+        traces.append({
+            "type": "box", "y": [name], "q1": [days["q1"]], "median": [days["median"]], "q3": [days["q3"]],
+            "lowerfence": [days["p10"]], "upperfence": [days["p90"]], "mean": [days["mean"]], "orientation": "h",
+            "name": name, "marker": {"color": COLORS["line"]}, "hoverinfo": "x+name",
+        })  # fmt: skip
+    x_axis = _axis(translate("journey_axis_days", lang), rangemode="tozero")
+    return make_figure(traces, _layout(title, caption, lang, 110 + 70 * len(rows), showlegend=False, xaxis=x_axis,
+                                       yaxis={"autorange": "reversed"}))  # fmt: skip
 
 
 def build_moments_figure(moments: pd.DataFrame, labels: dict[str, str], lang: str, caption: str,
@@ -383,9 +378,8 @@ def build_moments_figure(moments: pd.DataFrame, labels: dict[str, str], lang: st
         name, metric = find_weakest_stage(moments)
         title = translate("journey_chart_moments_weakest", lang, stage=labels.get(name, name),
                           metric=METRICS[metric].label(lang))  # fmt: skip
-    figure = make_subplots(rows=1, cols=len(metrics), shared_yaxes=True, horizontal_spacing=0.04,
-                           subplot_titles=[f"{METRICS[m].label(lang)} ({translate(f'journey_scale_{m}', lang)})"
-                                           for m in metrics])  # fmt: skip
+    subplot_titles = [f"{METRICS[m].label(lang)} ({translate(f'journey_scale_{m}', lang)})" for m in metrics]
+    traces, axes = [], _side_by_side(len(metrics), subplot_titles, spacing=0.04)
     for column, metric in enumerate(metrics, 1):
         rows = moments[moments["metric"] == metric]
         spec = METRICS[metric]
@@ -394,24 +388,42 @@ def build_moments_figure(moments: pd.DataFrame, labels: dict[str, str], lang: st
         symbols = ["circle-open" if s else "circle" for s in small]
         sizes = [15 if name == stage else 9 for name in rows["stage"]]
         notes = [translate("small_sample", lang) if s and n else "" for s, n in zip(small, rows["n"])]
-        figure.add_trace(
-            go.Scatter(
-                x=rows["value"].tolist(), y=[labels.get(s, s) for s in rows["stage"]], mode="markers",
-                name=spec.label(lang),
-                marker={"color": colors, "symbol": symbols, "size": sizes, "line": {"width": 2, "color": colors}},
-                error_x={"type": "data", "symmetric": False, "array": (rows["high"] - rows["value"]).tolist(),
-                         "arrayminus": (rows["value"] - rows["low"]).tolist(), "color": "#888", "thickness": 1.2},
-                customdata=list(zip(rows["n"], rows["low"].round(spec.decimals), rows["high"].round(spec.decimals),
-                                    notes)),
-                hovertemplate=(f"<b>%{{y}}</b> · {spec.label(lang)}<br>%{{x:.{spec.decimals}f}} "
-                               "(95%: %{customdata[1]} … %{customdata[2]})<br>"
-                               "n = %{customdata[0]:,} %{customdata[3]}<extra></extra>"),
-            ),  # fmt: skip
-            row=1, col=column,
-        )
-    figure.update_yaxes(autorange="reversed")
-    figure.update_annotations(font={"size": 12})
-    return _layout(figure, title, caption, lang, 130 + 45 * moments["stage"].nunique(), showlegend=False)
+        suffix = "" if column == 1 else str(column)
+        traces.append({
+            "type": "scatter", "x": rows["value"].tolist(), "y": [labels.get(s, s) for s in rows["stage"]],
+            "mode": "markers", "name": spec.label(lang), "xaxis": f"x{suffix}", "yaxis": f"y{suffix}",
+            "marker": {"color": colors, "symbol": symbols, "size": sizes, "line": {"width": 2, "color": colors}},
+            "error_x": {"type": "data", "symmetric": False, "array": (rows["high"] - rows["value"]).tolist(),
+                        "arrayminus": (rows["value"] - rows["low"]).tolist(), "color": "#888", "thickness": 1.2},
+            "customdata": [list(values) for values in zip(rows["n"].tolist(), rows["low"].round(spec.decimals).tolist(),
+                                                           rows["high"].round(spec.decimals).tolist(), notes)],
+            "hovertemplate": (f"<b>%{{y}}</b> · {spec.label(lang)}<br>%{{x:.{spec.decimals}f}} "
+                              "(95%: %{customdata[1]} … %{customdata[2]})<br>"
+                              "n = %{customdata[0]:,} %{customdata[3]}<extra></extra>"),
+        })  # fmt: skip
+    return make_figure(traces, _layout(title, caption, lang, 130 + 45 * moments["stage"].nunique(), showlegend=False,
+                                       **axes))  # fmt: skip
+
+
+def _side_by_side(columns: int, titles: list[str], spacing: float) -> dict:
+    """Layout of ``columns`` subplots in one row sharing the y axis (reversed: first category on
+    top), each titled above: what ``make_subplots(rows=1, shared_yaxes=True)`` builds, as dicts."""
+    width = (1 - spacing * (columns - 1)) / columns
+    layout: dict = {"annotations": []}
+    for index in range(columns):
+        suffix = "" if index == 0 else str(index + 1)
+        start = index * (width + spacing)
+        end = 1.0 if index == columns - 1 else start + width
+        layout[f"xaxis{suffix}"] = {"anchor": f"y{suffix}", "domain": [start, end]}
+        y_axis = {"anchor": f"x{suffix}", "domain": [0.0, 1.0], "autorange": "reversed"}
+        if index:
+            y_axis.update(matches="y", showticklabels=False)
+        layout[f"yaxis{suffix}"] = y_axis
+        layout["annotations"].append({
+            "font": {"size": 12}, "showarrow": False, "text": titles[index], "x": (start + end) / 2,
+            "xanchor": "center", "xref": "paper", "y": 1.0, "yanchor": "bottom", "yref": "paper",
+        })  # fmt: skip
+    return layout
 
 
 def build_reasons_figure(reasons: pd.DataFrame, kind: str, loss_shares: pd.DataFrame, labels: dict[str, str],
@@ -438,26 +450,24 @@ def build_reasons_figure(reasons: pd.DataFrame, kind: str, loss_shares: pd.DataF
         if kind == "churn_reason" and r.stage in shares.index:
             note = f"{translate('journey_of_refusals', lang, share=_pct(shares[r.stage], lang))} · {note}"
         y_of[r.stage] = f"{step_label(r.stage, r.next_stage, labels, lang)}<br>{note}"
-    figure = go.Figure()
+    traces = []
     for index, value in enumerate(order):
         part = rows[rows["value"] == value]
         if part.empty:
             continue
-        figure.add_trace(
-            go.Bar(
-                orientation="h", x=part["share"].tolist(), y=[y_of[s] for s in part["stage"]],
-                name=describe_value(value, lang), marker={"color": PALETTE[index % len(PALETTE)]},
-                text=[_pct(s, lang) if s >= 0.08 else "" for s in part["share"]], textposition="inside",
-                customdata=[[translate("journey_hover_share", lang, count=_n(c, lang), total=_n(t, lang)), t]
-                            for c, t in zip(part["count"], part["total_count"])],
-                hovertemplate=("<b>%{fullData.name}</b><br>%{y}<br>%{x:.1%}: %{customdata[0]}<br>"
-                               "n = %{customdata[1]:,}<extra></extra>"),
-            )  # fmt: skip
-        )
-    figure.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=list(y_of.values()))
-    figure.update_xaxes(tickformat=".0%", range=[0, 1], title=translate("journey_axis_share", lang))
-    return _layout(figure, title, caption, lang, max(260, 130 + 62 * len(y_of)), barmode="stack",
-                   legend={"traceorder": "normal"}, bargap=0.25)  # fmt: skip
+        traces.append({
+            "type": "bar", "orientation": "h", "x": part["share"].tolist(), "y": [y_of[s] for s in part["stage"]],
+            "name": describe_value(value, lang), "marker": {"color": PALETTE[index % len(PALETTE)]},
+            "text": [_pct(s, lang) if s >= 0.08 else "" for s in part["share"]], "textposition": "inside",
+            "customdata": [[translate("journey_hover_share", lang, count=_n(c, lang), total=_n(t, lang)), t]
+                           for c, t in zip(part["count"].tolist(), part["total_count"].tolist())],
+            "hovertemplate": ("<b>%{fullData.name}</b><br>%{y}<br>%{x:.1%}: %{customdata[0]}<br>"
+                              "n = %{customdata[1]:,}<extra></extra>"),
+        })  # fmt: skip
+    y_axis = {"autorange": "reversed", "categoryorder": "array", "categoryarray": list(y_of.values())}
+    x_axis = _axis(translate("journey_axis_share", lang), tickformat=".0%", range=[0, 1])
+    return make_figure(traces, _layout(title, caption, lang, max(260, 130 + 62 * len(y_of)), barmode="stack",
+                                       legend={"traceorder": "normal"}, bargap=0.25, xaxis=x_axis, yaxis=y_axis))  # fmt: skip
 
 
 def build_silent_loss_figure(silent: pd.DataFrame, labels: dict[str, str], lang: str, caption: str,
@@ -476,18 +486,16 @@ def build_silent_loss_figure(silent: pd.DataFrame, labels: dict[str, str], lang:
                   answered=_n(r.answered_count, lang))  # fmt: skip
         for r in rows.itertuples(index=False)
     ]
-    figure = go.Figure(
-        go.Bar(
-            orientation="h", x=rows["silent_share"].tolist(),
-            y=[step_label(s, n, labels, lang) for s, n in zip(rows["stage"], rows["next_stage"])],
-            marker={"color": [COLORS["flag"] if s else COLORS["line"] for s in rows["is_small_sample"]]},
-            error_x={"type": "data", "symmetric": False, "array": (rows["high"] - rows["silent_share"]).tolist(),
-                     "arrayminus": (rows["silent_share"] - rows["low"]).tolist(), "color": "#555"},
-            text=[_pct(s, lang) for s in rows["silent_share"]], textposition="inside", insidetextanchor="start",
-            customdata=list(zip(hover, rows["lost_count"])),
-            hovertemplate="<b>%{y}</b><br>%{customdata[0]}<br>n = %{customdata[1]:,}<extra></extra>",
-        )  # fmt: skip
-    )
-    figure.update_yaxes(autorange="reversed")
-    figure.update_xaxes(tickformat=".0%", range=[0, 1], title=translate("journey_axis_share", lang))
-    return _layout(figure, title, caption, lang, 110 + 50 * len(rows), showlegend=False)
+    bars = {
+        "type": "bar", "orientation": "h", "x": rows["silent_share"].tolist(),
+        "y": [step_label(s, n, labels, lang) for s, n in zip(rows["stage"], rows["next_stage"])],
+        "marker": {"color": [COLORS["flag"] if s else COLORS["line"] for s in rows["is_small_sample"]]},
+        "error_x": {"type": "data", "symmetric": False, "array": (rows["high"] - rows["silent_share"]).tolist(),
+                    "arrayminus": (rows["silent_share"] - rows["low"]).tolist(), "color": "#555"},
+        "text": [_pct(s, lang) for s in rows["silent_share"]], "textposition": "inside", "insidetextanchor": "start",
+        "customdata": [list(pair) for pair in zip(hover, rows["lost_count"].tolist())],
+        "hovertemplate": "<b>%{y}</b><br>%{customdata[0]}<br>n = %{customdata[1]:,}<extra></extra>",
+    }  # fmt: skip
+    x_axis = _axis(translate("journey_axis_share", lang), tickformat=".0%", range=[0, 1])
+    return make_figure([bars], _layout(title, caption, lang, 110 + 50 * len(rows), showlegend=False, xaxis=x_axis,
+                                       yaxis={"autorange": "reversed"}))  # fmt: skip
