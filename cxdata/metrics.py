@@ -3,22 +3,34 @@
 Definitions (formula, unit, scale) live in ``cxdata.registry``; this module computes them as
 Ibis expressions, so the same code can run on another Ibis backend. "Now" is the ``as_of``
 argument, never the clock.
+
+Each group of metrics is one query that answers several periods of the same selection at once
+(the overview's period and the one before it): ``fetch_metric_counts`` returns the counts and
+sums the metrics are made of, one row per period index (and, with a trend grain, per trend
+period), and ``metrics_from_counts`` turns one period's counts into ``MetricValue``s. The
+formulas exist once, whichever way the counts were grouped.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
 from cxdata.filters import Filters
 from cxdata.query import customer_lifecycle, day_start, filter_daily_rollup, filter_table, period_bounds
 from cxdata.rollups import rollups_are_fresh
 from cxdata.registry import METRICS, MIN_SAMPLE_SIZE
+from cxdata.schema import TABLES
 from cxdata.stats import mean_interval, monthly_rate, nps_interval, wilson_interval
+
+# Ibis truncation units of the trend grains (``cxdata.trends``).
+GRAIN_UNITS = {"week": "W", "month": "M"}
 
 
 @dataclass(frozen=True)
@@ -65,8 +77,51 @@ def _from_interval(name: str, result: tuple[float, float, float] | None, n: int)
     return MetricValue(name, value, n, low, high)
 
 
-def _first_row(expr) -> dict:
-    return expr.execute().iloc[0].to_dict()
+# --- periods -----------------------------------------------------------------------------------
+
+
+def span_of(periods: Sequence[Filters]) -> Filters:
+    """One selection covering every period (same dimensions): the rows any of them reads."""
+    return replace(periods[0], start=min(p.start for p in periods), end=max(p.end for p in periods))
+
+
+def in_period(column: ir.Value, period: Filters) -> ir.BooleanValue:
+    """``column`` (a date, or a timestamp) falls on one of the period's days."""
+    if column.type().is_date():
+        return (column >= period.start) & (column <= period.end)
+    start, end = period_bounds(period)
+    return (column >= start) & (column < end)
+
+
+def period_index(column: ir.Value, periods: Sequence[Filters]) -> ir.IntegerValue:
+    """0, 1, … : which of ``periods`` (disjoint) the row's ``column`` falls in; null for none."""
+    return ibis.cases(*[(in_period(column, period), index) for index, period in enumerate(periods)], else_=None)
+
+
+def group_by_period(relation: ir.Table, column: ir.Value, periods: Sequence[Filters], aggregates: dict,
+                    grain: str | None = None) -> pd.DataFrame:  # fmt: skip
+    """``aggregates`` per period index (``period``) and, with a ``grain``, per trend period
+    (``period_start``, the week or month ``column`` falls in)."""
+    keys = {"period": period_index(column, periods)}
+    if grain is not None:
+        keys["period_start"] = column.cast("timestamp").truncate(GRAIN_UNITS[grain])
+    return relation.group_by(**keys).aggregate(**aggregates).execute()
+
+
+def period_totals(counts: pd.DataFrame, index: int) -> dict:
+    """Column sums of the rows of period ``index`` (0 for a period without rows).
+
+    Counts add up exactly; float sums (money) are added with ``math.fsum``, correctly rounded.
+    """
+    rows = counts[counts["period"] == index]
+    totals = {}
+    for column in counts.columns.difference(["period", "period_start"]):
+        values = [v for v in rows[column].tolist() if v is not None and not (isinstance(v, float) and math.isnan(v))]
+        totals[column] = math.fsum(values) if any(isinstance(v, float) for v in values) else sum(values)
+    return totals
+
+
+# --- survey metrics ----------------------------------------------------------------------------
 
 
 def survey_aggregates(db, filters: Filters) -> tuple[ir.Table, dict[str, ir.Scalar]]:
@@ -74,6 +129,7 @@ def survey_aggregates(db, filters: Filters) -> tuple[ir.Table, dict[str, ir.Scal
 
     The aggregates are named ``nps_n, promoters, detractors, csat_n, satisfied, ces_n, ces_sum,
     ces_sum_squares``; ``ces_stats`` turns the last three into mean and standard deviation.
+    The relation's date is ``survey_day`` (see ``survey_day``).
     """
     if rollups_are_fresh(db):
         d = filter_daily_rollup(db, "survey_daily", filters)
@@ -101,6 +157,11 @@ def survey_aggregates(db, filters: Filters) -> tuple[ir.Table, dict[str, ir.Scal
     )
 
 
+def survey_day(relation: ir.Table) -> ir.Value:
+    """The date of a relation of ``survey_aggregates``: the rollup's day or the answer's time."""
+    return relation.day if "day" in relation.columns else relation.responded_at
+
+
 def ces_stats(n: int, total, sum_squares) -> tuple[float | None, float | None]:
     """(mean, sample standard deviation) from a count, a sum and a sum of squares.
 
@@ -116,59 +177,100 @@ def ces_stats(n: int, total, sum_squares) -> tuple[float | None, float | None]:
     return mean, math.sqrt(max(variance, 0.0))
 
 
-def compute_survey_metrics(db, filters: Filters) -> dict[str, MetricValue]:
-    """NPS, CSAT and CES over survey responses dated in the period."""
-    relation, aggregates = survey_aggregates(db, filters)
-    row = _first_row(relation.aggregate(**aggregates))
-    nps_n, csat_n, ces_n = _count(row["nps_n"]), _count(row["csat_n"]), _count(row["ces_n"])
-    ces_mean, ces_sd = ces_stats(ces_n, _number(row["ces_sum"]) or 0, _number(row["ces_sum_squares"]) or 0)
+def fetch_survey_counts(db, periods: Sequence[Filters], as_of: date | None = None, grain: str | None = None) -> pd.DataFrame:
+    relation, aggregates = survey_aggregates(db, span_of(periods))
+    return group_by_period(relation, survey_day(relation), periods, aggregates, grain)
+
+
+def survey_metrics(counts: dict) -> dict[str, MetricValue]:
+    """NPS, CSAT and CES from the counts of ``survey_aggregates``."""
+    nps_n, csat_n, ces_n = _count(counts["nps_n"]), _count(counts["csat_n"]), _count(counts["ces_n"])
+    ces_mean, ces_sd = ces_stats(ces_n, _number(counts["ces_sum"]) or 0, _number(counts["ces_sum_squares"]) or 0)
     return {
-        "nps": _from_interval("nps", nps_interval(_count(row["promoters"]), _count(row["detractors"]), nps_n), nps_n),
-        "csat": _from_interval("csat", wilson_interval(_count(row["satisfied"]), csat_n), csat_n),
+        "nps": _from_interval("nps", nps_interval(_count(counts["promoters"]), _count(counts["detractors"]), nps_n), nps_n),
+        "csat": _from_interval("csat", wilson_interval(_count(counts["satisfied"]), csat_n), csat_n),
         "ces": _from_interval("ces", mean_interval(ces_mean, ces_sd, ces_n), ces_n),
     }
 
 
+def compute_survey_metrics(db, filters: Filters) -> dict[str, MetricValue]:
+    """NPS, CSAT and CES over survey responses dated in the period."""
+    return survey_metrics(period_totals(fetch_survey_counts(db, [filters]), 0))
+
+
+# --- money ---------------------------------------------------------------------------------------
+
+
+def fetch_revenue_sums(db, periods: Sequence[Filters], as_of: date | None = None, grain: str | None = None) -> pd.DataFrame:
+    """Net revenue (``revenue``) and transactions (``n``) per period, from the rollup when fresh."""
+    span = span_of(periods)
+    if rollups_are_fresh(db):
+        d = filter_daily_rollup(db, "transaction_daily", span)
+        return group_by_period(d, d.day, periods, dict(revenue=d.amount_sum.sum(), n=d.transaction_count.sum()), grain)
+    t = filter_table(db, "transactions", span)
+    return group_by_period(t, t.occurred_at, periods, dict(revenue=t.amount.sum(), n=t.count()), grain)
+
+
+def revenue_metrics(sums: dict) -> dict[str, MetricValue]:
+    n = _count(sums["n"])
+    return {"revenue": MetricValue("revenue", _number(sums["revenue"]) if n else None, n)}
+
+
 def compute_revenue_metrics(db, filters: Filters) -> dict[str, MetricValue]:
     """Net revenue over transactions dated in the period (n = transactions)."""
-    if rollups_are_fresh(db):
-        d = filter_daily_rollup(db, "transaction_daily", filters)
-        row = _first_row(d.aggregate(revenue=d.amount_sum.sum(), n=d.transaction_count.sum()))
-    else:
-        t = filter_table(db, "transactions", filters)
-        row = _first_row(t.aggregate(revenue=t.amount.sum(), n=t.count()))
-    n = _count(row["n"])
-    return {"revenue": MetricValue("revenue", _number(row["revenue"]) if n else None, n)}
+    return revenue_metrics(period_totals(fetch_revenue_sums(db, [filters]), 0))
 
 
-def compute_arpu(db, filters: Filters) -> dict[str, MetricValue]:
-    """ARPU: net revenue per customer with a transaction in the period (a distinct count: no rollup)."""
-    t = filter_table(db, "transactions", filters)
-    row = _first_row(t.aggregate(revenue=t.amount.sum(), n=t.count(), active=t.customer_id.nunique()))
-    n, active = _count(row["n"]), _count(row["active"])
-    revenue = _number(row["revenue"]) if n else None
+def fetch_arpu_sums(db, periods: Sequence[Filters], as_of: date | None = None, grain: str | None = None) -> pd.DataFrame:
+    """Revenue, transactions and distinct customers per period (a distinct count: no rollup)."""
+    t = filter_table(db, "transactions", span_of(periods))
+    aggregates = dict(revenue=t.amount.sum(), n=t.count(), active=t.customer_id.nunique())
+    return group_by_period(t, t.occurred_at, periods, aggregates)
+
+
+def arpu_metrics(sums: dict) -> dict[str, MetricValue]:
+    n, active = _count(sums["n"]), _count(sums["active"])
+    revenue = _number(sums["revenue"]) if n else None
     return {"arpu": MetricValue("arpu", revenue / active if active and revenue is not None else None, active)}
 
 
-def compute_retention_metrics(db, filters: Filters) -> dict[str, MetricValue]:
+def compute_arpu(db, filters: Filters) -> dict[str, MetricValue]:
+    """ARPU: net revenue per customer with a transaction in the period."""
+    return arpu_metrics(period_totals(fetch_arpu_sums(db, [filters]), 0))
+
+
+# --- retention ---------------------------------------------------------------------------------
+
+
+def fetch_retention_counts(db, periods: Sequence[Filters], as_of: date | None = None, grain: str | None = None) -> pd.DataFrame:
+    """Paying customers (``customers``) and, for each period index i, those active at its start
+    (``active_i``) and still active at its end (``retained_i``); with a ``grain`` per
+    (``first_period``, ``churn_period``): the week or month of the first purchase and of the churn.
+    """
+    life = customer_lifecycle(db, periods[0])
+    aggregates = {"customers": life.count()}
+    for index, period in enumerate(periods):
+        start, end = period_bounds(period)
+        active = (life.first_purchase_at < start) & (life.churned_at.isnull() | (life.churned_at >= start))
+        aggregates[f"active_{index}"] = life.count(where=active)
+        aggregates[f"retained_{index}"] = life.count(where=active & (life.churned_at.isnull() | (life.churned_at >= end)))
+    if grain is None:
+        return life.aggregate(**aggregates).execute()
+    unit = GRAIN_UNITS[grain]
+    keys = dict(first_period=life.first_purchase_at.truncate(unit), churn_period=life.churned_at.truncate(unit))
+    return life.group_by(**keys).aggregate(**aggregates).execute()
+
+
+def retention_metrics(counts: pd.DataFrame, index: int, period: Filters) -> dict[str, MetricValue]:
     """Retention over the period and the equivalent monthly churn, for customers active at its start."""
-    start, end = period_bounds(filters)
-    life = customer_lifecycle(db, filters)
-    at_start = life.filter(life.first_purchase_at < start, life.churned_at.isnull() | (life.churned_at >= start))
-    row = _first_row(
-        at_start.aggregate(
-            active=at_start.count(),
-            retained=(at_start.churned_at.isnull() | (at_start.churned_at >= end)).sum(),
-        )
-    )
-    active, retained = _count(row["active"]), _count(row["retained"])
+    active, retained = int(counts[f"active_{index}"].sum()), int(counts[f"retained_{index}"].sum())
     retention = wilson_interval(retained, active)
     if retention is None:
         return {"retention_rate": MetricValue("retention_rate", None, 0), "churn_rate": MetricValue("churn_rate", None, 0)}
     value, low, high = retention
 
     def churn(share_retained_percent: float) -> float:
-        return 100 * monthly_rate(1 - share_retained_percent / 100, filters.days)
+        return 100 * monthly_rate(1 - share_retained_percent / 100, period.days)
 
     return {
         "retention_rate": MetricValue("retention_rate", value, active, low, high),
@@ -177,12 +279,22 @@ def compute_retention_metrics(db, filters: Filters) -> dict[str, MetricValue]:
     }
 
 
-def compute_acquisition_metrics(db, filters: Filters, as_of: date) -> dict[str, MetricValue]:
-    """Conversion, historical LTV, CAC and LTV/CAC for people first contacted in the period."""
+def compute_retention_metrics(db, filters: Filters) -> dict[str, MetricValue]:
+    """Retention over the period and the equivalent monthly churn, for customers active at its start."""
+    return retention_metrics(fetch_retention_counts(db, [filters]), 0, filters)
+
+
+# --- acquisition -------------------------------------------------------------------------------
+
+
+def fetch_acquisition_sums(db, periods: Sequence[Filters], as_of: date, grain: str | None = None) -> pd.DataFrame:
+    """People first contacted in each period: ``contacted``, ``paying``, acquisition ``cost`` and
+    the ``revenue`` of the paying ones to the as-of date."""
+    span = span_of(periods)
     if rollups_are_fresh(db, as_of):
-        joined = filter_table(db, "customers", filters, table=db.table("customer_summary"))
+        joined = filter_table(db, "customers", span, table=db.table("customer_summary"))
     else:
-        cohort = filter_table(db, "customers", filters)
+        cohort = filter_table(db, "customers", span)
         transactions = db.table("transactions")
         to_date = transactions.filter(transactions.occurred_at < ibis.timestamp(day_start(as_of + timedelta(days=1))))
         per_customer = to_date.group_by("customer_id").aggregate(
@@ -190,16 +302,19 @@ def compute_acquisition_metrics(db, filters: Filters, as_of: date) -> dict[str, 
         )
         joined = cohort.left_join(per_customer, cohort.customer_id == per_customer.customer_id)
     is_paying = joined.is_paying.fill_null(False)
-    row = _first_row(
-        joined.aggregate(
-            contacted=joined.count(),
-            paying=is_paying.sum(),
-            cost=joined.acquisition_cost.sum(),
-            revenue=is_paying.ifelse(joined.net_revenue, 0).sum(),
-        )
+    aggregates = dict(
+        contacted=joined.count(),
+        paying=is_paying.sum(),
+        cost=joined.acquisition_cost.sum(),
+        revenue=is_paying.ifelse(joined.net_revenue, 0).sum(),
     )
-    contacted, paying = _count(row["contacted"]), _count(row["paying"])
-    cost, revenue = _number(row["cost"]), _number(row["revenue"]) or 0.0
+    return group_by_period(joined, joined.signup_at, periods, aggregates)
+
+
+def acquisition_metrics(sums: dict) -> dict[str, MetricValue]:
+    """Conversion, historical LTV, CAC and LTV/CAC from ``fetch_acquisition_sums``."""
+    contacted, paying = _count(sums["contacted"]), _count(sums["paying"])
+    cost, revenue = _number(sums["cost"]), _number(sums["revenue"]) or 0.0
     conversion = wilson_interval(paying, contacted)
     ltv = revenue / paying if paying else None
     cac = cost / paying if paying and cost is not None else None
@@ -211,27 +326,91 @@ def compute_acquisition_metrics(db, filters: Filters, as_of: date) -> dict[str, 
     }
 
 
-def compute_complaint_metrics(db, filters: Filters, as_of: date) -> dict[str, MetricValue]:
-    """Complaints opened in the period and the share still unresolved on the as-of date."""
-    c = filter_table(db, "complaints", filters)
+def compute_acquisition_metrics(db, filters: Filters, as_of: date) -> dict[str, MetricValue]:
+    """Conversion, historical LTV, CAC and LTV/CAC for people first contacted in the period."""
+    return acquisition_metrics(period_totals(fetch_acquisition_sums(db, [filters], as_of), 0))
+
+
+# --- complaints --------------------------------------------------------------------------------
+
+
+def fetch_complaint_counts(db, periods: Sequence[Filters], as_of: date, grain: str | None = None) -> pd.DataFrame:
+    """Complaints opened in each period (``n``) and those unresolved on the as-of date."""
+    c = filter_table(db, "complaints", span_of(periods))
     as_of_end = ibis.timestamp(day_start(as_of + timedelta(days=1)))
-    row = _first_row(c.aggregate(n=c.count(), unresolved=(c.resolved_at.isnull() | (c.resolved_at >= as_of_end)).sum()))
-    n = _count(row["n"])
+    aggregates = dict(n=c.count(), unresolved=(c.resolved_at.isnull() | (c.resolved_at >= as_of_end)).sum())
+    return group_by_period(c, c[TABLES["complaints"].date_column], periods, aggregates)
+
+
+def complaint_metrics(counts: dict) -> dict[str, MetricValue]:
+    n = _count(counts["n"])
     return {
         "complaints": MetricValue("complaints", float(n), n),
-        "unresolved_share": _from_interval("unresolved_share", wilson_interval(_count(row["unresolved"]), n), n),
+        "unresolved_share": _from_interval("unresolved_share", wilson_interval(_count(counts["unresolved"]), n), n),
     }
 
 
-# Which computation yields which metrics (one query each).
-_GROUPS = (
-    (("nps", "csat", "ces"), lambda db, f, as_of: compute_survey_metrics(db, f)),
-    (("revenue",), lambda db, f, as_of: compute_revenue_metrics(db, f)),
-    (("arpu",), lambda db, f, as_of: compute_arpu(db, f)),
-    (("retention_rate", "churn_rate"), lambda db, f, as_of: compute_retention_metrics(db, f)),
-    (("conversion_rate", "ltv", "cac", "ltv_cac"), compute_acquisition_metrics),
-    (("complaints", "unresolved_share"), compute_complaint_metrics),
-)
+def compute_complaint_metrics(db, filters: Filters, as_of: date) -> dict[str, MetricValue]:
+    """Complaints opened in the period and the share still unresolved on the as-of date."""
+    return complaint_metrics(period_totals(fetch_complaint_counts(db, [filters], as_of), 0))
+
+
+# --- all of them -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MetricGroup:
+    """Metrics answered by one query: ``fetch(db, periods, as_of, grain)`` -> counts frame, and
+    ``compute(counts, index, period)`` -> the metrics of period ``index``."""
+
+    metrics: tuple[str, ...]
+    fetch: Callable
+    compute: Callable
+
+
+def _per_period(compute: Callable) -> Callable:
+    return lambda counts, index, period: compute(period_totals(counts, index))
+
+
+GROUPS = {
+    "survey": MetricGroup(("nps", "csat", "ces"), fetch_survey_counts, _per_period(survey_metrics)),
+    "revenue": MetricGroup(("revenue",), fetch_revenue_sums, _per_period(revenue_metrics)),
+    "arpu": MetricGroup(("arpu",), fetch_arpu_sums, _per_period(arpu_metrics)),
+    "retention": MetricGroup(("retention_rate", "churn_rate"), fetch_retention_counts, retention_metrics),
+    "acquisition": MetricGroup(("conversion_rate", "ltv", "cac", "ltv_cac"), fetch_acquisition_sums,
+                               _per_period(acquisition_metrics)),  # fmt: skip
+    "complaints": MetricGroup(("complaints", "unresolved_share"), fetch_complaint_counts, _per_period(complaint_metrics)),
+}
+# The groups whose counts can also be grouped by trend period (``cxdata.trends``).
+TREND_GROUPS = ("survey", "revenue", "retention")
+
+
+def fetch_metric_counts(db, periods: Sequence[Filters], as_of: date | None, names=None,
+                        grain: str | None = None) -> dict[str, pd.DataFrame]:  # fmt: skip
+    """The counts of every group the metrics ``names`` (default: all) need, for all ``periods``
+    (same dimensions, disjoint dates) in one query per group. With a ``grain`` the survey,
+    revenue and retention counts are also split by trend period, for ``cxdata.trends``."""
+    wanted = set(METRICS if names is None else names)
+    return {
+        name: group.fetch(db, periods, as_of, grain if name in TREND_GROUPS else None)
+        for name, group in GROUPS.items()
+        if wanted & set(group.metrics)
+    }
+
+
+def metrics_from_counts(counts: dict[str, pd.DataFrame], index: int, period: Filters, names=None) -> dict[str, MetricValue]:
+    """The metrics ``names`` (default: all counted) of period ``index``, in registry order."""
+    values: dict[str, MetricValue] = {}
+    for name, frame in counts.items():
+        values.update(GROUPS[name].compute(frame, index, period))
+    wanted = set(values if names is None else names)
+    return {name: values[name] for name in METRICS if name in wanted and name in values}
+
+
+def compute_metrics_for_periods(db, periods: Sequence[Filters], as_of: date, names=None) -> list[dict[str, MetricValue]]:
+    """``compute_metrics`` for several periods of one selection, one query per group of metrics."""
+    counts = fetch_metric_counts(db, periods, as_of, names)
+    return [metrics_from_counts(counts, index, period, names) for index, period in enumerate(periods)]
 
 
 def compute_metrics(db, filters: Filters, as_of: date, names=None) -> dict[str, MetricValue]:
@@ -239,9 +418,4 @@ def compute_metrics(db, filters: Filters, as_of: date, names=None) -> dict[str, 
 
     Only the queries the requested metrics need are run.
     """
-    wanted = set(METRICS if names is None else names)
-    values: dict[str, MetricValue] = {}
-    for group, compute in _GROUPS:
-        if wanted & set(group):
-            values.update(compute(db, filters, as_of))
-    return {name: values[name] for name in METRICS if name in wanted}
+    return compute_metrics_for_periods(db, [filters], as_of, names)[0]

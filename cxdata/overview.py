@@ -10,10 +10,10 @@ import pandas as pd
 
 from cxdata.filters import CUSTOMER_DIMENSIONS, UNKNOWN, Filters
 from cxdata.i18n import format_period, format_value, translate
-from cxdata.metrics import MetricValue, compute_metrics
+from cxdata.metrics import MetricValue, fetch_metric_counts, metrics_from_counts
 from cxdata.registry import METRICS, OVERVIEW_METRICS
 from cxdata.stats import Z95
-from cxdata.trends import fetch_trends
+from cxdata.trends import TREND_METRICS, build_trends, choose_grain
 
 # A change is "notable" when |z| reaches this (metrics with an interval) ...
 NOTABLE_Z = 2.0
@@ -140,14 +140,22 @@ def fetch_dimension_values(db) -> dict[str, list[str]]:
 
 
 def fetch_overview(db, filters: Filters, as_of: date) -> Overview:
-    """Everything the overview page shows for one selection."""
+    """Everything the overview page shows for one selection.
+
+    The period, the previous one and the trends come from one query per group of metrics
+    (survey answers, revenue, retention, acquisition), split by period and trend period.
+    """
+    periods = (filters, filters.previous())
+    grain = choose_grain(filters)
+    counts = fetch_metric_counts(db, periods, as_of, OVERVIEW_METRICS + TREND_METRICS, grain)
+    current, previous = (metrics_from_counts(counts, index, period, OVERVIEW_METRICS) for index, period in enumerate(periods))
     return Overview(
         filters=filters,
         as_of=as_of,
-        current=compute_metrics(db, filters, as_of, OVERVIEW_METRICS),
-        previous=compute_metrics(db, filters.previous(), as_of, OVERVIEW_METRICS),
+        current=current,
+        previous=previous,
         targets=fetch_targets(db, filters),
-        trends=fetch_trends(db, filters),
+        trends=build_trends(counts, filters, grain),
     )
 
 

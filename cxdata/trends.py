@@ -1,7 +1,8 @@
 """Metric time series over the selected period, by week or month.
 
 One long DataFrame per selection: ``period_start`` (timestamp), ``metric``, ``value``, ``n``,
-``low``, ``high`` — the same units and intervals as the KPI tiles.
+``low``, ``high`` — the same units and intervals as the KPI tiles, from the same counts
+(``cxdata.metrics.fetch_metric_counts`` split by trend period).
 """
 
 from __future__ import annotations
@@ -9,16 +10,14 @@ from __future__ import annotations
 import pandas as pd
 
 from cxdata.filters import Filters
-from cxdata.metrics import ces_stats, survey_aggregates
-from cxdata.query import customer_lifecycle, filter_daily_rollup, filter_table
-from cxdata.rollups import rollups_are_fresh
-from cxdata.stats import mean_interval, monthly_rate, nps_interval, wilson_interval
+from cxdata.metrics import fetch_metric_counts, revenue_metrics, survey_metrics
+from cxdata.stats import monthly_rate
 
 TREND_COLUMNS = ["period_start", "metric", "value", "n", "low", "high"]
-# fetch_trends adds ``is_partial``: the period sticks out of the selected days (sums look low there).
+TREND_METRICS = ("nps", "csat", "ces", "revenue", "churn_rate")
+# build_trends adds ``is_partial``: the period sticks out of the selected days (sums look low there).
 # Periods up to this many days are shown by week (a planted 4-week incident stays visible).
 WEEKLY_UP_TO_DAYS = 200
-_GRAIN_UNIT = {"week": "W", "month": "M"}
 _GRAIN_DAYS = {"week": 7, "month": 30.4375}
 
 
@@ -27,76 +26,47 @@ def choose_grain(filters: Filters) -> str:
     return "week" if filters.days <= WEEKLY_UP_TO_DAYS else "month"
 
 
-def _rows(period_start, metric: str, result, n: int) -> dict:
-    value, low, high = result if result is not None else (None, None, None)
-    return {"period_start": period_start, "metric": metric, "value": value, "n": n, "low": low, "high": high}
+def _rows(period_start, metric: str, value) -> dict:
+    return {"period_start": period_start, "metric": metric, "value": value.value, "n": value.n,
+            "low": value.low, "high": value.high}  # fmt: skip
 
 
-def fetch_survey_trends(db, filters: Filters, grain: str) -> pd.DataFrame:
-    """NPS, CSAT and CES per period."""
-    relation, aggregates = survey_aggregates(db, filters)
-    day = relation.day if "day" in relation.columns else relation.responded_at
-    by_period = (
-        relation.group_by(period_start=day.cast("timestamp").truncate(_GRAIN_UNIT[grain]))
-        .aggregate(**aggregates)
-        .order_by("period_start")
-        .execute()
-    )
+def _by_period_start(counts: pd.DataFrame, index: int) -> list[tuple]:
+    """(trend period start, its counts as a dict) for the rows of period ``index``, in time order."""
+    rows = counts[counts["period"] == index].drop(columns="period").sort_values("period_start")
+    return [(row.pop("period_start"), row) for row in rows.to_dict("records")]
+
+
+def build_survey_trends(counts: pd.DataFrame, index: int = 0) -> pd.DataFrame:
+    """NPS, CSAT and CES per trend period (periods without answers of a kind have no row)."""
     rows = []
-    for r in by_period.fillna(0).itertuples(index=False):
-        nps_n, csat_n, ces_n = int(r.nps_n), int(r.csat_n), int(r.ces_n)
-        if nps_n:
-            rows.append(_rows(r.period_start, "nps", nps_interval(int(r.promoters), int(r.detractors), nps_n), nps_n))
-        if csat_n:
-            rows.append(_rows(r.period_start, "csat", wilson_interval(int(r.satisfied), csat_n), csat_n))
-        if ces_n:
-            mean, sd = ces_stats(ces_n, r.ces_sum, r.ces_sum_squares)
-            rows.append(_rows(r.period_start, "ces", mean_interval(mean, sd, ces_n), ces_n))
+    for period_start, sums in _by_period_start(counts, index):
+        for name, value in survey_metrics(sums).items():
+            if value.n:
+                rows.append(_rows(period_start, name, value))
     return pd.DataFrame(rows, columns=TREND_COLUMNS)
 
 
-def fetch_revenue_trend(db, filters: Filters, grain: str) -> pd.DataFrame:
-    """Net revenue per period (n = transactions)."""
-    unit = _GRAIN_UNIT[grain]
-    if rollups_are_fresh(db):
-        d = filter_daily_rollup(db, "transaction_daily", filters)
-        grouped = d.group_by(period_start=d.day.cast("timestamp").truncate(unit)).aggregate(
-            value=d.amount_sum.sum(), n=d.transaction_count.sum()
-        )
-    else:
-        t = filter_table(db, "transactions", filters)
-        grouped = t.group_by(period_start=t.occurred_at.truncate(unit)).aggregate(value=t.amount.sum(), n=t.count())
-    by_period = grouped.order_by("period_start").execute()
-    by_period["metric"] = "revenue"
-    by_period["low"] = by_period["high"] = None
-    return by_period[TREND_COLUMNS]
+def build_revenue_trend(sums: pd.DataFrame, index: int = 0) -> pd.DataFrame:
+    """Net revenue per trend period (n = transactions)."""
+    rows = [_rows(start, "revenue", revenue_metrics(row)["revenue"]) for start, row in _by_period_start(sums, index)]
+    return pd.DataFrame(rows, columns=TREND_COLUMNS)
 
 
-def fetch_churn_trend(db, filters: Filters, grain: str) -> pd.DataFrame:
-    """Churn per period as a monthly rate, for customers active at each period's start.
+def build_churn_trend(matrix: pd.DataFrame, filters: Filters, grain: str) -> pd.DataFrame:
+    """Churn per trend period as a monthly rate, for customers active at each period's start.
 
-    Computed from a small (first-purchase period × churn period) count matrix, so the database
-    scans the customers once whatever the number of periods.
+    ``matrix`` counts customers by (first-purchase period × churn period), so the database scans
+    the customers once whatever the number of periods.
     """
-    life = customer_lifecycle(db, filters)
-    unit = _GRAIN_UNIT[grain]
-    matrix = (
-        life.group_by(first_period=life.first_purchase_at.truncate(unit), churn_period=life.churned_at.truncate(unit))
-        .aggregate(customers=life.count())
-        .execute()
-    )
-    periods = _period_starts(filters, grain)
     rows = []
-    for period in periods:
+    for period in _period_starts(filters, grain):
         before = matrix[matrix.first_period < period]
         still_there = before[before.churn_period.isna() | (before.churn_period >= period)]
         active = int(still_there.customers.sum())
         churned = int(still_there.loc[still_there.churn_period == period, "customers"].sum())
-        result = None
-        if active:
-            share = churned / active
-            result = (100 * monthly_rate(share, _GRAIN_DAYS[grain]), None, None)
-        rows.append(_rows(period, "churn_rate", result, active))
+        value = 100 * monthly_rate(churned / active, _GRAIN_DAYS[grain]) if active else None
+        rows.append({"period_start": period, "metric": "churn_rate", "value": value, "n": active, "low": None, "high": None})
     return pd.DataFrame(rows, columns=TREND_COLUMNS)
 
 
@@ -108,18 +78,24 @@ def _period_starts(filters: Filters, grain: str) -> list[pd.Timestamp]:
     return list(pd.date_range(start.replace(day=1), end, freq="MS"))
 
 
-def fetch_trends(db, filters: Filters, grain: str | None = None) -> pd.DataFrame:
-    """All overview trends for the selection, long format (see module docstring)."""
-    grain = grain or choose_grain(filters)
+def build_trends(counts: dict[str, pd.DataFrame], filters: Filters, grain: str, index: int = 0) -> pd.DataFrame:
+    """All overview trends of period ``index`` of ``fetch_metric_counts(..., grain=grain)``."""
     parts = [
-        fetch_survey_trends(db, filters, grain),
-        fetch_revenue_trend(db, filters, grain),
-        fetch_churn_trend(db, filters, grain),
+        build_survey_trends(counts["survey"], index),
+        build_revenue_trend(counts["revenue"], index),
+        build_churn_trend(counts["retention"], filters, grain),
     ]
-    frame = pd.concat([p for p in parts if not p.empty], ignore_index=True) if any(not p.empty for p in parts) else pd.DataFrame(columns=TREND_COLUMNS)
+    parts = [p for p in parts if not p.empty]
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=TREND_COLUMNS)
     frame["period_start"] = pd.to_datetime(frame["period_start"])
     next_start = frame["period_start"] + (pd.Timedelta(days=7) if grain == "week" else pd.offsets.MonthBegin(1))
     frame["is_partial"] = (frame["period_start"] < pd.Timestamp(filters.start)) | (
         next_start > pd.Timestamp(filters.end) + pd.Timedelta(days=1)
     )
     return frame
+
+
+def fetch_trends(db, filters: Filters, grain: str | None = None) -> pd.DataFrame:
+    """All overview trends for the selection, long format (see module docstring)."""
+    grain = grain or choose_grain(filters)
+    return build_trends(fetch_metric_counts(db, [filters], None, TREND_METRICS, grain), filters, grain)
