@@ -30,6 +30,14 @@ def main(default_page: str = "overview") -> None:
     st.set_page_config(page_title="CX dashboard", page_icon=":material/monitoring:", layout="wide")
     lang = ui.render_language_switch()
     visitor = ui.current_visitor()
+    if not visitor.local_mode and not st.user.get("is_logged_in"):
+        # A login is configured and nobody is signed in: the prompt and nothing else, no data.
+        st.title(i18n.translate("login_title", lang))
+        st.info(i18n.translate("login_prompt", lang))
+        st.button(i18n.translate("login_button", lang), type="primary", on_click=st.login, key="login")
+        st.stop()
+    if not visitor.local_mode:
+        st.sidebar.button(i18n.translate("logout_button", lang), on_click=st.logout, key="logout")
     navigation = st.navigation(
         [
             st.Page(

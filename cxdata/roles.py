@@ -12,7 +12,19 @@ from __future__ import annotations
 import ipaddress
 from typing import Mapping
 
+from cxdata.i18n import register_text
+
 ROLES = ("viewer", "analyst", "admin")
+
+register_text({
+    "login_title": {"en": "CX dashboard", "ru": "CX-дашборд"},
+    "login_prompt": {"en": "Log in to see the dashboard. What you may do (view, upload, administer) "
+                           "follows from your account.",
+                     "ru": "Войдите, чтобы увидеть дашборд. Что вам доступно (просмотр, загрузка, "
+                           "администрирование), определяется вашей учётной записью."},
+    "login_button": {"en": "Log in", "ru": "Войти"},
+    "logout_button": {"en": "Log out", "ru": "Выйти"},
+})
 
 
 def role_for_user(email: str | None, role_config: Mapping[str, object]) -> str:

@@ -51,10 +51,21 @@ def test_local_mode_shows_the_mode_and_offers_the_upload_page(tmp_path, monkeypa
 
 
 def test_a_viewer_does_not_see_the_upload_page_in_the_navigation(tmp_path, monkeypatch, sample_db):
-    monkeypatch.setattr(ui, "current_visitor", lambda: ui.Visitor(user="", role="viewer", local_mode=False))
+    # Local mode, a browser on another machine: a viewer (with a login, see tests/test_auth_browser.py).
+    monkeypatch.setattr(ui, "current_visitor", lambda: ui.Visitor(user="", role="viewer", local_mode=True))
     app = open_app(tmp_path, monkeypatch, sample_db, page="upload")
     assert not app.exception
     assert app.title[0].value == "Overview"  # the upload page is not offered, so the default opens
+
+
+def test_with_a_login_configured_nobody_signed_in_gets_the_prompt_and_no_data(tmp_path, monkeypatch, sample_db):
+    monkeypatch.setattr(ui, "current_visitor", lambda: ui.Visitor(user="", role="viewer", local_mode=False))
+    app = open_app(tmp_path, monkeypatch, sample_db, page="upload")
+    assert not app.exception
+    assert [t.value for t in app.title] == ["CX dashboard"]
+    assert app.info[0].value.startswith("Log in to see the dashboard.")
+    assert [b.label for b in app.button] == ["Log in"]
+    assert not app.metric and not app.dataframe and not app.sidebar.selectbox  # no data, not even the filters
 
 
 def test_tables_shown_are_safe_to_download():
