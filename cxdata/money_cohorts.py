@@ -69,6 +69,12 @@ def fetch_cohort_retention(db, filters: Filters, as_of: date) -> pd.DataFrame:
     return assemble_cohorts(counts, revenue, as_of)
 
 
+def fetch_cohort_view(db, filters: Filters, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(``fetch_cohort_retention``, its ``summarise_retention_curves``): what the page shows."""
+    cohorts = fetch_cohort_retention(db, filters, as_of)
+    return cohorts, summarise_retention_curves(cohorts)
+
+
 def _month_index(values) -> pd.Series:
     stamps = pd.to_datetime(pd.Series(values))
     return stamps.dt.year * 12 + stamps.dt.month - 1

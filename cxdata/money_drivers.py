@@ -56,7 +56,7 @@ def compute_drivers(cells: MoneyCells, horizon_months: int) -> pd.DataFrame:
     unexposed group is below 30 customers have ``is_small_sample``.
     """
     validate_horizon_months(horizon_months)
-    totals = cells.driver_sums
+    totals = cells.driver_sums.to_dict()  # ~100 lookups: a dict, not a Series
     rows = []
     for k, driver in enumerate(cells.drivers, 1):
         sums = {name: float(totals.get(f"driver_{k}_{name}", 0.0)) for name in _SUM_NAMES}

@@ -5,8 +5,7 @@ import streamlit as st
 
 from cxdata import ui
 from cxdata.i18n import format_date, translate
-from cxdata.money import DEFAULT_HORIZON_MONTHS, DIMENSIONS, build_class_economics, compute_revenue_at_risk
-from cxdata.money_base import fetch_money_cells
+from cxdata.money import DEFAULT_HORIZON_MONTHS, DIMENSIONS, compute_revenue_at_risk, fetch_class_economics
 from cxdata.money_charts import (
     build_class_metric_figure,
     build_cohort_heatmap,
@@ -14,7 +13,7 @@ from cxdata.money_charts import (
     build_retention_curves_figure,
     build_unit_economics_figure,
 )
-from cxdata.money_cohorts import fetch_cohort_retention, summarise_retention_curves
+from cxdata.money_cohorts import fetch_cohort_view
 from cxdata.money_drivers import compute_drivers
 from cxdata.money_report import build_money_headline, fetch_stage_labels
 from cxdata.money_tables import (
@@ -44,7 +43,8 @@ caption = filters.caption(lang)
 st.title(translate("page_money", lang))
 st.caption(f"{translate('data_as_of', lang, date=format_date(as_of, lang))} · {caption}")
 
-cells = ui.load(fetch_money_cells, filters, as_of)
+economics = ui.load(fetch_class_economics, filters, as_of)
+cells = economics.cells
 if cells.customers == 0:
     st.warning(translate("money_no_customers", lang, caption=caption))
     st.stop()
@@ -55,7 +55,6 @@ horizon = horizon_column.number_input(
     translate("money_horizon", lang), min_value=1, max_value=60, value=DEFAULT_HORIZON_MONTHS, step=1,
     help=translate("money_horizon_help", lang), key="money_horizon",
 )  # fmt: skip
-economics = build_class_economics(cells)
 risk = compute_revenue_at_risk(economics, horizon)
 drivers = compute_drivers(cells, horizon)
 stage_labels = ui.load(fetch_stage_labels)
@@ -72,7 +71,7 @@ dimension = st.segmented_control(
 )  # fmt: skip
 reference = DIMENSIONS[dimension][2]
 for column, metric in zip(st.columns(2), ("churn_rate", "ltv")):
-    figure = build_class_metric_figure(economics.table, dimension, metric, reference, lang, caption, currency)
+    figure = build_class_metric_figure(economics, dimension, metric, reference, lang, caption, currency)
     column.plotly_chart(figure, key=f"money_class_{metric}")
 st.caption(translate("money_class_rule", lang, reference=class_label(dimension, reference, lang)))
 ui.show_table(
@@ -95,7 +94,7 @@ ui.show_table(build_driver_table(drivers, lang, currency, horizon, stage_labels)
 
 # --- Cohort retention: do the customers (and their money) stay, and does NPS tell in advance?
 st.header(translate("money_section_cohorts", lang))
-cohorts = ui.load(fetch_cohort_retention, filters, as_of)
+cohorts, curves = ui.load(fetch_cohort_view, filters, as_of)
 if cohorts.empty:
     st.info(translate("money_no_cohorts", lang))
 else:
@@ -106,7 +105,6 @@ else:
     )  # fmt: skip
     heatmap_column, curves_column = st.columns(2)
     heatmap_column.plotly_chart(build_cohort_heatmap(cohorts, measure, lang, caption), key="money_cohort_heatmap")
-    curves = summarise_retention_curves(cohorts)
     curves_column.plotly_chart(build_retention_curves_figure(curves, measure, lang, caption), key="money_cohort_curves")
     st.caption(translate("money_cohort_rule", lang))
 
