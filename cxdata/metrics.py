@@ -20,6 +20,7 @@ from datetime import date, timedelta
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from cxdata.filters import Filters
@@ -113,11 +114,16 @@ def period_totals(counts: pd.DataFrame, index: int) -> dict:
 
     Counts add up exactly; float sums (money) are added with ``math.fsum``, correctly rounded.
     """
-    rows = counts[counts["period"] == index]
+    rows = counts["period"].to_numpy() == index
     totals = {}
     for column in counts.columns.difference(["period", "period_start"]):
-        values = [v for v in rows[column].tolist() if v is not None and not (isinstance(v, float) and math.isnan(v))]
-        totals[column] = math.fsum(values) if any(isinstance(v, float) for v in values) else sum(values)
+        values = counts[column].to_numpy()[rows]
+        if values.dtype.kind == "f":
+            totals[column] = math.fsum(values[~np.isnan(values)])
+        elif values.dtype.kind in "iub":
+            totals[column] = int(values.sum())
+        else:  # 128-bit sums arrive as Python numbers, nulls as None
+            totals[column] = sum(v for v in values if v is not None and v == v)
     return totals
 
 
@@ -256,8 +262,17 @@ def fetch_retention_counts(db, periods: Sequence[Filters], as_of: date | None = 
         aggregates[f"retained_{index}"] = life.count(where=active & (life.churned_at.isnull() | (life.churned_at >= end)))
     if grain is None:
         return life.aggregate(**aggregates).execute()
+    # Trend periods from the week or month the period starts in; the trend only asks whether a
+    # customer bought before a trend period and churned in or after it, so all periods before
+    # the first one, and all after the last, fold into one each (a few hundred rows, not 10k).
     unit = GRAIN_UNITS[grain]
-    keys = dict(first_period=life.first_purchase_at.truncate(unit), churn_period=life.churned_at.truncate(unit))
+    first = ibis.timestamp(day_start(periods[0].start)).truncate(unit)
+    before, after = ibis.timestamp(day_start(date.min)), ibis.timestamp(day_start(periods[0].end + timedelta(days=1)))
+    first_period, churn_period = life.first_purchase_at.truncate(unit), life.churned_at.truncate(unit)
+    keys = dict(
+        first_period=(first_period < first).ifelse(before, first_period),
+        churn_period=(churn_period < first).ifelse(before, (churn_period > after).ifelse(after, churn_period)),
+    )
     return life.group_by(**keys).aggregate(**aggregates).execute()
 
 

@@ -86,11 +86,15 @@ def measure_change(metric: str, current: MetricValue, previous: MetricValue) -> 
     return Change(metric, current, previous, score)
 
 
-def fetch_targets(db, filters: Filters) -> dict[str, float]:
+def fetch_target_table(db) -> pd.DataFrame:
+    """Every row of ``targets`` (a handful: it is a settings table, read once per data version)."""
+    return db.table("targets").execute()
+
+
+def select_targets(targets: pd.DataFrame, filters: Filters) -> dict[str, float]:
     """Targets valid on the last day of the period; a single selected segment's own target wins."""
-    t = db.table("targets")
     end = pd.Timestamp(filters.end)
-    valid = t.filter(t.valid_from <= end.date(), t.valid_to.isnull() | (t.valid_to >= end.date())).execute()
+    valid = targets[(targets["valid_from"] <= end) & (targets["valid_to"].isna() | (targets["valid_to"] >= end))]
     chosen: dict[str, float] = {}
     only_segment = filters.segments[0] if len(filters.segments) == 1 else None
     for row in valid.sort_values("valid_from").itertuples(index=False):
@@ -100,6 +104,11 @@ def fetch_targets(db, filters: Filters) -> dict[str, float]:
         if only_segment is not None and row.segment == only_segment:
             chosen[row.metric] = float(row.target_value)
     return chosen
+
+
+def fetch_targets(db, filters: Filters) -> dict[str, float]:
+    """Targets valid on the last day of the period; a single selected segment's own target wins."""
+    return select_targets(fetch_target_table(db), filters)
 
 
 def fetch_as_of(db) -> date:
@@ -139,11 +148,12 @@ def fetch_dimension_values(db) -> dict[str, list[str]]:
     return options
 
 
-def fetch_overview(db, filters: Filters, as_of: date) -> Overview:
+def fetch_overview(db, filters: Filters, as_of: date, target_table: pd.DataFrame | None = None) -> Overview:
     """Everything the overview page shows for one selection.
 
     The period, the previous one and the trends come from one query per group of metrics
     (survey answers, revenue, retention, acquisition), split by period and trend period.
+    ``target_table`` is ``fetch_target_table(db)`` when the caller already has it.
     """
     periods = (filters, filters.previous())
     grain = choose_grain(filters)
@@ -154,7 +164,7 @@ def fetch_overview(db, filters: Filters, as_of: date) -> Overview:
         as_of=as_of,
         current=current,
         previous=previous,
-        targets=fetch_targets(db, filters),
+        targets=select_targets(fetch_target_table(db) if target_table is None else target_table, filters),
         trends=build_trends(counts, filters, grain),
     )
 

@@ -7,6 +7,7 @@ One long DataFrame per selection: ``period_start`` (timestamp), ``metric``, ``va
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from cxdata.filters import Filters
@@ -59,12 +60,17 @@ def build_churn_trend(matrix: pd.DataFrame, filters: Filters, grain: str) -> pd.
     ``matrix`` counts customers by (first-purchase period × churn period), so the database scans
     the customers once whatever the number of periods.
     """
+    first = pd.to_datetime(matrix["first_period"]).to_numpy()
+    churn = pd.to_datetime(matrix["churn_period"]).to_numpy()
+    customers = matrix["customers"].to_numpy(dtype="int64")
+    not_churned = np.isnat(churn)
     rows = []
     for period in _period_starts(filters, grain):
-        before = matrix[matrix.first_period < period]
-        still_there = before[before.churn_period.isna() | (before.churn_period >= period)]
-        active = int(still_there.customers.sum())
-        churned = int(still_there.loc[still_there.churn_period == period, "customers"].sum())
+        moment = period.to_datetime64()
+        # Bought before the period and not churned before it (NaT compares False: never churned).
+        still_there = (first < moment) & (not_churned | (churn >= moment))
+        active = int(customers[still_there].sum())
+        churned = int(customers[still_there & (churn == moment)].sum())
         value = 100 * monthly_rate(churned / active, _GRAIN_DAYS[grain]) if active else None
         rows.append({"period_start": period, "metric": "churn_rate", "value": value, "n": active, "low": None, "high": None})
     return pd.DataFrame(rows, columns=TREND_COLUMNS)

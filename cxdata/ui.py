@@ -21,7 +21,14 @@ import streamlit as st
 from cxdata import i18n
 from cxdata.db import open_snapshot, read_meta, resolve_db_path, snapshot_cursor
 from cxdata.filters import DEFAULT_PRESET, PERIOD_PRESETS, Filters, preset_range
-from cxdata.overview import Overview, fetch_as_of, fetch_data_start, fetch_dimension_values, fetch_overview
+from cxdata.overview import (
+    Overview,
+    fetch_as_of,
+    fetch_data_start,
+    fetch_dimension_values,
+    fetch_overview,
+    fetch_target_table,
+)
 from cxdata.query import open_backend
 from cxdata.roles import role_for_user, role_in_local_mode
 
@@ -100,12 +107,13 @@ def load_settings(data: DataKey) -> dict:
         "data_start": fetch_data_start(db),
         "currency": meta.get("currency", ""),
         "options": fetch_dimension_values(db),
+        "targets": fetch_target_table(db),
     }
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def load_overview(data: DataKey, filters: Filters, as_of: date) -> Overview:
-    return fetch_overview(backend(data), filters, as_of)
+    return fetch_overview(backend(data), filters, as_of, target_table=load_settings(data)["targets"])
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)
