@@ -314,20 +314,25 @@ def build_breakdown_figure(breakdown: pd.DataFrame, dimension: str, labels: dict
     """Grouped bars of step conversion (steps into stage 2 .. n) for each value of ``dimension``
     (rows of ``compute_funnel_breakdowns``); small samples are hatched."""
     title = translate("journey_chart_breakdown", lang, dimension=translate(dimension, lang).lower())
-    rows = breakdown[(breakdown["dimension"] == dimension) & (breakdown["position"] > 1)]
-    if rows.empty:
+    # Plain records, not a frame filtered per value: this runs on every rerun of the page.
+    records = [r for r in breakdown[breakdown["dimension"] == dimension].to_dict("records") if not pd.isna(r["value"])]
+    customers_at = {(r["value"], r["position"]): r["customers"] for r in records}
+    parts: dict[str, list[dict]] = {}
+    for r in records:
+        if r["position"] > 1:
+            parts.setdefault(r["value"], []).append(r)
+    if not parts:
         return _empty_figure(title, caption, lang, translate("no_value", lang))
     traces = []
-    for index, (value, part) in enumerate(rows.groupby("value", sort=False)):
-        previous = breakdown[(breakdown["dimension"] == dimension) & (breakdown["value"] == value)]
-        base = previous.set_index("position")["customers"].reindex(part["position"] - 1).tolist()
-        hover = [translate("journey_hover_conversion", lang, converted=_n(c, lang), base=_n(b, lang))
-                 for c, b in zip(part["customers"], base)]  # fmt: skip
+    for index, (value, part) in enumerate(parts.items()):
+        base = [customers_at.get((value, r["position"] - 1), math.nan) for r in part]
+        hover = [translate("journey_hover_conversion", lang, converted=_n(r["customers"], lang), base=_n(b, lang))
+                 for r, b in zip(part, base)]  # fmt: skip
         traces.append({
-            "type": "bar", "x": [wrap_label(labels.get(stage, stage), 12) for stage in part["stage"]],
-            "y": part["step_conversion"].tolist(), "name": str(value),
+            "type": "bar", "x": [wrap_label(labels.get(r["stage"], r["stage"]), 12) for r in part],
+            "y": [r["step_conversion"] for r in part], "name": str(value),
             "marker": {"color": PALETTE[index % len(PALETTE)],
-                       "pattern": {"shape": ["/" if s else "" for s in part["is_small_sample"]]}},
+                       "pattern": {"shape": ["/" if r["is_small_sample"] else "" for r in part]}},
             "customdata": [list(pair) for pair in zip(hover, base)], "hovertemplate": CONVERSION_HOVER,
         })  # fmt: skip
     y_axis = _axis(translate("journey_axis_step_conversion", lang), tickformat=".0%", range=[0, 1])
@@ -442,25 +447,27 @@ def build_reasons_figure(reasons: pd.DataFrame, kind: str, loss_shares: pd.DataF
         rows = rows[rows["stage"] == stage]
     if rows.empty:
         return _empty_figure(title, caption, lang, translate("no_value", lang))
-    shares = loss_shares.set_index("stage")["churned_share"]
-    stage_rows = rows.drop_duplicates("stage")[["stage", "next_stage", "total_count"]]
+    shares = dict(zip(loss_shares["stage"], loss_shares["churned_share"]))
     y_of = {}
-    for r in stage_rows.itertuples(index=False):
-        note = f"n = {_n(r.total_count, lang)}"
-        if kind == "churn_reason" and r.stage in shares.index:
-            note = f"{translate('journey_of_refusals', lang, share=_pct(shares[r.stage], lang))} · {note}"
-        y_of[r.stage] = f"{step_label(r.stage, r.next_stage, labels, lang)}<br>{note}"
+    by_value: dict[str, list[dict]] = {}
+    for r in rows.to_dict("records"):  # plain records: this runs on every rerun of the page
+        if r["stage"] not in y_of:
+            note = f"n = {_n(r['total_count'], lang)}"
+            if kind == "churn_reason" and r["stage"] in shares:
+                note = f"{translate('journey_of_refusals', lang, share=_pct(shares[r['stage']], lang))} · {note}"
+            y_of[r["stage"]] = f"{step_label(r['stage'], r['next_stage'], labels, lang)}<br>{note}"
+        by_value.setdefault(r["value"], []).append(r)
     traces = []
     for index, value in enumerate(order):
-        part = rows[rows["value"] == value]
-        if part.empty:
+        part = by_value.get(value)
+        if not part:
             continue
         traces.append({
-            "type": "bar", "orientation": "h", "x": part["share"].tolist(), "y": [y_of[s] for s in part["stage"]],
+            "type": "bar", "orientation": "h", "x": [r["share"] for r in part], "y": [y_of[r["stage"]] for r in part],
             "name": describe_value(value, lang), "marker": {"color": PALETTE[index % len(PALETTE)]},
-            "text": [_pct(s, lang) if s >= 0.08 else "" for s in part["share"]], "textposition": "inside",
-            "customdata": [[translate("journey_hover_share", lang, count=_n(c, lang), total=_n(t, lang)), t]
-                           for c, t in zip(part["count"].tolist(), part["total_count"].tolist())],
+            "text": [_pct(r["share"], lang) if r["share"] >= 0.08 else "" for r in part], "textposition": "inside",
+            "customdata": [[translate("journey_hover_share", lang, count=_n(r["count"], lang), total=_n(r["total_count"], lang)),
+                            r["total_count"]] for r in part],
             "hovertemplate": ("<b>%{fullData.name}</b><br>%{y}<br>%{x:.1%}: %{customdata[0]}<br>"
                               "n = %{customdata[1]:,}<extra></extra>"),
         })  # fmt: skip
