@@ -30,14 +30,7 @@ def main(default_page: str = "overview") -> None:
     st.set_page_config(page_title="CX dashboard", page_icon=":material/monitoring:", layout="wide")
     lang = ui.render_language_switch()
     visitor = ui.current_visitor()
-    if not visitor.local_mode and not st.user.get("is_logged_in"):
-        # A login is configured and nobody is signed in: the prompt and nothing else, no data.
-        st.title(i18n.translate("login_title", lang))
-        st.info(i18n.translate("login_prompt", lang))
-        st.button(i18n.translate("login_button", lang), type="primary", on_click=st.login, key="login")
-        st.stop()
-    if not visitor.local_mode:
-        st.sidebar.button(i18n.translate("logout_button", lang), on_click=st.logout, key="logout")
+    needs_login = not visitor.local_mode and not st.user.get("is_logged_in")
     navigation = st.navigation(
         [
             st.Page(
@@ -48,9 +41,20 @@ def main(default_page: str = "overview") -> None:
                 default=name == default_page,
             )
             for name, title_key, icon in PAGES
-            if can(visitor.role, PAGE_ACTIONS.get(name, "view"))
-        ]
+            # Before a login every page is listed, hidden and never run: a link to any of them
+            # opens the login prompt instead of "page not found".
+            if needs_login or can(visitor.role, PAGE_ACTIONS.get(name, "view"))
+        ],
+        position="hidden" if needs_login else "sidebar",
     )
+    if needs_login:
+        # A login is configured and nobody is signed in: the prompt and nothing else, no data.
+        st.title(i18n.translate("login_title", lang))
+        st.info(i18n.translate("login_prompt", lang))
+        st.button(i18n.translate("login_button", lang), type="primary", on_click=st.login, key="login")
+        st.stop()
+    if not visitor.local_mode:
+        st.sidebar.button(i18n.translate("logout_button", lang), on_click=st.logout, key="logout")
     try:
         context = ui.render_global_filters(lang)
     except (duckdb.Error, FileNotFoundError, OSError) as error:

@@ -91,6 +91,7 @@ def test_a_visitor_who_is_not_logged_in_sees_a_login_prompt_and_no_data(auth_ser
         assert page.locator("[data-testid='stDataFrame'], .js-plotly-plot").count() == 0  # no table, no chart
         assert page.locator("[data-testid='stFileUploader']").count() == 0
         assert "Upload data" not in text and "Local mode" not in text
+        assert page.locator("[data-testid='stSidebarNav']").count() == 0  # not even the page names
     page.close()
 
 
