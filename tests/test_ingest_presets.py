@@ -61,6 +61,17 @@ def test_an_existing_name_is_replaced_only_when_asked(db):
     assert fetch_preset(db, "crm") == MappingPreset(delimiter=",")
 
 
+def test_two_saves_of_one_new_name_at_once_do_not_overwrite_each_other(db, monkeypatch):
+    save_preset(db, "crm", CRM)
+    # The second save checked before the first one wrote: its existence check saw nothing.
+    monkeypatch.setattr(preset_store.Path, "exists", lambda self: False)
+    with pytest.raises(PresetStoreError, match="exists already"):
+        save_preset(db, "crm", {"delimiter": ","})
+    monkeypatch.undo()
+    assert fetch_preset(db, "crm").delimiter == ";"
+    assert [p.name for p in preset_folder(db).iterdir()] == ["crm.json"]  # no temporary file left behind
+
+
 @pytest.mark.parametrize("name", ["../outside", "..", "a/b", "a\\b", "/etc/passwd", ".hidden", "x" * 65, "", "  ",
                                   "name.", "a..b", "tab\tname", "new\nline", "nul\0byte", "~root", "*.json", None])
 def test_names_that_could_leave_the_folder_or_confuse_are_refused(db, name, tmp_path):

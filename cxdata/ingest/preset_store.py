@@ -122,7 +122,13 @@ def save_preset(db_path, name: str, preset: MappingPreset | dict, *, replace: bo
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             json.dump(preset.to_dict(), file, ensure_ascii=False, indent=2)
             file.write("\n")
-        os.replace(temporary, path)
+        if replace:
+            os.replace(temporary, path)
+        else:  # no-clobber even when two people save the same new name at once
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                raise PresetStoreError("preset_exists", name=path.stem) from None
     finally:
         Path(temporary).unlink(missing_ok=True)
     return path
