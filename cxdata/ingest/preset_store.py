@@ -129,6 +129,8 @@ def save_preset(db_path, name: str, preset: MappingPreset | dict, *, replace: bo
                 os.link(temporary, path)
             except FileExistsError:
                 raise PresetStoreError("preset_exists", name=path.stem) from None
+            except OSError:  # a file system without hard links: the check above has to do
+                os.replace(temporary, path)
     finally:
         Path(temporary).unlink(missing_ok=True)
     return path
