@@ -321,12 +321,11 @@ def _tidy_cells(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _money_cells_from_rollup(db, filters: Filters, as_of: date, window: int, bits: dict) -> MoneyCells:
-    """``fetch_money_cells`` from the per-customer rollup: the customers grouped by class, activity
-    and driver masks in one query, then summed per cell and per driver here."""
+    """``fetch_money_cells`` from the per-customer rollup: one scan sums the cells and the driver
+    exposures (``cxdata.money_rollup.fetch_customer_groups``)."""
     categories = [subject for kind, subject in bits if kind == "complaint"]
     touchpoints = {score: {subject for kind, subject in bits if kind == score} for score in ("csat", "ces")}
-    drivers = order_drivers(touchpoints, categories, fetch_stage_order(db))
-    groups = money_rollup.fetch_customer_groups(db, filters, window)
-    frame = groups.groupby(CELL_KEYS, as_index=False)[CELL_SUMS].sum() if len(groups) else groups[CELL_KEYS + CELL_SUMS]
+    drivers = order_drivers(touchpoints, categories, money_rollup.fetch_stage_names(db))
+    cells, groups = money_rollup.fetch_customer_groups(db, filters, window)
     sums = money_rollup.sum_drivers(groups, [(d.kind, bits[(d.kind, d.subject)]) for d in drivers])
-    return MoneyCells(filters, as_of, drivers, _tidy_cells(frame), pd.Series(sums, dtype="float64"))
+    return MoneyCells(filters, as_of, drivers, _tidy_cells(cells), pd.Series(sums, dtype="float64"))

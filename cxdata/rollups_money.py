@@ -100,17 +100,25 @@ SELECT kind, subject, CASE WHEN bit < {MASK_BITS} THEN bit END AS bit FROM numbe
 """
 
 
+def _window_filter(k: int) -> str:
+    return f"t.occurred_at >= w.start_{k} AND t.occurred_at < w.end_{k}"
+
+
 def _window_sums_sql() -> str:
-    sums = []
-    for k in range(1, len(WINDOWS) + 1):
-        inside = f"t.occurred_at >= CAST(w{k}.start_day AS TIMESTAMP) AND t.occurred_at < CAST(w{k}.end_day + 1 AS TIMESTAMP)"
-        sums += [
-            f"coalesce(sum(t.amount) FILTER (WHERE {inside}), 0) AS revenue_{k}",
-            f"count(*) FILTER (WHERE {inside}) AS transactions_{k}",
-            f"count(*) FILTER (WHERE {inside} AND t.amount > 0) AS purchases_{k}",
-        ]
-    windows = " ".join(f"CROSS JOIN (SELECT * FROM money_windows WHERE window_number = {k}) AS w{k}" for k in range(1, len(WINDOWS) + 1))
-    return f"SELECT t.customer_id, {', '.join(sums)} FROM transactions AS t {windows} WHERE t.customer_id IS NOT NULL GROUP BY t.customer_id"
+    """Per customer with a transaction: net amount, transactions and purchases in each window."""
+    sums = ", ".join(
+        f"coalesce(sum(t.amount) FILTER (WHERE {_window_filter(k)}), 0) AS revenue_{k}, "
+        f"count(*) FILTER (WHERE {_window_filter(k)}) AS transactions_{k}, "
+        f"count(*) FILTER (WHERE {_window_filter(k)} AND t.amount > 0) AS purchases_{k}"
+        for k in range(1, len(WINDOWS) + 1)
+    )
+    bounds = ", ".join(
+        f"max(CAST(start_day AS TIMESTAMP)) FILTER (WHERE window_number = {k}) AS start_{k}, "
+        f"max(CAST(end_day + 1 AS TIMESTAMP)) FILTER (WHERE window_number = {k}) AS end_{k}"
+        for k in range(1, len(WINDOWS) + 1)
+    )
+    return (f"SELECT t.customer_id, {sums} FROM transactions AS t CROSS JOIN (SELECT {bounds} FROM money_windows) AS w "
+            "WHERE t.customer_id IS NOT NULL GROUP BY t.customer_id")
 
 
 _CUSTOMER = f"""
