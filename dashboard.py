@@ -55,6 +55,7 @@ def main(default_page: str = "overview") -> None:
         st.stop()
     if not visitor.local_mode:
         st.sidebar.button(i18n.translate("logout_button", lang), on_click=st.logout, key="logout")
+    charts_loading = ui.start_loading_charts()
     try:
         context = ui.render_global_filters(lang)
     except (duckdb.Error, FileNotFoundError, OSError) as error:
@@ -64,6 +65,7 @@ def main(default_page: str = "overview") -> None:
     ui.render_visitor_badge(visitor, lang)
     ui.set_page_context(context)
     navigation.run()
+    charts_loading.empty()
 
 
 if __name__ == "__main__":

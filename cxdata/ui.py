@@ -19,6 +19,7 @@ import duckdb
 import streamlit as st
 
 from cxdata import i18n
+from cxdata.charts import make_figure
 from cxdata.db import open_snapshot, read_meta, resolve_db_path, snapshot_cursor
 from cxdata.filters import DEFAULT_PRESET, PERIOD_PRESETS, Filters, preset_range
 from cxdata.overview import (
@@ -132,6 +133,25 @@ def load(function: Callable, *args, **kwargs):
     """
     path = f"{function.__module__}.{function.__qualname__}"
     return _run_cached(page_context().data, path, args, tuple(sorted(kwargs.items())))
+
+
+# --- first paint --------------------------------------------------------------------------------
+
+
+def start_loading_charts():
+    """On a session's first run, make the browser fetch plotly.js now, not after the queries.
+
+    The browser loads Streamlit's plotly bundle (~4.7 MB to parse) only when the first chart
+    arrives, which on a cold start is after every query of the page; a blank 1-pixel chart sent
+    before them lets it load meanwhile. Returns the placeholder to ``.empty()`` at the end of the
+    run (later runs of the session send nothing: the browser has the bundle by then).
+    """
+    placeholder = st.empty()
+    if not st.session_state.get("_charts_loading"):
+        st.session_state["_charts_loading"] = True
+        blank = make_figure([], {"height": 1, "margin": {"l": 0, "r": 0, "t": 0, "b": 0}})
+        placeholder.plotly_chart(blank, key="charts_loading", config={"staticPlot": True, "displayModeBar": False})
+    return placeholder
 
 
 # --- language and filters ----------------------------------------------------------------------
