@@ -45,6 +45,7 @@ from datetime import date, timedelta
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from cxdata import journey_rollup
@@ -296,8 +297,11 @@ def summarize_stage_counts(stages: list[str], customers: list[int]) -> pd.DataFr
     0  visit          4             1.00        3
     1    buy          1             0.25        0
     """
-    frame = pd.DataFrame(stage_count_rows(stages, customers), columns=list(FUNNEL_COLUMNS[:7]))
-    return frame.astype(STAGE_COUNT_DTYPES)
+    rows = stage_count_rows(stages, customers)
+    return pd.DataFrame({
+        column: np.array([row[column] for row in rows], dtype=STAGE_COUNT_DTYPES.get(column, object))
+        for column in FUNNEL_COLUMNS[:7]
+    }).astype({"stage": "str"})  # fmt: skip
 
 
 STAGE_COUNT_DTYPES = {
@@ -368,15 +372,18 @@ def _fetch_stage_sums(db, chain: ir.Table, as_of: date, stage_count: int) -> tup
 
 def _lost_value(by_segment: pd.DataFrame, k: int) -> float:
     """Dropped customers at stage k, each valued at the mean revenue of their segment at stage k+1."""
-    reached_next = by_segment[f"customers_{k + 1}"]
-    revenue_next = by_segment[f"revenue_{k + 1}"]
-    dropped = by_segment[f"customers_{k}"] - reached_next
+    # Plain arrays: a handful of segments, where pandas' per-operation overhead would dominate.
+    reached_next = by_segment[f"customers_{k + 1}"].to_numpy(dtype="float64")
+    revenue_next = by_segment[f"revenue_{k + 1}"].to_numpy(dtype="float64")
+    dropped = by_segment[f"customers_{k}"].to_numpy(dtype="float64") - reached_next
     if dropped.sum() == 0:
         return 0.0
     if reached_next.sum() == 0:
         return math.nan  # nobody continued: no basis for a value
     overall_mean = revenue_next.sum() / reached_next.sum()
-    segment_mean = (revenue_next / reached_next.where(reached_next > 0)).fillna(overall_mean)
+    has_next = reached_next > 0
+    segment_mean = np.full(len(reached_next), overall_mean)
+    segment_mean[has_next] = revenue_next[has_next] / reached_next[has_next]
     return float((dropped * segment_mean)[dropped > 0].sum())
 
 

@@ -45,10 +45,17 @@ from cxdata.funnel import (
     validate_stages,
     validate_window_days,
 )
-from cxdata.i18n import format_compact, format_number, format_period, register_text, translate
+from cxdata.i18n import (
+    format_compact,
+    format_number,
+    format_period,
+    register_text,
+    translate,
+)
 from cxdata.metrics import ces_stats, survey_aggregates
 from cxdata.query import day_start
 from cxdata.registry import MIN_SAMPLE_SIZE
+from cxdata.rollups import rollups_are_fresh
 from cxdata.stats import mean_interval, nps_interval, wilson_interval
 
 # Breakdown dimension -> where its value comes from (the channel is the entry event's, as in the filter).
@@ -349,9 +356,12 @@ def compute_moments_of_truth(db, filters: Filters, *, stages: list[str] | None =
     """
     stages = validate_stages(db, stages)
     # The same counts as the KPI tiles (from the daily rollup when fresh), per touchpoint.
-    relation, aggregates = survey_aggregates(db, filters)
-    sums = relation.group_by("touchpoint").aggregate(**aggregates).execute()
-    sums = sums[sums["touchpoint"].isin(stages)].set_index("touchpoint")
+    if rollups_are_fresh(db):
+        sums = journey_rollup.fetch_touchpoint_sums(db.con, filters, stages)
+    else:
+        relation, aggregates = survey_aggregates(db, filters)
+        sums = relation.group_by("touchpoint").aggregate(**aggregates).execute()
+        sums = sums[sums["touchpoint"].isin(stages)].set_index("touchpoint")
     ces = [ces_stats(int(n), total, squares) if pd.notna(n) else (None, None)
            for n, total, squares in zip(sums["ces_n"], sums["ces_sum"], sums["ces_sum_squares"])]  # fmt: skip
     sums["ces_mean"] = [mean for mean, _ in ces]

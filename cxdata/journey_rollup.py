@@ -34,15 +34,7 @@ def _chain(filters: Filters, stage_count: int, window_days: int) -> tuple[str, d
         "end": day_start(filters.end + timedelta(days=1)),
         "window_days": int(window_days),
     }
-    predicates = ["first_at_1 >= $start", "first_at_1 < $end"]
-    wanted = {CUSTOMER_DIMENSIONS[name]: values for name, values in filters.dimension_values().items()
-              if name in CUSTOMER_DIMENSIONS}  # fmt: skip
-    if filters.channels:
-        wanted["entry_channel"] = filters.channels
-    for column, values in wanted.items():
-        params["unknown"] = UNKNOWN
-        params[f"allowed_{column}"] = list(values)
-        predicates.append(f"list_contains($allowed_{column}, coalesce({column}, $unknown))")
+    predicates = ["first_at_1 >= $start", "first_at_1 < $end", *_dimension_predicates(filters, "entry_channel", params)]
     steps = [f"step_1 AS (SELECT *, first_at_1 AS r1 FROM journey_customer WHERE {' AND '.join(predicates)})"]
     for k in range(2, stage_count + 1):
         # Null when either time is null or the window is exceeded; an earlier event is moved to
@@ -55,6 +47,38 @@ def _chain(filters: Filters, stage_count: int, window_days: int) -> tuple[str, d
     # Materialized: a query that reads the chain several times computes it once.
     steps.append(f"chain AS MATERIALIZED (SELECT *, {counted} AS last_position FROM step_{stage_count})")
     return "WITH " + ",\n".join(steps), params  # DuckDB refuses parameters the SQL does not use
+
+
+def _dimension_predicates(filters: Filters, channel_column: str, params: dict) -> list[str]:
+    """SQL predicates for the filter's allow-lists on columns that hold the customer attributes
+    (missing = "Unknown"), adding their values to ``params``."""
+    wanted = {CUSTOMER_DIMENSIONS[name]: values for name, values in filters.dimension_values().items()
+              if name in CUSTOMER_DIMENSIONS}  # fmt: skip
+    if filters.channels:
+        wanted[channel_column] = filters.channels
+    predicates = []
+    for column, values in wanted.items():
+        params["unknown"] = UNKNOWN
+        params[f"allowed_{column}"] = list(values)
+        predicates.append(f"list_contains($allowed_{column}, coalesce({column}, $unknown))")
+    return predicates
+
+
+def fetch_touchpoint_sums(con, filters: Filters, stages: list[str]) -> pd.DataFrame:
+    """Survey counts of the period per touchpoint among ``stages``, from the ``survey_daily``
+    rollup (fresh rollups only): ``nps_n``, ``promoters``, ``detractors``, ``csat_n``,
+    ``satisfied``, ``ces_n``, ``ces_sum``, ``ces_sum_squares``; indexed by ``touchpoint``."""
+    params: dict = {"start_day": filters.start, "end_day": filters.end, "stages": list(stages)}
+    predicates = ["day >= $start_day", "day <= $end_day", "list_contains($stages, touchpoint)",
+                  *_dimension_predicates(filters, "channel", params)]  # fmt: skip
+    return con.execute(
+        f"""SELECT touchpoint, sum(nps_count) AS nps_n, sum(promoter_count) AS promoters,
+                   sum(detractor_count) AS detractors, sum(csat_count) AS csat_n,
+                   sum(satisfied_count) AS satisfied, sum(ces_count) AS ces_n, sum(ces_sum) AS ces_sum,
+                   sum(ces_sum_squares) AS ces_sum_squares
+            FROM survey_daily WHERE {" AND ".join(predicates)} GROUP BY touchpoint""",
+        params,
+    ).df().set_index("touchpoint")
 
 
 def _hours(k: int) -> str:
