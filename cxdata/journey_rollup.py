@@ -25,17 +25,21 @@ DIMENSION_COLUMNS = {"segment": "segment", "channel": "entry_channel", "region":
                      "acquisition_channel": "acquisition_channel"}  # fmt: skip
 
 
-def _chain(filters: Filters, stage_count: int, window_days: int) -> tuple[str, dict]:
+def _chain(filters: Filters, stage_count: int, window_days: int, columns: tuple[str, ...] = ()) -> tuple[str, dict]:
     """(SQL of the CTEs ending in ``chain``, parameters): one row per entry-cohort customer with
-    the rollup's columns, ``r1`` .. ``rn`` (the time the customer counts at stage k, or null) and
-    ``last_position`` (the number of stages counted)."""
+    the rollup's ``columns``, ``r1`` .. ``rn`` (the time the customer counts at stage k, or null)
+    and ``last_position`` (the number of stages counted). Only the columns a query needs are
+    read: the lists of reasons and categories are the widest part of the rollup."""
     params: dict = {
         "start": day_start(filters.start),
         "end": day_start(filters.end + timedelta(days=1)),
         "window_days": int(window_days),
     }
     predicates = ["first_at_1 >= $start", "first_at_1 < $end", *_dimension_predicates(filters, "entry_channel", params)]
-    steps = [f"step_1 AS (SELECT *, first_at_1 AS r1 FROM journey_customer WHERE {' AND '.join(predicates)})"]
+    firsts = ", ".join(f"first_at_{k}" for k in range(1, stage_count + 1))
+    kept = "".join(f"{column}, " for column in columns)
+    steps = [f"step_1 AS (SELECT {kept}{firsts}, first_at_1 AS r1 FROM journey_customer "
+             f"WHERE {' AND '.join(predicates)})"]  # fmt: skip
     for k in range(2, stage_count + 1):
         # Null when either time is null or the window is exceeded; an earlier event is moved to
         # the previous stage's time (funnel rules).
@@ -45,7 +49,8 @@ def _chain(filters: Filters, stage_count: int, window_days: int) -> tuple[str, d
         )
     counted = " + ".join(f"(r{k} IS NOT NULL)::BIGINT" for k in range(1, stage_count + 1))
     # Materialized: a query that reads the chain several times computes it once.
-    steps.append(f"chain AS MATERIALIZED (SELECT *, {counted} AS last_position FROM step_{stage_count})")
+    reached = ", ".join(f"r{k}" for k in range(1, stage_count + 1))
+    steps.append(f"chain AS MATERIALIZED (SELECT {kept}{reached}, {counted} AS last_position FROM step_{stage_count})")
     return "WITH " + ",\n".join(steps), params  # DuckDB refuses parameters the SQL does not use
 
 
@@ -88,7 +93,7 @@ def _hours(k: int) -> str:
 def fetch_stage_sums(con, filters: Filters, stage_count: int, window_days: int) -> tuple[pd.DataFrame, list[float]]:
     """What ``funnel._fetch_stage_sums`` returns: (per segment ``customers_k`` and ``revenue_k``,
     median hours k → k+1), from one query."""
-    ctes, params = _chain(filters, stage_count, window_days)
+    ctes, params = _chain(filters, stage_count, window_days, ("segment", "net_revenue"))
     measures = ", ".join(
         f"count(r{k}) AS customers_{k}, coalesce(sum(net_revenue) FILTER (WHERE r{k} IS NOT NULL), 0) AS revenue_{k}"
         for k in range(1, stage_count + 1)
@@ -115,7 +120,7 @@ def fetch_last_positions(con, filters: Filters, stage_count: int, window_days: i
                          dimensions: tuple[str, ...]) -> pd.DataFrame:  # fmt: skip
     """Cohort customers per (dimension, value, last position): ``dimension``, ``value``,
     ``last_position``, ``customer_count`` — the counts ``compute_funnel_breakdowns`` pivots."""
-    ctes, params = _chain(filters, stage_count, window_days)
+    ctes, params = _chain(filters, stage_count, window_days, tuple(DIMENSION_COLUMNS[d] for d in dimensions))
     params["unknown"] = UNKNOWN
     parts = []
     for index, dimension in enumerate(dimensions):
@@ -132,15 +137,15 @@ def fetch_last_positions(con, filters: Filters, stage_count: int, window_days: i
 def fetch_loss_profile(con, filters: Filters, stage_count: int, window_days: int) -> pd.DataFrame:
     """Per last position of the lost (< n): ``lost_count``, ``churned_count``,
     ``complained_count``, ``answered_count``, ``silent_count``; indexed by ``last_position``."""
-    ctes, params = _chain(filters, stage_count, window_days)
+    ctes, params = _chain(filters, stage_count, window_days, ("churn_count", "complaint_count", "has_answered"))
     params["stage_count"] = stage_count
     return con.execute(
         f"""{ctes}
         SELECT last_position, count(*) AS lost_count,
-               count(*) FILTER (WHERE len(churn_reasons) > 0) AS churned_count,
-               count(*) FILTER (WHERE len(complaint_categories) > 0) AS complained_count,
+               count(*) FILTER (WHERE churn_count > 0) AS churned_count,
+               count(*) FILTER (WHERE complaint_count > 0) AS complained_count,
                count(*) FILTER (WHERE has_answered) AS answered_count,
-               count(*) FILTER (WHERE len(complaint_categories) = 0 AND NOT has_answered) AS silent_count
+               count(*) FILTER (WHERE complaint_count = 0 AND NOT has_answered) AS silent_count
         FROM chain WHERE last_position < $stage_count GROUP BY 1""",
         params,
     ).df().set_index("last_position")
@@ -149,7 +154,7 @@ def fetch_loss_profile(con, filters: Filters, stage_count: int, window_days: int
 def fetch_loss_reasons(con, filters: Filters, stage_count: int, window_days: int) -> pd.DataFrame:
     """Per (position, kind, value) of the lost: ``position``, ``value``, ``count``, ``kind`` —
     one per churn event (``churn_reason``) or complaint (``complaint_category``)."""
-    ctes, params = _chain(filters, stage_count, window_days)
+    ctes, params = _chain(filters, stage_count, window_days, ("churn_reasons", "complaint_categories"))
     params["stage_count"] = stage_count
     return con.execute(
         f"""{ctes},

@@ -11,6 +11,7 @@ that first event, so a period filter on it reads only the matching blocks. Colum
 - ``net_revenue``: all-time net revenue (``customer_summary``; 0 without transactions).
 - ``churn_reasons``: one item per churn event, the reason or "not_stated"; empty without one.
 - ``complaint_categories``: one item per complaint, the category or "not_stated".
+- ``churn_count``, ``complaint_count``: the lengths of those lists (read without the lists).
 - ``has_answered``: the customer answered at least one survey.
 
 Everything is all-time, so it answers "up to as_of" only when no fact is dated after as_of
@@ -60,6 +61,8 @@ def _build_journey_customer(con) -> None:
                coalesce(s.net_revenue, 0) AS net_revenue,
                coalesce(churn.churn_reasons, []) AS churn_reasons,
                coalesce(complained.complaint_categories, []) AS complaint_categories,
+               len(coalesce(churn.churn_reasons, [])) AS churn_count,
+               len(coalesce(complained.complaint_categories, [])) AS complaint_count,
                answered.customer_id IS NOT NULL AS has_answered
         FROM pivoted AS p
         LEFT JOIN customers AS c USING (customer_id)
