@@ -75,9 +75,23 @@ def fetch_cohort_view(db, filters: Filters, as_of: date) -> tuple[pd.DataFrame, 
     return cohorts, summarise_retention_curves(cohorts)
 
 
-def _month_index(values) -> pd.Series:
-    stamps = pd.to_datetime(pd.Series(values))
-    return stamps.dt.year * 12 + stamps.dt.month - 1
+# The dtype pandas gives a column of Timestamps (its resolution differs between pandas versions).
+_TIMESTAMPS = pd.Series([pd.Timestamp(2000, 1, 1)]).dtype
+
+
+def _month_index(values) -> np.ndarray:
+    """Calendar month of each timestamp as year × 12 + month − 1 (floats; NaN for a missing one)."""
+    stamps = values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values)
+    if stamps.dtype.kind != "M":
+        stamps = pd.to_datetime(pd.Series(stamps)).to_numpy()
+    months = stamps.astype("datetime64[M]")
+    index = months.astype("int64").astype("float64") + 1970 * 12
+    index[np.isnat(months)] = np.nan
+    return index
+
+
+def _class_codes(classes, order: list[str]) -> np.ndarray:
+    return pd.Categorical(classes, categories=order).codes.astype("int64")
 
 
 def assemble_cohorts(counts: pd.DataFrame, revenue: pd.DataFrame, as_of: date) -> pd.DataFrame:
@@ -88,46 +102,58 @@ def assemble_cohorts(counts: pd.DataFrame, revenue: pd.DataFrame, as_of: date) -
     """
     if counts.empty:
         return pd.DataFrame(columns=COHORT_COLUMNS)
-    counts = pd.concat([counts, counts.assign(cx_class=ALL)], ignore_index=True)
-    revenue = pd.concat([revenue, revenue.assign(cx_class=ALL)], ignore_index=True)
-    counts = counts.assign(cohort=_month_index(counts.cohort_month), churn=_month_index(counts.churn_month))
-    revenue = revenue.assign(cohort=_month_index(revenue.cohort_month), month=_month_index(revenue.month))
+    # Every row counts for its class and again for everyone ("all"), which is shown first.
+    order = [ALL, *class_order("nps")]
+    order += sorted((set(counts.cx_class) | set(revenue.cx_class)) - set(order))
+    codes = np.concatenate([_class_codes(counts.cx_class, order), np.zeros(len(counts), "int64")])
+    cohorts, churns = (np.tile(_month_index(counts[c]), 2) for c in ("cohort_month", "churn_month"))
+    customers = np.tile(counts.customers.to_numpy("int64"), 2)
     # The last month that has ended by the as-of date (the as-of month only if as_of is its last day).
     last_month = as_of.year * 12 + as_of.month - 1 - (0 if (as_of + pd.Timedelta(days=1)).day == 1 else 1)
-    sizes = counts.groupby(["cx_class", "cohort"], sort=True)["customers"].sum()
-    lengths = np.maximum(last_month - sizes.index.get_level_values("cohort").to_numpy() + 1, 0)
+    revenue_months = [_month_index(revenue[c]) for c in ("cohort_month", "month")]
+    first = int(np.nanmin(np.concatenate([cohorts, *revenue_months])))
+    span = max(int(np.nanmax(np.concatenate([cohorts, *revenue_months]))), last_month) - first + 1
+    # Groups (class, cohort) in display order: class order, then cohort month.
+    group_keys, group_of_row = np.unique(codes * span + (cohorts - first).astype("int64"), return_inverse=True)
+    group_class, group_cohort = group_keys // span, group_keys % span + first
+    sizes = np.bincount(group_of_row, weights=customers, minlength=len(group_keys)).astype("int64")
+    lengths = np.maximum(last_month - group_cohort + 1, 0)
     # One row per (class, cohort, k) for the months k that have ended, k = 0, 1, ...
-    group = np.repeat(np.arange(len(sizes)), lengths)
+    group = np.repeat(np.arange(len(group_keys)), lengths)
     k = np.arange(len(group)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    cohort = sizes.index.get_level_values("cohort").to_numpy()[group]
-    cx_class = sizes.index.get_level_values("cx_class").to_numpy()[group]
-    size = sizes.to_numpy()[group]
+    cohort, size = group_cohort[group], sizes[group]
     # Churned by the end of month k: the customers whose churn month is at most the cohort's + k.
     width = int(lengths.max()) if len(lengths) else 0
-    churned = np.zeros((len(sizes), width + 1))
-    churns = counts[counts.churn.notna()]
-    position = sizes.index.get_indexer(pd.MultiIndex.from_arrays([churns.cx_class, churns.cohort]))
-    offset = (churns.churn - churns.cohort).to_numpy(int).clip(0, width)
-    np.add.at(churned, (position, offset), churns.customers.to_numpy("float64"))
+    churned = np.zeros((len(group_keys), width + 1))
+    has_churned = ~np.isnan(churns)
+    offset = (churns[has_churned] - cohorts[has_churned]).astype("int64").clip(0, width)
+    np.add.at(churned, (group_of_row[has_churned], offset), customers[has_churned])
     active = size - np.cumsum(churned, axis=1)[group, k].astype("int64")
-    revenue_by_month = revenue.groupby(["cx_class", "cohort", "month"])["revenue"].sum()
-    month_revenue = revenue_by_month.reindex(pd.MultiIndex.from_arrays([cx_class, cohort, cohort + k])).fillna(0.0).to_numpy()
-    first_revenue = revenue_by_month.reindex(pd.MultiIndex.from_arrays([cx_class, cohort, cohort])).fillna(0.0).to_numpy()
+    # Revenue per (class, cohort, month), looked up for month k and month 0 of every row.
+    revenue_codes = np.concatenate([_class_codes(revenue.cx_class, order), np.zeros(len(revenue), "int64")])
+    revenue_cohorts, revenue_in = (np.tile(m - first, 2).astype("int64") for m in revenue_months)
+    sums_keys, sum_of_row = np.unique((revenue_codes * span + revenue_cohorts) * span + revenue_in, return_inverse=True)
+    sums = np.bincount(sum_of_row, weights=np.tile(revenue.revenue.to_numpy("float64"), 2), minlength=len(sums_keys))
+
+    def revenue_at(month: np.ndarray) -> np.ndarray:
+        keys = (group_class[group] * span + cohort - first) * span + month - first
+        position = np.searchsorted(sums_keys, keys).clip(0, max(len(sums_keys) - 1, 0))
+        found = sums_keys[position] == keys if len(sums_keys) else np.zeros(len(keys), bool)
+        return np.where(found, sums[position] if len(sums) else 0.0, 0.0)
+
+    month_revenue, first_revenue = revenue_at(cohort + k), revenue_at(cohort)
     with np.errstate(divide="ignore", invalid="ignore"):
         revenue_retention = np.where(first_revenue > 0, 100 * month_revenue / first_revenue, np.nan)
-    frame = pd.DataFrame({
-        "cx_class": cx_class.astype(object),
-        "cohort_month": pd.to_datetime({"year": cohort // 12, "month": cohort % 12 + 1, "day": 1}),
+    return pd.DataFrame({
+        "cx_class": np.asarray(order, dtype=object)[group_class[group]],
+        "cohort_month": (cohort - 1970 * 12).astype("datetime64[M]").astype(_TIMESTAMPS),
         "months_since_first_purchase": k.astype("int64"),
-        "cohort_customers": size.astype("int64"),
+        "cohort_customers": size,
         "active_customers": active,
         "customer_retention": 100 * active / size,
         "revenue": month_revenue.astype("float64"),
         "revenue_retention": revenue_retention,
     }, columns=COHORT_COLUMNS)  # fmt: skip
-    order = {name: i for i, name in enumerate([ALL, *class_order("nps")])}
-    frame = frame.sort_values(["cx_class", "cohort_month", "months_since_first_purchase"], key=lambda c: c.map(order) if c.name == "cx_class" else c)
-    return frame.reset_index(drop=True)
 
 
 def summarise_retention_curves(cohorts: pd.DataFrame) -> pd.DataFrame:
@@ -137,22 +163,29 @@ def summarise_retention_curves(cohorts: pd.DataFrame) -> pd.DataFrame:
     """
     if cohorts.empty:
         return pd.DataFrame(columns=CURVE_COLUMNS)
-    first = cohorts[cohorts.months_since_first_purchase == 0].set_index(["cx_class", "cohort_month"])["revenue"]
-    base = first.reindex(pd.MultiIndex.from_frame(cohorts[["cx_class", "cohort_month"]])).to_numpy()
-    pooled = (
-        cohorts.assign(base=base)
-        .groupby(["cx_class", "months_since_first_purchase"], sort=False)
-        .agg(cohorts=("cohort_customers", "size"), cohort_customers=("cohort_customers", "sum"),
-             active_customers=("active_customers", "sum"), revenue=("revenue", "sum"), base=("base", "sum"))
-        .reset_index()
-    )  # fmt: skip
-    size, active = pooled.cohort_customers.to_numpy("int64"), pooled.active_customers.to_numpy("int64")
-    intervals = [wilson_interval(int(a), int(n))[1:] for a, n in zip(active, size)]
+    classes, class_of_row = np.unique(cohorts.cx_class.to_numpy(object), return_inverse=True)
+    months = _month_index(cohorts.cohort_month).astype("int64")
+    k = cohorts.months_since_first_purchase.to_numpy("int64")
+    # Month 0 revenue of each row's cohort (every cohort has a month 0 row).
+    cohort_keys, cohort_of_row = np.unique(class_of_row * (months.max() + 1) + months, return_inverse=True)
+    base = np.zeros(len(cohort_keys))
+    base[cohort_of_row[k == 0]] = cohorts.revenue.to_numpy("float64")[k == 0]
+    # Groups (class, k) in the order they first appear, as the cohort frame lists them.
+    codes, group_keys = pd.factorize(class_of_row * (k.max() + 1) + k)
+    n = len(group_keys)
+
+    def total(values) -> np.ndarray:
+        return np.bincount(codes, weights=np.asarray(values, dtype="float64"), minlength=n)
+
+    size = total(cohorts.cohort_customers).astype("int64")
+    active = total(cohorts.active_customers).astype("int64")
+    revenue, first_revenue = total(cohorts.revenue), total(base[cohort_of_row])
+    intervals = [wilson_interval(int(a), int(m))[1:] for a, m in zip(active, size)]
     with np.errstate(divide="ignore", invalid="ignore"):
-        revenue_retention = np.where(pooled.base > 0, 100 * pooled.revenue / pooled.base, np.nan)
+        revenue_retention = np.where(first_revenue > 0, 100 * revenue / first_revenue, np.nan)
     return pd.DataFrame({
-        "cx_class": pooled.cx_class, "months_since_first_purchase": pooled.months_since_first_purchase.astype("int64"),
-        "cohorts": pooled.cohorts.astype("int64"), "cohort_customers": size, "active_customers": active,
+        "cx_class": classes[group_keys // (k.max() + 1)], "months_since_first_purchase": group_keys % (k.max() + 1),
+        "cohorts": np.bincount(codes, minlength=n), "cohort_customers": size, "active_customers": active,
         "customer_retention": 100 * active / size,
         "low": [low for low, _ in intervals], "high": [high for _, high in intervals],
         "revenue_retention": revenue_retention,
