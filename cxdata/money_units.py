@@ -26,6 +26,7 @@ import math
 from datetime import date
 
 import ibis
+import numpy as np
 import pandas as pd
 
 from cxdata import money_rollup
@@ -91,43 +92,68 @@ def fetch_unit_economics(db, filters: Filters, as_of: date) -> pd.DataFrame:
 
 
 def summarise_unit_economics(sums: pd.DataFrame) -> pd.DataFrame:
-    """``UNIT_COLUMNS`` from the per (channel, class) sums of ``fetch_unit_economics``."""
+    """``UNIT_COLUMNS`` from the per (channel, class) sums of ``fetch_unit_economics``.
+
+    A few dozen rows: plain Python over records (pandas costs ~1 ms an operation here).
+    """
     if sums.empty:
         return pd.DataFrame(columns=UNIT_COLUMNS)
-    sums = sums.copy()
-    sums[UNIT_SUMS] = sums[UNIT_SUMS].astype("float64").fillna(0.0)
-    by_channel = sums.groupby("acquisition_channel", as_index=False)[UNIT_SUMS].sum().assign(cx_class=ALL)
-    everyone = by_channel[UNIT_SUMS].sum().to_frame().T.assign(acquisition_channel=ALL, cx_class=ALL)
-    per_class_all = sums.groupby("cx_class", as_index=False)[UNIT_SUMS].sum().assign(acquisition_channel=ALL)
-    frame = pd.concat([by_channel, sums, everyone, per_class_all], ignore_index=True)
-    cac = {row.acquisition_channel: _ratio(row.acquisition_cost, row.paying)
-           for row in pd.concat([by_channel, everyone]).itertuples()}  # fmt: skip
-    frame["cac"] = frame["acquisition_channel"].map(cac)
-    frame["ltv"] = [_ratio(r, p) for r, p in zip(frame.net_revenue, frame.paying)]
-    frame["ltv_cac"] = [_ratio(ltv, c) for ltv, c in zip(frame.ltv, frame.cac)]
-    frame["monthly_revenue_per_customer"] = [_ratio(r, m) for r, m in zip(frame.net_revenue, frame.customer_months)]
-    frame["payback_months"] = [
-        c / r if r is not None and r > 0 and c is not None else None
-        for c, r in zip(frame.cac, frame.monthly_revenue_per_customer)
+    rows = [
+        {"acquisition_channel": r["acquisition_channel"], "cx_class": r["cx_class"], **{n: _number(r[n]) for n in UNIT_SUMS}}
+        for r in sums[["acquisition_channel", "cx_class", *UNIT_SUMS]].to_dict("records")
     ]
-    frame["expected_lifetime_months"] = [
-        m / n if n > 0 else (math.inf if m > 0 else None) for m, n in zip(frame.customer_months, frame.churned)
-    ]
-    frame["pays_back"] = [
-        _pays_back(payback, lifetime, revenue, paying)
-        for payback, lifetime, revenue, paying in zip(
-            frame.payback_months, frame.expected_lifetime_months, frame.monthly_revenue_per_customer, frame.paying
-        )
-    ]
-    frame["is_small_sample"] = frame["paying"] < MIN_SAMPLE_SIZE
+    by_channel = _grouped_sums(rows, "acquisition_channel", cx_class=ALL)
+    everyone = {"acquisition_channel": ALL, "cx_class": ALL,
+                **{n: float(np.sum(np.array([r[n] for r in by_channel], dtype="float64"))) for n in UNIT_SUMS}}  # fmt: skip
+    per_class_all = _grouped_sums(rows, "cx_class", acquisition_channel=ALL)
+    cac = {r["acquisition_channel"]: _ratio(r["acquisition_cost"], r["paying"]) for r in (*by_channel, everyone)}
     order = {name: i for i, name in enumerate([ALL, *class_order("nps")])}
-    frame = frame.assign(_channel=frame.acquisition_channel == ALL, _class=frame.cx_class.map(order))
-    frame = frame.sort_values(["_channel", "acquisition_channel", "_class"]).drop(columns=["_channel", "_class"])
-    for column in ("contacted", "paying", "churned"):
-        frame[column] = frame[column].astype("int64")
-    for column in ("cac", "ltv", "ltv_cac", "monthly_revenue_per_customer", "payback_months", "expected_lifetime_months"):
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
-    return frame[UNIT_COLUMNS].reset_index(drop=True)
+    frame = sorted((*by_channel, *rows, everyone, *per_class_all), key=lambda r: (
+        r["acquisition_channel"] == ALL, r["acquisition_channel"], order.get(r["cx_class"], len(order)), r["cx_class"]))
+    for r in frame:
+        r["cac"] = _nan(cac[r["acquisition_channel"]])
+        r["ltv"] = _nan(_ratio(r["net_revenue"], r["paying"]))
+        r["ltv_cac"] = _nan(_ratio(r["ltv"], r["cac"]))
+        r["monthly_revenue_per_customer"] = _nan(_ratio(r["net_revenue"], r["customer_months"]))
+        monthly = r["monthly_revenue_per_customer"]
+        r["payback_months"] = r["cac"] / monthly if monthly > 0 else math.nan
+        months, churned = r["customer_months"], r["churned"]
+        r["expected_lifetime_months"] = months / churned if churned > 0 else (math.inf if months > 0 else math.nan)
+        r["pays_back"] = _pays_back(r["payback_months"], r["expected_lifetime_months"], monthly, r["paying"])
+        r["is_small_sample"] = r["paying"] < MIN_SAMPLE_SIZE
+    columns = {name: [r[name] for r in frame] for name in UNIT_COLUMNS}
+    result = pd.DataFrame({
+        **{name: pd.array(columns[name], dtype=sums[name].dtype) for name in ("acquisition_channel", "cx_class")},
+        **{name: np.array(columns[name], dtype="int64") for name in ("contacted", "paying", "churned")},
+        **{name: np.array(columns[name], dtype="float64") for name in UNIT_COLUMNS if name not in (
+            "acquisition_channel", "cx_class", "contacted", "paying", "churned", "pays_back", "is_small_sample")},
+        "pays_back": pd.Series(columns["pays_back"]).to_numpy(),
+        "is_small_sample": np.array(columns["is_small_sample"], dtype=bool),
+    })  # fmt: skip
+    return result[UNIT_COLUMNS]
+
+
+def _number(value) -> float:
+    """A sum as a float, 0 when there was nothing to sum."""
+    return 0.0 if value is None or value != value else float(value)
+
+
+def _nan(value) -> float:
+    return math.nan if value is None else value
+
+
+def _grouped_sums(rows: list[dict], key: str, **constant) -> list[dict]:
+    """``UNIT_SUMS`` per value of ``key`` (sorted), each summed in row order with Kahan's
+    compensation, as pandas' groupby sums them."""
+    totals: dict = {}
+    for row in rows:
+        total, compensation = totals.setdefault(row[key], ({n: 0.0 for n in UNIT_SUMS}, {n: 0.0 for n in UNIT_SUMS}))
+        for name in UNIT_SUMS:
+            y = row[name] - compensation[name]
+            t = total[name] + y
+            compensation[name] = t - total[name] - y
+            total[name] = t
+    return [{key: value, **constant, **totals[value][0]} for value in sorted(totals)]
 
 
 def _ratio(numerator, denominator):
