@@ -109,14 +109,40 @@ GROUP BY customer_id, stage
 """
 
 
-def refresh_rollups(con) -> None:
-    """Rebuild every rollup from the facts and mark them fresh for the current data version.
+# Base rollup -> the tables it reads: a load that changed none of them leaves it as it is.
+# Extension statements are rebuilt on every refresh unless their module lists ``SOURCES``
+# (one set of table names per statement, or None for "all").
+_BASE_STATEMENTS = (
+    (_CUSTOMER_SUMMARY, {"customers", "transactions", "churn_events"}),
+    (_TRANSACTION_DAILY, {"transactions", "customers"}),
+    (_SURVEY_DAILY, {"surveys", "customers"}),
+    (_JOURNEY_FIRST, {"journey_events"}),
+)
 
-    Call it inside the same transaction as the load that changed the facts, so readers never
-    see new facts with old rollups marked fresh.
+
+def _statements() -> list[tuple[object, set[str] | None]]:
+    statements = list(_BASE_STATEMENTS)
+    for name in EXTENSIONS:
+        module = import_module(name)
+        sources = getattr(module, "SOURCES", (None,) * len(module.STATEMENTS))
+        statements += list(zip(module.STATEMENTS, sources))
+    return statements
+
+
+def refresh_rollups(con, changed: set[str] | None = None) -> None:
+    """Rebuild the rollups from the facts and mark them fresh for the current data version.
+
+    ``changed``: the tables a load or undo changed; rollups that read none of them are kept
+    (all are rebuilt when it is None, or when a rollup table is missing). Call it inside the same
+    transaction as the load that changed the facts, so readers never see new facts with old
+    rollups marked fresh.
     """
-    extensions = tuple(statement for module in EXTENSIONS for statement in import_module(module).STATEMENTS)
-    for statement in (_CUSTOMER_SUMMARY, _TRANSACTION_DAILY, _SURVEY_DAILY, _JOURNEY_FIRST, *extensions):
+    existing = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    if changed is not None and not existing.issuperset(ROLLUP_TABLES):
+        changed = None
+    for statement, sources in _statements():
+        if changed is not None and sources is not None and not (sources & changed):
+            continue
         if callable(statement):
             statement(con)
         else:

@@ -79,3 +79,5 @@ def _build_journey_customer(con) -> None:
 
 
 STATEMENTS = (_build_journey_customer,)
+# What it reads, directly or through customer_summary and journey_first (see cxdata.rollups).
+SOURCES = ({"journey_events", "journey_stages", "customers", "transactions", "churn_events", "complaints", "surveys"},)

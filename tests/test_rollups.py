@@ -74,3 +74,43 @@ def test_funnel_is_identical_on_both_paths(both_paths, filters):
     assert fresh["dropped"].tolist() == stale["dropped"].tolist()
     assert fresh["lost_value"].tolist() == pytest.approx(stale["lost_value"].tolist(), rel=1e-9, nan_ok=True)
     assert fresh["median_hours_to_next"].tolist() == pytest.approx(stale["median_hours_to_next"].tolist(), nan_ok=True)
+
+
+def test_a_load_rebuilds_only_what_it_changes_and_ends_where_a_full_rebuild_ends(sample_db, tmp_path, monkeypatch):
+    """A transactions upload keeps the rollups that read no transactions (journey_first,
+    survey_daily) and rebuilds the rest; every rollup then equals a rebuild from scratch."""
+    import shutil
+
+    import duckdb
+
+    from cxdata import rollups
+    from cxdata.ingest import load_extract
+    from tests.fixtures.ingest.support import snapshot, write_csv
+
+    ran = []
+    statements = rollups._statements
+
+    def recording():
+        def run(statement):
+            return lambda con: (ran.append(statement), statement(con) if callable(statement) else con.execute(statement))
+
+        return [(run(statement), sources) for statement, sources in statements()]
+
+    monkeypatch.setattr(rollups, "_statements", recording)
+    loaded = tmp_path / "loaded.duckdb"
+    shutil.copy(sample_db, loaded)
+    extract = write_csv(tmp_path / "t.csv", "transaction_id,customer_id,occurred_at,amount,product,channel\n"
+                        "X1,C0000001,2025-12-30 10:00:00,1234.50,Basic,web\nX2,NEW1,2025-12-31 11:00:00,-20,Basic,branch\n")
+    assert load_extract(loaded, "transactions", extract, user="anna").status == "loaded"
+    assert rollups._CUSTOMER_SUMMARY in ran and rollups._TRANSACTION_DAILY in ran
+    assert rollups._JOURNEY_FIRST not in ran and rollups._SURVEY_DAILY not in ran
+
+    rebuilt = tmp_path / "rebuilt.duckdb"
+    shutil.copy(loaded, rebuilt)
+    con = duckdb.connect(str(rebuilt))
+    con.begin()
+    rollups.refresh_rollups(con)
+    con.commit()
+    con.close()
+    assert len(ran) == 2 * len(statements()) - 2  # the full rebuild ran everything
+    assert snapshot(loaded, rollups.ROLLUP_TABLES) == snapshot(rebuilt, rollups.ROLLUP_TABLES)

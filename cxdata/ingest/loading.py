@@ -146,7 +146,7 @@ def _load(con, report: Report, validated: Validated, preset, mode: str, dry_run:
         _apply(con, table, plan, upload_id)
         report.data_version = bump_data_version(con)
         step("refreshing", 0.85)
-        refresh_rollups(con)
+        refresh_rollups(con, changed={table})
         record_upload(con, _log_entry(report, preset, user, now, upload_id, validated.mapping, plan))
         step("committing", 0.95)
         con.execute("COMMIT")

@@ -118,7 +118,7 @@ def undo_upload(db_path=None, upload_id: int | None = None, *, user: str = "loca
                             [now or datetime.now(), user, upload_id])
                 con.execute(f"DELETE FROM {undo_table(table)} WHERE upload_id = ?", [upload_id])
                 version = bump_data_version(con)
-                refresh_rollups(con)
+                refresh_rollups(con, changed={table})
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
