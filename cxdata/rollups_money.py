@@ -172,7 +172,7 @@ LEFT JOIN latest USING (customer_id)
 LEFT JOIN answer_masks USING (customer_id)
 LEFT JOIN complained USING (customer_id)
 LEFT JOIN windows USING (customer_id)
-ORDER BY s.first_purchase_at NULLS LAST, s.customer_id
+ORDER BY s.first_purchase_at NULLS LAST
 """
 
 _CUSTOMER_MONTH = """
@@ -196,7 +196,7 @@ FROM (SELECT * FROM monthly UNION ALL SELECT * FROM corrections) AS r
 JOIN paying AS p USING (customer_id)
 WHERE r.month >= date_trunc('month', p.first_purchase_at)
   AND (r.before_first_purchase_at IS NULL OR r.before_first_purchase_at < p.first_purchase_at)
-ORDER BY p.first_purchase_at, r.month
+ORDER BY p.first_purchase_at
 """
 
 STATEMENTS = (_WINDOWS, _DRIVERS, _CUSTOMER, _CUSTOMER_MONTH)
