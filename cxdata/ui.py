@@ -7,6 +7,7 @@ its data version (bumped by every load) and the frozen ``Filters``.
 
 from __future__ import annotations
 
+import gc
 import getpass
 import importlib
 import os
@@ -32,6 +33,11 @@ from cxdata.overview import (
 )
 from cxdata.query import open_backend
 from cxdata.roles import role_for_user, role_in_local_mode
+
+# Everything imported by now (Streamlit, pandas, Ibis, sqlglot, plotly, DuckDB: about a million
+# objects) lives as long as the server. Keep it out of the garbage collector's full passes, which
+# reruns trigger now and then and which would otherwise walk all of it (tens of ms each time).
+gc.freeze()
 
 FILTER_KEYS = ("f_period", "f_dates", "f_segment", "f_region", "f_channel", "f_acq")
 _DIMENSION_KEYS = {"segments": "f_segment", "regions": "f_region", "channels": "f_channel", "acquisition_channels": "f_acq"}
