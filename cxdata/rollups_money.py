@@ -200,3 +200,10 @@ ORDER BY p.first_purchase_at
 """
 
 STATEMENTS = (_WINDOWS, _DRIVERS, _CUSTOMER, _CUSTOMER_MONTH)
+# What each statement reads, directly or through customer_summary (see cxdata.rollups): a load of
+# another table keeps it. The windows and drivers (a few rows) are rebuilt on every refresh, so
+# the windows' ``data_version`` says the money tables are current; the bounds change only with
+# as_of or the data's first day, and the driver bits only with surveys or complaints, whose loads
+# rebuild the customer rows too.
+_CUSTOMER_SOURCES = {"customers", "transactions", "churn_events", "surveys", "complaints"}
+SOURCES = (None, None, _CUSTOMER_SOURCES, _CUSTOMER_SOURCES - {"complaints"})
