@@ -6,6 +6,7 @@ Pure functions of the metric frames (no query, no Streamlit), so the page only s
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import pandas as pd
 
@@ -102,12 +103,10 @@ def _pays_back(value, lang: str) -> str:
 def build_unit_table(units: pd.DataFrame, lang: str, currency: str, *, by_class: bool = False) -> pd.DataFrame:
     """Per acquisition channel (``by_class``: per channel × promoter/passive/detractor): paying
     customers, CAC, LTV, LTV/CAC, payback and expected lifetime in months, whether it pays back."""
-    if by_class:
-        data = units[units.cx_class.isin(["promoter", "passive", "detractor"])]
-    else:
-        data = units[units.cx_class == "all"]
+    wanted = ("promoter", "passive", "detractor") if by_class else ("all",)
     rows = []
-    for u in data.itertuples():
+    # Records, not itertuples: a few dozen rows, and pandas' per-row access costs more than the text.
+    for u in (SimpleNamespace(**r) for r in units.to_dict("records") if r["cx_class"] in wanted):
         channel = translate("money_all_channels", lang) if u.acquisition_channel == "all" else u.acquisition_channel
         row = {translate("money_col_channel", lang): channel}
         if by_class:
