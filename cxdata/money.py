@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 
+import numpy as np
 import pandas as pd
 
 from cxdata.filters import Filters
@@ -267,5 +268,9 @@ def compute_revenue_at_risk(economics: ClassEconomics, horizon_months: int = DEF
             "monthly_revenue": monthly_revenue, "revenue_at_risk": at_risk,
             "p_value": churn["p_value"], "is_significant": bool(churn["is_significant"]),
         })  # fmt: skip
-    frame = pd.DataFrame(rows, columns=RISK_COLUMNS)
-    return frame.astype({"churn_rate": "float64", "reference_churn_rate": "float64", "p_value": "float64"})
+    floats = ("churn_rate", "reference_churn_rate", "p_value")
+    # Columns built with their types (an astype of the frame costs more than the arithmetic).
+    return pd.DataFrame({
+        c: np.array([math.nan if r[c] is None else r[c] for r in rows], dtype="float64") if c in floats else [r[c] for r in rows]
+        for c in RISK_COLUMNS
+    }, columns=RISK_COLUMNS)  # fmt: skip
