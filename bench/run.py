@@ -87,6 +87,7 @@ def run_ours(db: Path, repeats: int) -> dict:
             app.run()
             warm.append(time.perf_counter() - started)
         results["pages"][page] = {"first_run_s": first, "cold_s": cold, "warm_s": warm}
+    results["sessions"] = measure_sessions(folder)
 
     db_backend = open_backend(db)
     as_of = fetch_as_of(db_backend)
@@ -111,6 +112,51 @@ def run_ours(db: Path, repeats: int) -> dict:
         results["queries"][name] = times
     results["peak_rss_mb"] = peak_rss_mb()
     return results
+
+
+# Filter changes the simultaneous sessions make: (page, period, {widget key: values}), none seen before.
+SESSION_CHANGES = [
+    ("overview", "last_12m", {"f_segment": ["Retail"], "f_acq": ["paid_search"]}),
+    ("journey", "last_6m", {"f_region": ["Volga"]}),
+    ("money", "last_quarter", {"f_segment": ["SMB"], "f_region": ["Central"]}),
+    ("journey", "last_12m", {"f_channel": ["call_centre"]}),
+]
+
+
+def measure_sessions(folder: Path) -> dict:
+    """Several sessions (AppTests, sharing the process's caches and snapshot as a server's
+    sessions do) change filters at the same moment: seconds until all have rerun, against the
+    same reruns one after another (on other filter values, so both are cold)."""
+    import threading
+
+    from streamlit.testing.v1 import AppTest
+
+    def prepared(page: str, period: str, dimensions: dict, variant: int):
+        app = AppTest.from_file(str(folder / f"entry_{page}.py"), default_timeout=600)
+        app.run()
+        app.sidebar.selectbox(key="f_period").select(period)
+        for key in ("f_segment", "f_region", "f_channel", "f_acq"):
+            # The variant picks an equal-sized selection the other run has not seen.
+            values = dimensions.get(key, [])
+            app.sidebar.multiselect(key=key).set_value(values if variant == 0 else values + ["Unknown"])
+        return app
+
+    changes = [change for change in SESSION_CHANGES if (folder / f"entry_{change[0]}.py").exists()]
+    apps = [prepared(*change, variant=0) for change in changes]
+    started = time.perf_counter()
+    for app in apps:
+        app.run()
+    one_by_one = time.perf_counter() - started
+    apps = [prepared(*change, variant=1) for change in changes]
+    threads = [threading.Thread(target=app.run) for app in apps]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    at_once = time.perf_counter() - started
+    errors = [str(app.exception) for app in apps if app.exception]
+    return {"sessions": len(apps), "one_by_one_s": one_by_one, "at_once_s": at_once, "errors": errors}
 
 
 def run_baseline(db: Path, repeats: int) -> dict:
@@ -156,6 +202,56 @@ def measure_cold_start(db: Path) -> float | None:
             elapsed = time.perf_counter() - started
         browser.close()
     return elapsed
+
+
+# Views the concurrent sessions open at once: (page path, query string), none seen before by the server.
+CONCURRENT_VIEWS = [
+    ("", "f_period=last_12m&f_segment=SMB"),
+    ("journey", "f_period=last_quarter&f_region=Siberia"),
+    ("money", "f_period=last_6m&f_channel=web"),
+    ("", "f_period=last_quarter&f_acq=partners"),
+    ("journey", "f_period=last_6m&f_segment=Premium"),
+    ("money", "f_period=last_12m&f_region=Volga"),
+]
+
+
+def measure_concurrent(db: Path, sessions: int = 4) -> dict | None:
+    """Seconds until ``sessions`` browser sessions opening different views at once have all
+    rendered, against the same views opened one by one on a fresh server (None without Playwright).
+
+    Each session is its own Streamlit session with its own cursor on the shared read-only snapshot.
+    """
+    try:
+        from playwright.sync_api import sync_playwright
+
+        from tests.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_for_run
+    except ImportError:
+        return None
+    views = CONCURRENT_VIEWS[:sessions]
+    result = {"sessions": len(views)}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for mode in ("one_by_one_s", "at_once_s"):
+            with streamlit_server(db, Path(tempfile.mkdtemp()) / "server.log") as url:
+                warm = browser.new_page()  # the server's first session pays for imports, not the views
+                warm.goto(url)
+                wait_for_run(warm)
+                pages = [browser.new_page() for _ in views]
+                started = time.perf_counter()
+                if mode == "one_by_one_s":
+                    for page, (path, query) in zip(pages, views):
+                        page.goto(f"{url}/{path}?{query}")
+                        wait_for_run(page)
+                else:
+                    for page, (path, query) in zip(pages, views):
+                        page.goto(f"{url}/{path}?{query}", wait_until="commit")
+                    for page in pages:
+                        wait_for_run(page)
+                result[mode] = time.perf_counter() - started
+                for page in [warm, *pages]:
+                    page.close()
+        browser.close()
+    return result
 
 
 def measure_ingest(db: Path, rows: int = 1_000_000) -> float | None:
@@ -219,6 +315,14 @@ def print_table(report: dict) -> None:
         print(f"\npeak RSS: ours {ours['peak_rss_mb']:.0f} MB · no pandas baseline in this run")
     cold_start, ingest = report.get("cold_start_s"), report.get("ingest_1m_s")
     print(f"cold start to rendered overview: {'n/a' if cold_start is None else f'{cold_start:.1f} s'}")
+    sessions = ours.get("sessions")
+    if sessions:
+        print(f"{sessions['sessions']} sessions changing filters at once (AppTest): {sessions['at_once_s'] * 1000:.0f} ms "
+              f"for all, {sessions['one_by_one_s'] * 1000:.0f} ms one after another; errors: {len(sessions['errors'])}")
+    concurrent = report.get("concurrent")
+    if concurrent:
+        print(f"{concurrent['sessions']} sessions opening different views: {concurrent['at_once_s']:.1f} s at once, "
+              f"{concurrent['one_by_one_s']:.1f} s one by one")
     print(f"ingest of a 1M-row CSV: {'n/a' if ingest is None else f'{ingest:.1f} s'}")
     print("\ntargets (issue #6):")
     for name, value, holds in check_targets(report):
@@ -285,6 +389,7 @@ def main(argv=None) -> int:
               "ours": worker("ours", db, repeats, args.pages),
               "baseline": None if args.skip_baseline else worker("baseline", db, repeats, args.pages)}
     report["cold_start_s"] = None if args.skip_browser else measure_cold_start(db)
+    report["concurrent"] = None if args.skip_browser else measure_concurrent(db)
     report["ingest_1m_s"] = None if args.skip_ingest else measure_ingest(db)
     print_table(report)
     args.json.parent.mkdir(parents=True, exist_ok=True)
