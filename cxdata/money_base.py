@@ -327,11 +327,13 @@ def _tidy_cells(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _money_cells_from_rollup(db, filters: Filters, as_of: date, window: int, bits: dict) -> MoneyCells:
-    """``fetch_money_cells`` from the per-customer rollup: one scan sums the cells and the driver
-    exposures (``cxdata.money_rollup.fetch_customer_groups``)."""
+    """``fetch_money_cells`` from the per-customer rollup: one query groups the customers by class,
+    activity and driver masks (``cxdata.money_rollup.fetch_customer_groups``); the cells and the
+    drivers are summed from those groups here."""
     categories = [subject for kind, subject in bits if kind == "complaint"]
     touchpoints = {score: {subject for kind, subject in bits if kind == score} for score in ("csat", "ces")}
     drivers = order_drivers(touchpoints, categories, money_rollup.fetch_stage_names(db))
-    cells, groups = money_rollup.fetch_customer_groups(db, filters, window)
+    groups = money_rollup.fetch_customer_groups(db, filters, window)
+    cells = money_rollup.sum_by(groups, CELL_KEYS, CELL_SUMS)
     sums = money_rollup.sum_drivers(groups, [(d.kind, bits[(d.kind, d.subject)]) for d in drivers])
     return MoneyCells(filters, as_of, drivers, _tidy_cells(cells), pd.Series(sums, dtype="float64"))
