@@ -105,9 +105,12 @@ def _window_filter(k: int) -> str:
 
 
 def _window_sums_sql() -> str:
-    """Per customer with a transaction: net amount, transactions and purchases in each window."""
+    """Per customer with a transaction: net amount, transactions and purchases in each window.
+
+    Money is summed with ``fsum`` (compensated): a plain parallel sum of doubles may differ in the
+    last bit from one build to the next, and a rebuild should give the same table."""
     sums = ", ".join(
-        f"coalesce(sum(t.amount) FILTER (WHERE {_window_filter(k)}), 0) AS revenue_{k}, "
+        f"coalesce(fsum(t.amount) FILTER (WHERE {_window_filter(k)}), 0) AS revenue_{k}, "
         f"count(*) FILTER (WHERE {_window_filter(k)}) AS transactions_{k}, "
         f"count(*) FILTER (WHERE {_window_filter(k)} AND t.amount > 0) AS purchases_{k}"
         for k in range(1, len(WINDOWS) + 1)
@@ -182,7 +185,7 @@ WITH paying AS (
     FROM money_customer WHERE first_purchase_at IS NOT NULL
 ),
 monthly AS (
-    SELECT customer_id, date_trunc('month', occurred_at) AS month, sum(amount) AS revenue,
+    SELECT customer_id, date_trunc('month', occurred_at) AS month, fsum(amount) AS revenue,
            CAST(NULL AS TIMESTAMP) AS before_first_purchase_at
     FROM transactions WHERE customer_id IS NOT NULL GROUP BY ALL
 ),
