@@ -48,7 +48,7 @@ CREATE OR REPLACE TABLE customer_summary AS
 WITH purchases AS (
     SELECT customer_id,
            min(occurred_at) FILTER (WHERE amount > 0) AS first_purchase_at,
-           sum(amount) AS net_revenue,
+           fsum(amount) AS net_revenue,  -- compensated: the same bits whatever the thread order
            bool_or(amount > 0) AS is_paying
     FROM transactions
     WHERE customer_id IS NOT NULL
@@ -72,7 +72,7 @@ LEFT JOIN churn USING (customer_id)
 _TRANSACTION_DAILY = """
 CREATE OR REPLACE TABLE transaction_daily AS
 SELECT CAST(t.occurred_at AS DATE) AS day, t.channel, c.segment, c.region, c.acquisition_channel,
-       sum(t.amount) AS amount_sum, count(*) AS transaction_count
+       fsum(t.amount) AS amount_sum, count(*) AS transaction_count
 FROM transactions AS t
 LEFT JOIN customers AS c ON c.customer_id = t.customer_id
 GROUP BY ALL
