@@ -184,24 +184,31 @@ def run_baseline(db: Path, repeats: int) -> dict:
     return results
 
 
-def measure_cold_start(db: Path) -> float | None:
-    """Seconds from starting the server to a rendered overview in Chromium (None without Playwright)."""
+def measure_cold_start(db: Path) -> dict | None:
+    """Seconds from starting the server to a rendered overview in Chromium, and the same for a
+    two-line Streamlit app (the floor of this machine and browser). None without Playwright."""
     try:
         from playwright.sync_api import sync_playwright
 
         from tests.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_for_run
     except ImportError:
         return None
+    folder = Path(tempfile.mkdtemp())
+    floor_app = folder / "floor.py"
+    floor_app.write_text('import streamlit as st\nst.title("Hello")\nst.write("world")\n')
+    result = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        started = time.perf_counter()
-        with streamlit_server(db, Path(tempfile.mkdtemp()) / "server.log") as url:
-            page = browser.new_page()
-            page.goto(url)
-            wait_for_run(page)
-            elapsed = time.perf_counter() - started
+        for name, script in (("floor_s", floor_app), ("overview_s", ROOT / "dashboard.py")):
+            started = time.perf_counter()
+            with streamlit_server(db, folder / f"{name}.log", script=script) as url:
+                page = browser.new_page()
+                page.goto(url)
+                wait_for_run(page)
+                result[name] = time.perf_counter() - started
+                page.close()
         browser.close()
-    return elapsed
+    return result
 
 
 # Views the concurrent sessions open at once: (page path, query string), none seen before by the server.
@@ -314,7 +321,9 @@ def print_table(report: dict) -> None:
     else:
         print(f"\npeak RSS: ours {ours['peak_rss_mb']:.0f} MB · no pandas baseline in this run")
     cold_start, ingest = report.get("cold_start_s"), report.get("ingest_1m_s")
-    print(f"cold start to rendered overview: {'n/a' if cold_start is None else f'{cold_start:.1f} s'}")
+    if cold_start:
+        print(f"cold start to rendered overview: {cold_start['overview_s']:.1f} s "
+              f"(a two-line Streamlit app: {cold_start['floor_s']:.1f} s)")
     sessions = ours.get("sessions")
     if sessions:
         print(f"{sessions['sessions']} sessions changing filters at once (AppTest): {sessions['at_once_s'] * 1000:.0f} ms "
@@ -348,8 +357,9 @@ def check_targets(report: dict) -> list[tuple[str, str, bool]]:
         checks.append(("≥ 5× less peak memory than pandas", f"{ratio:.1f}×", ratio >= 5))
     if not large:
         checks.append(("process peak ≤ 1 GB", f"{ours['peak_rss_mb']:.0f} MB", ours["peak_rss_mb"] <= 1024))
-    if report.get("cold_start_s") is not None and not large:
-        checks.append(("cold start ≤ 3 s", f"{report['cold_start_s']:.1f} s", report["cold_start_s"] <= 3))
+    if report.get("cold_start_s") and not large:
+        start = report["cold_start_s"]["overview_s"]
+        checks.append(("cold start ≤ 3 s", f"{start:.1f} s", start <= 3))
     return checks
 
 

@@ -33,8 +33,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(db_path: Path, log_path: Path, timeout: float = 60.0, address: str = "127.0.0.1"):
-    """Run ``streamlit run dashboard.py`` on a free port against ``db_path``; yield its base URL.
+def streamlit_server(db_path: Path, log_path: Path, timeout: float = 60.0, address: str = "127.0.0.1",
+                     script: Path = ROOT / "dashboard.py"):  # fmt: skip
+    """Run ``streamlit run dashboard.py`` (or ``script``) on a free port against ``db_path``;
+    yield its base URL.
 
     ``address`` is what the server binds to ("::" = every interface, as the README's command
     does); the tests always connect through 127.0.0.1.
@@ -42,7 +44,7 @@ def streamlit_server(db_path: Path, log_path: Path, timeout: float = 60.0, addre
     port = free_port()
     env = {**os.environ, "CX_DB": str(db_path)}
     command = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
+        sys.executable, "-m", "streamlit", "run", str(script),
         "--server.port", str(port), "--server.address", address, "--server.headless", "true",
     ]
     with open(log_path, "wb") as log:
