@@ -273,8 +273,10 @@ def current_visitor() -> Visitor:
     if auth_configured:
         if not st.user.is_logged_in:
             return Visitor(user="", role="viewer", local_mode=False)
-        email = st.user.get("email", "")
-        return Visitor(user=email, role=role_for_user(email, role_config), local_mode=False)
+        email = st.user.get("email") or ""
+        # Roles are granted by e-mail; someone without one is a viewer, shown by another name.
+        shown = email or st.user.get("preferred_username") or st.user.get("name") or st.user.get("sub") or "?"
+        return Visitor(user=str(shown), role=role_for_user(email, role_config), local_mode=False)
     address = st.context.ip_address
     return Visitor(user=getpass.getuser(), role=role_in_local_mode(address), local_mode=True)
 
@@ -300,15 +302,23 @@ def show_table(data, *, name: str = "table", **options) -> None:
 
     safe = make_export_safe(pd.DataFrame(data))
     st.dataframe(safe, **options)
-    try:  # the button's key must differ between tables of one page and stay put across reruns
-        digest = int(pd.util.hash_pandas_object(safe, index=False).sum()) & 0xFFFFFFFF
-    except TypeError:  # unhashable cells (lists): the shape will do
-        digest = hash((tuple(map(str, safe.columns)), len(safe))) & 0xFFFFFFFF
+    # The button's key must differ between tables of one page and stay put across reruns: a
+    # table's own name does that; unnamed tables are told apart by their content.
+    digest = 0 if name != "table" else _content_digest(safe)
     st.download_button(
         i18n.translate("download_xlsx", current_language()), data=lambda: build_xlsx(safe),  # built on click only
         file_name=f"{name}.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"xlsx_{name}_{digest:x}", on_click="ignore", type="tertiary", icon=":material/download:",
     )
+
+
+def _content_digest(frame) -> int:
+    import pandas as pd
+
+    try:
+        return int(pd.util.hash_pandas_object(frame, index=False).sum()) & 0xFFFFFFFF
+    except TypeError:  # unhashable cells (lists): the shape will do
+        return hash((tuple(map(str, frame.columns)), len(frame))) & 0xFFFFFFFF
 
 
 def set_page_context(context: PageContext) -> None:

@@ -75,7 +75,7 @@ for column, metric in zip(st.columns(2), ("churn_rate", "ltv")):
     column.plotly_chart(figure, key=f"money_class_{metric}")
 st.caption(translate("money_class_rule", lang, reference=class_label(dimension, reference, lang)))
 ui.show_table(
-    build_economics_table(economics, dimension, lang, currency), hide_index=True,
+    build_economics_table(economics, dimension, lang, currency), name=f"money-economics-{dimension}", hide_index=True,
     column_config={header: st.column_config.Column(help=text) for header, text in describe_columns(lang).items()},
 )  # fmt: skip
 
@@ -90,7 +90,8 @@ st.caption(translate("money_risk_model", lang, h=horizon))
 st.header(translate("money_section_drivers", lang))
 st.plotly_chart(build_driver_figure(drivers, lang, caption, currency, horizon, stage_labels), key="money_drivers")
 st.caption(translate("money_drivers_model", lang, h=horizon))
-ui.show_table(build_driver_table(drivers, lang, currency, horizon, stage_labels), hide_index=True, height="content")
+ui.show_table(build_driver_table(drivers, lang, currency, horizon, stage_labels), name="money-drivers", hide_index=True,
+              height="content")
 
 # --- Cohort retention: do the customers (and their money) stay, and does NPS tell in advance?
 st.header(translate("money_section_cohorts", lang))
@@ -116,9 +117,10 @@ if units.empty:
 else:
     st.plotly_chart(build_unit_economics_figure(units, lang, caption), key="money_units")
     st.caption(translate("money_units_rule", lang))
-    ui.show_table(build_unit_table(units, lang, currency), hide_index=True)
+    ui.show_table(build_unit_table(units, lang, currency), name="money-unit-economics", hide_index=True)
     st.markdown(f"**{translate('money_units_by_class', lang)}.** {describe_never_paying_back(units, lang)}")
-    ui.show_table(build_unit_table(units, lang, currency, by_class=True), hide_index=True, height="content")
+    ui.show_table(build_unit_table(units, lang, currency, by_class=True), name="money-unit-economics-by-class",
+                  hide_index=True, height="content")
 
 # --- What if: a CX improvement in money over the horizon, with its assumptions.
 st.header(translate("money_section_whatif", lang))
