@@ -1,7 +1,8 @@
 """The "typical Streamlit dashboard" baseline: load every table into pandas, filter in memory.
 
 The same questions the overview asks (KPIs now and in the previous period, weekly/monthly
-trends), plus the usual extra page queries (funnel, cohort retention, LTV by NPS class,
+trends), the journey page's (funnel now and before, breakdowns, reasons, silent loss, moments of
+truth, time to convert), plus the usual money queries (cohort retention, LTV by NPS class,
 complaints by month), computed the pandas way. Used only by ``bench/run.py``.
 """
 
@@ -68,22 +69,54 @@ def overview(frames, f, as_of):
     return out
 
 
-def funnel(frames, f, window_days=30):
+def _last_stages(frames, f, window_days=30):
+    """Per entry-cohort customer: the last stage counted (1-based) and the hours of each step."""
     events = frames["journey_events"]
     customers = _narrow(frames, f)
     events = events[events.customer_id.isin(customers.customer_id)]
     first = events.groupby(["customer_id", "stage"]).occurred_at.min().unstack()
     order = frames["journey_stages"].sort_values("position").stage.tolist()
     start, end = pd.Timestamp(f.start), pd.Timestamp(f.end) + pd.Timedelta(days=1)
-    alive = first[order[0]].between(start, end, inclusive="left")
+    first = first[first[order[0]].between(start, end, inclusive="left")]
+    alive = pd.Series(True, index=first.index)
     previous = first[order[0]]
-    counts = [int(alive.sum())]
-    for stage in order[1:]:
+    last = pd.Series(1, index=first.index)
+    hours = {}
+    for k, stage in enumerate(order[1:], 2):
         reached = first[stage].where(first[stage] >= previous, previous)
         alive &= first[stage].notna() & ((reached - previous) <= pd.Timedelta(days=window_days))
+        hours[k - 1] = ((reached - previous).dt.total_seconds() / 3600)[alive]
+        last += alive.astype(int)
         previous = reached
-        counts.append(int(alive.sum()))
-    return counts
+    return last, hours, order
+
+
+def funnel(frames, f, window_days=30):
+    last, _, order = _last_stages(frames, f, window_days)
+    return [int((last >= k).sum()) for k in range(1, len(order) + 1)]
+
+
+def journey_page(frames, f):
+    """What the journey page asks: the funnel now and before, breakdowns by four dimensions, why
+    the lost left, silent loss, moments of truth and time to convert."""
+    last, hours, order = _last_stages(frames, f)
+    out = {"funnel": [int((last >= k).sum()) for k in range(1, len(order) + 1)], "previous": funnel(frames, f.previous())}
+    customers = frames["customers"].set_index("customer_id").reindex(last.index)
+    for dimension in ("segment", "region", "acquisition_channel"):
+        out[dimension] = last.groupby(customers[dimension].fillna("Unknown")).value_counts().unstack(fill_value=0)
+    lost = last[last < len(order)]
+    churn = frames["churn_events"].merge(lost.rename("position"), left_on="customer_id", right_index=True)
+    complaints = frames["complaints"].merge(lost.rename("position"), left_on="customer_id", right_index=True)
+    out["reasons"] = churn.groupby(["position", "reason"]).size()
+    out["categories"] = complaints.groupby(["position", "category"]).size()
+    answered = set(frames["surveys"].customer_id.dropna())
+    out["silent"] = (~lost.index.isin(complaints.customer_id) & ~lost.index.isin(answered)).sum()
+    s = frames["surveys"]
+    start, end = pd.Timestamp(f.start), pd.Timestamp(f.end) + pd.Timedelta(days=1)
+    s = s[(s.responded_at >= start) & (s.responded_at < end) & s.customer_id.isin(_narrow(frames, f).customer_id)]
+    out["moments"] = s.groupby("touchpoint").agg(n=("nps", "count"), csat=("csat", "mean"), ces=("ces", "mean"))
+    out["time_to_convert"] = {k: h.quantile([0.1, 0.25, 0.5, 0.75, 0.9]) for k, h in hours.items()}
+    return out
 
 
 def cohort_retention(frames, f):
@@ -111,6 +144,6 @@ def complaints_by_month(frames, f):
 
 PAGES = {
     "overview": lambda frames, f, as_of: overview(frames, f, as_of),
-    "journey": lambda frames, f, as_of: funnel(frames, f),
+    "journey": lambda frames, f, as_of: journey_page(frames, f),
     "money": lambda frames, f, as_of: (cohort_retention(frames, f), ltv_by_nps_class(frames, f), complaints_by_month(frames, f)),
 }
