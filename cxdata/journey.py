@@ -407,11 +407,10 @@ def find_weakest_stage(moments: pd.DataFrame) -> tuple[str, str] | None:
 # ---------------------------------------------------------------- why they leave, silent loss
 
 
-def _lost_customers(db, filters, as_of, window_days, stages):
-    """(stage names, Ibis table of lost cohort customers: ``customer_id``, ``last_position``)."""
-    stages = validate_stages(db, stages)
+def _lost_customers(db, filters, as_of, window_days, stages: list[str]):
+    """Ibis table of lost cohort customers: ``customer_id``, ``last_position`` (stages validated)."""
     last = cohort_last_stages(db, filters, as_of, window_days=window_days, stages=stages)
-    return stages, last.filter(last.last_position < len(stages)).select("customer_id", "last_position")
+    return last.filter(last.last_position < len(stages)).select("customer_id", "last_position")
 
 
 def _history(db, as_of: date) -> dict:
@@ -449,7 +448,7 @@ def compute_loss_profile(db, filters: Filters, as_of: date, *, window_days: int 
 
 def _fetch_loss_sums(db, filters, as_of, window_days, stages) -> pd.DataFrame:
     """``compute_loss_profile``'s counts per ``last_position`` of the lost, from the raw tables."""
-    stages, lost = _lost_customers(db, filters, as_of, window_days, stages)
+    lost = _lost_customers(db, filters, as_of, window_days, stages)
     history = _history(db, as_of)
     flagged = lost.mutate(
         is_churned=lost.customer_id.isin(history["churn"].customer_id),
@@ -547,7 +546,7 @@ def compute_loss_reasons(db, filters: Filters, as_of: date, *, window_days: int 
 def _fetch_reason_counts(db, filters, as_of, window_days, stages) -> pd.DataFrame:
     """``position``, ``value``, ``count``, ``kind`` of the lost customers' churn events and
     complaints, from the raw tables."""
-    stages, lost = _lost_customers(db, filters, as_of, window_days, stages)
+    lost = _lost_customers(db, filters, as_of, window_days, stages)
     history = _history(db, as_of)
     parts = []
     for kind, table, column in (("churn_reason", history["churn"], "reason"),

@@ -13,12 +13,10 @@ from stage positions and the fixed dimension names below.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pandas as pd
 
-from cxdata.filters import CUSTOMER_DIMENSIONS, UNKNOWN, Filters
-from cxdata.query import day_start
+from cxdata.filters import UNKNOWN, Filters
+from cxdata.query import dimension_sql, period_params
 
 # Breakdown dimension -> its column in ``journey_customer``.
 DIMENSION_COLUMNS = {"segment": "segment", "channel": "entry_channel", "region": "region",
@@ -30,12 +28,8 @@ def _chain(filters: Filters, stage_count: int, window_days: int, columns: tuple[
     the rollup's ``columns``, ``r1`` .. ``rn`` (the time the customer counts at stage k, or null)
     and ``last_position`` (the number of stages counted). Only the columns a query needs are
     read: the lists of reasons and categories are the widest part of the rollup."""
-    params: dict = {
-        "start": day_start(filters.start),
-        "end": day_start(filters.end + timedelta(days=1)),
-        "window_days": int(window_days),
-    }
-    predicates = ["first_at_1 >= $start", "first_at_1 < $end", *_dimension_predicates(filters, "entry_channel", params)]
+    params = period_params(filters) | {"window_days": int(window_days)}
+    predicates = ["first_at_1 >= $start", "first_at_1 < $end", *dimension_sql(filters, params, channel_column="entry_channel")]
     firsts = ", ".join(f"first_at_{k}" for k in range(1, stage_count + 1))
     kept = "".join(f"{column}, " for column in columns)
     steps = [f"step_1 AS (SELECT {kept}{firsts}, first_at_1 AS r1 FROM journey_customer "
@@ -51,22 +45,7 @@ def _chain(filters: Filters, stage_count: int, window_days: int, columns: tuple[
     # Materialized: a query that reads the chain several times computes it once.
     reached = ", ".join(f"r{k}" for k in range(1, stage_count + 1))
     steps.append(f"chain AS MATERIALIZED (SELECT {kept}{reached}, {counted} AS last_position FROM step_{stage_count})")
-    return "WITH " + ",\n".join(steps), params  # DuckDB refuses parameters the SQL does not use
-
-
-def _dimension_predicates(filters: Filters, channel_column: str, params: dict) -> list[str]:
-    """SQL predicates for the filter's allow-lists on columns that hold the customer attributes
-    (missing = "Unknown"), adding their values to ``params``."""
-    wanted = {CUSTOMER_DIMENSIONS[name]: values for name, values in filters.dimension_values().items()
-              if name in CUSTOMER_DIMENSIONS}  # fmt: skip
-    if filters.channels:
-        wanted[channel_column] = filters.channels
-    predicates = []
-    for column, values in wanted.items():
-        params["unknown"] = UNKNOWN
-        params[f"allowed_{column}"] = list(values)
-        predicates.append(f"list_contains($allowed_{column}, coalesce({column}, $unknown))")
-    return predicates
+    return "WITH " + ",\n".join(steps), params
 
 
 def fetch_touchpoint_sums(con, filters: Filters, stages: list[str]) -> pd.DataFrame:
@@ -75,7 +54,7 @@ def fetch_touchpoint_sums(con, filters: Filters, stages: list[str]) -> pd.DataFr
     ``satisfied``, ``ces_n``, ``ces_sum``, ``ces_sum_squares``; indexed by ``touchpoint``."""
     params: dict = {"start_day": filters.start, "end_day": filters.end, "stages": list(stages)}
     predicates = ["day >= $start_day", "day <= $end_day", "list_contains($stages, touchpoint)",
-                  *_dimension_predicates(filters, "channel", params)]  # fmt: skip
+                  *dimension_sql(filters, params)]  # fmt: skip
     return con.execute(
         f"""SELECT touchpoint, sum(nps_count) AS nps_n, sum(promoter_count) AS promoters,
                    sum(detractor_count) AS detractors, sum(csat_count) AS csat_n,

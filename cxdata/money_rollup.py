@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from cxdata.db import read_meta
-from cxdata.filters import CUSTOMER_DIMENSIONS, UNKNOWN, Filters
-from cxdata.query import day_start
+from cxdata.filters import UNKNOWN, Filters
+from cxdata.query import day_start, dimension_sql, period_params
 from cxdata.rollups import rollups_are_fresh
 
 _SECONDS_PER_MONTH = 30 * 86_400  # cxdata.money_stats.DAYS_PER_MONTH days
@@ -58,27 +58,6 @@ def fetch_driver_bits(db) -> dict[tuple[str, str], int | None]:
     return {(kind, subject): bit for kind, subject, bit in rows}
 
 
-def _bounds(filters: Filters) -> dict:
-    return {"start": day_start(filters.start), "end": day_start(filters.end + timedelta(days=1))}
-
-
-def _dimension_sql(filters: Filters, params: dict, *, raw_channel: bool = False) -> list[str]:
-    """Predicates on ``money_*`` attributes, as ``cxdata.query.dimension_predicates`` ("Unknown"
-    for a missing value); with ``raw_channel`` the channel filter matches the stored channel only,
-    as ``cxdata.query.filter_table`` narrows ``customers``."""
-    wanted = {CUSTOMER_DIMENSIONS[name]: values for name, values in filters.dimension_values().items()
-              if name in CUSTOMER_DIMENSIONS}  # fmt: skip
-    if filters.channels:
-        wanted["channel"] = filters.channels
-    predicates = []
-    for column, values in wanted.items():
-        params[f"allowed_{column}"] = list(values)
-        params["unknown"] = UNKNOWN
-        value = column if raw_channel and column == "channel" else f"coalesce({column}, $unknown)"
-        predicates.append(f"list_contains($allowed_{column}, {value})")
-    return predicates
-
-
 def fetch_customer_groups(db, filters: Filters, window: int) -> pd.DataFrame:
     """The customers of the period summed per class combination, activity and driver masks.
 
@@ -88,8 +67,8 @@ def fetch_customer_groups(db, filters: Filters, window: int) -> pd.DataFrame:
     active at the start (drivers measure only those). ``sum_by`` gives the cells, ``sum_drivers``
     the drivers.
     """
-    params = _bounds(filters)
-    where = ["first_purchase_at < $end", "(churned_at IS NULL OR churned_at >= $start)", *_dimension_sql(filters, params)]
+    params = period_params(filters)
+    where = ["first_purchase_at < $end", "(churned_at IS NULL OR churned_at >= $start)", *dimension_sql(filters, params)]
     revenue, transactions, purchases = f"revenue_{window}", f"transactions_{window}", f"purchases_{window}"
     masks = ", ".join(f"CASE WHEN is_active_at_start THEN {mask} ELSE 0 END AS {mask}"
                       for mask in ("answered_mask", "poor_answer_mask", "complaint_mask"))  # fmt: skip
@@ -162,8 +141,8 @@ def fetch_cohort_sums(db, filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame]
     """The two grouped sums of ``cxdata.money_cohorts.assemble_cohorts``: (cx_class, cohort_month,
     churn_month, customers) and (cx_class, cohort_month, month, revenue) for months from the
     cohort's own on (earlier months never show)."""
-    params = _bounds(filters)
-    where = " AND ".join(["first_purchase_at >= $start", "first_purchase_at < $end", *_dimension_sql(filters, params)])
+    params = period_params(filters)
+    where = " AND ".join(["first_purchase_at >= $start", "first_purchase_at < $end", *dimension_sql(filters, params)])
     counts = db.con.execute(
         f"""SELECT nps_class AS cx_class, date_trunc('month', first_purchase_at) AS cohort_month,
                    date_trunc('month', churned_at) AS churn_month, count(*) AS customers
@@ -183,9 +162,9 @@ def fetch_cohort_sums(db, filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame]
 
 def fetch_unit_sums(db, filters: Filters, as_of: date) -> pd.DataFrame:
     """The per (acquisition_channel, cx_class) sums of ``cxdata.money_units.fetch_unit_economics``."""
-    params = _bounds(filters) | {"bound": day_start(as_of + timedelta(days=1)), "seconds_per_month": _SECONDS_PER_MONTH,
+    params = period_params(filters) | {"bound": day_start(as_of + timedelta(days=1)), "seconds_per_month": _SECONDS_PER_MONTH,
                                  "unknown": UNKNOWN}
-    where = " AND ".join(["signup_at >= $start", "signup_at < $end", *_dimension_sql(filters, params, raw_channel=True)])
+    where = " AND ".join(["signup_at >= $start", "signup_at < $end", *dimension_sql(filters, params, raw_channel=True)])
     return db.con.execute(
         f"""
         WITH contacted AS (

@@ -89,6 +89,29 @@ def dimension_predicates(table: ir.Table, filters: Filters, channel_column: str 
     return [ibis.coalesce(table[column], UNKNOWN).isin(values) for column, values in wanted]
 
 
+def period_params(filters: Filters) -> dict:
+    """``period_bounds`` as query parameters ``$start`` and ``$end``, for the rollups' SQL."""
+    return {"start": day_start(filters.start), "end": day_start(filters.end + timedelta(days=1))}
+
+
+def dimension_sql(filters: Filters, params: dict, *, channel_column: str = "channel",
+                  raw_channel: bool = False) -> list[str]:  # fmt: skip
+    """``dimension_predicates`` as SQL text for the rollups' parameterized queries: one predicate
+    per allow-list, its values added to ``params`` ("Unknown" for a missing value). With
+    ``raw_channel`` the channel filter matches the stored channel only, as ``filter_table``
+    narrows ``customers``. Column names are ours; values only ever travel as parameters."""
+    wanted = {CUSTOMER_DIMENSIONS[n]: v for n, v in filters.dimension_values().items() if n in CUSTOMER_DIMENSIONS}
+    if filters.channels:
+        wanted[channel_column] = filters.channels
+    predicates = []
+    for column, values in wanted.items():
+        params["unknown"] = UNKNOWN  # only when used: DuckDB refuses parameters the SQL does not use
+        params[f"allowed_{column}"] = list(values)
+        value = column if raw_channel and column == channel_column else f"coalesce({column}, $unknown)"
+        predicates.append(f"list_contains($allowed_{column}, {value})")
+    return predicates
+
+
 def filter_daily_rollup(db, name: str, filters: Filters) -> ir.Table:
     """A ``*_daily`` rollup narrowed to the filter's days, channel and customer attributes."""
     table = db.table(name)

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import json
 
+from cxdata.db import write_meta
+
 NOT_STATED = "not_stated"  # the value of a missing churn reason or complaint category
 TABLES = ("journey_customer",)
 STAGES_META_KEY = "rollup_journey_stages"
@@ -74,8 +76,7 @@ def _build_journey_customer(con) -> None:
         """,
         stages or [None],
     )
-    con.execute("DELETE FROM meta WHERE key = ?", [STAGES_META_KEY])
-    con.execute("INSERT INTO meta VALUES (?, ?)", [STAGES_META_KEY, json.dumps(stages, ensure_ascii=False)])
+    write_meta(con, **{STAGES_META_KEY: json.dumps(stages, ensure_ascii=False)})
 
 
 STATEMENTS = (_build_journey_customer,)
