@@ -1,9 +1,16 @@
-"""Charts: pure functions from DataFrames to plotly Figures. They never query."""
+"""Charts: pure functions from DataFrames to plotly figures. They never query.
+
+A figure here is the plain dict plotly.js draws, ``{"data": [...], "layout": {...}}``, with the
+default template filled in: exactly what ``plotly.graph_objects.Figure(...).to_dict()`` returns,
+without building the Figure object. ``go.Figure(figure)`` validates one (the tests do).
+"""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pandas as pd
-import plotly.graph_objects as go
+import plotly.io as pio
 
 from cxdata.i18n import format_value, translate
 from cxdata.registry import METRICS
@@ -14,7 +21,7 @@ SMALL_SAMPLE = 30
 
 def build_trend_figure(
     trends: pd.DataFrame, metric: str, lang: str, caption: str, target: float | None = None, currency: str = ""
-) -> go.Figure:
+) -> dict:
     """A line of ``metric`` per period with its 95% band, target line and small-sample markers.
 
     ``trends`` is the long frame of ``cxdata.trends.fetch_trends``; the caption (the filters in
@@ -63,21 +70,32 @@ def build_trend_figure(
         "showlegend": False,
         "yaxis": {"title": {"text": _axis_title(spec, currency)}},
         "separators": ", " if lang == "ru" else ".,",
-        "shapes": [
-            {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": target, "y1": target,
-             "line": {"color": COLORS["target"], "dash": "dash", "width": 1}}
-        ] if target is not None else [],
     }
+    if target is not None:
+        layout["shapes"] = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": target, "y1": target,
+                             "line": {"color": COLORS["target"], "dash": "dash", "width": 1}}]  # fmt: skip
     return make_figure(traces, layout)
 
 
-def make_figure(traces: list[dict], layout: dict) -> go.Figure:
-    """A Figure from plain dicts without plotly's per-property validation.
+def make_figure(traces: list[dict], layout: dict) -> dict:
+    """The figure of ``traces`` and ``layout`` (plain dicts), as plotly would serialize it.
 
-    Validation costs ~20 ms per trace, which is most of a warm page rerun; the specs here are
-    fixed by our code and checked by the browser tests, which read what Plotly really drew.
+    Building a ``go.Figure`` validates every property (~20 ms a trace) and copies the whole
+    template; a page of a dozen charts spent most of a warm rerun there. The specs here are fixed
+    by our code, ``tests/test_charts.py`` proves them valid and serialized like plotly's own, and
+    the browser tests read what plotly.js really drew.
     """
-    return go.Figure(data=traces, layout=layout, _validate=False)
+    return {"data": traces, "layout": {"template": default_template(), **layout}}
+
+
+def default_template() -> dict:
+    """The current default plotly template (Streamlit's, in the app) as plain dicts, built once."""
+    return _template(pio.templates.default)
+
+
+@lru_cache(maxsize=4)
+def _template(name: str) -> dict:
+    return pio.templates[name].to_plotly_json()
 
 
 def _axis_title(spec, currency: str) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 
 import pandas as pd
-import plotly.graph_objects as go
 
 from cxdata.charts import COLORS, make_figure
 from cxdata.i18n import format_compact, format_number, register_text, translate
@@ -203,7 +202,7 @@ def compact_ticks(largest: float, lang: str, count: int = 5) -> dict:
     return {"tickvals": values, "ticktext": text}
 
 
-def _empty_figure(title: str, caption: str, lang: str, message: str) -> go.Figure:
+def _empty_figure(title: str, caption: str, lang: str, message: str) -> dict:
     annotation = {"text": message, "showarrow": False, "x": 0.5, "y": 0.5, "xref": "paper", "yref": "paper"}
     return make_figure([], _layout(title, caption, lang, 220, annotations=[annotation],
                                    xaxis={"visible": False}, yaxis={"visible": False}))  # fmt: skip
@@ -213,7 +212,7 @@ def _empty_figure(title: str, caption: str, lang: str, message: str) -> go.Figur
 
 
 def build_funnel_figure(funnel: pd.DataFrame, labels: dict[str, str], lang: str, caption: str, currency: str = "",
-                        selected: str | None = None) -> go.Figure:  # fmt: skip
+                        selected: str | None = None) -> dict:  # fmt: skip
     """Horizontal bars of ``compute_funnel``: customers per stage (first stage on top), the bar text
     is the count and the step conversion, the hover adds overall conversion, drop and lost value.
 
@@ -244,7 +243,7 @@ def build_funnel_figure(funnel: pd.DataFrame, labels: dict[str, str], lang: str,
 
 
 def build_lost_value_figure(steps: pd.DataFrame, labels: dict[str, str], lang: str, caption: str,
-                            currency: str = "") -> go.Figure:  # fmt: skip
+                            currency: str = "") -> dict:  # fmt: skip
     """A waterfall of ``build_lost_value_steps``: each stage's lost value, then the total."""
     title = translate("journey_chart_lost_value", lang)
     y = [step_label(r.stage, r.next_stage, labels, lang).replace(" → ", " →<br>") for r in steps.itertuples()]
@@ -276,7 +275,7 @@ def build_lost_value_figure(steps: pd.DataFrame, labels: dict[str, str], lang: s
 
 
 def build_period_comparison_figure(comparison: pd.DataFrame, labels: dict[str, str], lang: str,
-                                   caption: str) -> go.Figure:  # fmt: skip
+                                   caption: str) -> dict:  # fmt: skip
     """Step conversion per step, previous period (grey) beside this one; the bar of the step that
     fell most is red, every current bar is labelled with its change in percentage points, and
     steps with a small sample in either period are hatched."""
@@ -310,7 +309,7 @@ def build_period_comparison_figure(comparison: pd.DataFrame, labels: dict[str, s
 
 
 def build_breakdown_figure(breakdown: pd.DataFrame, dimension: str, labels: dict[str, str], lang: str,
-                           caption: str) -> go.Figure:  # fmt: skip
+                           caption: str) -> dict:  # fmt: skip
     """Grouped bars of step conversion (steps into stage 2 .. n) for each value of ``dimension``
     (rows of ``compute_funnel_breakdowns``); small samples are hatched."""
     title = translate("journey_chart_breakdown", lang, dimension=translate(dimension, lang).lower())
@@ -345,7 +344,7 @@ def build_breakdown_figure(breakdown: pd.DataFrame, dimension: str, labels: dict
 
 
 def build_time_to_convert_figure(summary: pd.DataFrame, labels: dict[str, str], lang: str, caption: str,
-                                 stage: str | None = None) -> go.Figure:  # fmt: skip
+                                 stage: str | None = None) -> dict:  # fmt: skip
     """Boxes of ``compute_time_to_convert_summary`` in days: the box spans the quartiles, the line
     is the median, the whiskers reach the 10th and 90th percentiles; the median and n are in the
     step's label. ``stage`` keeps only the step out of that stage."""
@@ -371,7 +370,7 @@ def build_time_to_convert_figure(summary: pd.DataFrame, labels: dict[str, str], 
 
 
 def build_moments_figure(moments: pd.DataFrame, labels: dict[str, str], lang: str, caption: str,
-                         stage: str | None = None) -> go.Figure:  # fmt: skip
+                         stage: str | None = None) -> dict:  # fmt: skip
     """NPS, CSAT and CES per stage side by side (rows of ``compute_moments_of_truth``): the score
     with its 95% interval, the weakest stage in red, small samples in amber open circles; the
     ``stage`` selected on the funnel gets a larger marker. Stages without answers have no point."""
@@ -432,7 +431,7 @@ def _side_by_side(columns: int, titles: list[str], spacing: float) -> dict:
 
 
 def build_reasons_figure(reasons: pd.DataFrame, kind: str, loss_shares: pd.DataFrame, labels: dict[str, str],
-                         lang: str, caption: str, stage: str | None = None) -> go.Figure:  # fmt: skip
+                         lang: str, caption: str, stage: str | None = None) -> dict:  # fmt: skip
     """100% stacked bars per stage of the churn reasons (``kind`` = "churn_reason") or complaint
     categories ("complaint_category") of the customers lost after it (``compute_loss_reasons``).
     Churn-reason rows are labelled with the stage's share of all refusals (``compute_loss_shares``),
@@ -478,7 +477,7 @@ def build_reasons_figure(reasons: pd.DataFrame, kind: str, loss_shares: pd.DataF
 
 
 def build_silent_loss_figure(silent: pd.DataFrame, labels: dict[str, str], lang: str, caption: str,
-                             stage: str | None = None) -> go.Figure:  # fmt: skip
+                             stage: str | None = None) -> dict:  # fmt: skip
     """Bars of ``compute_silent_loss``: the share of each stage's lost customers who never complained
     nor answered a survey, with its 95% interval; small samples in amber. ``stage`` keeps one bar."""
     title = translate("journey_chart_silent", lang)

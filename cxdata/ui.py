@@ -7,8 +7,10 @@ its data version (bumped by every load) and the frozen ``Filters``.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import getpass
+import hashlib
 import importlib
 import os
 from collections.abc import Callable
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 import streamlit as st
+from plotly.basedatatypes import BaseFigure
 
 from cxdata import i18n
 from cxdata.charts import make_figure
@@ -124,21 +127,132 @@ def load_overview(data: DataKey, filters: Filters, as_of: date) -> Overview:
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)
-def _run_cached(data: DataKey, function_path: str, args: tuple, kwargs: tuple):
-    module_name, name = function_path.rsplit(".", 1)
-    function = getattr(importlib.import_module(module_name), name)
-    return function(backend(data), *args, **dict(kwargs))
+def _run_cached(key: str, content: tuple, _data: DataKey, _function_path: str, _args: tuple, _kwargs: dict):
+    return _function(_function_path)(backend(_data), *_args, **_kwargs)
 
 
 def load(function: Callable, *args, **kwargs):
     """``function(db, *args, **kwargs)`` for the current data, cached.
 
     The cache key is explicit: the database path and data version, the function's dotted name
-    and its arguments (a frozen ``Filters``, dates, numbers, tuples) — so any cxdata query
-    function can be cached from a page without a wrapper of its own.
+    and its arguments (a frozen ``Filters``, dates, numbers, tuples; see ``_cache_key``) — so any
+    cxdata query function can be cached from a page without a wrapper of its own.
     """
-    path = f"{function.__module__}.{function.__qualname__}"
-    return _run_cached(page_context().data, path, args, tuple(sorted(kwargs.items())))
+    data, path = page_context().data, _dotted_name(function)
+    key, content = _cache_key((data, path), args, kwargs)
+    return _remember(_run_cached(key, content, data, path, args, kwargs), key, content)
+
+
+@st.cache_data(show_spinner=False, max_entries=2048)
+def _derive_cached(key: str, content: tuple, _function_path: str, _args: tuple, _kwargs: dict):
+    return _function(_function_path)(*_args, **_kwargs)
+
+
+def derive(function: Callable, *args, **kwargs):
+    """``function(*args, **kwargs)`` of a pure function (a chart, a table, a text from loaded
+    frames), cached.
+
+    An argument that ``load`` or ``derive`` returned in this run is keyed by where it came from
+    (the query and its arguments), not by its content: hashing the frames of a page costs about
+    as much as building its charts. So a warm rerun (a widget that changes nothing shown, a
+    stage clicked again, a language switched back) rebuilds nothing. For functions whose result
+    depends on their arguments only; never mutate what ``load`` or ``derive`` returned.
+    """
+    path = _dotted_name(function)
+    key, content = _cache_key((path,), args, kwargs)
+    return _remember(_derive_cached(key, content, path, args, kwargs), key, content)
+
+
+def _dotted_name(function: Callable) -> str:
+    return f"{function.__module__}.{function.__qualname__}"
+
+
+def _function(dotted_name: str) -> Callable:
+    module_name, name = dotted_name.rsplit(".", 1)
+    return getattr(importlib.import_module(module_name), name)
+
+
+def _cache_key(head: tuple, args: tuple, kwargs: dict) -> tuple[str, tuple]:
+    """(text key, content): every argument by its origin in this run (``load``/``derive``), else
+    by ``repr`` when that alone identifies it (see ``_plain_repr``), else it goes into
+    ``content``, which Streamlit hashes by value. The text key is a digest: short to hash."""
+    parts, content = [repr(head)], []
+    for name, value in [*enumerate(args), *sorted(kwargs.items())]:
+        text = _provenance().get(id(value), (None, None))[1] or _plain_repr(value)
+        if text is None:
+            text = f"#{len(content)}"
+            content.append(value)
+        parts.append(f"{name}={text}")
+    return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest(), tuple(content)
+
+
+_PLAIN = (str, bytes, int, float, bool, date, type(None))
+
+
+def _plain_repr(value) -> str | None:
+    """``repr(value)`` when it identifies the value: scalars, and tuples, frozensets and frozen
+    dataclasses (``Filters``, ``DataKey``) made of them; else None."""
+    if isinstance(value, _PLAIN):
+        return repr(value)
+    if isinstance(value, (tuple, frozenset)):
+        parts = value
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type) and type(value).__dataclass_params__.frozen:
+        parts = [getattr(value, field.name) for field in dataclasses.fields(value)]
+    else:
+        return None
+    return repr(value) if all(_plain_repr(part) is not None for part in parts) else None
+
+
+def _provenance() -> dict[int, tuple]:
+    """id -> (object, key) of what ``load`` and ``derive`` returned in this run (the dict keeps
+    them alive, so no id is reused within the run); ``set_page_context`` starts it afresh."""
+    return st.session_state.setdefault("_provenance", {})
+
+
+def _remember(value, key: str, content: tuple):
+    """Record ``value`` and its parts (the fields of a dataclass, the items of a tuple) as the
+    result of ``key`` — unless part of the key was hashed content, which the key does not name."""
+    if content:
+        return value
+    registry = _provenance()
+    registry[id(value)] = (value, key)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        parts = [(field.name, getattr(value, field.name)) for field in dataclasses.fields(value)]
+    elif isinstance(value, tuple):
+        parts = list(enumerate(value))
+    else:
+        parts = []
+    for name, part in parts:
+        if not isinstance(part, _PLAIN):  # scalars share ids
+            registry.setdefault(id(part), (part, f"{key}.{name}"))
+    return value
+
+
+# --- charts -------------------------------------------------------------------------------------
+
+
+class _FinishedFigure(BaseFigure):
+    """A figure of ``cxdata.charts`` (a plain, valid dict) as ``st.plotly_chart`` takes it as is.
+
+    ``st.plotly_chart`` validates a dict by building a ``go.Figure`` from it, and serializes a
+    Figure through ``Figure.to_dict()``, a deep copy: together most of a warm rerun of a page of
+    charts. It sends ``to_dict()``'s result to the browser as JSON, so a BaseFigure whose
+    ``to_dict()`` is the finished dict skips both (``BaseFigure.__init__`` is skipped on purpose:
+    nothing here is validated twice). ``tests/test_charts.py`` checks that the chart Streamlit sends
+    equals plotly's own serialization of the validated figure.
+    """
+
+    def __init__(self, figure: dict):  # no BaseFigure state is needed
+        self._figure = figure
+
+    def to_dict(self) -> dict:
+        return self._figure
+
+
+def show_chart(figure: dict, *, key: str, where=None, **options):
+    """``st.plotly_chart`` (into ``where``, default the page) of a ``cxdata.charts`` figure dict;
+    ``options`` are ``st.plotly_chart``'s (``on_select``, ``config``…). Returns what it returns."""
+    return (where or st).plotly_chart(_FinishedFigure(figure), key=key, **options)
 
 
 # --- first paint --------------------------------------------------------------------------------
@@ -156,7 +270,7 @@ def start_loading_charts():
     if not st.session_state.get("_charts_loading"):
         st.session_state["_charts_loading"] = True
         blank = make_figure([], {"height": 1, "margin": {"l": 0, "r": 0, "t": 0, "b": 0}})
-        placeholder.plotly_chart(blank, key="charts_loading", config={"staticPlot": True, "displayModeBar": False})
+        show_chart(blank, key="charts_loading", where=placeholder, config={"staticPlot": True, "displayModeBar": False})
     return placeholder
 
 
@@ -300,7 +414,7 @@ def show_table(data, *, name: str = "table", **options) -> None:
 
     from cxdata.ingest.export_safety import build_xlsx, make_export_safe
 
-    safe = make_export_safe(pd.DataFrame(data))
+    safe = derive(make_export_safe, data if isinstance(data, pd.DataFrame) else pd.DataFrame(data))
     st.dataframe(safe, **options)
     # The button's key must differ between tables of one page and stay put across reruns: a
     # table's own name does that; unnamed tables are told apart by their content.
@@ -323,6 +437,7 @@ def _content_digest(frame) -> int:
 
 def set_page_context(context: PageContext) -> None:
     st.session_state["_page_context"] = context
+    st.session_state["_provenance"] = {}  # see derive
 
 
 def page_context() -> PageContext:

@@ -47,8 +47,8 @@ if funnel["customers"].iloc[0] == 0:
 labels = ui.load(journey.fetch_stage_labels, lang)
 stages = funnel["stage"].tolist()
 previous_funnel = ui.load(compute_funnel, filters.previous(), as_of, window_days=window_days)
-comparison = journey.compare_funnels(funnel, previous_funnel)  # = compare_with_previous_period, funnels cached
-headline = journey.build_journey_headline(funnel, comparison, labels, lang, currency, filters.previous())
+comparison = ui.derive(journey.compare_funnels, funnel, previous_funnel)  # = compare_with_previous_period
+headline = ui.derive(journey.build_journey_headline, funnel, comparison, labels, lang, currency, filters.previous())
 st.info(f"**{translate('journey_headline_title', lang)}.** {headline}")
 
 # --- the funnel and the money: a click on a stage bar narrows the detail below -------------------
@@ -61,13 +61,13 @@ if clicked:
 stage = st.session_state.get(STAGE_KEY) if st.session_state.get(STAGE_KEY) in stages else None
 
 funnel_column, money_column = st.columns(2)
-funnel_column.plotly_chart(
-    charts.build_funnel_figure(funnel, labels, lang, caption, currency, selected=stage),
-    key=funnel_key, on_select="rerun", selection_mode="points",
+ui.show_chart(
+    ui.derive(charts.build_funnel_figure, funnel, labels, lang, caption, currency, selected=stage),
+    key=funnel_key, where=funnel_column, on_select="rerun", selection_mode="points",
 )
-money_column.plotly_chart(
-    charts.build_lost_value_figure(journey.build_lost_value_steps(funnel), labels, lang, caption, currency),
-    key="journey_lost_value",
+ui.show_chart(
+    ui.derive(charts.build_lost_value_figure, journey.build_lost_value_steps(funnel), labels, lang, caption, currency),
+    key="journey_lost_value", where=money_column,
 )
 money_column.caption(translate("journey_lost_value_rule", lang))
 if stage is None:
@@ -84,36 +84,36 @@ st.caption(translate("journey_cohort_note", lang, first_stage=labels.get(stages[
 
 # --- which step got worse, and where ----------------------------------------------------------
 st.subheader(translate("journey_section_previous", lang))
-st.plotly_chart(charts.build_period_comparison_figure(comparison, labels, lang, caption), key="journey_previous")
+ui.show_chart(ui.derive(charts.build_period_comparison_figure, comparison, labels, lang, caption),
+              key="journey_previous")
 st.caption(translate("journey_previous_rule", lang, minimum=MIN_SAMPLE_SIZE))
 
 st.subheader(translate("journey_section_breakdowns", lang))
 breakdowns = ui.load(journey.compute_funnel_breakdowns, filters, as_of, window_days=window_days)
 breakdown_columns = st.columns(2) + st.columns(2)
 for column, dimension in zip(breakdown_columns, journey.BREAKDOWN_DIMENSIONS):
-    column.plotly_chart(charts.build_breakdown_figure(breakdowns, dimension, labels, lang, caption),
-                        key=f"journey_breakdown_{dimension}")
+    ui.show_chart(ui.derive(charts.build_breakdown_figure, breakdowns, dimension, labels, lang, caption),
+                  key=f"journey_breakdown_{dimension}", where=column)
 st.caption(translate("journey_breakdown_rule", lang, minimum=MIN_SAMPLE_SIZE))
 
 # --- why they leave (narrowed to the clicked stage) ---------------------------------------------
 st.subheader(translate("journey_section_why", lang))
 reasons = ui.load(journey.compute_loss_reasons, filters, as_of, window_days=window_days)
 profile = ui.load(journey.compute_loss_profile, filters, as_of, window_days=window_days)
-shares, silent = journey.summarize_loss_shares(profile), journey.summarize_silent_loss(profile)
-st.plotly_chart(charts.build_reasons_figure(reasons, "churn_reason", shares, labels, lang, caption, stage),
-                key="journey_reasons")
-st.plotly_chart(charts.build_reasons_figure(reasons, "complaint_category", shares, labels, lang, caption, stage),
-                key="journey_complaints")
-st.plotly_chart(charts.build_silent_loss_figure(silent, labels, lang, caption, stage), key="journey_silent")
+shares, silent = ui.derive(journey.summarize_loss_shares, profile), ui.derive(journey.summarize_silent_loss, profile)
+for kind in ("churn_reason", "complaint_category"):
+    ui.show_chart(ui.derive(charts.build_reasons_figure, reasons, kind, shares, labels, lang, caption, stage),
+                  key=f"journey_{kind}")
+ui.show_chart(ui.derive(charts.build_silent_loss_figure, silent, labels, lang, caption, stage), key="journey_silent")
 st.caption(translate("journey_why_rule", lang, as_of=format_date(as_of, lang)))
 
 # --- how it felt and how long it took -----------------------------------------------------------
 st.subheader(translate("journey_section_feel", lang))
 moments = ui.load(journey.compute_moments_of_truth, filters)
-st.plotly_chart(charts.build_moments_figure(moments, labels, lang, caption, stage), key="journey_moments")
+ui.show_chart(ui.derive(charts.build_moments_figure, moments, labels, lang, caption, stage), key="journey_moments")
 st.caption(translate("journey_moments_rule", lang, minimum=MIN_SAMPLE_SIZE))
 times = ui.load(journey.compute_time_to_convert_summary, filters, as_of, window_days=window_days)
-st.plotly_chart(charts.build_time_to_convert_figure(times, labels, lang, caption, stage), key="journey_time")
+ui.show_chart(ui.derive(charts.build_time_to_convert_figure, times, labels, lang, caption, stage), key="journey_time")
 st.caption(translate("journey_time_rule", lang))
 
 st.caption(translate("journey_cli", lang))

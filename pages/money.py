@@ -55,10 +55,10 @@ horizon = horizon_column.number_input(
     translate("money_horizon", lang), min_value=1, max_value=60, value=DEFAULT_HORIZON_MONTHS, step=1,
     help=translate("money_horizon_help", lang), key="money_horizon",
 )  # fmt: skip
-risk = compute_revenue_at_risk(economics, horizon)
-drivers = compute_drivers(cells, horizon)
+risk = ui.derive(compute_revenue_at_risk, economics, horizon)
+drivers = ui.derive(compute_drivers, cells, horizon)
 stage_labels = ui.load(fetch_stage_labels)
-headline = build_money_headline(risk, drivers, lang, currency, horizon, stage_labels)
+headline = ui.derive(build_money_headline, risk, drivers, lang, currency, horizon, stage_labels)
 headline_column.info(f"**{translate('money_headline_title', lang)}.** {headline}")
 if economics.nps_customers < MIN_SAMPLE_SIZE:
     st.warning(translate("money_too_small", lang, n=economics.nps_customers))
@@ -71,11 +71,11 @@ dimension = st.segmented_control(
 )  # fmt: skip
 reference = DIMENSIONS[dimension][2]
 for column, metric in zip(st.columns(2), ("churn_rate", "ltv")):
-    figure = build_class_metric_figure(economics, dimension, metric, reference, lang, caption, currency)
-    column.plotly_chart(figure, key=f"money_class_{metric}")
+    figure = ui.derive(build_class_metric_figure, economics, dimension, metric, reference, lang, caption, currency)
+    ui.show_chart(figure, key=f"money_class_{metric}", where=column)
 st.caption(translate("money_class_rule", lang, reference=class_label(dimension, reference, lang)))
 ui.show_table(
-    build_economics_table(economics, dimension, lang, currency), name=f"money-economics-{dimension}", hide_index=True,
+    ui.derive(build_economics_table, economics, dimension, lang, currency), name=f"money-economics-{dimension}", hide_index=True,
     column_config={header: st.column_config.Column(help=text) for header, text in describe_columns(lang).items()},
 )  # fmt: skip
 
@@ -88,10 +88,10 @@ st.caption(translate("money_risk_model", lang, h=horizon))
 
 # --- Key drivers in money: which touchpoints and complaints cost the most.
 st.header(translate("money_section_drivers", lang))
-st.plotly_chart(build_driver_figure(drivers, lang, caption, currency, horizon, stage_labels), key="money_drivers")
+ui.show_chart(ui.derive(build_driver_figure, drivers, lang, caption, currency, horizon, stage_labels), key="money_drivers")
 st.caption(translate("money_drivers_model", lang, h=horizon))
-ui.show_table(build_driver_table(drivers, lang, currency, horizon, stage_labels), name="money-drivers", hide_index=True,
-              height="content")
+ui.show_table(ui.derive(build_driver_table, drivers, lang, currency, horizon, stage_labels), name="money-drivers",
+              hide_index=True, height="content")
 
 # --- Cohort retention: do the customers (and their money) stay, and does NPS tell in advance?
 st.header(translate("money_section_cohorts", lang))
@@ -105,8 +105,10 @@ else:
         key="money_cohort_measure",
     )  # fmt: skip
     heatmap_column, curves_column = st.columns(2)
-    heatmap_column.plotly_chart(build_cohort_heatmap(cohorts, measure, lang, caption), key="money_cohort_heatmap")
-    curves_column.plotly_chart(build_retention_curves_figure(curves, measure, lang, caption), key="money_cohort_curves")
+    ui.show_chart(ui.derive(build_cohort_heatmap, cohorts, measure, lang, caption), key="money_cohort_heatmap",
+                  where=heatmap_column)
+    ui.show_chart(ui.derive(build_retention_curves_figure, curves, measure, lang, caption), key="money_cohort_curves",
+                  where=curves_column)
     st.caption(translate("money_cohort_rule", lang))
 
 # --- Unit economics: what a customer costs and when they pay back, by channel and NPS class.
@@ -115,12 +117,12 @@ units = ui.load(fetch_unit_economics, filters, as_of)
 if units.empty:
     st.info(translate("money_no_acquisition", lang))
 else:
-    st.plotly_chart(build_unit_economics_figure(units, lang, caption), key="money_units")
+    ui.show_chart(ui.derive(build_unit_economics_figure, units, lang, caption), key="money_units")
     st.caption(translate("money_units_rule", lang))
-    ui.show_table(build_unit_table(units, lang, currency), name="money-unit-economics", hide_index=True)
+    ui.show_table(ui.derive(build_unit_table, units, lang, currency), name="money-unit-economics", hide_index=True)
     st.markdown(f"**{translate('money_units_by_class', lang)}.** {describe_never_paying_back(units, lang)}")
-    ui.show_table(build_unit_table(units, lang, currency, by_class=True), name="money-unit-economics-by-class",
-                  hide_index=True, height="content")
+    ui.show_table(ui.derive(build_unit_table, units, lang, currency, by_class=True),
+                  name="money-unit-economics-by-class", hide_index=True, height="content")
 
 # --- What if: a CX improvement in money over the horizon, with its assumptions.
 st.header(translate("money_section_whatif", lang))

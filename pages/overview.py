@@ -40,4 +40,4 @@ for index, metric in enumerate(TREND_METRICS):
     figure = build_trend_figure(
         overview.trends, metric, lang, filters.caption(lang), overview.targets.get(metric), context.currency
     )
-    chart_columns[index % 2].plotly_chart(figure, key=f"overview_trend_{metric}")
+    ui.show_chart(figure, key=f"overview_trend_{metric}", where=chart_columns[index % 2])

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 import duckdb
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 
 import cxdata.journey
@@ -391,7 +392,7 @@ def test_charts_carry_the_caption_and_n_and_narrow_to_a_stage(loss_db):
     reasons = compute_loss_reasons(loss_db, JANUARY, AS_OF)
     shares = compute_loss_shares(loss_db, JANUARY, AS_OF)
     silent = compute_silent_loss(loss_db, JANUARY, AS_OF)
-    figures = {
+    specs = {
         "funnel": build_funnel_figure(funnel, LABELS, "en", caption, "RUB", selected="registration"),
         "lost": build_lost_value_figure(build_lost_value_steps(funnel), LABELS, "en", caption, "RUB"),
         "previous": build_period_comparison_figure(compare_with_previous_period(loss_db, JANUARY, AS_OF), LABELS, "en", caption),
@@ -401,6 +402,7 @@ def test_charts_carry_the_caption_and_n_and_narrow_to_a_stage(loss_db):
         "reasons": build_reasons_figure(reasons, "churn_reason", shares, LABELS, "en", caption),
         "silent": build_silent_loss_figure(silent, LABELS, "en", caption),
     }
+    figures = {name: go.Figure(spec) for name, spec in specs.items()}  # validated, attribute access
     for name, figure in figures.items():
         assert figure.layout.title.subtitle.text == caption, name
         templates = [trace.hovertemplate or "" for trace in figure.data]
@@ -412,10 +414,10 @@ def test_charts_carry_the_caption_and_n_and_narrow_to_a_stage(loss_db):
     assert list(bars.marker.color).count(bars.marker.color[1]) == 1  # only the selected stage stands out
     assert list(figures["lost"].data[0].measure) == ["relative"] * 3 + ["total"]
     # narrowed: one stage left; the last stage narrows to an empty chart with a message
-    narrowed = build_reasons_figure(reasons, "churn_reason", shares, LABELS, "en", caption, stage="first_contact")
+    narrowed = go.Figure(build_reasons_figure(reasons, "churn_reason", shares, LABELS, "en", caption, stage="first_contact"))
     assert {y for trace in narrowed.data for y in trace.y} == {"First contact → Registration<br>50.0% of refusals · n = 2"}
-    assert len(build_silent_loss_figure(silent, LABELS, "en", caption, stage="registration").data[0].y) == 1
-    assert not build_silent_loss_figure(silent, LABELS, "en", caption, stage="onboarding").data
+    assert len(build_silent_loss_figure(silent, LABELS, "en", caption, stage="registration")["data"][0]["y"]) == 1
+    assert not build_silent_loss_figure(silent, LABELS, "en", caption, stage="onboarding")["data"]
     with pytest.raises(ValueError, match="kind must be one of"):
         build_reasons_figure(reasons, "mood", shares, LABELS, "en", caption)
 

@@ -41,10 +41,15 @@ def make_export_safe(df):
         series = safe[column]
         if isinstance(series.dtype, pd.CategoricalDtype):
             series = series.astype(object)
-        if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+        if (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)) and _any_trigger(series):
             safe[column] = series.map(neutralize_cell, na_action="ignore")
     safe.columns = [neutralize_cell(c) if isinstance(c, str) else c for c in safe.columns]
     return safe
+
+
+def _any_trigger(series) -> bool:
+    """Whether any text of ``series`` starts like a formula (most columns have none: skip them)."""
+    return any(isinstance(value, str) and value.startswith(_TRIGGERS) for value in series.tolist())
 
 
 def build_xlsx(df, *, sheet_name: str = "data") -> bytes:
