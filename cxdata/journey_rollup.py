@@ -7,6 +7,10 @@ than DuckDB needs to answer it from the rollup, so when the rollup answers (see
 (module docstring of ``cxdata.funnel``), and ``tests/test_rollups_journey.py`` proves that both
 paths return identical frames.
 
+The rollup stores the funnel's chain for every window (``cxdata.rollups_journey``): a customer
+counts at stage k, at ``reached_at_k``, exactly when ``min_window_days_k`` <= the window, so no
+query walks the chain stage by stage.
+
 Values always travel as query parameters; the only text put into the SQL is column names made
 from stage positions and the fixed dimension names below.
 """
@@ -23,29 +27,30 @@ DIMENSION_COLUMNS = {"segment": "segment", "channel": "entry_channel", "region":
                      "acquisition_channel": "acquisition_channel"}  # fmt: skip
 
 
-def _chain(filters: Filters, stage_count: int, window_days: int, columns: tuple[str, ...] = ()) -> tuple[str, dict]:
-    """(SQL of the CTEs ending in ``chain``, parameters): one row per entry-cohort customer with
-    the rollup's ``columns``, ``r1`` .. ``rn`` (the time the customer counts at stage k, or null)
-    and ``last_position`` (the number of stages counted). Only the columns a query needs are
-    read: the lists of reasons and categories are the widest part of the rollup."""
+def _cohort(filters: Filters, window_days: int) -> tuple[str, dict]:
+    """(``FROM journey_customer WHERE ...`` for the entry cohort, parameters: ``$start``, ``$end``,
+    the dimensions' allow-lists and ``$window_days``)."""
     params = period_params(filters) | {"window_days": int(window_days)}
-    predicates = ["first_at_1 >= $start", "first_at_1 < $end", *dimension_sql(filters, params, channel_column="entry_channel")]
-    firsts = ", ".join(f"first_at_{k}" for k in range(1, stage_count + 1))
-    kept = "".join(f"{column}, " for column in columns)
-    steps = [f"step_1 AS (SELECT {kept}{firsts}, first_at_1 AS r1 FROM journey_customer "
-             f"WHERE {' AND '.join(predicates)})"]  # fmt: skip
-    for k in range(2, stage_count + 1):
-        # Null when either time is null or the window is exceeded; an earlier event is moved to
-        # the previous stage's time (funnel rules).
-        steps.append(
-            f"step_{k} AS (SELECT *, CASE WHEN first_at_{k} <= r{k - 1} + to_days($window_days) "
-            f"THEN greatest(first_at_{k}, r{k - 1}) END AS r{k} FROM step_{k - 1})"
-        )
-    counted = " + ".join(f"(r{k} IS NOT NULL)::BIGINT" for k in range(1, stage_count + 1))
-    # Materialized: a query that reads the chain several times computes it once.
-    reached = ", ".join(f"r{k}" for k in range(1, stage_count + 1))
-    steps.append(f"chain AS MATERIALIZED (SELECT {kept}{reached}, {counted} AS last_position FROM step_{stage_count})")
-    return "WITH " + ",\n".join(steps), params
+    predicates = ["first_at_1 >= $start", "first_at_1 < $end",
+                  *dimension_sql(filters, params, channel_column="entry_channel")]  # fmt: skip
+    return f"FROM journey_customer WHERE {' AND '.join(predicates)}", params
+
+
+def _counts_at(k: int) -> str:
+    """True when the customer counts at stage k; null (never reached) is not true."""
+    return f"min_window_days_{k} <= $window_days"
+
+
+def _last_position(stage_count: int) -> str:
+    """The number of stages counted: the stages counted are always the first ones, and the first
+    always counts (``min_window_days_1`` is 0)."""
+    return f"CASE {' '.join(f'WHEN {_counts_at(k)} THEN {k}' for k in range(stage_count, 0, -1))} END"
+
+
+def _hours_to_next(k: int) -> str:
+    """Hours from stage k to k+1 of a customer counted at k+1, else null: the raw path's arithmetic
+    (``funnel._hours_between``), so every step's hours are the same numbers."""
+    return f"CASE WHEN {_counts_at(k + 1)} THEN (epoch(reached_at_{k + 1}) - epoch(reached_at_{k})) / 3600 END"
 
 
 def fetch_touchpoint_sums(con, filters: Filters, stages: list[str]) -> pd.DataFrame:
@@ -55,34 +60,33 @@ def fetch_touchpoint_sums(con, filters: Filters, stages: list[str]) -> pd.DataFr
     params: dict = {"start_day": filters.start, "end_day": filters.end, "stages": list(stages)}
     predicates = ["day >= $start_day", "day <= $end_day", "list_contains($stages, touchpoint)",
                   *dimension_sql(filters, params)]  # fmt: skip
-    return con.execute(
+    frame = con.execute(
         f"""SELECT touchpoint, sum(nps_count) AS nps_n, sum(promoter_count) AS promoters,
                    sum(detractor_count) AS detractors, sum(csat_count) AS csat_n,
                    sum(satisfied_count) AS satisfied, sum(ces_count) AS ces_n, sum(ces_sum) AS ces_sum,
                    sum(ces_sum_squares) AS ces_sum_squares
             FROM survey_daily WHERE {" AND ".join(predicates)} GROUP BY touchpoint""",
         params,
-    ).df().set_index("touchpoint")
-
-
-def _hours(k: int) -> str:
-    return f"(epoch(r{k + 1}) - epoch(r{k})) / 3600"
+    ).df()
+    return frame.set_index("touchpoint")
 
 
 def fetch_stage_sums(con, filters: Filters, stage_count: int, window_days: int) -> tuple[pd.DataFrame, list[float]]:
     """What ``funnel._fetch_stage_sums`` returns: (per segment ``customers_k`` and ``revenue_k``,
     median hours k → k+1), from one query."""
-    ctes, params = _chain(filters, stage_count, window_days, ("segment", "net_revenue"))
+    cohort, params = _cohort(filters, window_days)
     measures = ", ".join(
-        f"count(r{k}) AS customers_{k}, coalesce(sum(net_revenue) FILTER (WHERE r{k} IS NOT NULL), 0) AS revenue_{k}"
+        f"count(*) FILTER (WHERE {_counts_at(k)}) AS customers_{k}, "
+        f"coalesce(sum(net_revenue) FILTER (WHERE {_counts_at(k)}), 0) AS revenue_{k}"
         for k in range(1, stage_count + 1)
     )
     params["unknown"] = UNKNOWN
-    medians = ", ".join(f"quantile_cont({_hours(k)}, 0.5) AS median_{k}" for k in range(1, stage_count))
+    medians = ", ".join(f"quantile_cont({_hours_to_next(k)}, 0.5) AS median_{k}" for k in range(1, stage_count))
+    # One row of medians (none for a one-stage funnel) joined to every segment's row.
+    medians = f"SELECT {medians} {cohort}" if medians else "SELECT NULL AS median_0"
     frame = con.execute(
-        f"""{ctes},
-        sums AS (SELECT coalesce(segment, $unknown) AS segment, {measures} FROM chain GROUP BY 1),
-        medians AS (SELECT {medians or "NULL AS median_0"} FROM chain)
+        f"""WITH sums AS (SELECT coalesce(segment, $unknown) AS segment, {measures} {cohort} GROUP BY 1),
+        medians AS ({medians})
         SELECT * FROM sums CROSS JOIN medians ORDER BY segment""",
         params,
     ).df()
@@ -99,46 +103,57 @@ def fetch_last_positions(con, filters: Filters, stage_count: int, window_days: i
                          dimensions: tuple[str, ...]) -> pd.DataFrame:  # fmt: skip
     """Cohort customers per (dimension, value, last position): ``dimension``, ``value``,
     ``last_position``, ``customer_count`` — the counts ``compute_funnel_breakdowns`` pivots."""
-    ctes, params = _chain(filters, stage_count, window_days, tuple(DIMENSION_COLUMNS[d] for d in dimensions))
+    if not dimensions:
+        return pd.DataFrame(columns=["dimension", "value", "last_position", "customer_count"])
+    cohort, params = _cohort(filters, window_days)
     params["unknown"] = UNKNOWN
+    kept = "".join(f"{DIMENSION_COLUMNS[d]}, " for d in dimensions)
     parts = []
     for index, dimension in enumerate(dimensions):
         params[f"dimension_{index}"] = dimension
         parts.append(
             f"SELECT $dimension_{index} AS dimension, coalesce({DIMENSION_COLUMNS[dimension]}, $unknown) AS value, "
-            f"last_position, count(*) AS customer_count FROM chain GROUP BY 2, 3"
+            f"last_position, count(*) AS customer_count FROM positions GROUP BY 2, 3"
         )
-    if not parts:
-        return pd.DataFrame(columns=["dimension", "value", "last_position", "customer_count"])
-    return con.execute(f"{ctes} {' UNION ALL '.join(parts)}", params).df()
+    return con.execute(
+        f"WITH positions AS (SELECT {kept}{_last_position(stage_count)} AS last_position {cohort}) "
+        f"{' UNION ALL '.join(parts)}",
+        params,
+    ).df()
+
+
+def _lost(filters: Filters, stage_count: int, window_days: int, columns: tuple[str, ...]) -> tuple[str, dict]:
+    """(The CTE ``lost``: ``columns`` and ``last_position`` of the cohort customers who did not
+    reach the last stage, parameters)."""
+    cohort, params = _cohort(filters, window_days)
+    kept = "".join(f"{column}, " for column in columns)
+    return (f"lost AS (SELECT {kept}{_last_position(stage_count)} AS last_position {cohort} "
+            f"AND NOT coalesce({_counts_at(stage_count)}, false))"), params  # fmt: skip
 
 
 def fetch_loss_profile(con, filters: Filters, stage_count: int, window_days: int) -> pd.DataFrame:
     """Per last position of the lost (< n): ``lost_count``, ``churned_count``,
     ``complained_count``, ``answered_count``, ``silent_count``; indexed by ``last_position``."""
-    ctes, params = _chain(filters, stage_count, window_days, ("churn_count", "complaint_count", "has_answered"))
-    params["stage_count"] = stage_count
-    return con.execute(
-        f"""{ctes}
+    lost, params = _lost(filters, stage_count, window_days, ("churn_count", "complaint_count", "has_answered"))
+    frame = con.execute(
+        f"""WITH {lost}
         SELECT last_position, count(*) AS lost_count,
                count(*) FILTER (WHERE churn_count > 0) AS churned_count,
                count(*) FILTER (WHERE complaint_count > 0) AS complained_count,
                count(*) FILTER (WHERE has_answered) AS answered_count,
                count(*) FILTER (WHERE complaint_count = 0 AND NOT has_answered) AS silent_count
-        FROM chain WHERE last_position < $stage_count GROUP BY 1""",
+        FROM lost GROUP BY 1""",
         params,
-    ).df().set_index("last_position")
+    ).df()
+    return frame.set_index("last_position")
 
 
 def fetch_loss_reasons(con, filters: Filters, stage_count: int, window_days: int) -> pd.DataFrame:
     """Per (position, kind, value) of the lost: ``position``, ``value``, ``count``, ``kind`` —
     one per churn event (``churn_reason``) or complaint (``complaint_category``)."""
-    ctes, params = _chain(filters, stage_count, window_days, ("churn_reasons", "complaint_categories"))
-    params["stage_count"] = stage_count
+    lost, params = _lost(filters, stage_count, window_days, ("churn_reasons", "complaint_categories"))
     return con.execute(
-        f"""{ctes},
-        lost AS (SELECT last_position, churn_reasons, complaint_categories FROM chain
-                 WHERE last_position < $stage_count)
+        f"""WITH {lost}
         SELECT last_position AS position, value, count(*) AS count, 'churn_reason' AS kind
         FROM (SELECT last_position, unnest(churn_reasons) AS value FROM lost) GROUP BY 1, 2
         UNION ALL
@@ -151,17 +166,19 @@ def fetch_loss_reasons(con, filters: Filters, stage_count: int, window_days: int
 def fetch_time_quantiles(con, filters: Filters, stage_count: int, window_days: int) -> pd.DataFrame:
     """Per step k → k+1 made by someone: ``position`` (k), ``count``, ``p10_hours``,
     ``q1_hours``, ``median_hours``, ``q3_hours``, ``p90_hours``, ``mean_hours``."""
-    ctes, params = _chain(filters, stage_count, window_days)
     columns = ["position", "count", "p10_hours", "q1_hours", "median_hours", "q3_hours", "p90_hours", "mean_hours"]
     if stage_count < 2:
         return pd.DataFrame(columns=columns)
+    cohort, params = _cohort(filters, window_days)
+    hours = ", ".join(f"{_hours_to_next(k)} AS hours_{k}" for k in range(1, stage_count))
     steps = " UNION ALL ".join(
-        f"SELECT {k} AS position, {_hours(k)} AS hours FROM chain WHERE r{k + 1} IS NOT NULL"
+        f"SELECT {k} AS position, hours_{k} AS hours FROM made WHERE hours_{k} IS NOT NULL"
         for k in range(1, stage_count)
     )
-    # One list of quantiles per step: DuckDB orders the hours once for all five.
+    # Only a customer who made the first step made any. One list of quantiles per step: DuckDB
+    # orders the hours once for all five.
     return con.execute(
-        f"""{ctes}, steps AS ({steps}),
+        f"""WITH made AS (SELECT {hours} {cohort} AND {_counts_at(2)}), steps AS ({steps}),
         summary AS (SELECT position, count(*) AS count, quantile_cont(hours, [0.1, 0.25, 0.5, 0.75, 0.9]) AS q,
                            avg(hours) AS mean_hours
                     FROM steps GROUP BY 1)

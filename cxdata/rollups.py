@@ -31,6 +31,10 @@ from cxdata.db import read_meta, write_meta
 EXTENSIONS = ("cxdata.rollups_journey", "cxdata.rollups_money")
 BASE_TABLES = ("customer_summary", "transaction_daily", "survey_daily", "journey_first")
 ROLLUP_TABLES = BASE_TABLES + tuple(name for module in EXTENSIONS for name in import_module(module).TABLES)
+# The layout of the rollup tables: bump it when a rollup gains or changes columns, so the next
+# load or undo rebuilds every rollup (not only those reading the changed table).
+SHAPE = "2"  # 2: journey_customer stores the funnel chain (reached_at_k, min_window_days_k)
+SHAPE_META_KEY = "rollup_shape"
 
 # The latest day of any fact: an all-time rollup answers "up to as_of" when nothing happened after it.
 _LATEST_FACT_DAY = """
@@ -138,8 +142,8 @@ def refresh_rollups(con, changed: set[str] | None = None) -> None:
     rollups marked fresh.
     """
     existing = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    if changed is not None and not existing.issuperset(ROLLUP_TABLES):
-        changed = None
+    if changed is not None and (not existing.issuperset(ROLLUP_TABLES) or read_meta(con).get(SHAPE_META_KEY) != SHAPE):
+        changed = None  # a rollup is missing or was built by code that laid it out differently
     for statement, sources in _statements():
         if changed is not None and sources is not None and not (sources & changed):
             continue
@@ -156,6 +160,7 @@ def refresh_rollups(con, changed: set[str] | None = None) -> None:
     write_meta(
         con,
         rollup_version=meta.get("data_version", ""),
+        **{SHAPE_META_KEY: SHAPE},
         **{f"rollup_max_{kind}_day": day.isoformat() if day else "" for kind, day in latest.items()},
     )
 

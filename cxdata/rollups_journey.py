@@ -6,6 +6,11 @@ that first event, so a period filter on it reads only the matching blocks. Colum
 
 - ``first_at_1`` .. ``first_at_n``: the customer's first time at the k-th stage (null if never),
   from the ``journey_first`` rollup; positional names, because stage names are data.
+- ``reached_at_1`` .. ``reached_at_n`` (R_k): the time the customer counts at stage k when the
+  window allows, the latest of ``first_at_1`` .. ``first_at_k`` (an event logged before the
+  previous stage's counts at that stage's time); null from the first stage never reached.
+- ``min_window_days_1`` .. ``min_window_days_n``: the shortest window, in whole days, in which the
+  customer counts at stage k (0 at the first stage); null where R_k is. See below.
 - ``entry_channel``: the channel of the first first-stage event (``journey_first.first_channel``).
 - ``segment``, ``region``, ``acquisition_channel``: from ``customers`` (null when unknown).
 - ``net_revenue``: all-time net revenue (``customer_summary``; 0 without transactions).
@@ -14,9 +19,19 @@ that first event, so a period filter on it reads only the matching blocks. Colum
 - ``churn_count``, ``complaint_count``: the lengths of those lists (read without the lists).
 - ``has_answered``: the customer answered at least one survey.
 
+The chain of ``cxdata.funnel`` counts stage k at greatest(first_at_k, r_(k-1)) when
+first_at_k <= r_(k-1) + W days, and no stage after one missed. While no step has failed,
+r_(k-1) = R_(k-1), so step k passes exactly when its wait first_at_k - R_(k-1) is at most W days,
+and stages 1..k all count exactly when the longest of those waits, M_k, is (M_1 = 0; an event
+logged early waits a negative time). Timestamps have no time zone, so W days are exactly
+W * 86 400 000 000 microseconds, and as W is a whole number, M_k <= W days exactly when
+ceil(M_k / 1 day) <= W: that ceiling is ``min_window_days_k``. So for any window W, stage k
+counts at R_k when ``min_window_days_k <= W``, and the customer's last stage is the number of k
+for which that holds (the column never decreases along k).
+
 Everything is all-time, so it answers "up to as_of" only when no fact is dated after as_of
 (``rollups_are_fresh(db, as_of, facts="fact")``); the stage order it was built for is stored in
-``meta.rollup_journey_stages`` (JSON), and a funnel over other stages reads the raw tables.
+``meta.rollup_journey_stages_v2`` (JSON), and a funnel over other stages reads the raw tables.
 """
 
 from __future__ import annotations
@@ -27,7 +42,30 @@ from cxdata.db import write_meta
 
 NOT_STATED = "not_stated"  # the value of a missing churn reason or complaint category
 TABLES = ("journey_customer",)
-STAGES_META_KEY = "rollup_journey_stages"
+# The key's suffix is the table's shape. A table built before reached_at_k and
+# min_window_days_k existed wrote the key without it, so the code that reads them finds no key
+# there and reads the raw tables (``funnel.journey_rollup_answers``) until the next
+# refresh_rollups rebuilds it. Bump the suffix whenever a column the queries read changes.
+STAGES_META_KEY = "rollup_journey_stages_v2"
+_EARLIER_STAGES_META_KEYS = ("rollup_journey_stages",)  # removed on rebuild: they describe no table
+_MICROSECONDS_PER_DAY = 86_400_000_000
+
+
+def _all_present(k: int) -> str:
+    return " AND ".join(f"p.first_at_{j} IS NOT NULL" for j in range(1, k + 1))
+
+
+def _reached_sql(k: int) -> str:
+    """R_k, for a row where first_at_1 .. first_at_k are all present (greatest() skips nulls)."""
+    return f"greatest({', '.join(f'p.first_at_{j}' for j in range(1, k + 1))})"
+
+
+def _min_window_days_sql(k: int) -> str:
+    """ceil(M_k / 1 day), for a row where first_at_1 .. first_at_k are all present. In integer
+    microseconds, so exact: two times of the years 1-9999 are less than 2**63 microseconds apart."""
+    waits = [f"epoch_us(p.first_at_{j}) - epoch_us({_reached_sql(j - 1)})" for j in range(2, k + 1)]
+    longest = f"greatest({', '.join(['0', *waits])})"
+    return f"CAST(({longest} + {_MICROSECONDS_PER_DAY - 1}) // {_MICROSECONDS_PER_DAY} AS INTEGER)"
 
 
 def _build_journey_customer(con) -> None:
@@ -36,7 +74,14 @@ def _build_journey_customer(con) -> None:
     firsts = ",\n           ".join(
         f"min(f.first_at) FILTER (WHERE f.stage = ${k}) AS first_at_{k}" for k in range(1, len(stages) + 1)
     )
-    first_columns = ", ".join(f"p.first_at_{k}" for k in range(1, max(len(stages), 1) + 1))
+    positions = range(1, max(len(stages), 1) + 1)
+    first_columns = ", ".join(f"p.first_at_{k}" for k in positions)
+    reached_columns = ", ".join(
+        f"CASE WHEN {_all_present(k)} THEN {_reached_sql(k)} END AS reached_at_{k}" for k in positions
+    )
+    window_columns = ", ".join(
+        f"CASE WHEN {_all_present(k)} THEN {_min_window_days_sql(k)} END AS min_window_days_{k}" for k in positions
+    )
     con.execute(
         f"""
         CREATE OR REPLACE TABLE journey_customer AS
@@ -58,7 +103,7 @@ def _build_journey_customer(con) -> None:
             FROM complaints WHERE customer_id IS NOT NULL GROUP BY customer_id
         ),
         answered AS (SELECT DISTINCT customer_id FROM surveys WHERE customer_id IS NOT NULL)
-        SELECT p.customer_id, {first_columns}, p.entry_channel,
+        SELECT p.customer_id, {first_columns}, {reached_columns}, {window_columns}, p.entry_channel,
                c.segment, c.region, c.acquisition_channel,
                coalesce(s.net_revenue, 0) AS net_revenue,
                coalesce(churn.churn_reasons, []) AS churn_reasons,
@@ -76,6 +121,7 @@ def _build_journey_customer(con) -> None:
         """,
         stages or [None],
     )
+    con.execute("DELETE FROM meta WHERE list_contains(?, key)", [list(_EARLIER_STAGES_META_KEYS)])
     write_meta(con, **{STAGES_META_KEY: json.dumps(stages, ensure_ascii=False)})
 
 

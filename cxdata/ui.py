@@ -13,7 +13,9 @@ import getpass
 import hashlib
 import importlib
 import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -21,6 +23,7 @@ from pathlib import Path
 import duckdb
 import streamlit as st
 from plotly.basedatatypes import BaseFigure
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from cxdata import i18n
 from cxdata.charts import make_figure
@@ -141,6 +144,51 @@ def load(function: Callable, *args, **kwargs):
     data, path = page_context().data, _dotted_name(function)
     key, content = _cache_key((data, path), args, kwargs)
     return _remember(_run_cached(key, content, data, path, args, kwargs), key, content)
+
+
+@dataclass(frozen=True)
+class Query:
+    """One ``load`` to run: ``function(db, *args, **kwargs)``."""
+
+    function: Callable
+    args: tuple
+    kwargs: dict
+
+
+def query(function: Callable, *args, **kwargs) -> Query:
+    return Query(function, args, kwargs)
+
+
+def load_many(*queries: Query) -> list:
+    """``load`` of every query, the ones not cached yet at the same time, in threads of their
+    own (each on its own cursor: DuckDB runs them in parallel and releases the GIL meanwhile).
+    Results in the order given; the first query that failed raises its error."""
+    data = page_context().data
+    calls = []
+    for item in queries:
+        path = _dotted_name(item.function)
+        key, content = _cache_key((data, path), item.args, item.kwargs)
+        calls.append((key, content, path, item.args, item.kwargs))
+    results: dict[int, object] = {}
+    # Queries answered before are most likely cached: read them here, no thread needed (a rerun
+    # that changes nothing starts none). If one was evicted meanwhile, it simply runs here.
+    for index, call in enumerate(calls):
+        if call[0] in _answered:
+            results[index] = _run_cached(call[0], call[1], data, *call[2:])
+    missing = [index for index in range(len(calls)) if index not in results]
+    if missing:
+        context = get_script_run_ctx()
+        with ThreadPoolExecutor(max_workers=min(len(missing), 4),
+                                initializer=lambda: add_script_run_ctx(threading.current_thread(), context)) as pool:
+            answers = pool.map(lambda index: _run_cached(calls[index][0], calls[index][1], data, *calls[index][2:]), missing)
+            results.update(zip(missing, answers))
+    if len(_answered) > 100_000:  # bounded, like the cache it mirrors
+        _answered.clear()
+    _answered.update(call[0] for call in calls)
+    return [_remember(results[index], call[0], call[1]) for index, call in enumerate(calls)]
+
+
+_answered: set[str] = set()  # keys of the queries load_many ran in this process (a hint, not the cache)
 
 
 @st.cache_data(show_spinner=False, max_entries=2048)

@@ -35,8 +35,17 @@ heading.caption(
     f"{translate('journey_window_caption', lang, days=window_days)}"
 )
 
-try:
-    funnel = ui.load(compute_funnel, filters, as_of, window_days=window_days)
+try:  # every query of the page at once (in parallel)
+    funnel, previous_funnel, labels, breakdowns, reasons, profile, moments, times = ui.load_many(
+        ui.query(compute_funnel, filters, as_of, window_days=window_days),
+        ui.query(compute_funnel, filters.previous(), as_of, window_days=window_days),
+        ui.query(journey.fetch_stage_labels, lang),
+        ui.query(journey.compute_funnel_breakdowns, filters, as_of, window_days=window_days),
+        ui.query(journey.compute_loss_reasons, filters, as_of, window_days=window_days),
+        ui.query(journey.compute_loss_profile, filters, as_of, window_days=window_days),
+        ui.query(journey.compute_moments_of_truth, filters),
+        ui.query(journey.compute_time_to_convert_summary, filters, as_of, window_days=window_days),
+    )
 except ValueError as error:  # no journey stages in this database, say
     st.warning(translate("journey_unavailable", lang, error=str(error)))
     st.stop()
@@ -44,9 +53,7 @@ if funnel["customers"].iloc[0] == 0:
     st.warning(translate("empty_selection", lang, caption=caption))
     st.stop()
 
-labels = ui.load(journey.fetch_stage_labels, lang)
 stages = funnel["stage"].tolist()
-previous_funnel = ui.load(compute_funnel, filters.previous(), as_of, window_days=window_days)
 comparison = ui.derive(journey.compare_funnels, funnel, previous_funnel)  # = compare_with_previous_period
 headline = ui.derive(journey.build_journey_headline, funnel, comparison, labels, lang, currency, filters.previous())
 st.info(f"**{translate('journey_headline_title', lang)}.** {headline}")
@@ -89,7 +96,6 @@ ui.show_chart(ui.derive(charts.build_period_comparison_figure, comparison, label
 st.caption(translate("journey_previous_rule", lang, minimum=MIN_SAMPLE_SIZE))
 
 st.subheader(translate("journey_section_breakdowns", lang))
-breakdowns = ui.load(journey.compute_funnel_breakdowns, filters, as_of, window_days=window_days)
 breakdown_columns = st.columns(2) + st.columns(2)
 for column, dimension in zip(breakdown_columns, journey.BREAKDOWN_DIMENSIONS):
     ui.show_chart(ui.derive(charts.build_breakdown_figure, breakdowns, dimension, labels, lang, caption),
@@ -98,8 +104,6 @@ st.caption(translate("journey_breakdown_rule", lang, minimum=MIN_SAMPLE_SIZE))
 
 # --- why they leave (narrowed to the clicked stage) ---------------------------------------------
 st.subheader(translate("journey_section_why", lang))
-reasons = ui.load(journey.compute_loss_reasons, filters, as_of, window_days=window_days)
-profile = ui.load(journey.compute_loss_profile, filters, as_of, window_days=window_days)
 shares, silent = ui.derive(journey.summarize_loss_shares, profile), ui.derive(journey.summarize_silent_loss, profile)
 for kind in ("churn_reason", "complaint_category"):
     ui.show_chart(ui.derive(charts.build_reasons_figure, reasons, kind, shares, labels, lang, caption, stage),
@@ -109,10 +113,8 @@ st.caption(translate("journey_why_rule", lang, as_of=format_date(as_of, lang)))
 
 # --- how it felt and how long it took -----------------------------------------------------------
 st.subheader(translate("journey_section_feel", lang))
-moments = ui.load(journey.compute_moments_of_truth, filters)
 ui.show_chart(ui.derive(charts.build_moments_figure, moments, labels, lang, caption, stage), key="journey_moments")
 st.caption(translate("journey_moments_rule", lang, minimum=MIN_SAMPLE_SIZE))
-times = ui.load(journey.compute_time_to_convert_summary, filters, as_of, window_days=window_days)
 ui.show_chart(ui.derive(charts.build_time_to_convert_figure, times, labels, lang, caption, stage), key="journey_time")
 st.caption(translate("journey_time_rule", lang))
 

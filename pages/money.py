@@ -43,7 +43,11 @@ caption = filters.caption(lang)
 st.title(translate("page_money", lang))
 st.caption(f"{translate('data_as_of', lang, date=format_date(as_of, lang))} · {caption}")
 
-economics = ui.load(fetch_class_economics, filters, as_of)
+# Every query of the page at once (in parallel); the what-if funnel only when it is asked for.
+economics, stage_labels, (cohorts, curves), units = ui.load_many(
+    ui.query(fetch_class_economics, filters, as_of), ui.query(fetch_stage_labels),
+    ui.query(fetch_cohort_view, filters, as_of), ui.query(fetch_unit_economics, filters, as_of),
+)
 cells = economics.cells
 if cells.customers == 0:
     st.warning(translate("money_no_customers", lang, caption=caption))
@@ -57,7 +61,6 @@ horizon = horizon_column.number_input(
 )  # fmt: skip
 risk = ui.derive(compute_revenue_at_risk, economics, horizon)
 drivers = ui.derive(compute_drivers, cells, horizon)
-stage_labels = ui.load(fetch_stage_labels)
 headline = ui.derive(build_money_headline, risk, drivers, lang, currency, horizon, stage_labels)
 headline_column.info(f"**{translate('money_headline_title', lang)}.** {headline}")
 if economics.nps_customers < MIN_SAMPLE_SIZE:
@@ -95,7 +98,6 @@ ui.show_table(ui.derive(build_driver_table, drivers, lang, currency, horizon, st
 
 # --- Cohort retention: do the customers (and their money) stay, and does NPS tell in advance?
 st.header(translate("money_section_cohorts", lang))
-cohorts, curves = ui.load(fetch_cohort_view, filters, as_of)
 if cohorts.empty:
     st.info(translate("money_no_cohorts", lang))
 else:
@@ -113,7 +115,6 @@ else:
 
 # --- Unit economics: what a customer costs and when they pay back, by channel and NPS class.
 st.header(translate("money_section_units", lang))
-units = ui.load(fetch_unit_economics, filters, as_of)
 if units.empty:
     st.info(translate("money_no_acquisition", lang))
 else:

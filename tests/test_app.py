@@ -138,3 +138,12 @@ def test_custom_dates_and_reset(tmp_path, monkeypatch, sample_db):
     assert app.sidebar.selectbox(key="f_period").value == "last_6m"
     assert app.sidebar.multiselect(key="f_segment").value == []
     assert "1 Jul 2025 – 31 Dec 2025 · all customers" in app.caption[0].value
+
+
+@pytest.mark.parametrize(("page", "message"), [("journey", "journey_stages is empty"), ("money", "No paying customers")])
+def test_pages_of_an_empty_database_say_so(tmp_path, monkeypatch, empty_db, page, message):
+    """The pages run their queries together (``ui.load_many``, in threads); on an empty database
+    the error of a query still reaches the page, which says what is missing."""
+    app = open_app(tmp_path, monkeypatch, empty_db, page)
+    assert not app.exception
+    assert any(message in warning.value for warning in app.warning), [w.value for w in app.warning]

@@ -114,3 +114,26 @@ def test_a_load_rebuilds_only_what_it_changes_and_ends_where_a_full_rebuild_ends
     con.close()
     assert len(ran) == 2 * len(statements()) - 2  # the full rebuild ran everything
     assert snapshot(loaded, rollups.ROLLUP_TABLES) == snapshot(rebuilt, rollups.ROLLUP_TABLES)
+
+
+def test_a_load_rebuilds_every_rollup_built_with_another_layout(stale_rollups_db, tmp_path):
+    """Rollups laid out by older code (another ``rollup_shape``) are rebuilt in full by the next
+    load, even by one that changes a table they do not read."""
+    import shutil
+
+    import duckdb
+
+    from cxdata.db import read_meta, write_meta
+    from cxdata.rollups import SHAPE, SHAPE_META_KEY, refresh_rollups
+
+    path = tmp_path / "old.duckdb"
+    shutil.copy(stale_rollups_db, path)
+    con = duckdb.connect(str(path))
+    refresh_rollups(con)
+    write_meta(con, **{SHAPE_META_KEY: "1"})
+    con.execute("DROP TABLE journey_customer")
+    con.execute("CREATE TABLE journey_customer AS SELECT 1 AS old_layout")
+    refresh_rollups(con, changed={"targets"})  # no rollup reads the targets
+    assert "reached_at_1" in {row[0] for row in con.execute("DESCRIBE journey_customer").fetchall()}
+    assert read_meta(con)[SHAPE_META_KEY] == SHAPE
+    con.close()
