@@ -2,17 +2,20 @@
 
 Run with ``streamlit run dashboard.py``. The filters live here, not in the pages, so they
 survive page switches; pages read them through ``cxdata.ui.page_context()``.
+
+``streamlit run`` imports this file once, finds ``app`` and serves it: its lifespan warms the
+process up (imports, database, the default view's queries) while the first browser is still
+loading the page, see ``cxdata.startup``. Each session then runs this file as ``__main__``,
+which only calls ``main``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import streamlit as st
 
-from cxdata import i18n, ui
-from cxdata.roles import can
+from cxdata import startup
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 # (page file stem = URL path, title key in cxdata.i18n, icon), in navigation order.
@@ -27,6 +30,13 @@ PAGE_ACTIONS = {"upload": "upload"}
 
 
 def main(default_page: str = "overview") -> None:
+    # Imported here, not above: the server imports this file before it starts listening, and
+    # these (pandas, Ibis, plotly, DuckDB: over a second) load in the warm-up thread meanwhile.
+    import duckdb
+
+    from cxdata import i18n, ui
+    from cxdata.roles import can
+
     st.set_page_config(page_title="CX dashboard", page_icon=":material/monitoring:", layout="wide")
     lang = ui.render_language_switch()
     visitor = ui.current_visitor()
@@ -68,5 +78,7 @@ def main(default_page: str = "overview") -> None:
     charts_loading.empty()
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # a session's run: Streamlit runs the entrypoint as "__main__"
     main()
+else:  # imported: by `streamlit run` to serve it, or by tests and the bench to call main()
+    app = st.App(__file__, lifespan=startup.warm_up_in_background)

@@ -185,26 +185,47 @@ def run_baseline(db: Path, repeats: int) -> dict:
 
 
 def measure_cold_start(db: Path) -> dict | None:
-    """Seconds from starting the server to a rendered overview in Chromium, and the same for a
-    two-line Streamlit app (the floor of this machine and browser). None without Playwright."""
+    """Seconds from starting the server to a rendered overview in Chromium, and the same for two
+    floors of this machine and browser: a two-line Streamlit app, and one of five small plotly
+    charts (plotly.js is a lazily loaded bundle of its own, which any page of charts waits for).
+    None without Playwright.
+
+    Rendered, polled every 50 ms: the page's title is shown, the run is over, no skeleton is left
+    and every chart is drawn. The clock starts with the server; ``tests.browser.streamlit_server``
+    polls its health check every 0.2 s, the same for every app measured.
+    """
     try:
         from playwright.sync_api import sync_playwright
 
-        from tests.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_for_run
+        from tests.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server
     except ImportError:
         return None
     folder = Path(tempfile.mkdtemp())
-    floor_app = folder / "floor.py"
-    floor_app.write_text('import streamlit as st\nst.title("Hello")\nst.write("world")\n')
+    (folder / "floor.py").write_text('import streamlit as st\nst.title("Hello")\nst.write("world")\n')
+    (folder / "charts_floor.py").write_text(
+        'import streamlit as st\nst.title("Hello")\nfor index in range(5):\n'
+        '    st.plotly_chart({"data": [{"type": "bar", "x": [1, 2], "y": [3, 4]}]}, key=f"chart_{index}")\n'
+    )
+    # (result key, script, charts it draws); the overview draws five trends.
+    apps = [("floor_s", folder / "floor.py", 0), ("charts_floor_s", folder / "charts_floor.py", 5),
+            ("overview_s", ROOT / "dashboard.py", 5)]  # fmt: skip
+    rendered = """(charts) => {
+        const app = document.querySelector("[data-testid='stApp']");
+        const plots = [...document.querySelectorAll('.js-plotly-plot')];
+        return app !== null && app.getAttribute('data-test-script-state') === 'notRunning'
+            && document.querySelector("[data-testid='stMain'] h1") !== null
+            && document.querySelectorAll("[data-testid='stSkeleton']").length === 0
+            && plots.length === charts && plots.every(plot => plot._fullData);
+    }"""
     result = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        for name, script in (("floor_s", floor_app), ("overview_s", ROOT / "dashboard.py")):
+        for name, script, charts in apps:
             started = time.perf_counter()
             with streamlit_server(db, folder / f"{name}.log", script=script) as url:
                 page = browser.new_page()
                 page.goto(url)
-                wait_for_run(page)
+                page.wait_for_function(rendered, arg=charts, polling=50, timeout=120_000)
                 result[name] = time.perf_counter() - started
                 page.close()
         browser.close()
@@ -322,8 +343,8 @@ def print_table(report: dict) -> None:
         print(f"\npeak RSS: ours {ours['peak_rss_mb']:.0f} MB · no pandas baseline in this run")
     cold_start, ingest = report.get("cold_start_s"), report.get("ingest_1m_s")
     if cold_start:
-        print(f"cold start to rendered overview: {cold_start['overview_s']:.1f} s "
-              f"(a two-line Streamlit app: {cold_start['floor_s']:.1f} s)")
+        print(f"cold start to rendered overview: {cold_start['overview_s']:.1f} s (floors: a two-line Streamlit "
+              f"app {cold_start['floor_s']:.1f} s, one of five plotly charts {cold_start['charts_floor_s']:.1f} s)")
     sessions = ours.get("sessions")
     if sessions:
         print(f"{sessions['sessions']} sessions changing filters at once (AppTest): {sessions['at_once_s'] * 1000:.0f} ms "
@@ -358,8 +379,11 @@ def check_targets(report: dict) -> list[tuple[str, str, bool]]:
     if not large:
         checks.append(("process peak ≤ 1 GB", f"{ours['peak_rss_mb']:.0f} MB", ours["peak_rss_mb"] <= 1024))
     if report.get("cold_start_s") and not large:
-        start = report["cold_start_s"]["overview_s"]
+        start, floor = report["cold_start_s"]["overview_s"], report["cold_start_s"]["charts_floor_s"]
         checks.append(("cold start ≤ 3 s", f"{start:.1f} s", start <= 3))
+        # The floor of a page of charts on this machine: what is above it is ours to cut.
+        checks.append(("cold start ≤ 1 s over a five-chart app's", f"+{start - floor:.1f} s over {floor:.1f} s",
+                       start - floor <= 1))
     return checks
 
 

@@ -1,0 +1,94 @@
+"""The server warms up while the first browser loads the page: ``streamlit run dashboard.py`` serves
+``dashboard.app``, whose lifespan imports the dashboard and fills the default view's caches in a
+thread, so the first session finds them warm."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+from streamlit.web.server.app_discovery import discover_asgi_app
+
+import dashboard
+from cxdata import startup, ui
+from tests.conftest import ROOT
+from tests.test_app import clear_streamlit_caches  # noqa: F401 - the fixture clears caches
+
+ENTRY = "import sys\nsys.path.insert(0, {root!r})\nimport dashboard\ndashboard.main()\n"
+
+
+def run_lifespan(app=None) -> dict:
+    """Enter and leave the lifespan as the server does; returns the state it yielded."""
+
+    async def enter_and_leave() -> dict:
+        async with startup.warm_up_in_background(app) as state:
+            return state
+
+    return asyncio.run(enter_and_leave())
+
+
+def count_calls(monkeypatch, module, name: str) -> list:
+    calls = []
+    original = getattr(module, name)
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+def test_streamlit_run_serves_dashboard_app():
+    found = discover_asgi_app(ROOT / "dashboard.py")
+    assert found.import_string == "dashboard:app"
+    assert isinstance(dashboard.app, st.App)
+    assert Path(dashboard.app.script_path) == ROOT / "dashboard.py"
+
+
+def test_the_first_session_finds_the_default_overview_computed(tmp_path, monkeypatch, sample_db):
+    monkeypatch.setenv("CX_DB", str(sample_db))
+    overview_queries = count_calls(monkeypatch, ui, "fetch_overview")
+    startup.warm_up()
+    assert len(overview_queries) == 1
+    script = tmp_path / "entry.py"
+    script.write_text(ENTRY.format(root=str(ROOT)))
+    app = AppTest.from_file(str(script), default_timeout=120).run()
+    assert not app.exception
+    assert app.title[0].value == "Overview" and len(app.metric) == 6
+    assert len(overview_queries) == 1  # the session read the warm-up's result
+
+
+def test_the_server_does_not_wait_for_the_warm_up(monkeypatch):
+    release, finished = threading.Event(), threading.Event()
+
+    def slow_warm_up():
+        release.wait(10)
+        finished.set()
+
+    monkeypatch.setattr(startup, "warm_up", slow_warm_up)
+    state = run_lifespan()
+    assert not finished.is_set()  # the lifespan is over, the warm-up is still running
+    release.set()
+    state["warm_up"].join(10)
+    assert finished.is_set()
+
+
+def test_without_a_database_the_first_session_builds_the_sample(tmp_path, monkeypatch):
+    missing = tmp_path / "first.duckdb"
+    monkeypatch.setenv("CX_DB", str(missing))
+    startup.warm_up()
+    assert not missing.exists()  # built by the first session, under its "building" spinner
+
+
+def test_a_broken_database_is_left_for_the_session_to_report(tmp_path, monkeypatch, caplog):
+    broken = tmp_path / "broken.duckdb"
+    broken.write_bytes(b"this is not a database")
+    monkeypatch.setenv("CX_DB", str(broken))
+    state = run_lifespan()
+    state["warm_up"].join(30)
+    assert not state["warm_up"].is_alive()
+    assert "warm-up skipped" in caplog.text
