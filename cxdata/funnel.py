@@ -244,15 +244,17 @@ def _customer_values(db, as_of: date) -> ir.Table:
 
 
 def compute_funnel(db, filters: Filters, as_of: date, *, window_days: int = DEFAULT_WINDOW_DAYS,
-                   stages: list[str] | None = None) -> pd.DataFrame:  # fmt: skip
+                   stages: list[str] | None = None, with_medians: bool = True) -> pd.DataFrame:  # fmt: skip
     """The funnel of the customers who entered in the period: one row per stage, journey order.
 
     Columns: ``stage``, ``position`` (1-based, in the funnel's order), ``customers`` (int),
     ``step_conversion`` (share of the previous stage's customers; 1.0 at the first stage),
     ``overall_conversion`` (share of the first stage's customers), ``dropped`` (reached this stage
     but not the next), ``drop_rate`` (dropped / customers), ``median_hours_to_next`` (among those
-    who reached the next stage; NaN at the last), ``lost_value`` (money, see the module rules).
-    Ratios with a zero denominator are NaN. Raises ValueError for bad ``stages`` or ``window_days``.
+    who reached the next stage; NaN at the last, and everywhere without ``with_medians``: the
+    medians are most of the query's cost, and a funnel compared with another needs only counts),
+    ``lost_value`` (money, see the module rules). Ratios with a zero denominator are NaN. Raises
+    ValueError for bad ``stages`` or ``window_days``.
 
     >>> import duckdb
     >>> from cxdata.query import open_backend
@@ -273,10 +275,11 @@ def compute_funnel(db, filters: Filters, as_of: date, *, window_days: int = DEFA
     stages = validate_stages(db, stages)
     window_days = validate_window_days(window_days)
     if journey_rollup_answers(db, as_of, stages):
-        by_segment, medians = journey_rollup.fetch_stage_sums(db.con, filters, len(stages), window_days)
+        by_segment, medians = journey_rollup.fetch_stage_sums(db.con, filters, len(stages), window_days,
+                                                              with_medians=with_medians)  # fmt: skip
     else:
         chain = _fetch_chain(db, filters, as_of, window_days, stages)
-        by_segment, medians = _fetch_stage_sums(db, chain, as_of, len(stages))
+        by_segment, medians = _fetch_stage_sums(db, chain, as_of, len(stages), with_medians=with_medians)
 
     n = len(stages)
     funnel = summarize_stage_counts(stages, [int(by_segment[f"customers_{k}"].sum()) for k in range(1, n + 1)])
@@ -336,7 +339,8 @@ def _ratio(numerator: int, denominator: int) -> float:
     return numerator / denominator if denominator else math.nan
 
 
-def _fetch_stage_sums(db, chain: ir.Table, as_of: date, stage_count: int) -> tuple[pd.DataFrame, list[float]]:
+def _fetch_stage_sums(db, chain: ir.Table, as_of: date, stage_count: int, *,
+                      with_medians: bool = True) -> tuple[pd.DataFrame, list[float]]:  # fmt: skip
     """(one row per segment with ``customers_k`` and ``revenue_k`` of those counted at stage k,
     median hours from stage k to k+1 among those counted at k+1, for k = 1 .. n-1).
 
@@ -358,7 +362,7 @@ def _fetch_stage_sums(db, chain: ir.Table, as_of: date, stage_count: int) -> tup
     steps = range(1, stage_count)
     medians = {
         f"median_{k}": _hours_between(chain[_reached_column(k)], chain[_reached_column(k + 1)]).median() for k in steps
-    }
+    } if with_medians else {}  # fmt: skip
     frame = (sums.cross_join(chain.aggregate(**medians)) if medians else sums).execute()
 
     counts = [f"customers_{k}" for k in range(1, stage_count + 1)]
@@ -366,7 +370,7 @@ def _fetch_stage_sums(db, chain: ir.Table, as_of: date, stage_count: int) -> tup
     frame[counts] = frame[counts].fillna(0).astype("int64")
     frame[revenues] = frame[revenues].astype("float64").fillna(0.0)
     # Every row carries the same medians; an empty cohort has no rows and no medians.
-    median_hours = [float(frame[f"median_{k}"].iloc[0]) if len(frame) else math.nan for k in steps]
+    median_hours = [float(frame[f"median_{k}"].iloc[0]) if len(frame) and medians else math.nan for k in steps]
     return frame[["segment", *counts, *revenues]], [math.nan if pd.isna(h) else h for h in median_hours]
 
 

@@ -71,9 +71,10 @@ def fetch_touchpoint_sums(con, filters: Filters, stages: list[str]) -> pd.DataFr
     return frame.set_index("touchpoint")
 
 
-def fetch_stage_sums(con, filters: Filters, stage_count: int, window_days: int) -> tuple[pd.DataFrame, list[float]]:
+def fetch_stage_sums(con, filters: Filters, stage_count: int, window_days: int, *,
+                     with_medians: bool = True) -> tuple[pd.DataFrame, list[float]]:  # fmt: skip
     """What ``funnel._fetch_stage_sums`` returns: (per segment ``customers_k`` and ``revenue_k``,
-    median hours k → k+1), from one query."""
+    median hours k → k+1, all NaN without ``with_medians``), from one query."""
     cohort, params = _cohort(filters, window_days)
     measures = ", ".join(
         f"count(*) FILTER (WHERE {_counts_at(k)}) AS customers_{k}, "
@@ -81,7 +82,8 @@ def fetch_stage_sums(con, filters: Filters, stage_count: int, window_days: int) 
         for k in range(1, stage_count + 1)
     )
     params["unknown"] = UNKNOWN
-    medians = ", ".join(f"quantile_cont({_hours_to_next(k)}, 0.5) AS median_{k}" for k in range(1, stage_count))
+    steps = range(1, stage_count) if with_medians else range(0)
+    medians = ", ".join(f"quantile_cont({_hours_to_next(k)}, 0.5) AS median_{k}" for k in steps)
     # One row of medians (none for a one-stage funnel) joined to every segment's row.
     medians = f"SELECT {medians} {cohort}" if medians else "SELECT NULL AS median_0"
     frame = con.execute(
@@ -95,7 +97,7 @@ def fetch_stage_sums(con, filters: Filters, stage_count: int, window_days: int) 
     frame[counts] = frame[counts].astype("int64")
     frame[revenues] = frame[revenues].astype("float64")
     # Every row carries the same medians; an empty cohort has no rows and no medians.
-    median_hours = [frame[f"median_{k}"].iloc[0] if len(frame) else None for k in range(1, stage_count)]
+    median_hours = [frame[f"median_{k}"].iloc[0] if len(frame) and with_medians else None for k in range(1, stage_count)]
     return frame[["segment", *counts, *revenues]], [float("nan") if pd.isna(h) else float(h) for h in median_hours]
 
 

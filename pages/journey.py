@@ -37,8 +37,9 @@ heading.caption(
 
 try:  # every query of the page at once (in parallel)
     funnel, previous_funnel, labels, breakdowns, reasons, profile, moments, times = ui.load_many(
-        ui.query(compute_funnel, filters, as_of, window_days=window_days),
-        ui.query(compute_funnel, filters.previous(), as_of, window_days=window_days),
+        # The page shows no median per step here (the time-to-convert chart has them): skip them.
+        ui.query(compute_funnel, filters, as_of, window_days=window_days, with_medians=False),
+        ui.query(compute_funnel, filters.previous(), as_of, window_days=window_days, with_medians=False),
         ui.query(journey.fetch_stage_labels, lang),
         ui.query(journey.compute_funnel_breakdowns, filters, as_of, window_days=window_days),
         ui.query(journey.compute_loss_reasons, filters, as_of, window_days=window_days),

@@ -77,6 +77,20 @@ def test_other_windows_are_identical_on_both_paths(both_paths, filters, window_d
         assert_same(FIGURES[figure](fresh_db, filters, window_days), FIGURES[figure](stale_db, filters, window_days))
 
 
+@pytest.mark.parametrize("filters", SELECTIONS[:2], ids=lambda f: f.caption())
+def test_a_funnel_without_medians_differs_only_in_its_medians(both_paths, filters):
+    """``with_medians=False`` (the journey page's funnels) leaves the medians out on both paths and
+    changes nothing else; the medians of the full funnel are the time-to-convert medians."""
+    for db in both_paths:
+        full = compute_funnel(db, filters, SAMPLE_AS_OF)
+        lean = compute_funnel(db, filters, SAMPLE_AS_OF, with_medians=False)
+        assert lean["median_hours_to_next"].isna().all()
+        assert full["median_hours_to_next"].iloc[:-1].notna().all()
+        assert_same(lean.drop(columns="median_hours_to_next"), full.drop(columns="median_hours_to_next"))
+        times = journey.compute_time_to_convert_summary(db, filters, SAMPLE_AS_OF)
+        assert times["median_hours"].tolist() == pytest.approx(full["median_hours_to_next"].iloc[:-1].tolist())
+
+
 def test_the_rollup_path_has_something_to_compare(both_paths):
     """Guard against comparing two empty frames: the sample's half-year has a real funnel."""
     fresh_db, _ = both_paths
