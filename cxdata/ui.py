@@ -130,8 +130,10 @@ def load_overview(data: DataKey, filters: Filters, as_of: date) -> Overview:
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)
-def _run_cached(key: str, content: tuple, _data: DataKey, _function_path: str, _args: tuple, _kwargs: dict):
-    return _function(_function_path)(backend(_data), *_args, **_kwargs)
+def _run_cached(key: str, content: tuple, _call: tuple):
+    # Few parameters on purpose: Streamlit inspects the signature once per argument per call.
+    data, function_path, args, kwargs = _call
+    return _function(function_path)(backend(data), *args, **kwargs)
 
 
 def load(function: Callable, *args, **kwargs):
@@ -143,7 +145,7 @@ def load(function: Callable, *args, **kwargs):
     """
     data, path = page_context().data, _dotted_name(function)
     key, content = _cache_key((data, path), args, kwargs)
-    return _remember(_run_cached(key, content, data, path, args, kwargs), key, content)
+    return _remember(_run_cached(key, content, (data, path, args, kwargs)), key, content)
 
 
 @dataclass(frozen=True)
@@ -174,13 +176,14 @@ def load_many(*queries: Query) -> list:
     # that changes nothing starts none). If one was evicted meanwhile, it simply runs here.
     for index, call in enumerate(calls):
         if call[0] in _answered:
-            results[index] = _run_cached(call[0], call[1], data, *call[2:])
+            results[index] = _run_cached(call[0], call[1], (data, *call[2:]))
     missing = [index for index in range(len(calls)) if index not in results]
     if missing:
         context = get_script_run_ctx()
         with ThreadPoolExecutor(max_workers=min(len(missing), 4),
                                 initializer=lambda: add_script_run_ctx(threading.current_thread(), context)) as pool:
-            answers = pool.map(lambda index: _run_cached(calls[index][0], calls[index][1], data, *calls[index][2:]), missing)
+            answers = pool.map(lambda index: _run_cached(calls[index][0], calls[index][1], (data, *calls[index][2:])),
+                               missing)
             results.update(zip(missing, answers))
     if len(_answered) > 100_000:  # bounded, like the cache it mirrors
         _answered.clear()
@@ -192,8 +195,9 @@ _answered: set[str] = set()  # keys of the queries load_many ran in this process
 
 
 @st.cache_data(show_spinner=False, max_entries=2048)
-def _derive_cached(key: str, content: tuple, _function_path: str, _args: tuple, _kwargs: dict):
-    return _function(_function_path)(*_args, **_kwargs)
+def _derive_cached(key: str, content: tuple, _call: tuple):
+    function_path, args, kwargs = _call
+    return _function(function_path)(*args, **kwargs)
 
 
 def derive(function: Callable, *args, **kwargs):
@@ -208,7 +212,7 @@ def derive(function: Callable, *args, **kwargs):
     """
     path = _dotted_name(function)
     key, content = _cache_key((path,), args, kwargs)
-    return _remember(_derive_cached(key, content, path, args, kwargs), key, content)
+    return _remember(_derive_cached(key, content, (path, args, kwargs)), key, content)
 
 
 def _dotted_name(function: Callable) -> str:
@@ -463,7 +467,7 @@ def show_table(data, *, name: str = "table", **options) -> None:
     from cxdata.ingest.export_safety import build_xlsx, make_export_safe
 
     safe = derive(make_export_safe, data if isinstance(data, pd.DataFrame) else pd.DataFrame(data))
-    st.dataframe(safe, **options)
+    st.dataframe(derive(arrow_table, safe), **options)  # converted once, not on every rerun
     # The button's key must differ between tables of one page and stay put across reruns: a
     # table's own name does that; unnamed tables are told apart by their content.
     digest = 0 if name != "table" else _content_digest(safe)
@@ -472,6 +476,13 @@ def show_table(data, *, name: str = "table", **options) -> None:
         file_name=f"{name}.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"xlsx_{name}_{digest:x}", on_click="ignore", type="tertiary", icon=":material/download:",
     )
+
+
+def arrow_table(frame):
+    """``frame`` as the Arrow table ``st.dataframe`` would make of it (without the index)."""
+    import pyarrow as pa
+
+    return pa.Table.from_pandas(frame, preserve_index=False)
 
 
 def _content_digest(frame) -> int:
