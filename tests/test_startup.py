@@ -21,13 +21,18 @@ ENTRY = "import sys\nsys.path.insert(0, {root!r})\nimport dashboard\ndashboard.m
 
 
 def run_lifespan(app=None) -> dict:
-    """Enter and leave the lifespan as the server does; returns the state it yielded."""
+    """Enter and leave the lifespan as the server does; returns the state it yielded. In a thread
+    with its own event loop: the browser tests leave one running in this thread."""
 
     async def enter_and_leave() -> dict:
         async with startup.warm_up_in_background(app) as state:
             return state
 
-    return asyncio.run(enter_and_leave())
+    result = {}
+    runner = threading.Thread(target=lambda: result.update(state=asyncio.run(enter_and_leave())))
+    runner.start()
+    runner.join(30)
+    return result["state"]
 
 
 def count_calls(monkeypatch, module, name: str) -> list:
