@@ -143,9 +143,7 @@ def load(function: Callable, *args, **kwargs):
     and its arguments (a frozen ``Filters``, dates, numbers, tuples; see ``_cache_key``) — so any
     cxdata query function can be cached from a page without a wrapper of its own.
     """
-    data, path = page_context().data, _dotted_name(function)
-    key, content = _cache_key((data, path), args, kwargs)
-    return _remember(_run_cached(key, content, (data, path, args, kwargs)), key, content)
+    return load_many(query(function, *args, **kwargs))[0]
 
 
 @dataclass(frozen=True)
@@ -166,29 +164,26 @@ def load_many(*queries: Query) -> list:
     own (each on its own cursor: DuckDB runs them in parallel and releases the GIL meanwhile).
     Results in the order given; the first query that failed raises its error."""
     data = page_context().data
-    calls = []
+    calls = []  # (key, content, the call _run_cached makes)
     for item in queries:
         path = _dotted_name(item.function)
         key, content = _cache_key((data, path), item.args, item.kwargs)
-        calls.append((key, content, path, item.args, item.kwargs))
-    results: dict[int, object] = {}
+        calls.append((key, content, (data, path, item.args, item.kwargs)))
     # Queries answered before are most likely cached: read them here, no thread needed (a rerun
     # that changes nothing starts none). If one was evicted meanwhile, it simply runs here.
-    for index, call in enumerate(calls):
-        if call[0] in _answered:
-            results[index] = _run_cached(call[0], call[1], (data, *call[2:]))
+    results = {index: _run_cached(*call) for index, call in enumerate(calls) if call[0] in _answered}
     missing = [index for index in range(len(calls)) if index not in results]
-    if missing:
+    if len(missing) == 1:
+        results[missing[0]] = _run_cached(*calls[missing[0]])
+    elif missing:
         context = get_script_run_ctx()
         with ThreadPoolExecutor(max_workers=min(len(missing), 4),
                                 initializer=lambda: add_script_run_ctx(threading.current_thread(), context)) as pool:
-            answers = pool.map(lambda index: _run_cached(calls[index][0], calls[index][1], (data, *calls[index][2:])),
-                               missing)
-            results.update(zip(missing, answers))
+            results.update(zip(missing, pool.map(lambda index: _run_cached(*calls[index]), missing)))
     if len(_answered) > 100_000:  # bounded, like the cache it mirrors
         _answered.clear()
     _answered.update(call[0] for call in calls)
-    return [_remember(results[index], call[0], call[1]) for index, call in enumerate(calls)]
+    return [_remember(results[index], key, content) for index, (key, content, _) in enumerate(calls)]
 
 
 _answered: set[str] = set()  # keys of the queries load_many ran in this process (a hint, not the cache)
