@@ -74,7 +74,8 @@ ui.show_chart(
     key=funnel_key, where=funnel_column, on_select="rerun", selection_mode="points",
 )
 ui.show_chart(
-    ui.derive(charts.build_lost_value_figure, journey.build_lost_value_steps(funnel), labels, lang, caption, currency),
+    ui.derive(charts.build_lost_value_figure, ui.derive(journey.build_lost_value_steps, funnel), labels, lang, caption,
+              currency),
     key="journey_lost_value", where=money_column,
 )
 money_column.caption(translate("journey_lost_value_rule", lang))
