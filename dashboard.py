@@ -30,6 +30,10 @@ PAGE_ACTIONS = {"upload": "upload"}
 
 
 def main(default_page: str = "overview") -> None:
+    # First, before the imports and queries: the browser starts loading plotly.js meanwhile. The
+    # blank chart goes before the page runs (the bundle loads on) or the run stops, so a page's
+    # st.stop cannot leave it behind.
+    charts_loading = startup.start_loading_charts()
     # Imported here, not above: the server imports this file before it starts listening, and
     # these (pandas, Ibis, plotly, DuckDB: over a second) load in the warm-up thread meanwhile.
     import duckdb
@@ -62,20 +66,21 @@ def main(default_page: str = "overview") -> None:
         st.title(i18n.translate("login_title", lang))
         st.info(i18n.translate("login_prompt", lang))
         st.button(i18n.translate("login_button", lang), type="primary", on_click=st.login, key="login")
+        charts_loading.empty()
         st.stop()
     if not visitor.local_mode:
         st.sidebar.button(i18n.translate("logout_button", lang), on_click=st.logout, key="logout")
-    charts_loading = ui.start_loading_charts()
     try:
         context = ui.render_global_filters(lang)
     except (duckdb.Error, FileNotFoundError, OSError) as error:
         # A broken or locked database is a message to the reader, never a traceback.
         st.error(i18n.translate("database_unavailable", lang, error=str(error).splitlines()[0]))
+        charts_loading.empty()
         st.stop()
     ui.render_visitor_badge(visitor, lang)
     ui.set_page_context(context)
-    navigation.run()
     charts_loading.empty()
+    navigation.run()
 
 
 if __name__ == "__main__":  # a session's run: Streamlit runs the entrypoint as "__main__"

@@ -302,25 +302,6 @@ def show_chart(figure: dict, *, key: str, where=None, **options):
     return (where or st).plotly_chart(_FinishedFigure(figure), key=key, **options)
 
 
-# --- first paint --------------------------------------------------------------------------------
-
-
-def start_loading_charts():
-    """On a session's first run, make the browser fetch plotly.js now, not after the queries.
-
-    The browser loads Streamlit's plotly bundle (~4.7 MB to parse) only when the first chart
-    arrives, which on a cold start is after every query of the page; a blank 1-pixel chart sent
-    before them lets it load meanwhile. Returns the placeholder to ``.empty()`` at the end of the
-    run (later runs of the session send nothing: the browser has the bundle by then).
-    """
-    placeholder = st.empty()
-    if not st.session_state.get("_charts_loading"):
-        st.session_state["_charts_loading"] = True
-        blank = make_figure([], {"height": 1, "margin": {"l": 0, "r": 0, "t": 0, "b": 0}})
-        show_chart(blank, key="charts_loading", where=placeholder, config={"staticPlot": True, "displayModeBar": False})
-    return placeholder
-
-
 # --- language and filters ----------------------------------------------------------------------
 
 

@@ -84,3 +84,15 @@ def test_hover_shows_the_definition(server, page):
     tooltip = page.locator("[data-testid='stTooltipContent']")
     tooltip.wait_for(timeout=10_000)
     assert "promoters (9–10) minus" in tooltip.inner_text()
+
+
+def test_a_page_that_stops_early_leaves_no_blank_chart(page, empty_db, tmp_path):
+    # The first run sends a blank chart at once so the browser starts loading plotly.js; it goes
+    # before the page runs, so a page that stops on an empty selection leaves nothing behind.
+    from tests.browser import streamlit_server
+
+    with streamlit_server(empty_db, tmp_path / "streamlit.log") as url:
+        page.goto(f"{url}/")
+        wait_for_run(page)
+        assert page.get_by_text("No data for").count() == 1
+        assert page.locator(".js-plotly-plot, [data-testid='stPlotlyChart']").count() == 0

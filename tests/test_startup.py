@@ -97,3 +97,17 @@ def test_a_broken_database_is_left_for_the_session_to_report(tmp_path, monkeypat
     state["warm_up"].join(30)
     assert not state["warm_up"].is_alive()
     assert "warm-up skipped" in caplog.text
+
+
+def test_the_lifespan_spares_the_first_session_streamlits_repl_check(monkeypatch):
+    # On the first element a process sends, Streamlit checks whether it runs in a REPL with
+    # inspect.stack() (0.8 s once pandas, Ibis and plotly are loaded). Under the server's
+    # lifespan the check is marked done; if a Streamlit upgrade renames its flag, this fails.
+    from streamlit import delta_generator, env_util
+
+    checks = count_calls(monkeypatch, env_util, "is_repl")
+    monkeypatch.setattr(delta_generator, "_use_warning_has_been_displayed", False)
+    monkeypatch.setattr(startup, "warm_up", lambda: None)
+    run_lifespan()["warm_up"].join(10)
+    delta_generator._maybe_print_use_warning()
+    assert checks == []
