@@ -17,6 +17,7 @@ from stage positions and the fixed dimension names below.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from cxdata.filters import UNKNOWN, Filters
@@ -74,31 +75,39 @@ def fetch_touchpoint_sums(con, filters: Filters, stages: list[str]) -> pd.DataFr
 def fetch_stage_sums(con, filters: Filters, stage_count: int, window_days: int, *,
                      with_medians: bool = True) -> tuple[pd.DataFrame, list[float]]:  # fmt: skip
     """What ``funnel._fetch_stage_sums`` returns: (per segment ``customers_k`` and ``revenue_k``,
-    median hours k → k+1, all NaN without ``with_medians``), from one query."""
+    median hours k → k+1, all NaN without ``with_medians``).
+
+    The cohort is scanned once, into customers and revenue per segment and last stage counted (a
+    customer counts at stage k exactly when the last stage counted is k or later); stage k's
+    figures are then the sums over last stages >= k, on those few rows. That is about twice as
+    fast as a filtered count and sum per stage over the cohort.
+    """
     cohort, params = _cohort(filters, window_days)
-    measures = ", ".join(
-        f"count(*) FILTER (WHERE {_counts_at(k)}) AS customers_{k}, "
-        f"coalesce(sum(net_revenue) FILTER (WHERE {_counts_at(k)}), 0) AS revenue_{k}"
-        for k in range(1, stage_count + 1)
-    )
     params["unknown"] = UNKNOWN
-    steps = range(1, stage_count) if with_medians else range(0)
-    medians = ", ".join(f"quantile_cont({_hours_to_next(k)}, 0.5) AS median_{k}" for k in steps)
-    # One row of medians (none for a one-stage funnel) joined to every segment's row.
-    medians = f"SELECT {medians} {cohort}" if medians else "SELECT NULL AS median_0"
-    frame = con.execute(
-        f"""WITH sums AS (SELECT coalesce(segment, $unknown) AS segment, {measures} {cohort} GROUP BY 1),
-        medians AS ({medians})
-        SELECT * FROM sums CROSS JOIN medians ORDER BY segment""",
+    rows = con.execute(
+        f"""SELECT coalesce(segment, $unknown), {_last_position(stage_count)}, count(*), sum(net_revenue)
+        {cohort} GROUP BY 1, 2""",
         params,
-    ).df()
-    counts = [f"customers_{k}" for k in range(1, stage_count + 1)]
-    revenues = [f"revenue_{k}" for k in range(1, stage_count + 1)]
-    frame[counts] = frame[counts].astype("int64")
-    frame[revenues] = frame[revenues].astype("float64")
-    # Every row carries the same medians; an empty cohort has no rows and no medians.
-    median_hours = [frame[f"median_{k}"].iloc[0] if len(frame) and with_medians else None for k in range(1, stage_count)]
-    return frame[["segment", *counts, *revenues]], [float("nan") if pd.isna(h) else float(h) for h in median_hours]
+    ).fetchall()
+    positions = range(1, stage_count + 1)
+    # segment -> customers and revenue whose last stage counted is k, for k = 1..n.
+    last = {segment: ([0] * stage_count, [0.0] * stage_count) for segment in sorted({row[0] for row in rows})}
+    for segment, position, customers, revenue in rows:
+        last[segment][0][position - 1] += customers
+        last[segment][1][position - 1] += revenue or 0.0
+    columns: dict[str, object] = {"segment": pd.array(list(last), dtype="str")}
+    for k in positions:  # stage k: the customers whose last stage counted is k or later
+        columns[f"customers_{k}"] = np.array([sum(customers[k - 1:]) for customers, _ in last.values()], dtype="int64")
+    for k in positions:
+        columns[f"revenue_{k}"] = np.array([sum(revenue[k - 1:]) for _, revenue in last.values()], dtype="float64")
+    frame = pd.DataFrame(columns)
+    median_hours = [float("nan")] * (stage_count - 1)
+    if with_medians and stage_count > 1 and len(frame):
+        cohort, params = _cohort(filters, window_days)
+        medians = ", ".join(f"quantile_cont({_hours_to_next(k)}, 0.5)" for k in range(1, stage_count))
+        row = con.execute(f"SELECT {medians} {cohort}", params).fetchall()[0]
+        median_hours = [float("nan") if hours is None else float(hours) for hours in row]
+    return frame, median_hours
 
 
 def fetch_last_positions(con, filters: Filters, stage_count: int, window_days: int,
