@@ -14,8 +14,9 @@ import hashlib
 import importlib
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -26,7 +27,6 @@ from plotly.basedatatypes import BaseFigure
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from cxdata import i18n
-from cxdata.charts import make_figure
 from cxdata.db import open_snapshot, read_meta, resolve_db_path, snapshot_cursor
 from cxdata.filters import DEFAULT_PRESET, PERIOD_PRESETS, Filters, preset_range
 from cxdata.overview import (
@@ -37,7 +37,7 @@ from cxdata.overview import (
     fetch_overview,
     fetch_target_table,
 )
-from cxdata.query import open_backend
+from cxdata.query import open_snapshot_backend
 from cxdata.roles import role_for_user, role_in_local_mode
 
 # Everything imported by now (Streamlit, pandas, Ibis, sqlglot, plotly, DuckDB: about a million
@@ -93,9 +93,29 @@ def _connection(path: str) -> duckdb.DuckDBPyConnection:
     return _shared_connection(path, (stat.st_ino, stat.st_mtime_ns))
 
 
-def backend(data: DataKey):
-    """An Ibis backend on a fresh cursor: cursors are cheap and safe to use from one thread each."""
-    return open_backend(connection=snapshot_cursor(_connection(data.path)))
+@contextmanager
+def backend(data: DataKey) -> Iterator:
+    """An Ibis backend on a cursor of the current snapshot, for one thread at a time.
+
+    Backends are kept for reuse, per snapshot: making one costs ~2.5 ms (Ibis looks DuckDB's
+    version up in the installed packages and sets two options), and a page runs up to eight
+    queries per filter change. A backend whose work raised is dropped, not reused.
+    """
+    connection = _connection(data.path)
+    with _idle_lock:
+        pool = _idle_backends.get(data.path)
+        if pool is None or pool[0] is not connection:  # a new file version: the old ones go
+            pool = _idle_backends[data.path] = (connection, [])
+        db = pool[1].pop() if pool[1] else None
+    if db is None:
+        db = open_snapshot_backend(snapshot_cursor(connection))
+    yield db  # what follows does not run when the caller's work raised
+    with _idle_lock:
+        pool[1].append(db)
+
+
+_idle_backends: dict[str, tuple[duckdb.DuckDBPyConnection, list]] = {}  # path -> (snapshot, idle backends)
+_idle_lock = threading.Lock()
 
 
 def current_data_key() -> DataKey:
@@ -113,27 +133,29 @@ def current_data_key() -> DataKey:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def load_settings(data: DataKey) -> dict:
-    db = backend(data)
-    meta = read_meta(snapshot_cursor(_connection(data.path)))
-    return {
-        "as_of": fetch_as_of(db),
-        "data_start": fetch_data_start(db),
-        "currency": meta.get("currency", ""),
-        "options": fetch_dimension_values(db),
-        "targets": fetch_target_table(db),
-    }
+    with backend(data) as db:
+        return {
+            "as_of": fetch_as_of(db),
+            "data_start": fetch_data_start(db),
+            "currency": read_meta(db.con).get("currency", ""),
+            "options": fetch_dimension_values(db),
+            "targets": fetch_target_table(db),
+        }
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def load_overview(data: DataKey, filters: Filters, as_of: date) -> Overview:
-    return fetch_overview(backend(data), filters, as_of, target_table=load_settings(data)["targets"])
+    targets = load_settings(data)["targets"]
+    with backend(data) as db:
+        return fetch_overview(db, filters, as_of, target_table=targets)
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)
 def _run_cached(key: str, content: tuple, _call: tuple):
     # Few parameters on purpose: Streamlit inspects the signature once per argument per call.
     data, function_path, args, kwargs = _call
-    return _function(function_path)(backend(data), *args, **kwargs)
+    with backend(data) as db:
+        return _function(function_path)(db, *args, **kwargs)
 
 
 def load(function: Callable, *args, **kwargs):

@@ -147,3 +147,37 @@ def test_pages_of_an_empty_database_say_so(tmp_path, monkeypatch, empty_db, page
     app = open_app(tmp_path, monkeypatch, empty_db, page)
     assert not app.exception
     assert any(message in warning.value for warning in app.warning), [w.value for w in app.warning]
+
+
+def test_query_backends_are_reused_per_snapshot_and_dropped_after_an_error(sample_db, empty_db):
+    from cxdata import ui
+    from cxdata.ui import DataKey
+
+    data = DataKey(path=str(sample_db), version="")
+    with ui.backend(data) as first, ui.backend(data) as second:  # the first is busy: another one
+        assert second is not first
+    with ui.backend(data) as again:
+        assert again is first or again is second  # an idle one comes back
+    with pytest.raises(ZeroDivisionError), ui.backend(data) as failed:
+        failed.con.execute("SELECT 1").fetchall()
+        raise ZeroDivisionError
+    for _ in range(3):
+        with ui.backend(data) as db:
+            assert db is not failed  # a backend whose work raised is never handed out again
+    with ui.backend(DataKey(path=str(empty_db), version="")) as other:
+        assert other is not first and other is not second  # each database file has its own
+        assert other.con.execute("SELECT count(*) FROM transactions").fetchall() == [(0,)]
+
+
+def test_a_snapshot_backend_looks_each_table_up_once(sample_db, monkeypatch):
+    from cxdata.db import open_snapshot, snapshot_cursor
+    from cxdata.query import SnapshotBackend, open_snapshot_backend
+
+    lookups = []
+    original = SnapshotBackend.get_schema
+    monkeypatch.setattr(SnapshotBackend, "get_schema", lambda self, name, **kw: lookups.append(name) or original(self, name, **kw))
+    db = open_snapshot_backend(snapshot_cursor(open_snapshot(str(sample_db))))
+    surveys = db.table("surveys")
+    assert db.table("surveys") is surveys and lookups == ["surveys"]
+    expected = open_backend(sample_db).table("surveys").count().execute()
+    assert db.table("surveys").count().execute() == expected > 0
