@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+import weakref
 from pathlib import Path
 
 import duckdb
@@ -59,12 +60,25 @@ def snapshot_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection
     """A new cursor on a snapshot, pointed at the attached database (USE is per cursor)."""
     cursor = con.cursor()
     cursor.execute(f"USE {SNAPSHOT_ALIAS}")
+    _snapshot_meta[cursor] = None  # read on first use, see read_meta
     return cursor
 
 
 def read_meta(con) -> dict[str, str]:
-    """All ``meta`` settings as a dict."""
+    """All ``meta`` settings as a dict.
+
+    A snapshot cannot change, so on a ``snapshot_cursor`` the table is read once per cursor:
+    the journey page's queries ask about fourteen times per filter change (~1.2 ms each).
+    """
+    if con in _snapshot_meta:
+        if _snapshot_meta[con] is None:
+            _snapshot_meta[con] = dict(con.execute("SELECT key, value FROM meta").fetchall())
+        return dict(_snapshot_meta[con])
     return dict(con.execute("SELECT key, value FROM meta").fetchall())
+
+
+# snapshot cursor -> its meta once read (None before); entries go with their cursors.
+_snapshot_meta: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def write_meta(con, **values: object) -> None:

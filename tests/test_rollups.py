@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
+import duckdb
 import pytest
 
+from cxdata.db import open_snapshot, read_meta, snapshot_cursor, write_meta
 from cxdata.filters import Filters
 from cxdata.metrics import compute_metrics
 from cxdata.overview import fetch_as_of
 from cxdata.query import open_backend
 from cxdata.rollups import rollups_are_fresh
+from cxdata.schema import create_schema
 from cxdata.trends import fetch_trends
 
 SELECTIONS = [
@@ -137,3 +140,18 @@ def test_a_load_rebuilds_every_rollup_built_with_another_layout(stale_rollups_db
     assert "reached_at_1" in {row[0] for row in con.execute("DESCRIBE journey_customer").fetchall()}
     assert read_meta(con)[SHAPE_META_KEY] == SHAPE
     con.close()
+
+
+def test_meta_is_read_once_per_snapshot_cursor_and_always_afresh_elsewhere(tmp_path):
+    path = tmp_path / "meta.duckdb"
+    con = duckdb.connect(str(path))
+    create_schema(con)
+    write_meta(con, currency="RUB")
+    assert read_meta(con)["currency"] == "RUB"
+    write_meta(con, currency="EUR")
+    assert read_meta(con)["currency"] == "EUR"  # a writable connection reads the table each time
+    con.close()
+    cursor = snapshot_cursor(open_snapshot(path))
+    first = read_meta(cursor)
+    first["currency"] = "changed by the caller"
+    assert read_meta(cursor)["currency"] == "EUR"  # kept once read, handed out as a copy
