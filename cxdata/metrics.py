@@ -23,6 +23,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from cxdata import metrics_rollup
 from cxdata.filters import Filters
 from cxdata.query import customer_lifecycle, day_start, filter_daily_rollup, filter_table, period_bounds
 from cxdata.rollups import rollups_are_fresh
@@ -184,6 +185,8 @@ def ces_stats(n: int, total, sum_squares) -> tuple[float | None, float | None]:
 
 
 def fetch_survey_counts(db, periods: Sequence[Filters], as_of: date | None = None, grain: str | None = None) -> pd.DataFrame:
+    if rollups_are_fresh(db):  # the same counts from the daily rollup, without compiling Ibis
+        return metrics_rollup.fetch_daily_sums(db.con, "survey_daily", periods, metrics_rollup.SURVEY_SUMS, grain)
     relation, aggregates = survey_aggregates(db, span_of(periods))
     return group_by_period(relation, survey_day(relation), periods, aggregates, grain)
 
@@ -209,11 +212,9 @@ def compute_survey_metrics(db, filters: Filters) -> dict[str, MetricValue]:
 
 def fetch_revenue_sums(db, periods: Sequence[Filters], as_of: date | None = None, grain: str | None = None) -> pd.DataFrame:
     """Net revenue (``revenue``) and transactions (``n``) per period, from the rollup when fresh."""
-    span = span_of(periods)
     if rollups_are_fresh(db):
-        d = filter_daily_rollup(db, "transaction_daily", span)
-        return group_by_period(d, d.day, periods, dict(revenue=d.amount_sum.sum(), n=d.transaction_count.sum()), grain)
-    t = filter_table(db, "transactions", span)
+        return metrics_rollup.fetch_daily_sums(db.con, "transaction_daily", periods, metrics_rollup.REVENUE_SUMS, grain)
+    t = filter_table(db, "transactions", span_of(periods))
     return group_by_period(t, t.occurred_at, periods, dict(revenue=t.amount.sum(), n=t.count()), grain)
 
 

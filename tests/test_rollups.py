@@ -10,7 +10,7 @@ import pytest
 from cxdata.db import open_snapshot, read_meta, snapshot_cursor, write_meta
 from cxdata.filters import Filters
 from cxdata.metrics import compute_metrics
-from cxdata.overview import fetch_as_of
+from cxdata.overview import fetch_as_of, fetch_overview
 from cxdata.query import open_backend
 from cxdata.rollups import rollups_are_fresh
 from cxdata.schema import create_schema
@@ -45,6 +45,23 @@ def test_metrics_are_identical_on_both_paths(both_paths, filters):
             assert fresh[name].value == pytest.approx(stale[name].value, rel=1e-9), name
             if stale[name].has_interval:
                 assert fresh[name].low == pytest.approx(stale[name].low, rel=1e-9), name
+
+
+@pytest.mark.parametrize("filters", SELECTIONS[:3], ids=lambda f: f.caption())
+def test_the_overview_and_its_previous_period_are_identical_on_both_paths(both_paths, filters):
+    # One query per group answers both periods and the trends (period index 0 and 1).
+    fresh_db, stale_db = both_paths
+    as_of = fetch_as_of(fresh_db)
+    fresh, stale = fetch_overview(fresh_db, filters, as_of), fetch_overview(stale_db, filters, as_of)
+    for fresh_metrics, stale_metrics in ((fresh.current, stale.current), (fresh.previous, stale.previous)):
+        assert fresh_metrics.keys() == stale_metrics.keys()
+        for name, value in stale_metrics.items():
+            assert fresh_metrics[name].n == value.n, name
+            if value.value is None:  # no data before the sample starts, say
+                assert fresh_metrics[name].value is None, name
+            else:
+                assert fresh_metrics[name].value == pytest.approx(value.value, rel=1e-9), name
+    assert len(fresh.trends) == len(stale.trends) > 0
 
 
 @pytest.mark.parametrize("filters", SELECTIONS[:3], ids=lambda f: f.caption())
