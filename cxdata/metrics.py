@@ -254,6 +254,8 @@ def fetch_retention_counts(db, periods: Sequence[Filters], as_of: date | None = 
     (``active_i``) and still active at its end (``retained_i``); with a ``grain`` per
     (``first_period``, ``churn_period``): the week or month of the first purchase and of the churn.
     """
+    if rollups_are_fresh(db):  # the same counts from the customer_summary rollup, without compiling Ibis
+        return metrics_rollup.fetch_retention_counts(db.con, periods, grain)
     life = customer_lifecycle(db, periods[0])
     aggregates = {"customers": life.count()}
     for index, period in enumerate(periods):
@@ -306,17 +308,15 @@ def compute_retention_metrics(db, filters: Filters) -> dict[str, MetricValue]:
 def fetch_acquisition_sums(db, periods: Sequence[Filters], as_of: date, grain: str | None = None) -> pd.DataFrame:
     """People first contacted in each period: ``contacted``, ``paying``, acquisition ``cost`` and
     the ``revenue`` of the paying ones to the as-of date."""
-    span = span_of(periods)
-    if rollups_are_fresh(db, as_of):
-        joined = filter_table(db, "customers", span, table=db.table("customer_summary"))
-    else:
-        cohort = filter_table(db, "customers", span)
-        transactions = db.table("transactions")
-        to_date = transactions.filter(transactions.occurred_at < ibis.timestamp(day_start(as_of + timedelta(days=1))))
-        per_customer = to_date.group_by("customer_id").aggregate(
-            net_revenue=to_date.amount.sum(), is_paying=(to_date.amount > 0).any()
-        )
-        joined = cohort.left_join(per_customer, cohort.customer_id == per_customer.customer_id)
+    if rollups_are_fresh(db, as_of):  # the same sums from the customer_summary rollup, without compiling Ibis
+        return metrics_rollup.fetch_acquisition_sums(db.con, periods)
+    cohort = filter_table(db, "customers", span_of(periods))
+    transactions = db.table("transactions")
+    to_date = transactions.filter(transactions.occurred_at < ibis.timestamp(day_start(as_of + timedelta(days=1))))
+    per_customer = to_date.group_by("customer_id").aggregate(
+        net_revenue=to_date.amount.sum(), is_paying=(to_date.amount > 0).any()
+    )
+    joined = cohort.left_join(per_customer, cohort.customer_id == per_customer.customer_id)
     is_paying = joined.is_paying.fill_null(False)
     aggregates = dict(
         contacted=joined.count(),

@@ -124,9 +124,12 @@ def dimension_sql(filters: Filters, params: dict, *, channel_column: str = "chan
         wanted[channel_column] = filters.channels
     predicates = []
     for column, values in wanted.items():
-        params["unknown"] = UNKNOWN  # only when used: DuckDB refuses parameters the SQL does not use
         params[f"allowed_{column}"] = list(values)
-        value = column if raw_channel and column == channel_column else f"coalesce({column}, $unknown)"
+        if raw_channel and column == channel_column:
+            value = column
+        else:
+            params["unknown"] = UNKNOWN  # only when used: DuckDB refuses parameters the SQL does not use
+            value = f"coalesce({column}, $unknown)"
         predicates.append(f"list_contains($allowed_{column}, {value})")
     return predicates
 

@@ -21,6 +21,7 @@ SELECTIONS = [
     Filters(date(2024, 1, 1), date(2025, 12, 31), segments=("SMB", "Unknown"), channels=("web",)),
     Filters(date(2025, 10, 6), date(2025, 11, 2), regions=("Siberia",), acquisition_channels=("partners", "social")),
     Filters(date(2023, 7, 1), date(2023, 7, 1)),
+    Filters(date(2025, 4, 1), date(2025, 9, 30), channels=("web", "branch")),  # the channel alone
 ]
 
 
@@ -47,7 +48,7 @@ def test_metrics_are_identical_on_both_paths(both_paths, filters):
                 assert fresh[name].low == pytest.approx(stale[name].low, rel=1e-9), name
 
 
-@pytest.mark.parametrize("filters", SELECTIONS[:3], ids=lambda f: f.caption())
+@pytest.mark.parametrize("filters", SELECTIONS[:3] + SELECTIONS[4:], ids=lambda f: f.caption())
 def test_the_overview_and_its_previous_period_are_identical_on_both_paths(both_paths, filters):
     # One query per group answers both periods and the trends (period index 0 and 1).
     fresh_db, stale_db = both_paths
