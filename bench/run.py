@@ -190,6 +190,11 @@ def measure_cold_start(db: Path) -> dict | None:
     charts (plotly.js is a lazily loaded bundle of its own, which any page of charts waits for).
     None without Playwright.
 
+    Each app is measured twice from a server start: a first visit (the browser has nothing
+    cached: ``*_s``) and a returning one (a second server start on the same port, visited by the
+    same browser profile, whose HTTP cache holds the frontend: ``*_returning_s``), as a reader
+    who opens the dashboard every morning after a restart.
+
     Rendered, polled every 50 ms: the page's title is shown, the run is over, no skeleton is left
     and every chart is drawn. The clock starts with the server; ``tests.browser.streamlit_server``
     polls its health check every 0.2 s, the same for every app measured.
@@ -197,7 +202,7 @@ def measure_cold_start(db: Path) -> dict | None:
     try:
         from playwright.sync_api import sync_playwright
 
-        from tests.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server
+        from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port, streamlit_server
     except ImportError:
         return None
     folder = Path(tempfile.mkdtemp())
@@ -207,8 +212,8 @@ def measure_cold_start(db: Path) -> dict | None:
         '    st.plotly_chart({"data": [{"type": "bar", "x": [1, 2], "y": [3, 4]}]}, key=f"chart_{index}")\n'
     )
     # (result key, script, charts it draws); the overview draws five trends.
-    apps = [("floor_s", folder / "floor.py", 0), ("charts_floor_s", folder / "charts_floor.py", 5),
-            ("overview_s", ROOT / "dashboard.py", 5)]  # fmt: skip
+    apps = [("floor", folder / "floor.py", 0), ("charts_floor", folder / "charts_floor.py", 5),
+            ("overview", ROOT / "dashboard.py", 5)]  # fmt: skip
     rendered = """(charts) => {
         const app = document.querySelector("[data-testid='stApp']");
         const plots = [...document.querySelectorAll('.js-plotly-plot')];
@@ -221,13 +226,16 @@ def measure_cold_start(db: Path) -> dict | None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for name, script, charts in apps:
-            started = time.perf_counter()
-            with streamlit_server(db, folder / f"{name}.log", script=script) as url:
-                page = browser.new_page()
-                page.goto(url)
-                page.wait_for_function(rendered, arg=charts, polling=50, timeout=120_000)
-                result[name] = time.perf_counter() - started
-                page.close()
+            context, port = browser.new_context(), free_port()  # one profile and origin per app
+            for visit in ("s", "returning_s"):
+                started = time.perf_counter()
+                with streamlit_server(db, folder / f"{name}_{visit}.log", script=script, port=port) as url:
+                    page = context.new_page()
+                    page.goto(url)
+                    page.wait_for_function(rendered, arg=charts, polling=50, timeout=120_000)
+                    result[f"{name}_{visit}"] = time.perf_counter() - started
+                    page.close()
+            context.close()
         browser.close()
     return result
 
@@ -343,8 +351,10 @@ def print_table(report: dict) -> None:
         print(f"\npeak RSS: ours {ours['peak_rss_mb']:.0f} MB · no pandas baseline in this run")
     cold_start, ingest = report.get("cold_start_s"), report.get("ingest_1m_s")
     if cold_start:
-        print(f"cold start to rendered overview: {cold_start['overview_s']:.1f} s (floors: a two-line Streamlit "
-              f"app {cold_start['floor_s']:.1f} s, one of five plotly charts {cold_start['charts_floor_s']:.1f} s)")
+        for visit, label in (("s", "first visit"), ("returning_s", "returning visitor, frontend cached")):
+            print(f"cold start to rendered overview, {label}: {cold_start[f'overview_{visit}']:.1f} s (floors: a "
+                  f"two-line Streamlit app {cold_start[f'floor_{visit}']:.1f} s, one of five plotly charts "
+                  f"{cold_start[f'charts_floor_{visit}']:.1f} s)")
     sessions = ours.get("sessions")
     if sessions:
         print(f"{sessions['sessions']} sessions changing filters at once (AppTest): {sessions['at_once_s'] * 1000:.0f} ms "
@@ -379,11 +389,12 @@ def check_targets(report: dict) -> list[tuple[str, str, bool]]:
     if not large:
         checks.append(("process peak ≤ 1 GB", f"{ours['peak_rss_mb']:.0f} MB", ours["peak_rss_mb"] <= 1024))
     if report.get("cold_start_s") and not large:
-        start, floor = report["cold_start_s"]["overview_s"], report["cold_start_s"]["charts_floor_s"]
-        checks.append(("cold start ≤ 3 s", f"{start:.1f} s", start <= 3))
-        # The floor of a page of charts on this machine: what is above it is ours to cut.
-        checks.append(("cold start ≤ 1 s over a five-chart app's", f"+{start - floor:.1f} s over {floor:.1f} s",
-                       start - floor <= 1))
+        for visit, label in (("s", "first visit"), ("returning_s", "returning visitor")):
+            start, floor = report["cold_start_s"][f"overview_{visit}"], report["cold_start_s"][f"charts_floor_{visit}"]
+            checks.append((f"cold start ≤ 3 s, {label}", f"{start:.1f} s", start <= 3))
+            # The floor of a page of charts on this machine: what is above it is ours to cut.
+            checks.append((f"cold start ≤ 1 s over a five-chart app's, {label}",
+                           f"+{start - floor:.1f} s over {floor:.1f} s", start - floor <= 1))
     return checks
 
 

@@ -34,14 +34,14 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def streamlit_server(db_path: Path, log_path: Path, timeout: float = 60.0, address: str = "127.0.0.1",
-                     script: Path = ROOT / "dashboard.py"):  # fmt: skip
-    """Run ``streamlit run dashboard.py`` (or ``script``) on a free port against ``db_path``;
-    yield its base URL.
+                     script: Path = ROOT / "dashboard.py", port: int | None = None):  # fmt: skip
+    """Run ``streamlit run dashboard.py`` (or ``script``) on ``port`` (default a free one) against
+    ``db_path``; yield its base URL.
 
     ``address`` is what the server binds to ("::" = every interface, as the README's command
     does); the tests always connect through 127.0.0.1.
     """
-    port = free_port()
+    port = port or free_port()
     env = {**os.environ, "CX_DB": str(db_path)}
     command = [
         sys.executable, "-m", "streamlit", "run", str(script),
