@@ -15,6 +15,7 @@ Values always travel as query parameters; the only text put into the SQL is our 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pandas as pd
@@ -36,24 +37,42 @@ REVENUE_SUMS = {"revenue": "amount_sum", "n": "transaction_count"}
 MONEY_COLUMNS = {"amount_sum"}
 
 
+def _periods_sql(column: str, periods: Sequence[Filters], params: dict, *, is_date: bool) -> tuple[str, list[str]]:
+    """(the ``period`` index expression, the predicates of the periods' span) for ``column``, as
+    ``metrics.in_period`` reads it: a date falls on the period's days, a timestamp in
+    [start, midnight after the end); the bounds go into ``params``."""
+
+    def bounds(period: Filters) -> tuple:
+        if is_date:
+            return period.start, period.end
+        return day_start(period.start), day_start(period.end + timedelta(days=1))
+
+    end_test = "<=" if is_date else "<"
+    params["span_start"], params["span_end"] = bounds(replace(periods[0], start=min(p.start for p in periods),
+                                                              end=max(p.end for p in periods)))  # fmt: skip
+    cases = []
+    for index, period in enumerate(periods):
+        params[f"start_{index}"], params[f"end_{index}"] = bounds(period)
+        cases.append(f"WHEN {column} >= $start_{index} AND {column} {end_test} $end_{index} THEN {index}")
+    index = f"CAST(CASE {' '.join(cases)} END AS TINYINT)"
+    return index, [f"{column} >= $span_start", f"{column} {end_test} $span_end"]
+
+
 def fetch_daily_sums(con, table: str, periods: Sequence[Filters], sums: dict[str, str],
                      grain: str | None = None) -> pd.DataFrame:  # fmt: skip
     """``sums`` (count name -> rollup column) of ``table`` per period index (``period``: which of
     the disjoint ``periods`` the day falls in) and, with a ``grain``, per trend period
     (``period_start``, the week or month of the day), for the periods' dimensions."""
-    params: dict = {"span_start": min(p.start for p in periods), "span_end": max(p.end for p in periods)}
-    cases = []
-    for index, period in enumerate(periods):
-        params[f"start_{index}"], params[f"end_{index}"] = period.start, period.end
-        cases.append(f"WHEN day >= $start_{index} AND day <= $end_{index} THEN {index}")
-    keys = [f"CAST(CASE {' '.join(cases)} END AS TINYINT) AS period"]
+    params: dict = {}
+    index, span = _periods_sql("day", periods, params, is_date=True)
+    keys = [f"{index} AS period"]
     if grain is not None:
         keys.append(f"date_trunc('{TRUNCATE_PARTS[grain]}', CAST(day AS TIMESTAMP)) AS period_start")
     measures = [
         f"CAST(sum({column}) AS {'DOUBLE' if column in MONEY_COLUMNS else 'BIGINT'}) AS {name}"
         for name, column in sums.items()
     ]
-    predicates = ["day >= $span_start", "day <= $span_end", *dimension_sql(periods[0], params)]
+    predicates = [*span, *dimension_sql(periods[0], params)]
     return con.execute(
         f"SELECT {', '.join(keys + measures)} FROM {table} WHERE {' AND '.join(predicates)} GROUP BY ALL",
         params,
@@ -101,20 +120,12 @@ def fetch_acquisition_sums(con, periods: Sequence[Filters]) -> pd.DataFrame:
     """``metrics.fetch_acquisition_sums`` on the ``customer_summary`` rollup: people who signed up
     in each period (``contacted``), the paying ones (``paying``), acquisition ``cost`` and the
     paying ones' net ``revenue`` to the as-of date, per period index (``period``)."""
-    params: dict = {
-        "span_start": day_start(min(p.start for p in periods)),
-        "span_end": day_start(max(p.end for p in periods) + timedelta(days=1)),
-    }
-    cases = []
-    for index, period in enumerate(periods):
-        params[f"start_{index}"] = day_start(period.start)
-        params[f"end_{index}"] = day_start(period.end + timedelta(days=1))
-        cases.append(f"WHEN signup_at >= $start_{index} AND signup_at < $end_{index} THEN {index}")
+    params: dict = {}
+    index, span = _periods_sql("signup_at", periods, params, is_date=False)
     # The channel is the customer's own, matched as stored (as ``query.filter_table`` narrows customers).
-    predicates = ["signup_at >= $span_start", "signup_at < $span_end",
-                  *dimension_sql(periods[0], params, raw_channel=True)]  # fmt: skip
+    predicates = [*span, *dimension_sql(periods[0], params, raw_channel=True)]
     return con.execute(
-        f"""SELECT CAST(CASE {' '.join(cases)} END AS TINYINT) AS period, count(*) AS contacted,
+        f"""SELECT {index} AS period, count(*) AS contacted,
                    CAST(count(*) FILTER (WHERE coalesce(is_paying, false)) AS BIGINT) AS paying,
                    sum(acquisition_cost) AS cost,
                    sum(CASE WHEN coalesce(is_paying, false) THEN net_revenue ELSE 0 END) AS revenue
