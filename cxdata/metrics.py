@@ -25,7 +25,7 @@ import pandas as pd
 
 from cxdata import metrics_rollup
 from cxdata.filters import Filters
-from cxdata.query import customer_lifecycle, day_start, filter_daily_rollup, filter_table, period_bounds
+from cxdata.query import customer_lifecycle, day_start, filter_table, period_bounds
 from cxdata.rollups import rollups_are_fresh
 from cxdata.registry import METRICS, MIN_SAMPLE_SIZE
 from cxdata.schema import TABLES
@@ -132,24 +132,12 @@ def period_totals(counts: pd.DataFrame, index: int) -> dict:
 
 
 def survey_aggregates(db, filters: Filters) -> tuple[ir.Table, dict[str, ir.Scalar]]:
-    """(relation, aggregate expressions) for NPS/CSAT/CES counts, from the rollup when fresh.
+    """(survey answers of the selection, aggregate expressions) for NPS/CSAT/CES counts, on the raw
+    table: fresh rollups are read with SQL instead (``cxdata.metrics_rollup``, ``journey_rollup``).
 
     The aggregates are named ``nps_n, promoters, detractors, csat_n, satisfied, ces_n, ces_sum,
     ces_sum_squares``; ``ces_stats`` turns the last three into mean and standard deviation.
-    The relation's date is ``survey_day`` (see ``survey_day``).
     """
-    if rollups_are_fresh(db):
-        d = filter_daily_rollup(db, "survey_daily", filters)
-        return d, dict(
-            nps_n=d.nps_count.sum(),
-            promoters=d.promoter_count.sum(),
-            detractors=d.detractor_count.sum(),
-            csat_n=d.csat_count.sum(),
-            satisfied=d.satisfied_count.sum(),
-            ces_n=d.ces_count.sum(),
-            ces_sum=d.ces_sum.sum(),
-            ces_sum_squares=d.ces_sum_squares.sum(),
-        )
     s = filter_table(db, "surveys", filters)
     ces = s.ces.cast("int64")
     return s, dict(
@@ -162,11 +150,6 @@ def survey_aggregates(db, filters: Filters) -> tuple[ir.Table, dict[str, ir.Scal
         ces_sum=ces.sum(),
         ces_sum_squares=(ces * ces).sum(),
     )
-
-
-def survey_day(relation: ir.Table) -> ir.Value:
-    """The date of a relation of ``survey_aggregates``: the rollup's day or the answer's time."""
-    return relation.day if "day" in relation.columns else relation.responded_at
 
 
 def ces_stats(n: int, total, sum_squares) -> tuple[float | None, float | None]:
@@ -188,7 +171,7 @@ def fetch_survey_counts(db, periods: Sequence[Filters], as_of: date | None = Non
     if rollups_are_fresh(db):  # the same counts from the daily rollup, without compiling Ibis
         return metrics_rollup.fetch_daily_sums(db.con, "survey_daily", periods, metrics_rollup.SURVEY_SUMS, grain)
     relation, aggregates = survey_aggregates(db, span_of(periods))
-    return group_by_period(relation, survey_day(relation), periods, aggregates, grain)
+    return group_by_period(relation, relation.responded_at, periods, aggregates, grain)
 
 
 def survey_metrics(counts: dict) -> dict[str, MetricValue]:

@@ -5,7 +5,7 @@ raw tables. On the rollups (``survey_daily``, ``transaction_daily``, ``customer_
 is one filtered aggregate by period (and trend period), which DuckDB answers in a few
 milliseconds, less than Ibis needs to compile it; so when the rollups are fresh the survey,
 revenue, retention and acquisition counts come from here (about 2.5 times faster for the
-overview). The rules are the same (``metrics.in_period``, ``query.filter_daily_rollup``,
+overview). The rules are the same (``metrics.in_period``, ``query.dimension_predicates``,
 ``query.customer_lifecycle``, ``query.filter_table``), and ``tests/test_rollups.py`` proves that
 both paths give the same metrics, previous-period metrics and trends.
 
@@ -15,7 +15,6 @@ Values always travel as query parameters; the only text put into the SQL is our 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date, timedelta
 
 import pandas as pd
@@ -42,17 +41,14 @@ def _periods_sql(column: str, periods: Sequence[Filters], params: dict, *, is_da
     ``metrics.in_period`` reads it: a date falls on the period's days, a timestamp in
     [start, midnight after the end); the bounds go into ``params``."""
 
-    def bounds(period: Filters) -> tuple:
-        if is_date:
-            return period.start, period.end
-        return day_start(period.start), day_start(period.end + timedelta(days=1))
+    def bounds(start: date, end: date) -> tuple:
+        return (start, end) if is_date else (day_start(start), day_start(end + timedelta(days=1)))
 
     end_test = "<=" if is_date else "<"
-    params["span_start"], params["span_end"] = bounds(replace(periods[0], start=min(p.start for p in periods),
-                                                              end=max(p.end for p in periods)))  # fmt: skip
+    params["span_start"], params["span_end"] = bounds(min(p.start for p in periods), max(p.end for p in periods))
     cases = []
     for index, period in enumerate(periods):
-        params[f"start_{index}"], params[f"end_{index}"] = bounds(period)
+        params[f"start_{index}"], params[f"end_{index}"] = bounds(period.start, period.end)
         cases.append(f"WHEN {column} >= $start_{index} AND {column} {end_test} $end_{index} THEN {index}")
     index = f"CAST(CASE {' '.join(cases)} END AS TINYINT)"
     return index, [f"{column} >= $span_start", f"{column} {end_test} $span_end"]

@@ -134,14 +134,6 @@ def dimension_sql(filters: Filters, params: dict, *, channel_column: str = "chan
     return predicates
 
 
-def filter_daily_rollup(db, name: str, filters: Filters) -> ir.Table:
-    """A ``*_daily`` rollup narrowed to the filter's days, channel and customer attributes."""
-    table = db.table(name)
-    predicates = [table.day >= filters.start, table.day <= filters.end]
-    predicates += dimension_predicates(table, filters, "channel")
-    return table.filter(*predicates)
-
-
 def customer_lifecycle(db, filters: Filters) -> ir.Table:
     """One row per paying customer matching the dimension filters (dates ignored):
     ``customer_id``, ``first_purchase_at`` (first positive transaction), ``churned_at`` (or null).
