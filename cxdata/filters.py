@@ -7,7 +7,9 @@ human-readable caption stamped on every chart and export, so the two cannot disa
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+
+import ibis
 
 from cxdata.i18n import format_period, translate
 
@@ -52,6 +54,57 @@ class Filters:
     def dimension_values(self) -> dict[str, tuple[str, ...]]:
         """Non-empty dimension allow-lists by field name."""
         return {f.name: getattr(self, f.name) for f in fields(self)[2:] if getattr(self, f.name)}
+
+    # --- the predicate, rendered here once (Ibis for the definitions, SQL for the saved copies) ---
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """[start, end) as timestamps: the end bound is midnight after the last day.
+
+        >>> Filters(date(2025, 1, 1), date(2025, 1, 31)).bounds()
+        (datetime.datetime(2025, 1, 1, 0, 0), datetime.datetime(2025, 2, 1, 0, 0))
+        """
+        return datetime.combine(self.start, time()), datetime.combine(self.end + timedelta(days=1), time())
+
+    def period_params(self) -> dict[str, datetime]:
+        """``bounds`` as the query parameters ``$start`` and ``$end``."""
+        start, end = self.bounds()
+        return {"start": start, "end": end}
+
+    def allow_lists(self, channel_column: str | None = None) -> dict[str, tuple[str, ...]]:
+        """Column -> allowed values: the customer attributes, and the channel filter on
+        ``channel_column`` (no channel filter without one)."""
+        wanted = {CUSTOMER_DIMENSIONS[n]: v for n, v in self.dimension_values().items() if n in CUSTOMER_DIMENSIONS}
+        if channel_column and self.channels:
+            wanted[channel_column] = self.channels
+        return wanted
+
+    def predicates(self, table, channel_column: str | None = None) -> list:
+        """Ibis predicates on a table that carries the customer attributes itself (rollups,
+        ``customers``): a missing value counts as "Unknown"."""
+        return [ibis.coalesce(table[column], UNKNOWN).isin(values) for column, values in self.allow_lists(channel_column).items()]
+
+    def sql(self, params: dict, *, channel_column: str = "channel", raw_channel: bool = False) -> list[str]:
+        """``predicates`` as SQL text for the saved copies' parameterized queries: one predicate per
+        allow-list, its values added to ``params`` ("Unknown" for a missing value). With
+        ``raw_channel`` the channel filter matches the stored channel only, as the definitions
+        narrow ``customers``. Column names are ours; values only ever travel as parameters.
+
+        >>> params = {}
+        >>> Filters(date(2025, 1, 1), date(2025, 1, 31), segments=("SMB",)).sql(params)
+        ['list_contains($allowed_segment, coalesce(segment, $unknown))']
+        >>> params
+        {'allowed_segment': ['SMB'], 'unknown': 'Unknown'}
+        """
+        predicates = []
+        for column, values in self.allow_lists(channel_column).items():
+            params[f"allowed_{column}"] = list(values)
+            if raw_channel and column == channel_column:
+                value = column
+            else:
+                params["unknown"] = UNKNOWN  # only when used: DuckDB refuses parameters the SQL does not use
+                value = f"coalesce({column}, $unknown)"
+            predicates.append(f"list_contains($allowed_{column}, {value})")
+        return predicates
 
     def caption(self, lang: str = "en") -> str:
         """'1 Jul 2025 – 31 Dec 2025 · Segment: Premium, SMB · Channel: web'."""

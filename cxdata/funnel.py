@@ -52,7 +52,7 @@ from cxdata import journey_rollup
 from cxdata.db import read_meta
 from cxdata.filters import UNKNOWN, Filters
 from cxdata.query import day_start, narrow_by_customer, period_bounds
-from cxdata.rollups import meta_says_fresh, rollups_are_fresh
+from cxdata.router import CURRENT, CUSTOMER_SUMMARY, JOURNEY_CUSTOMER, JOURNEY_FIRST, answered_by
 from cxdata.rollups_journey import STAGES_META_KEY
 
 DEFAULT_WINDOW_DAYS = 30  # the one place the conversion window default lives
@@ -69,6 +69,12 @@ _SECONDS_PER_HOUR = 3600
 # ---------------------------------------------------------------- inputs
 
 
+def _stage_order_when_built(db) -> list[str]:
+    """``fetch_stage_order`` as read when the rollups were built (the same order)."""
+    return json.loads(read_meta(db.con)[STAGES_META_KEY])
+
+
+@answered_by(CURRENT, saved=_stage_order_when_built, extra=lambda db: STAGES_META_KEY in read_meta(db.con))
 def fetch_stage_order(db) -> list[str]:
     """Stage names of ``journey_stages`` in journey order (by ``position``, then name)."""
     stages = db.table("journey_stages")
@@ -89,9 +95,6 @@ def validate_stages(db, stages) -> list[str]:
     ``journey_stages`` and ``journey_events``.
     """
     if stages is None:
-        meta = read_meta(db.con)
-        if meta_says_fresh(meta) and STAGES_META_KEY in meta:
-            return json.loads(meta[STAGES_META_KEY])  # the same order, read when the rollups were built
         names = fetch_stage_order(db)
         if not names:
             raise ValueError("journey_stages is empty: load the journey stages or pass stages=[...]")
@@ -148,14 +151,7 @@ def _fetch_chain(db, filters: Filters, as_of: date, window_days: int, stages: li
     ``reached_at_k`` is the time the customer counts at stage k under the rules of this module,
     null from the first stage where the chain breaks.
     """
-    if rollups_are_fresh(db, as_of, facts="event"):
-        # The rollup already holds each customer's first time (and its channel) at every stage.
-        firsts = db.table("journey_first")
-        firsts = firsts.filter(firsts.stage.isin(stages))
-        events = firsts.select("customer_id", "stage", occurred_at=firsts.first_at, channel=firsts.first_channel)
-    else:
-        events = db.table("journey_events")
-        events = events.filter(events.occurred_at < _as_of_end(as_of), events.stage.isin(stages))
+    events = _stage_events(db, as_of, stages)
     # One pass over the events: each customer's first time at every stage.
     first_at = events.group_by("customer_id").aggregate(
         **{f"first_at_{k}": events.occurred_at.min(where=events.stage == name) for k, name in enumerate(stages, 1)}
@@ -183,14 +179,19 @@ def _fetch_chain(db, filters: Filters, as_of: date, window_days: int, stages: li
     return chain.select("customer_id", *extra, *(_reached_column(k) for k in range(1, len(stages) + 1)))
 
 
-def journey_rollup_answers(db, as_of: date, stages: list[str]) -> bool:
-    """True when the ``journey_customer`` rollup (``cxdata.rollups_journey``) was built for these
-    stages and no fact is dated after as_of, so ``cxdata.journey_rollup`` may answer."""
-    meta = read_meta(db.con)
-    if not meta_says_fresh(meta, as_of, facts="fact"):
-        return False
-    built_for = meta.get(STAGES_META_KEY)
-    return built_for is not None and json.loads(built_for) == list(stages)
+def _first_events(db, as_of: date, stages: list[str]) -> ir.Table:
+    """``_stage_events`` from the ``journey_first`` rollup, which holds each customer's first time
+    (and its channel) at every stage."""
+    firsts = db.table("journey_first")
+    firsts = firsts.filter(firsts.stage.isin(stages))
+    return firsts.select("customer_id", "stage", occurred_at=firsts.first_at, channel=firsts.first_channel)
+
+
+@answered_by(JOURNEY_FIRST, saved=_first_events)
+def _stage_events(db, as_of: date, stages: list[str]) -> ir.Table:
+    """``customer_id``, ``stage``, ``occurred_at``, ``channel`` of the events at ``stages`` up to as_of."""
+    events = db.table("journey_events")
+    return events.filter(events.occurred_at < _as_of_end(as_of), events.stage.isin(stages))
 
 
 def _entry_channels(events: ir.Table, cohort: ir.Table, first_stage: str) -> ir.Table:
@@ -227,14 +228,17 @@ def cohort_last_stages(db, filters: Filters, as_of: date, *, window_days: int = 
     )
 
 
+def _values_from_summary(db, as_of: date) -> ir.Table:
+    return db.table("customer_summary").select("customer_id", "net_revenue")
+
+
+@answered_by(CUSTOMER_SUMMARY, saved=_values_from_summary)
 def _customer_values(db, as_of: date) -> ir.Table:
     """``customer_id``, ``net_revenue`` up to as_of, for (at least) every customer with a transaction.
 
     Callers left-join it and read a missing customer as 0, so the rollup's extra rows for
     customers without transactions (net revenue 0) change nothing.
     """
-    if rollups_are_fresh(db, as_of):
-        return db.table("customer_summary").select("customer_id", "net_revenue")
     transactions = db.table("transactions")
     to_date = transactions.filter(transactions.occurred_at < _as_of_end(as_of))
     return to_date.group_by("customer_id").aggregate(net_revenue=to_date.amount.sum())
@@ -274,12 +278,7 @@ def compute_funnel(db, filters: Filters, as_of: date, *, window_days: int = DEFA
     """
     stages = validate_stages(db, stages)
     window_days = validate_window_days(window_days)
-    if journey_rollup_answers(db, as_of, stages):
-        by_segment, medians = journey_rollup.fetch_stage_sums(db.con, filters, len(stages), window_days,
-                                                              with_medians=with_medians)  # fmt: skip
-    else:
-        chain = _fetch_chain(db, filters, as_of, window_days, stages)
-        by_segment, medians = _fetch_stage_sums(db, chain, as_of, len(stages), with_medians=with_medians)
+    by_segment, medians = _stage_sums(db, filters, as_of, window_days, stages, with_medians)
 
     n = len(stages)
     funnel = summarize_stage_counts(stages, [int(by_segment[f"customers_{k}"].sum()) for k in range(1, n + 1)])
@@ -339,13 +338,16 @@ def _ratio(numerator: int, denominator: int) -> float:
     return numerator / denominator if denominator else math.nan
 
 
-def _fetch_stage_sums(db, chain: ir.Table, as_of: date, stage_count: int, *,
-                      with_medians: bool = True) -> tuple[pd.DataFrame, list[float]]:  # fmt: skip
+@answered_by(JOURNEY_CUSTOMER, saved=journey_rollup.stage_sums)
+def _stage_sums(db, filters: Filters, as_of: date, window_days: int, stages: list[str],
+                with_medians: bool) -> tuple[pd.DataFrame, list[float]]:  # fmt: skip
     """(one row per segment with ``customers_k`` and ``revenue_k`` of those counted at stage k,
     median hours from stage k to k+1 among those counted at k+1, for k = 1 .. n-1).
 
     Both come from one query: DuckDB computes the chain, shared by the two aggregates, once.
     """
+    chain = _fetch_chain(db, filters, as_of, window_days, stages)
+    stage_count = len(stages)
     people = db.table("customers").select("customer_id", "segment")
     values = _customer_values(db, as_of)
     joined = (

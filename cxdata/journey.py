@@ -39,7 +39,6 @@ from cxdata.funnel import (
     STAGE_COUNT_DTYPES,
     cohort_last_stages,
     compute_funnel,
-    journey_rollup_answers,
     stage_count_rows,
     time_to_convert_table,
     validate_stages,
@@ -55,7 +54,7 @@ from cxdata.i18n import (
 from cxdata.metrics import ces_stats, survey_aggregates
 from cxdata.query import day_start
 from cxdata.registry import MIN_SAMPLE_SIZE
-from cxdata.rollups import rollups_are_fresh
+from cxdata.router import CURRENT, JOURNEY_CUSTOMER, answered_by
 from cxdata.stats import mean_interval, nps_interval, wilson_interval
 
 # Breakdown dimension -> where its value comes from (the channel is the entry event's, as in the filter).
@@ -246,11 +245,7 @@ def compute_funnel_breakdowns(db, filters: Filters, as_of: date, *, window_days:
     unknown = [d for d in dimensions if d not in BREAKDOWN_DIMENSIONS]
     if unknown:
         raise ValueError(f"unknown breakdown dimensions: {', '.join(unknown)} (use {', '.join(BREAKDOWN_DIMENSIONS)})")
-    if journey_rollup_answers(db, as_of, stages):
-        window_days = validate_window_days(window_days)
-        counts = journey_rollup.fetch_last_positions(db.con, filters, len(stages), window_days, tuple(dimensions))
-    else:
-        counts = _fetch_last_positions(db, filters, as_of, window_days, stages, dimensions)
+    counts = _fetch_last_positions(db, filters, as_of, validate_window_days(window_days), stages, tuple(dimensions))
     n = len(stages)
     rows = []
     for dimension in dimensions:
@@ -270,6 +265,7 @@ def compute_funnel_breakdowns(db, filters: Filters, as_of: date, *, window_days:
     return result.astype(STAGE_COUNT_DTYPES | {"is_small_sample": "bool"})
 
 
+@answered_by(JOURNEY_CUSTOMER, saved=journey_rollup.last_positions)
 def _fetch_last_positions(db, filters, as_of, window_days, stages, dimensions) -> pd.DataFrame:
     """Cohort customers per (``dimension``, ``value``, ``last_position``): ``customer_count``."""
     last = cohort_last_stages(db, filters, as_of, window_days=window_days, stages=stages, with_entry_channel=True)
@@ -355,13 +351,7 @@ def compute_moments_of_truth(db, filters: Filters, *, stages: list[str] | None =
     and NaN values.
     """
     stages = validate_stages(db, stages)
-    # The same counts as the KPI tiles (from the daily rollup when fresh), per touchpoint.
-    if rollups_are_fresh(db):
-        sums = journey_rollup.fetch_touchpoint_sums(db.con, filters, stages)
-    else:
-        relation, aggregates = survey_aggregates(db, filters)
-        sums = relation.group_by("touchpoint").aggregate(**aggregates).execute()
-        sums = sums[sums["touchpoint"].isin(stages)].set_index("touchpoint")
+    sums = _touchpoint_sums(db, filters, stages)
     ces = [ces_stats(int(n), total, squares) if pd.notna(n) else (None, None)
            for n, total, squares in zip(sums["ces_n"], sums["ces_sum"], sums["ces_sum_squares"])]  # fmt: skip
     sums["ces_mean"] = [mean for mean, _ in ces]
@@ -392,6 +382,15 @@ def compute_moments_of_truth(db, filters: Filters, *, stages: list[str] | None =
     if weakest is not None:
         moments["is_weakest"] = moments["stage"] == weakest[0]
     return moments
+
+
+@answered_by(CURRENT, saved=journey_rollup.touchpoint_sums)
+def _touchpoint_sums(db, filters: Filters, stages: list[str]) -> pd.DataFrame:
+    """The KPI tiles' survey counts (``metrics.survey_aggregates``) per touchpoint among ``stages``,
+    indexed by ``touchpoint``."""
+    relation, aggregates = survey_aggregates(db, filters)
+    sums = relation.group_by("touchpoint").aggregate(**aggregates).execute()
+    return sums[sums["touchpoint"].isin(stages)].set_index("touchpoint")
 
 
 def find_weakest_stage(moments: pd.DataFrame) -> tuple[str, str] | None:
@@ -435,10 +434,7 @@ def compute_loss_profile(db, filters: Filters, as_of: date, *, window_days: int 
     ``summarize_loss_shares`` and ``summarize_silent_loss`` turn it into what the page shows.
     """
     stages = validate_stages(db, stages)
-    if journey_rollup_answers(db, as_of, stages):
-        sums = journey_rollup.fetch_loss_profile(db.con, filters, len(stages), validate_window_days(window_days))
-    else:
-        sums = _fetch_loss_sums(db, filters, as_of, window_days, stages)
+    sums = _fetch_loss_sums(db, filters, as_of, validate_window_days(window_days), stages)
     positions = range(1, len(stages))
     profile = sums.reindex(positions).fillna(0).astype("int64").rename_axis("position").reset_index()
     profile.insert(0, "stage", [stages[k - 1] for k in positions])
@@ -446,6 +442,7 @@ def compute_loss_profile(db, filters: Filters, as_of: date, *, window_days: int 
     return profile
 
 
+@answered_by(JOURNEY_CUSTOMER, saved=journey_rollup.loss_sums)
 def _fetch_loss_sums(db, filters, as_of, window_days, stages) -> pd.DataFrame:
     """``compute_loss_profile``'s counts per ``last_position`` of the lost, from the raw tables."""
     lost = _lost_customers(db, filters, as_of, window_days, stages)
@@ -526,10 +523,7 @@ def compute_loss_reasons(db, filters: Filters, as_of: date, *, window_days: int 
     where nobody churned or complained have no rows of that kind.
     """
     stages = validate_stages(db, stages)
-    if journey_rollup_answers(db, as_of, stages):
-        counts = journey_rollup.fetch_loss_reasons(db.con, filters, len(stages), validate_window_days(window_days))
-    else:
-        counts = _fetch_reason_counts(db, filters, as_of, window_days, stages)
+    counts = _fetch_reason_counts(db, filters, as_of, validate_window_days(window_days), stages)
     columns = ["stage", "next_stage", "position", "kind", "value", "count", "total_count", "share"]
     if counts.empty:
         return pd.DataFrame(columns=columns)
@@ -543,6 +537,7 @@ def compute_loss_reasons(db, filters: Filters, as_of: date, *, window_days: int 
     return ordered[columns].reset_index(drop=True)
 
 
+@answered_by(JOURNEY_CUSTOMER, saved=journey_rollup.reason_counts)
 def _fetch_reason_counts(db, filters, as_of, window_days, stages) -> pd.DataFrame:
     """``position``, ``value``, ``count``, ``kind`` of the lost customers' churn events and
     complaints, from the raw tables."""
@@ -577,26 +572,29 @@ def compute_time_to_convert_summary(db, filters: Filters, as_of: date, *, window
                "p90_hours", "mean_hours"]  # fmt: skip
     if len(stages) < 2:
         return pd.DataFrame(columns=columns)
-    if journey_rollup_answers(db, as_of, stages):
-        window_days = validate_window_days(window_days)
-        sums = journey_rollup.fetch_time_quantiles(db.con, filters, len(stages), window_days).set_index("position")
-    else:
-        times = time_to_convert_table(db, filters, as_of, window_days=window_days, stages=stages)
-        hours = times.hours
-        sums = (
-            times.group_by(position=times.step)
-            .aggregate(count=times.count(), p10_hours=hours.quantile(0.1), q1_hours=hours.quantile(0.25),
-                       median_hours=hours.median(), q3_hours=hours.quantile(0.75), p90_hours=hours.quantile(0.9),
-                       mean_hours=hours.mean())  # fmt: skip
-            .execute()
-            .set_index("position")
-        )
+    sums = _fetch_time_sums(db, filters, as_of, validate_window_days(window_days), stages)
     positions = range(1, len(stages))
     summary = sums.reindex(positions).rename_axis("position").reset_index()
     summary["count"] = summary["count"].fillna(0).astype("int64")
     summary.insert(0, "from_stage", [stages[k - 1] for k in positions])
     summary.insert(1, "to_stage", [stages[k] for k in positions])
     return summary[columns].astype({c: "float64" for c in columns[4:]})
+
+
+@answered_by(JOURNEY_CUSTOMER, saved=journey_rollup.time_sums)
+def _fetch_time_sums(db, filters: Filters, as_of: date, window_days: int, stages: list[str]) -> pd.DataFrame:
+    """Per step k → k+1 made by someone, indexed by ``position`` (k): ``count`` and the hours'
+    quantiles and mean of ``compute_time_to_convert_summary``."""
+    times = time_to_convert_table(db, filters, as_of, window_days=window_days, stages=stages)
+    hours = times.hours
+    return (
+        times.group_by(position=times.step)
+        .aggregate(count=times.count(), p10_hours=hours.quantile(0.1), q1_hours=hours.quantile(0.25),
+                   median_hours=hours.median(), q3_hours=hours.quantile(0.75), p90_hours=hours.quantile(0.9),
+                   mean_hours=hours.mean())  # fmt: skip
+        .execute()
+        .set_index("position")
+    )
 
 
 # ---------------------------------------------------------------- lost value and the headline

@@ -2,8 +2,8 @@
 
 ``cxdata.funnel`` and ``cxdata.journey`` define the funnel with Ibis expressions, which run on
 any backend and on the raw tables. Compiling those expressions costs ~100-200 ms per query, more
-than DuckDB needs to answer it from the rollup, so when the rollup answers (see
-``funnel.journey_rollup_answers``) they call the functions here instead. The rules are the same
+than DuckDB needs to answer it from the rollup, so when the rollup answers (``cxdata.router``) the
+readers at the end of this module stand in for them. The rules are the same
 (module docstring of ``cxdata.funnel``), and ``tests/test_rollups_journey.py`` proves that both
 paths return identical frames.
 
@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 
 from cxdata.filters import UNKNOWN, Filters
-from cxdata.query import dimension_sql, period_params
 
 # Breakdown dimension -> its column in ``journey_customer``.
 DIMENSION_COLUMNS = {"segment": "segment", "channel": "entry_channel", "region": "region",
@@ -31,9 +30,9 @@ DIMENSION_COLUMNS = {"segment": "segment", "channel": "entry_channel", "region":
 def _cohort(filters: Filters, window_days: int) -> tuple[str, dict]:
     """(``FROM journey_customer WHERE ...`` for the entry cohort, parameters: ``$start``, ``$end``,
     the dimensions' allow-lists and ``$window_days``)."""
-    params = period_params(filters) | {"window_days": int(window_days)}
+    params = filters.period_params() | {"window_days": int(window_days)}
     predicates = ["first_at_1 >= $start", "first_at_1 < $end",
-                  *dimension_sql(filters, params, channel_column="entry_channel")]  # fmt: skip
+                  *filters.sql(params, channel_column="entry_channel")]  # fmt: skip
     return f"FROM journey_customer WHERE {' AND '.join(predicates)}", params
 
 
@@ -60,7 +59,7 @@ def fetch_touchpoint_sums(con, filters: Filters, stages: list[str]) -> pd.DataFr
     ``satisfied``, ``ces_n``, ``ces_sum``, ``ces_sum_squares``; indexed by ``touchpoint``."""
     params: dict = {"start_day": filters.start, "end_day": filters.end, "stages": list(stages)}
     predicates = ["day >= $start_day", "day <= $end_day", "list_contains($stages, touchpoint)",
-                  *dimension_sql(filters, params)]  # fmt: skip
+                  *filters.sql(params)]  # fmt: skip
     frame = con.execute(
         f"""SELECT touchpoint, sum(nps_count) AS nps_n, sum(promoter_count) AS promoters,
                    sum(detractor_count) AS detractors, sum(csat_count) AS csat_n,
@@ -198,3 +197,31 @@ def fetch_time_quantiles(con, filters: Filters, stage_count: int, window_days: i
         FROM summary""",
         params,
     ).df()
+
+
+# The readers of the saved copies behind the journey questions (``cxdata.router``): the same
+# arguments and result as the definitions they stand in for (``cxdata.funnel``, ``cxdata.journey``).
+
+
+def stage_sums(db, filters: Filters, as_of, window_days: int, stages: list[str], with_medians: bool):
+    return fetch_stage_sums(db.con, filters, len(stages), window_days, with_medians=with_medians)
+
+
+def last_positions(db, filters: Filters, as_of, window_days: int, stages: list[str], dimensions) -> pd.DataFrame:
+    return fetch_last_positions(db.con, filters, len(stages), window_days, tuple(dimensions))
+
+
+def loss_sums(db, filters: Filters, as_of, window_days: int, stages: list[str]) -> pd.DataFrame:
+    return fetch_loss_profile(db.con, filters, len(stages), window_days)
+
+
+def reason_counts(db, filters: Filters, as_of, window_days: int, stages: list[str]) -> pd.DataFrame:
+    return fetch_loss_reasons(db.con, filters, len(stages), window_days)
+
+
+def time_sums(db, filters: Filters, as_of, window_days: int, stages: list[str]) -> pd.DataFrame:
+    return fetch_time_quantiles(db.con, filters, len(stages), window_days).set_index("position")
+
+
+def touchpoint_sums(db, filters: Filters, stages: list[str]) -> pd.DataFrame:
+    return fetch_touchpoint_sums(db.con, filters, stages)

@@ -26,7 +26,7 @@ import pandas as pd
 from cxdata import metrics_rollup
 from cxdata.filters import Filters
 from cxdata.query import customer_lifecycle, day_start, filter_table, period_bounds
-from cxdata.rollups import rollups_are_fresh
+from cxdata.router import CURRENT, CUSTOMER_SUMMARY, answered_by
 from cxdata.registry import METRICS, MIN_SAMPLE_SIZE
 from cxdata.schema import TABLES
 from cxdata.stats import mean_interval, monthly_rate, nps_interval, wilson_interval
@@ -167,9 +167,9 @@ def ces_stats(n: int, total, sum_squares) -> tuple[float | None, float | None]:
     return mean, math.sqrt(max(variance, 0.0))
 
 
+@answered_by(CURRENT, saved=metrics_rollup.survey_counts)
 def fetch_survey_counts(db, periods: Sequence[Filters], as_of: date | None = None, grain: str | None = None) -> pd.DataFrame:
-    if rollups_are_fresh(db):  # the same counts from the daily rollup, without compiling Ibis
-        return metrics_rollup.fetch_daily_sums(db.con, "survey_daily", periods, metrics_rollup.SURVEY_SUMS, grain)
+    """``survey_aggregates`` per period index (and trend period)."""
     relation, aggregates = survey_aggregates(db, span_of(periods))
     return group_by_period(relation, relation.responded_at, periods, aggregates, grain)
 
@@ -193,10 +193,9 @@ def compute_survey_metrics(db, filters: Filters) -> dict[str, MetricValue]:
 # --- money ---------------------------------------------------------------------------------------
 
 
+@answered_by(CURRENT, saved=metrics_rollup.revenue_sums)
 def fetch_revenue_sums(db, periods: Sequence[Filters], as_of: date | None = None, grain: str | None = None) -> pd.DataFrame:
-    """Net revenue (``revenue``) and transactions (``n``) per period, from the rollup when fresh."""
-    if rollups_are_fresh(db):
-        return metrics_rollup.fetch_daily_sums(db.con, "transaction_daily", periods, metrics_rollup.REVENUE_SUMS, grain)
+    """Net revenue (``revenue``) and transactions (``n``) per period."""
     t = filter_table(db, "transactions", span_of(periods))
     return group_by_period(t, t.occurred_at, periods, dict(revenue=t.amount.sum(), n=t.count()), grain)
 
@@ -232,13 +231,12 @@ def compute_arpu(db, filters: Filters) -> dict[str, MetricValue]:
 # --- retention ---------------------------------------------------------------------------------
 
 
+@answered_by(CURRENT, saved=metrics_rollup.retention_counts)
 def fetch_retention_counts(db, periods: Sequence[Filters], as_of: date | None = None, grain: str | None = None) -> pd.DataFrame:
     """Paying customers (``customers``) and, for each period index i, those active at its start
     (``active_i``) and still active at its end (``retained_i``); with a ``grain`` per
     (``first_period``, ``churn_period``): the week or month of the first purchase and of the churn.
     """
-    if rollups_are_fresh(db):  # the same counts from the customer_summary rollup, without compiling Ibis
-        return metrics_rollup.fetch_retention_counts(db.con, periods, grain)
     life = customer_lifecycle(db, periods[0])
     aggregates = {"customers": life.count()}
     for index, period in enumerate(periods):
@@ -288,11 +286,10 @@ def compute_retention_metrics(db, filters: Filters) -> dict[str, MetricValue]:
 # --- acquisition -------------------------------------------------------------------------------
 
 
+@answered_by(CUSTOMER_SUMMARY, saved=metrics_rollup.acquisition_sums)
 def fetch_acquisition_sums(db, periods: Sequence[Filters], as_of: date, grain: str | None = None) -> pd.DataFrame:
     """People first contacted in each period: ``contacted``, ``paying``, acquisition ``cost`` and
     the ``revenue`` of the paying ones to the as-of date."""
-    if rollups_are_fresh(db, as_of):  # the same sums from the customer_summary rollup, without compiling Ibis
-        return metrics_rollup.fetch_acquisition_sums(db.con, periods)
     cohort = filter_table(db, "customers", span_of(periods))
     transactions = db.table("transactions")
     to_date = transactions.filter(transactions.occurred_at < ibis.timestamp(day_start(as_of + timedelta(days=1))))

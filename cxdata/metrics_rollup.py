@@ -5,7 +5,7 @@ raw tables. On the rollups (``survey_daily``, ``transaction_daily``, ``customer_
 is one filtered aggregate by period (and trend period), which DuckDB answers in a few
 milliseconds, less than Ibis needs to compile it; so when the rollups are fresh the survey,
 revenue, retention and acquisition counts come from here (about 2.5 times faster for the
-overview). The rules are the same (``metrics.in_period``, ``query.dimension_predicates``,
+overview). The rules are the same (``metrics.in_period``, ``Filters.predicates``,
 ``query.customer_lifecycle``, ``query.filter_table``), and ``tests/test_rollups.py`` proves that
 both paths give the same metrics, previous-period metrics and trends.
 
@@ -20,7 +20,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from cxdata.filters import Filters
-from cxdata.query import day_start, dimension_sql
+from cxdata.query import day_start
 
 # Trend grain -> DuckDB's date_trunc part (Ibis's "W" and "M": ISO weeks from Monday, months).
 TRUNCATE_PARTS = {"week": "week", "month": "month"}
@@ -68,7 +68,7 @@ def fetch_daily_sums(con, table: str, periods: Sequence[Filters], sums: dict[str
         f"CAST(sum({column}) AS {'DOUBLE' if column in MONEY_COLUMNS else 'BIGINT'}) AS {name}"
         for name, column in sums.items()
     ]
-    predicates = [*span, *dimension_sql(periods[0], params)]
+    predicates = [*span, *periods[0].sql(params)]
     return con.execute(
         f"SELECT {', '.join(keys + measures)} FROM {table} WHERE {' AND '.join(predicates)} GROUP BY ALL",
         params,
@@ -104,7 +104,7 @@ def fetch_retention_counts(con, periods: Sequence[Filters], grain: str | None = 
             (f"CASE WHEN {churn_period} < {first} THEN $before WHEN {churn_period} > $after THEN $after "
              f"ELSE {churn_period} END AS churn_period"),
         ]
-    predicates = ["first_purchase_at IS NOT NULL", *dimension_sql(periods[0], params)]
+    predicates = ["first_purchase_at IS NOT NULL", *periods[0].sql(params)]
     # A churn before the first purchase is no churn (as in ``query.customer_lifecycle``).
     life = (f"SELECT first_purchase_at, CASE WHEN churned_at >= first_purchase_at THEN churned_at END AS churned_at "
             f"FROM customer_summary WHERE {' AND '.join(predicates)}")  # fmt: skip
@@ -119,7 +119,7 @@ def fetch_acquisition_sums(con, periods: Sequence[Filters]) -> pd.DataFrame:
     params: dict = {}
     index, span = _periods_sql("signup_at", periods, params, is_date=False)
     # The channel is the customer's own, matched as stored (as ``query.filter_table`` narrows customers).
-    predicates = [*span, *dimension_sql(periods[0], params, raw_channel=True)]
+    predicates = [*span, *periods[0].sql(params, raw_channel=True)]
     return con.execute(
         f"""SELECT {index} AS period, count(*) AS contacted,
                    CAST(count(*) FILTER (WHERE coalesce(is_paying, false)) AS BIGINT) AS paying,
@@ -128,3 +128,23 @@ def fetch_acquisition_sums(con, periods: Sequence[Filters]) -> pd.DataFrame:
             FROM customer_summary WHERE {' AND '.join(predicates)} GROUP BY ALL""",
         params,
     ).df()
+
+
+# The readers of the saved copies behind ``cxdata.metrics``' questions (``cxdata.router``): the
+# same arguments and result as the definitions they stand in for.
+
+
+def survey_counts(db, periods: Sequence[Filters], as_of: date | None = None, grain: str | None = None) -> pd.DataFrame:
+    return fetch_daily_sums(db.con, "survey_daily", periods, SURVEY_SUMS, grain)
+
+
+def revenue_sums(db, periods: Sequence[Filters], as_of: date | None = None, grain: str | None = None) -> pd.DataFrame:
+    return fetch_daily_sums(db.con, "transaction_daily", periods, REVENUE_SUMS, grain)
+
+
+def retention_counts(db, periods: Sequence[Filters], as_of: date | None = None, grain: str | None = None) -> pd.DataFrame:
+    return fetch_retention_counts(db.con, periods, grain)
+
+
+def acquisition_sums(db, periods: Sequence[Filters], as_of: date, grain: str | None = None) -> pd.DataFrame:
+    return fetch_acquisition_sums(db.con, periods)

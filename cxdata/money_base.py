@@ -41,7 +41,7 @@ from cxdata.money_classes import (  # noqa: F401 (re-exported: the rules above n
     class_order,
 )
 from cxdata.query import customer_lifecycle, day_start, period_bounds
-from cxdata.rollups import rollups_are_fresh
+from cxdata.router import CUSTOMER_SUMMARY, MONEY, answered_by
 
 
 def as_of_bound(as_of: date) -> ir.Scalar:
@@ -65,6 +65,12 @@ def _class_of(answer: ir.IntegerValue, score: str) -> ir.StringValue:
     return ibis.cases(*branches, else_=NO_ANSWER)
 
 
+def _net_revenue_from_summary(db, as_of: date) -> ir.Table:
+    summary = db.table("customer_summary")
+    return summary.filter(summary.customer_id.notnull()).select("customer_id", net_revenue_to_date=summary.net_revenue)
+
+
+@answered_by(CUSTOMER_SUMMARY, saved=_net_revenue_from_summary)
 def fetch_net_revenue_to_date(db, as_of: date) -> ir.Table:
     """``customer_id``, ``net_revenue_to_date`` (Σ amounts before the end of the as-of day); a
     customer without a transaction is absent or has 0.
@@ -73,9 +79,6 @@ def fetch_net_revenue_to_date(db, as_of: date) -> ir.Table:
     ``customer_summary`` rollup answers when it holds nothing after the as-of date; the numbers
     are the same either way (the tests compare both paths).
     """
-    if rollups_are_fresh(db, as_of):
-        summary = db.table("customer_summary")
-        return summary.filter(summary.customer_id.notnull()).select("customer_id", net_revenue_to_date=summary.net_revenue)
     transactions = db.table("transactions")
     transactions = transactions.filter(transactions.customer_id.notnull(), transactions.occurred_at < as_of_bound(as_of))
     return transactions.group_by("customer_id").aggregate(net_revenue_to_date=transactions.amount.sum())
@@ -261,6 +264,22 @@ def order_drivers(touchpoints: dict[str, set[str]], categories, stage_order: lis
     return tuple(drivers) + tuple(Driver("complaint", c) for c in sorted(categories))
 
 
+def _money_cells_from_rollup(db, filters: Filters, as_of: date) -> MoneyCells:
+    """``fetch_money_cells`` from the per-customer rollup: one query groups the customers by class,
+    activity and driver masks (``cxdata.money_rollup.fetch_customer_groups``); the cells and the
+    drivers are summed from those groups here."""
+    window = money_rollup.fetch_window(db, filters, as_of)
+    bits = money_rollup.fetch_driver_bits(db)
+    categories = [subject for kind, subject in bits if kind == "complaint"]
+    touchpoints = {score: {subject for kind, subject in bits if kind == score} for score in ("csat", "ces")}
+    drivers = order_drivers(touchpoints, categories, fetch_stage_order(db))
+    groups = money_rollup.fetch_customer_groups(db, filters, window)
+    cells = money_rollup.sum_by(groups, CELL_KEYS, CELL_SUMS)
+    sums = money_rollup.sum_drivers(groups, [(d.kind, bits[(d.kind, d.subject)]) for d in drivers])
+    return MoneyCells(filters, as_of, drivers, _tidy_cells(cells), pd.Series(sums, dtype="float64"))
+
+
+@answered_by(MONEY, saved=_money_cells_from_rollup, extra=money_rollup.holds_period)
 def fetch_money_cells(db, filters: Filters, as_of: date) -> MoneyCells:
     """The customers of the period summed per class combination, drivers included: one query.
 
@@ -268,11 +287,6 @@ def fetch_money_cells(db, filters: Filters, as_of: date) -> MoneyCells:
     A preset period whose facts all lie on or before its end reads the ``cxdata.rollups_money``
     tables (same numbers, ``tests/test_rollups_money.py``).
     """
-    if money_rollup.rollup_answers(db, filters, as_of):
-        window = money_rollup.fetch_window(db, filters, as_of)
-        bits = money_rollup.fetch_driver_bits(db)
-        if window is not None and all(bit is not None for bit in bits.values()):
-            return _money_cells_from_rollup(db, filters, as_of, window, bits)
     drivers = fetch_driver_candidates(db)
     touchpoints = tuple(dict.fromkeys(d.subject for d in drivers if d.kind != "complaint"))
     categories = tuple(d.subject for d in drivers if d.kind == "complaint")
@@ -324,16 +338,3 @@ def _tidy_cells(frame: pd.DataFrame) -> pd.DataFrame:
         **{column: pd.array(keys[column][order], dtype=frame[column].dtype) for column in CELL_KEYS},
         **{column: np.where(np.isnan(values), 0.0, values) for column, values in sums.items()},
     })  # fmt: skip
-
-
-def _money_cells_from_rollup(db, filters: Filters, as_of: date, window: int, bits: dict) -> MoneyCells:
-    """``fetch_money_cells`` from the per-customer rollup: one query groups the customers by class,
-    activity and driver masks (``cxdata.money_rollup.fetch_customer_groups``); the cells and the
-    drivers are summed from those groups here."""
-    categories = [subject for kind, subject in bits if kind == "complaint"]
-    touchpoints = {score: {subject for kind, subject in bits if kind == score} for score in ("csat", "ces")}
-    drivers = order_drivers(touchpoints, categories, money_rollup.fetch_stage_names(db))
-    groups = money_rollup.fetch_customer_groups(db, filters, window)
-    cells = money_rollup.sum_by(groups, CELL_KEYS, CELL_SUMS)
-    sums = money_rollup.sum_drivers(groups, [(d.kind, bits[(d.kind, d.subject)]) for d in drivers])
-    return MoneyCells(filters, as_of, drivers, _tidy_cells(cells), pd.Series(sums, dtype="float64"))

@@ -27,6 +27,7 @@ from cxdata import money_rollup
 from cxdata.filters import Filters
 from cxdata.money_base import NO_ANSWER, as_of_bound, class_order, fetch_nps_classes
 from cxdata.query import customer_lifecycle, period_bounds
+from cxdata.router import MONEY, answered_by
 from cxdata.stats import wilson_interval
 
 ALL = "all"
@@ -45,8 +46,13 @@ def fetch_cohort_retention(db, filters: Filters, as_of: date) -> pd.DataFrame:
     and per NPS class; one row per (class, cohort month, month k) with k's month ended by as_of.
     The ``cxdata.rollups_money`` tables answer when they hold nothing after the period's end.
     """
-    if money_rollup.rollup_answers(db, filters, as_of):
-        return assemble_cohorts(*money_rollup.fetch_cohort_sums(db, filters), as_of)
+    return assemble_cohorts(*_fetch_cohort_sums(db, filters, as_of), as_of)
+
+
+@answered_by(MONEY, saved=money_rollup.fetch_cohort_sums, extra=money_rollup.holds)
+def _fetch_cohort_sums(db, filters: Filters, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(cx_class, cohort_month, churn_month, customers) and (cx_class, cohort_month, month, revenue)
+    of the period's cohorts, for ``assemble_cohorts``."""
     start, end = period_bounds(filters)
     life = customer_lifecycle(db, filters)
     life = life.filter(life.first_purchase_at >= start, life.first_purchase_at < end)
@@ -66,7 +72,7 @@ def fetch_cohort_retention(db, filters: Filters, as_of: date) -> pd.DataFrame:
         .aggregate(revenue=bought.amount.sum())
         .execute()
     )
-    return assemble_cohorts(counts, revenue, as_of)
+    return counts, revenue
 
 
 def fetch_cohort_view(db, filters: Filters, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:

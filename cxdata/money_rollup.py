@@ -2,8 +2,8 @@
 
 ``cxdata.money_base``, ``cxdata.money_cohorts`` and ``cxdata.money_units`` state the rules with
 Ibis expressions over the raw tables, which group millions of transactions and survey answers by
-customer on every filter change. When the rollups answer (``rollup_answers``) they call the
-functions here instead, which read one row per customer (or customer × month) and return the
+customer on every filter change. When the rollups answer (``cxdata.router``, with ``holds`` and
+``holds_period`` for the conditions of these tables) the functions here stand in for them, which read one row per customer (or customer × month) and return the
 same sums; ``tests/test_rollups_money.py`` proves both paths give the same numbers.
 
 Values always travel as query parameters; the only text put into the SQL is column names made
@@ -19,16 +19,15 @@ import pandas as pd
 
 from cxdata.db import read_meta
 from cxdata.filters import UNKNOWN, Filters
-from cxdata.query import day_start, dimension_sql, period_params
-from cxdata.rollups import rollups_are_fresh
+from cxdata.query import day_start
 
 _SECONDS_PER_MONTH = 30 * 86_400  # cxdata.money_stats.DAYS_PER_MONTH days
 
 
-def rollup_answers(db, filters: Filters, as_of: date) -> bool:
-    """True when the money rollups were built for the current data and hold no fact dated after
-    the period's end or the as-of date, so their all-time values are the "as of" values."""
-    if not rollups_are_fresh(db, min(filters.end, as_of), facts="fact") or not _has_tables(db):
+def holds(db, **_) -> bool:
+    """True when the money rollups exist and were built by the refresh of the current data (the
+    router checks that no fact is dated after the period's end or the as-of date)."""
+    if not _has_tables(db):
         return False
     # Tables built by an older refresh (one that did not know them) hold older data.
     built_for = db.con.execute("SELECT max(data_version) FROM money_windows").fetchall()[0][0]
@@ -52,6 +51,13 @@ def fetch_window(db, filters: Filters, as_of: date) -> int | None:
     return int(rows[0][0]) if rows else None
 
 
+def holds_period(db, filters: Filters, as_of: date, **_) -> bool:
+    """``holds``, and the period is one of the stored windows and every driver has its bit."""
+    if not holds(db) or fetch_window(db, filters, as_of) is None:
+        return False
+    return all(bit is not None for bit in fetch_driver_bits(db).values())
+
+
 def fetch_driver_bits(db) -> dict[tuple[str, str], int | None]:
     """(kind, subject) -> the driver's bit in the customer masks (None: it has none)."""
     rows = db.con.execute("SELECT kind, subject, bit FROM money_drivers").fetchall()
@@ -67,8 +73,8 @@ def fetch_customer_groups(db, filters: Filters, window: int) -> pd.DataFrame:
     active at the start (drivers measure only those). ``sum_by`` gives the cells, ``sum_drivers``
     the drivers.
     """
-    params = period_params(filters)
-    where = ["first_purchase_at < $end", "(churned_at IS NULL OR churned_at >= $start)", *dimension_sql(filters, params)]
+    params = filters.period_params()
+    where = ["first_purchase_at < $end", "(churned_at IS NULL OR churned_at >= $start)", *filters.sql(params)]
     revenue, transactions, purchases = f"revenue_{window}", f"transactions_{window}", f"purchases_{window}"
     masks = ", ".join(f"CASE WHEN is_active_at_start THEN {mask} ELSE 0 END AS {mask}"
                       for mask in ("answered_mask", "poor_answer_mask", "complaint_mask"))  # fmt: skip
@@ -107,11 +113,6 @@ def sum_by(frame: pd.DataFrame, keys: list[str], sums: list[str]) -> pd.DataFram
     })  # fmt: skip
 
 
-def fetch_stage_names(db) -> list[str]:
-    """``cxdata.funnel.fetch_stage_order`` in one plain query (the same order: position, then name)."""
-    return [row[0] for row in db.con.execute("SELECT stage FROM journey_stages ORDER BY position, stage").fetchall()]
-
-
 def sum_drivers(groups: pd.DataFrame, bits: list[tuple[str, int]]) -> dict[str, float]:
     """``driver_k_<DRIVER_SUMS>`` from the groups of ``fetch_customer_groups``; ``bits`` holds
     (kind, bit) per driver k (1-based), as ``cxdata.money_base.fetch_money_cells`` defines them."""
@@ -137,12 +138,12 @@ def sum_drivers(groups: pd.DataFrame, bits: list[tuple[str, int]]) -> dict[str, 
     return sums
 
 
-def fetch_cohort_sums(db, filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
+def fetch_cohort_sums(db, filters: Filters, as_of: date | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The two grouped sums of ``cxdata.money_cohorts.assemble_cohorts``: (cx_class, cohort_month,
     churn_month, customers) and (cx_class, cohort_month, month, revenue) for months from the
     cohort's own on (earlier months never show)."""
-    params = period_params(filters)
-    where = " AND ".join(["first_purchase_at >= $start", "first_purchase_at < $end", *dimension_sql(filters, params)])
+    params = filters.period_params()
+    where = " AND ".join(["first_purchase_at >= $start", "first_purchase_at < $end", *filters.sql(params)])
     counts = db.con.execute(
         f"""SELECT nps_class AS cx_class, date_trunc('month', first_purchase_at) AS cohort_month,
                    date_trunc('month', churned_at) AS churn_month, count(*) AS customers
@@ -162,9 +163,9 @@ def fetch_cohort_sums(db, filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame]
 
 def fetch_unit_sums(db, filters: Filters, as_of: date) -> pd.DataFrame:
     """The per (acquisition_channel, cx_class) sums of ``cxdata.money_units.fetch_unit_economics``."""
-    params = period_params(filters) | {"bound": day_start(as_of + timedelta(days=1)), "seconds_per_month": _SECONDS_PER_MONTH,
+    params = filters.period_params() | {"bound": day_start(as_of + timedelta(days=1)), "seconds_per_month": _SECONDS_PER_MONTH,
                                  "unknown": UNKNOWN}
-    where = " AND ".join(["signup_at >= $start", "signup_at < $end", *dimension_sql(filters, params, raw_channel=True)])
+    where = " AND ".join(["signup_at >= $start", "signup_at < $end", *filters.sql(params, raw_channel=True)])
     return db.con.execute(
         f"""
         WITH contacted AS (

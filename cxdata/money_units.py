@@ -35,6 +35,7 @@ from cxdata.money_base import NO_ANSWER, as_of_bound, class_order, fetch_net_rev
 from cxdata.money_stats import DAYS_PER_MONTH
 from cxdata.query import customer_lifecycle, filter_table
 from cxdata.registry import MIN_SAMPLE_SIZE
+from cxdata.router import MONEY, answered_by
 
 ALL = "all"
 UNIT_SUMS = ["contacted", "paying", "acquisition_cost", "net_revenue", "customer_months", "churned"]
@@ -51,8 +52,12 @@ def fetch_unit_economics(db, filters: Filters, as_of: date) -> pd.DataFrame:
     Channels with nobody contacted in the period are absent. The ``cxdata.rollups_money`` tables
     answer when they hold nothing after the period's end or the as-of date.
     """
-    if money_rollup.rollup_answers(db, filters, as_of):
-        return summarise_unit_economics(money_rollup.fetch_unit_sums(db, filters, as_of))
+    return summarise_unit_economics(_fetch_unit_sums(db, filters, as_of))
+
+
+@answered_by(MONEY, saved=money_rollup.fetch_unit_sums, extra=money_rollup.holds)
+def _fetch_unit_sums(db, filters: Filters, as_of: date) -> pd.DataFrame:
+    """The per (acquisition_channel, cx_class) sums of ``UNIT_SUMS`` for ``summarise_unit_economics``."""
     contacted = filter_table(db, "customers", filters)
     life = customer_lifecycle(db, filters)
     bound = as_of_bound(as_of)
@@ -76,7 +81,7 @@ def fetch_unit_economics(db, filters: Filters, as_of: date) -> pd.DataFrame:
     has_churned = is_paying & joined.churned_at.notnull() & (joined.churned_at < bound)
     until = ibis.ifelse(has_churned, joined.churned_at, bound)
     months = (until.epoch_seconds() - joined.first_purchase_at.epoch_seconds()) / _SECONDS_PER_MONTH
-    sums = (
+    return (
         joined.group_by(["acquisition_channel", "cx_class"])
         .aggregate(
             contacted=joined.count(),
@@ -88,7 +93,6 @@ def fetch_unit_economics(db, filters: Filters, as_of: date) -> pd.DataFrame:
         )
         .execute()
     )
-    return summarise_unit_economics(sums)
 
 
 def summarise_unit_economics(sums: pd.DataFrame) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from cxdata.filters import CUSTOMER_DIMENSIONS, UNKNOWN, Filters
 from cxdata.i18n import format_period, format_value, translate
 from cxdata.metrics import MetricValue, fetch_metric_counts, metrics_from_counts
 from cxdata.registry import METRICS, OVERVIEW_METRICS
-from cxdata.rollups import rollups_are_fresh
+from cxdata.router import CURRENT, answered_by
 from cxdata.stats import Z95
 from cxdata.trends import TREND_METRICS, build_trends, choose_grain
 
@@ -140,6 +140,17 @@ CHANNEL_TABLES = ("customers", "surveys", "transactions", "complaints", "journey
 CHANNEL_ROLLUPS = {"surveys": "survey_daily", "transactions": "transaction_daily"}
 
 
+def _channel_tables_from_rollups(db) -> list:
+    return [db.table(CHANNEL_ROLLUPS.get(table, table)) for table in CHANNEL_TABLES]
+
+
+@answered_by(CURRENT, saved=_channel_tables_from_rollups)
+def _channel_tables(db) -> list:
+    """The tables whose ``channel`` values the channel filter offers (daily rollups hold the same
+    channels as their facts in a thousandth of the rows)."""
+    return [db.table(table) for table in CHANNEL_TABLES]
+
+
 def fetch_dimension_values(db) -> dict[str, list[str]]:
     """The values each filter offers: filter field name -> sorted distinct values.
 
@@ -153,9 +164,7 @@ def fetch_dimension_values(db) -> dict[str, list[str]]:
         customers.select(value=customers[column]).distinct().select(name=ibis.literal(name), value="value")
         for name, column in CUSTOMER_DIMENSIONS.items()
     ]
-    fresh = rollups_are_fresh(db)
-    for table in CHANNEL_TABLES:
-        rel = db.table(CHANNEL_ROLLUPS.get(table, table) if fresh else table)
+    for rel in _channel_tables(db):
         parts.append(rel.select(value=rel.channel).distinct().select(name=ibis.literal("channels"), value="value"))
     values = ibis.union(*parts).execute()
     # A customer without a segment (region, …) is "Unknown"; a row without a channel offers none.

@@ -7,7 +7,7 @@ to theirs. A row whose customer is not in ``customers`` has those attributes "Un
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 import duckdb
 import ibis
@@ -15,7 +15,8 @@ import ibis.expr.types as ir
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from cxdata.db import resolve_db_path
-from cxdata.filters import CUSTOMER_DIMENSIONS, UNKNOWN, Filters
+from cxdata.filters import UNKNOWN, Filters
+from cxdata.router import CURRENT, answered_by
 from cxdata.schema import TABLES
 
 
@@ -52,8 +53,9 @@ def day_start(day: date) -> datetime:
 
 
 def period_bounds(filters: Filters) -> tuple[ir.Scalar, ir.Scalar]:
-    """[start, end) as timestamp literals: the end bound is midnight after the last day."""
-    return ibis.timestamp(day_start(filters.start)), ibis.timestamp(day_start(filters.end + timedelta(days=1)))
+    """``Filters.bounds`` as timestamp literals."""
+    start, end = filters.bounds()
+    return ibis.timestamp(start), ibis.timestamp(end)
 
 
 def narrow_by_customer(db, rel: ir.Table, filters: Filters, *, customer_channel: bool = False) -> ir.Table:
@@ -62,10 +64,7 @@ def narrow_by_customer(db, rel: ir.Table, filters: Filters, *, customer_channel:
     With ``customer_channel`` the channel filter applies to the customer's first-contact channel
     (for relations that have no channel of their own).
     """
-    wanted = {CUSTOMER_DIMENSIONS[name]: values for name, values in filters.dimension_values().items()
-              if name in CUSTOMER_DIMENSIONS}
-    if customer_channel and filters.channels:
-        wanted["channel"] = filters.channels
+    wanted = filters.allow_lists("channel" if customer_channel else None)
     if not wanted:
         return rel
     customers = db.table("customers")
@@ -95,61 +94,27 @@ def filter_table(db, name: str, filters: Filters, *, date_range: bool = True, ta
     if predicates:
         table = table.filter(*predicates)
     if name == "customers":
-        predicates = dimension_predicates(table, filters, None)
+        predicates = filters.predicates(table)
         return table.filter(*predicates) if predicates else table
     return narrow_by_customer(db, table, filters, customer_channel=spec.channel_column is None)
 
 
-def dimension_predicates(table: ir.Table, filters: Filters, channel_column: str | None) -> list:
-    """Predicates on a table that carries the customer attributes itself (rollups, customers)."""
-    wanted = [(CUSTOMER_DIMENSIONS[n], v) for n, v in filters.dimension_values().items() if n in CUSTOMER_DIMENSIONS]
-    if channel_column and filters.channels:
-        wanted.append((channel_column, filters.channels))
-    return [ibis.coalesce(table[column], UNKNOWN).isin(values) for column, values in wanted]
+def _lifecycle_from_summary(db, filters: Filters) -> ir.Table:
+    """``customer_lifecycle`` read from the ``customer_summary`` rollup (its saved copy)."""
+    summary = db.table("customer_summary")
+    summary = summary.filter(summary.first_purchase_at.notnull(), *filters.predicates(summary, "channel"))
+    return summary.select(
+        "customer_id",
+        "first_purchase_at",
+        churned_at=ibis.ifelse(summary.churned_at >= summary.first_purchase_at, summary.churned_at, ibis.null("timestamp")),
+    )
 
 
-def period_params(filters: Filters) -> dict:
-    """``period_bounds`` as query parameters ``$start`` and ``$end``, for the rollups' SQL."""
-    return {"start": day_start(filters.start), "end": day_start(filters.end + timedelta(days=1))}
-
-
-def dimension_sql(filters: Filters, params: dict, *, channel_column: str = "channel",
-                  raw_channel: bool = False) -> list[str]:  # fmt: skip
-    """``dimension_predicates`` as SQL text for the rollups' parameterized queries: one predicate
-    per allow-list, its values added to ``params`` ("Unknown" for a missing value). With
-    ``raw_channel`` the channel filter matches the stored channel only, as ``filter_table``
-    narrows ``customers``. Column names are ours; values only ever travel as parameters."""
-    wanted = {CUSTOMER_DIMENSIONS[n]: v for n, v in filters.dimension_values().items() if n in CUSTOMER_DIMENSIONS}
-    if filters.channels:
-        wanted[channel_column] = filters.channels
-    predicates = []
-    for column, values in wanted.items():
-        params[f"allowed_{column}"] = list(values)
-        if raw_channel and column == channel_column:
-            value = column
-        else:
-            params["unknown"] = UNKNOWN  # only when used: DuckDB refuses parameters the SQL does not use
-            value = f"coalesce({column}, $unknown)"
-        predicates.append(f"list_contains($allowed_{column}, {value})")
-    return predicates
-
-
+@answered_by(CURRENT, saved=_lifecycle_from_summary)
 def customer_lifecycle(db, filters: Filters) -> ir.Table:
     """One row per paying customer matching the dimension filters (dates ignored):
     ``customer_id``, ``first_purchase_at`` (first positive transaction), ``churned_at`` (or null).
     """
-    from cxdata.rollups import rollups_are_fresh
-
-    if rollups_are_fresh(db):
-        summary = db.table("customer_summary")
-        summary = summary.filter(summary.first_purchase_at.notnull(), *dimension_predicates(summary, filters, "channel"))
-        return summary.select(
-            "customer_id",
-            "first_purchase_at",
-            churned_at=ibis.ifelse(
-                summary.churned_at >= summary.first_purchase_at, summary.churned_at, ibis.null("timestamp")
-            ),
-        )
     transactions = db.table("transactions")
     purchases = transactions.filter(transactions.amount > 0, transactions.customer_id.notnull())
     first = purchases.group_by("customer_id").aggregate(first_purchase_at=purchases.occurred_at.min())

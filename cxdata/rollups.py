@@ -3,7 +3,7 @@
 At scale 1 the facts are ~10M transactions and ~2M survey answers; the rollups are ~1M customer
 rows and a few hundred thousand day × dimension rows. The metric layer reads a rollup only when
 it is fresh (``meta.rollup_version`` equals ``meta.data_version``) and otherwise falls back to the
-raw tables, so numbers are the same either way (``tests/test_rollups.py`` proves it).
+raw tables (``cxdata.router`` decides), so numbers are the same either way.
 
 Grains:
 - ``customer_summary``: one row per customer id in ``customers`` or ``transactions``, with the
@@ -165,18 +165,14 @@ def refresh_rollups(con, changed: set[str] | None = None) -> None:
     )
 
 
-def rollups_are_fresh(db, as_of: date | None = None, *, facts: str = "transaction") -> bool:
+def meta_says_fresh(meta: dict[str, str], as_of: date | None = None, *, facts: str = "transaction") -> bool:
     """True when the rollups match the data and, given ``as_of``, hold no ``facts`` after it.
 
     ``facts`` is "transaction" (all-time revenue), "event" (first journey events) or "fact" (any
     fact table: transactions, journey events, surveys, complaints opened or resolved, churn): an
-    all-time rollup equals the rollup "up to as_of" only if nothing of that kind happened after as_of.
+    all-time rollup equals the rollup "up to as_of" only if nothing of that kind happened after
+    as_of. ``cxdata.router`` is the one reader.
     """
-    return meta_says_fresh(read_meta(db.con), as_of, facts=facts)
-
-
-def meta_says_fresh(meta: dict[str, str], as_of: date | None = None, *, facts: str = "transaction") -> bool:
-    """``rollups_are_fresh`` on ``meta`` already read (callers that need more keys read it once)."""
     version = meta.get("rollup_version")
     if not version or version != meta.get("data_version"):
         return False

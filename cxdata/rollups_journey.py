@@ -30,7 +30,7 @@ counts at R_k when ``min_window_days_k <= W``, and the customer's last stage is 
 for which that holds (the column never decreases along k).
 
 Everything is all-time, so it answers "up to as_of" only when no fact is dated after as_of
-(``rollups_are_fresh(db, as_of, facts="fact")``); the stage order it was built for is stored in
+(``cxdata.router.JOURNEY_CUSTOMER``); the stage order it was built for is stored in
 ``meta.rollup_journey_stages_v2`` (JSON), and a funnel over other stages reads the raw tables.
 """
 
@@ -44,7 +44,7 @@ NOT_STATED = "not_stated"  # the value of a missing churn reason or complaint ca
 TABLES = ("journey_customer",)
 # The key's suffix is the table's shape. A table built before reached_at_k and
 # min_window_days_k existed wrote the key without it, so the code that reads them finds no key
-# there and reads the raw tables (``funnel.journey_rollup_answers``) until the next
+# there and reads the raw tables (``cxdata.router``) until the next
 # refresh_rollups rebuilds it. Bump the suffix whenever a column the queries read changes.
 STAGES_META_KEY = "rollup_journey_stages_v2"
 _EARLIER_STAGES_META_KEYS = ("rollup_journey_stages",)  # removed on rebuild: they describe no table

@@ -2,9 +2,8 @@
 
 The page's raw queries group ~10M transactions and ~2M survey answers by customer on every filter
 change; these tables do that once per load. All of it is all-time, so it answers "as of the
-period's end" only when no fact is dated after that day (``rollups_are_fresh(db, day,
-facts="fact")``); ``cxdata.money_rollup`` checks that and reads them, and otherwise the page reads
-the raw tables (``tests/test_rollups_money.py`` proves both give the same numbers).
+period's end" only when no fact is dated after that day (``cxdata.router.MONEY``); then
+``cxdata.money_rollup`` reads them, and otherwise the page reads the raw tables.
 
 Grains:
 

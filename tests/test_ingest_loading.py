@@ -15,7 +15,7 @@ from cxdata.ingest import UndoError, list_uploads, load_extract, undo_upload
 from cxdata.metrics import compute_metrics
 from cxdata.overview import fetch_as_of
 from cxdata.query import open_backend
-from cxdata.rollups import rollups_are_fresh
+from cxdata.router import CURRENT, saved_copy_answers
 from tests.fixtures.ingest.support import (
     CFPB, TELCO, fixture, require_dataset, meta, new_database, query, snapshot, table_hash, write_csv,
 )
@@ -55,7 +55,7 @@ def test_telco_customers_and_their_total_charges(tmp_path):
     backend = open_backend(db)
     revenue = compute_metrics(backend, Filters(date(2020, 6, 1), date(2020, 6, 30)), fetch_as_of(backend))["revenue"]
     assert revenue.value == pytest.approx(total.sum())
-    assert rollups_are_fresh(backend)
+    assert saved_copy_answers(CURRENT, backend)
 
 
 def test_cfpb_complaints_with_line_breaks_in_narratives(tmp_path):

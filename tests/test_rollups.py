@@ -12,7 +12,7 @@ from cxdata.filters import Filters
 from cxdata.metrics import compute_metrics
 from cxdata.overview import fetch_as_of, fetch_overview
 from cxdata.query import open_backend
-from cxdata.rollups import rollups_are_fresh
+from cxdata.router import CURRENT, CUSTOMER_SUMMARY, JOURNEY_FIRST, saved_copy_answers
 from cxdata.schema import create_schema
 from cxdata.trends import fetch_trends
 
@@ -29,7 +29,7 @@ SELECTIONS = [
 def both_paths(sample_db, stale_rollups_db):
     """The sample with fresh rollups, and a copy whose rollups are marked stale."""
     fresh_db, stale_db = open_backend(sample_db), open_backend(stale_rollups_db)
-    assert rollups_are_fresh(fresh_db) and not rollups_are_fresh(stale_db)
+    assert saved_copy_answers(CURRENT, fresh_db) and not saved_copy_answers(CURRENT, stale_db)
     return fresh_db, stale_db
 
 
@@ -79,8 +79,8 @@ def test_trends_are_identical_on_both_paths(both_paths, filters):
 
 def test_an_earlier_as_of_does_not_read_all_time_revenue(both_paths):
     fresh_db, _ = both_paths
-    assert not rollups_are_fresh(fresh_db, as_of=date(2024, 6, 30))
-    assert rollups_are_fresh(fresh_db, as_of=date(2025, 12, 31))
+    assert not saved_copy_answers(CUSTOMER_SUMMARY, fresh_db, as_of=date(2024, 6, 30))
+    assert saved_copy_answers(CUSTOMER_SUMMARY, fresh_db, as_of=date(2025, 12, 31))
 
 
 @pytest.mark.parametrize("filters", SELECTIONS[:3], ids=lambda f: f.caption())
@@ -89,7 +89,7 @@ def test_funnel_is_identical_on_both_paths(both_paths, filters):
 
     fresh_db, stale_db = both_paths
     as_of = fetch_as_of(fresh_db)
-    assert rollups_are_fresh(fresh_db, as_of, facts="event")
+    assert saved_copy_answers(JOURNEY_FIRST, fresh_db, as_of=as_of)
     fresh, stale = compute_funnel(fresh_db, filters, as_of), compute_funnel(stale_db, filters, as_of)
     assert fresh["customers"].tolist() == stale["customers"].tolist()
     assert fresh["dropped"].tolist() == stale["dropped"].tolist()

@@ -19,7 +19,8 @@ import pytest
 from cxdata import journey
 from cxdata.db import bump_data_version, read_meta, write_meta
 from cxdata.filters import Filters
-from cxdata.funnel import compute_funnel, journey_rollup_answers, validate_stages
+from cxdata.funnel import compute_funnel, validate_stages
+from cxdata.router import JOURNEY_CUSTOMER, saved_copy_answers
 from cxdata.query import open_backend
 from cxdata.rollups import refresh_rollups
 from cxdata.rollups_journey import STAGES_META_KEY
@@ -48,8 +49,8 @@ def both_paths(sample_db, stale_rollups_db):
     """The sample with fresh rollups, and a copy whose rollups are marked stale."""
     fresh_db, stale_db = open_backend(sample_db), open_backend(stale_rollups_db)
     stages = validate_stages(fresh_db, None)
-    assert journey_rollup_answers(fresh_db, SAMPLE_AS_OF, stages)
-    assert not journey_rollup_answers(stale_db, SAMPLE_AS_OF, stages)
+    assert saved_copy_answers(JOURNEY_CUSTOMER, fresh_db, as_of=SAMPLE_AS_OF, stages=stages)
+    assert not saved_copy_answers(JOURNEY_CUSTOMER, stale_db, as_of=SAMPLE_AS_OF, stages=stages)
     return fresh_db, stale_db
 
 
@@ -103,8 +104,8 @@ def test_the_rollup_path_has_something_to_compare(both_paths):
 def test_the_rollup_does_not_answer_for_other_stages_or_an_earlier_as_of(both_paths):
     fresh_db, stale_db = both_paths
     stages = validate_stages(fresh_db, None)
-    assert not journey_rollup_answers(fresh_db, SAMPLE_AS_OF, stages[:3])
-    assert not journey_rollup_answers(fresh_db, date(2025, 6, 30), stages)
+    assert not saved_copy_answers(JOURNEY_CUSTOMER, fresh_db, as_of=SAMPLE_AS_OF, stages=stages[:3])
+    assert not saved_copy_answers(JOURNEY_CUSTOMER, fresh_db, as_of=date(2025, 6, 30), stages=stages)
     # And the answers there are still right: the raw path, the same on both files.
     assert_same(
         compute_funnel(fresh_db, SELECTIONS[0], SAMPLE_AS_OF, stages=stages[:3]),
@@ -202,8 +203,8 @@ def build_both_paths(folder, stages: list[str], journeys: dict) -> tuple:
     write_meta(con, rollup_version="stale")
     con.close()
     fresh_db, stale_db = open_backend(fresh_path), open_backend(stale_path)
-    assert journey_rollup_answers(fresh_db, AS_OF, stages)
-    assert not journey_rollup_answers(stale_db, AS_OF, stages)
+    assert saved_copy_answers(JOURNEY_CUSTOMER, fresh_db, as_of=AS_OF, stages=stages)
+    assert not saved_copy_answers(JOURNEY_CUSTOMER, stale_db, as_of=AS_OF, stages=stages)
     return fresh_db, stale_db
 
 
@@ -256,7 +257,7 @@ def test_a_rollup_built_before_the_stored_chain_is_not_read(sample_db, stale_rol
     con.close()
 
     old_db, stale_db = open_backend(path), open_backend(stale_rollups_db)
-    assert not journey_rollup_answers(old_db, SAMPLE_AS_OF, validate_stages(old_db, None))
+    assert not saved_copy_answers(JOURNEY_CUSTOMER, old_db, as_of=SAMPLE_AS_OF, stages=validate_stages(old_db, None))
     for compute in FIGURES.values():
         assert_same(compute(old_db, SELECTIONS[0], 30), compute(stale_db, SELECTIONS[0], 30))
     old_db.con.close()
@@ -267,6 +268,6 @@ def test_a_rollup_built_before_the_stored_chain_is_not_read(sample_db, stale_rol
     con.close()
     assert "rollup_journey_stages" not in meta and meta[STAGES_META_KEY] == stages
     rebuilt_db = open_backend(path)
-    assert journey_rollup_answers(rebuilt_db, SAMPLE_AS_OF, validate_stages(rebuilt_db, None))
+    assert saved_copy_answers(JOURNEY_CUSTOMER, rebuilt_db, as_of=SAMPLE_AS_OF, stages=validate_stages(rebuilt_db, None))
     rebuilt, raw = (compute_funnel(db, SELECTIONS[0], SAMPLE_AS_OF) for db in (rebuilt_db, stale_db))
     assert_same(rebuilt, raw)

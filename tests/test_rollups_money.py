@@ -25,7 +25,13 @@ from cxdata.money_units import fetch_unit_economics
 from cxdata.overview import fetch_as_of, fetch_data_start
 from cxdata.query import open_backend
 from cxdata.rollups import refresh_rollups
+from cxdata.router import MONEY, saved_copy_answers
 from tests.conftest import insert_rows
+
+
+def _money_answers(db, filters: Filters, as_of: date) -> bool:
+    """The router's decision for the money questions: the copy is current and built for this data."""
+    return saved_copy_answers(MONEY, db, as_of=as_of, end=filters.end) and money_rollup.holds(db)
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +78,7 @@ def assert_same_frame(fresh: pd.DataFrame, stale: pd.DataFrame) -> None:
 
 
 def assert_expected_path(db, filters: Filters, as_of: date, expected: str) -> None:
-    answers = money_rollup.rollup_answers(db, filters, as_of)
+    answers = _money_answers(db, filters, as_of)
     window = money_rollup.fetch_window(db, filters, as_of) if answers else None
     assert (answers, window is not None) == {"rollup": (True, True), "custom": (True, False), "raw": (False, False)}[expected]
 
@@ -83,7 +89,7 @@ def test_money_page_numbers_are_identical_on_both_paths(both_paths, case):
     as_of = fetch_as_of(fresh_db)
     expected, filters = selections(fresh_db)[case]
     assert_expected_path(fresh_db, filters, as_of, expected)
-    assert not money_rollup.rollup_answers(stale_db, filters, as_of)
+    assert not _money_answers(stale_db, filters, as_of)
 
     fresh, stale = fetch_money_cells(fresh_db, filters, as_of), fetch_money_cells(stale_db, filters, as_of)
     assert fresh.customers == stale.customers > 0
@@ -107,7 +113,7 @@ def test_tables_of_an_older_refresh_are_not_read(sample_db, tmp_path):
     con.close()
     db = open_backend(copy)
     as_of = fetch_as_of(db)
-    assert not money_rollup.rollup_answers(db, Filters(*preset_range("last_6m", as_of)), as_of)
+    assert not _money_answers(db, Filters(*preset_range("last_6m", as_of)), as_of)
 
 
 # A cohort that starts mid-month: refunds dated before a customer's first purchase, in the same
@@ -148,7 +154,7 @@ def mid_month(empty_db, tmp_path):
 def test_a_cohort_starting_mid_month_counts_refunds_from_its_first_day(mid_month):
     fresh_db, stale_db = mid_month
     as_of, filters = date(2025, 4, 30), Filters(date(2025, 3, 8), date(2025, 4, 30))
-    assert money_rollup.rollup_answers(fresh_db, filters, as_of)
+    assert _money_answers(fresh_db, filters, as_of)
     fresh, stale = fetch_cohort_retention(fresh_db, filters, as_of), fetch_cohort_retention(stale_db, filters, as_of)
     assert_same_frame(fresh, stale)
     everyone = fresh[fresh.cx_class == "all"].set_index("months_since_first_purchase")
@@ -191,7 +197,7 @@ def test_a_load_keeps_the_money_rollups_current(sample_db, tmp_path):
     db = open_backend(loaded)
     as_of = fetch_as_of(db)
     filters = Filters(*preset_range("last_6m", as_of))
-    assert money_rollup.rollup_answers(db, filters, as_of) and money_rollup.fetch_window(db, filters, as_of)
+    assert _money_answers(db, filters, as_of) and money_rollup.fetch_window(db, filters, as_of)
     status = db.con.execute("SELECT complaint_status FROM money_customer WHERE customer_id = ?", [customer]).fetchall()
     assert status == [("unresolved",)]
 
