@@ -53,6 +53,7 @@ from cxdata.db import read_meta
 from cxdata.filters import UNKNOWN, Filters
 from cxdata.query import day_start, narrow_by_customer, period_bounds
 from cxdata.router import CURRENT, CUSTOMER_SUMMARY, JOURNEY_CUSTOMER, JOURNEY_FIRST, answered_by
+from cxdata.rules import stage_order
 from cxdata.rollups_journey import STAGES_META_KEY
 
 DEFAULT_WINDOW_DAYS = 30  # the one place the conversion window default lives
@@ -76,9 +77,8 @@ def _stage_order_when_built(db) -> list[str]:
 
 @answered_by(CURRENT, saved=_stage_order_when_built, extra=lambda db: STAGES_META_KEY in read_meta(db.con))
 def fetch_stage_order(db) -> list[str]:
-    """Stage names of ``journey_stages`` in journey order (by ``position``, then name)."""
-    stages = db.table("journey_stages")
-    return stages.order_by([stages.position, stages.stage]).stage.execute().tolist()
+    """Stage names of ``journey_stages`` in journey order (``rules.stage_order``)."""
+    return stage_order(db)
 
 
 def validate_window_days(window_days) -> int:

@@ -61,9 +61,9 @@ def fetch_touchpoint_sums(con, filters: Filters, stages: list[str]) -> pd.DataFr
     predicates = ["day >= $start_day", "day <= $end_day", "list_contains($stages, touchpoint)",
                   *filters.sql(params)]  # fmt: skip
     frame = con.execute(
-        f"""SELECT touchpoint, sum(nps_count) AS nps_n, sum(promoter_count) AS promoters,
-                   sum(detractor_count) AS detractors, sum(csat_count) AS csat_n,
-                   sum(satisfied_count) AS satisfied, sum(ces_count) AS ces_n, sum(ces_sum) AS ces_sum,
+        f"""SELECT touchpoint, sum(nps_n) AS nps_n, sum(promoters) AS promoters,
+                   sum(detractors) AS detractors, sum(csat_n) AS csat_n,
+                   sum(satisfied) AS satisfied, sum(ces_n) AS ces_n, sum(ces_sum) AS ces_sum,
                    sum(ces_sum_squares) AS ces_sum_squares
             FROM survey_daily WHERE {" AND ".join(predicates)} GROUP BY touchpoint""",
         params,

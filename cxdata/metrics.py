@@ -27,6 +27,7 @@ from cxdata import metrics_rollup
 from cxdata.filters import Filters
 from cxdata.query import customer_lifecycle, day_start, filter_table, period_bounds
 from cxdata.router import CURRENT, CUSTOMER_SUMMARY, answered_by
+from cxdata.rules import is_active_at, is_purchase, survey_counts
 from cxdata.registry import METRICS, MIN_SAMPLE_SIZE
 from cxdata.schema import TABLES
 from cxdata.stats import mean_interval, monthly_rate, nps_interval, wilson_interval
@@ -139,17 +140,7 @@ def survey_aggregates(db, filters: Filters) -> tuple[ir.Table, dict[str, ir.Scal
     ces_sum_squares``; ``ces_stats`` turns the last three into mean and standard deviation.
     """
     s = filter_table(db, "surveys", filters)
-    ces = s.ces.cast("int64")
-    return s, dict(
-        nps_n=s.nps.count(),
-        promoters=(s.nps >= 9).sum(),
-        detractors=(s.nps <= 6).sum(),
-        csat_n=s.csat.count(),
-        satisfied=(s.csat >= 4).sum(),
-        ces_n=s.ces.count(),
-        ces_sum=ces.sum(),
-        ces_sum_squares=(ces * ces).sum(),
-    )
+    return s, survey_counts(s)
 
 
 def ces_stats(n: int, total, sum_squares) -> tuple[float | None, float | None]:
@@ -241,7 +232,7 @@ def fetch_retention_counts(db, periods: Sequence[Filters], as_of: date | None = 
     aggregates = {"customers": life.count()}
     for index, period in enumerate(periods):
         start, end = period_bounds(period)
-        active = (life.first_purchase_at < start) & (life.churned_at.isnull() | (life.churned_at >= start))
+        active = is_active_at(life.first_purchase_at, life.churned_at, start)
         aggregates[f"active_{index}"] = life.count(where=active)
         aggregates[f"retained_{index}"] = life.count(where=active & (life.churned_at.isnull() | (life.churned_at >= end)))
     if grain is None:
@@ -294,7 +285,7 @@ def fetch_acquisition_sums(db, periods: Sequence[Filters], as_of: date, grain: s
     transactions = db.table("transactions")
     to_date = transactions.filter(transactions.occurred_at < ibis.timestamp(day_start(as_of + timedelta(days=1))))
     per_customer = to_date.group_by("customer_id").aggregate(
-        net_revenue=to_date.amount.sum(), is_paying=(to_date.amount > 0).any()
+        net_revenue=to_date.amount.sum(), is_paying=is_purchase(to_date.amount).any()
     )
     joined = cohort.left_join(per_customer, cohort.customer_id == per_customer.customer_id)
     is_paying = joined.is_paying.fill_null(False)

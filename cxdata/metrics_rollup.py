@@ -20,16 +20,15 @@ from datetime import date, timedelta
 import pandas as pd
 
 from cxdata.filters import Filters
+from cxdata.rules import customer_churn_sql, not_churned_by_sql
 from cxdata.query import day_start
 
 # Trend grain -> DuckDB's date_trunc part (Ibis's "W" and "M": ISO weeks from Monday, months).
 TRUNCATE_PARTS = {"week": "week", "month": "month"}
 
-# Count name -> its sum over ``survey_daily`` (the names of ``metrics.survey_aggregates``).
-SURVEY_SUMS = {
-    "nps_n": "nps_count", "promoters": "promoter_count", "detractors": "detractor_count", "csat_n": "csat_count",
-    "satisfied": "satisfied_count", "ces_n": "ces_count", "ces_sum": "ces_sum", "ces_sum_squares": "ces_sum_squares",
-}  # fmt: skip
+# Count name -> its sum over ``survey_daily``: the rollup holds ``rules.survey_counts`` by name.
+SURVEY_SUMS = {name: name for name in (
+    "nps_n", "promoters", "detractors", "csat_n", "satisfied", "ces_n", "ces_sum", "ces_sum_squares")}  # fmt: skip
 # Count name -> its sum over ``transaction_daily`` (the names of ``metrics.fetch_revenue_sums``).
 REVENUE_SUMS = {"revenue": "amount_sum", "n": "transaction_count"}
 # Sums that are money (DOUBLE); every other sum is a whole count, returned as int64.
@@ -85,11 +84,10 @@ def fetch_retention_counts(con, periods: Sequence[Filters], grain: str | None = 
     for index, period in enumerate(periods):
         params[f"start_{index}"] = day_start(period.start)
         params[f"end_{index}"] = day_start(period.end + timedelta(days=1))
-        active = (f"first_purchase_at < $start_{index} "
-                  f"AND (churned_at IS NULL OR churned_at >= $start_{index})")  # fmt: skip
+        active = f"first_purchase_at < $start_{index} AND {not_churned_by_sql('churned_at', f'$start_{index}')}"
         measures.append(f"count(*) FILTER (WHERE {active}) AS active_{index}")
-        measures.append(f"count(*) FILTER (WHERE {active} AND (churned_at IS NULL OR churned_at >= $end_{index})) "
-                        f"AS retained_{index}")  # fmt: skip
+        retained = f"{active} AND {not_churned_by_sql('churned_at', f'$end_{index}')}"
+        measures.append(f"count(*) FILTER (WHERE {retained}) AS retained_{index}")
     keys = []
     if grain is not None:
         part = TRUNCATE_PARTS[grain]
@@ -105,8 +103,7 @@ def fetch_retention_counts(con, periods: Sequence[Filters], grain: str | None = 
              f"ELSE {churn_period} END AS churn_period"),
         ]
     predicates = ["first_purchase_at IS NOT NULL", *periods[0].sql(params)]
-    # A churn before the first purchase is no churn (as in ``query.customer_lifecycle``).
-    life = (f"SELECT first_purchase_at, CASE WHEN churned_at >= first_purchase_at THEN churned_at END AS churned_at "
+    life = (f"SELECT first_purchase_at, {customer_churn_sql('churned_at', 'first_purchase_at')} AS churned_at "
             f"FROM customer_summary WHERE {' AND '.join(predicates)}")  # fmt: skip
     group = " GROUP BY ALL" if keys else ""
     return con.execute(f"WITH life AS ({life}) SELECT {', '.join(keys + measures)} FROM life{group}", params).df()

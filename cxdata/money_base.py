@@ -31,14 +31,17 @@ import pandas as pd
 from cxdata import money_rollup
 from cxdata.filters import Filters
 from cxdata.funnel import fetch_stage_order
-from cxdata.money_classes import (  # noqa: F401 (re-exported: the rules above name them)
+from cxdata.rules import (  # noqa: F401 (re-exported: the rules above name them)
     COMPLAINT_STATUSES,
     NO_ANSWER,
     POOR_ANSWER_BELOW,
     REFERENCE_CLASS,
     SCORE_CLASSES,
     SCORES,
+    class_of,
     class_order,
+    is_active_at,
+    is_purchase,
 )
 from cxdata.query import customer_lifecycle, day_start, period_bounds
 from cxdata.router import CUSTOMER_SUMMARY, MONEY, answered_by
@@ -58,11 +61,6 @@ def _latest_answer(surveys: ir.Table, score: str, where: ir.BooleanValue | None 
     answered = surveys[score].notnull() if where is None else surveys[score].notnull() & where
     key = surveys.responded_at.epoch_seconds().cast("int64") * 16 + surveys[score].cast("int64")
     return key.max(where=answered) % 16
-
-
-def _class_of(answer: ir.IntegerValue, score: str) -> ir.StringValue:
-    branches = [(answer.between(low, high), name) for name, low, high in SCORE_CLASSES[score]]
-    return ibis.cases(*branches, else_=NO_ANSWER)
 
 
 def _net_revenue_from_summary(db, as_of: date) -> ir.Table:
@@ -100,7 +98,7 @@ def _fetch_customer_money(db, customers: ir.Table | None, start: ir.Scalar, end:
     period = period.group_by("customer_id").aggregate(
         revenue_in_period=period.amount.sum(),
         transactions_in_period=period.count(),
-        purchases_in_period=(period.amount > 0).cast("int64").sum(),
+        purchases_in_period=is_purchase(period.amount).cast("int64").sum(),
     )
     to_date = fetch_net_revenue_to_date(db, as_of)
     return to_date.left_join(period, "customer_id").select(
@@ -115,7 +113,7 @@ def fetch_nps_classes(db, filters: Filters) -> ir.Table:
     surveys = db.table("surveys")
     surveys = surveys.filter(surveys.customer_id.notnull(), surveys.responded_at < end, surveys.nps.notnull())
     latest = surveys.group_by("customer_id").aggregate(nps=_latest_answer(surveys, "nps"))
-    return latest.select("customer_id", nps_class=_class_of(latest.nps, "nps"))
+    return latest.select("customer_id", nps_class=class_of(latest.nps, "nps"))
 
 
 def fetch_customer_table(
@@ -137,7 +135,7 @@ def fetch_customer_table(
     """
     start, end = period_bounds(filters)
     life = customer_lifecycle(db, filters)
-    life = life.filter(life.first_purchase_at < end, life.churned_at.isnull() | (life.churned_at >= start))
+    life = life.filter(life.first_purchase_at < end, life.churned_at.isnull() | (life.churned_at >= start))  # active in it
 
     # A view narrowed by customer attributes groups only its customers' rows; without such a
     # filter the semi-join would cost more than it saves (most rows belong to the customers).
@@ -165,7 +163,7 @@ def fetch_customer_table(
         .left_join(answers, "customer_id")
         .left_join(complained, "customer_id")
     )
-    is_active_at_start = joined.first_purchase_at < start
+    is_active_at_start = is_active_at(joined.first_purchase_at, joined.churned_at, start)
     extra = {f"{score}_at_{k}": joined[f"{score}_at_{k}"] for k in range(1, len(touchpoints) + 1) for score in POOR_ANSWER_BELOW}
     extra |= {
         f"has_complaint_{k}": joined[f"has_complaint_{k}"].fill_null(False) for k in range(1, len(complaint_categories) + 1)
@@ -174,12 +172,13 @@ def fetch_customer_table(
         customer_id=joined.customer_id,
         first_purchase_at=joined.first_purchase_at,
         churned_at=joined.churned_at,
-        **{f"{score}_class": _class_of(joined[score], score) for score in SCORES},
+        **{f"{score}_class": class_of(joined[score], score) for score in SCORES},
         complaint_status=ibis.cases(
             (joined.has_unresolved, "unresolved"), (joined.has_unresolved.notnull(), "resolved"), else_="none"
         ),
         is_active_at_start=is_active_at_start,
-        is_retained=is_active_at_start & (joined.churned_at.isnull() | (joined.churned_at >= end)),
+        is_retained=is_active_at(joined.first_purchase_at, joined.churned_at, start) & is_active_at(
+            joined.first_purchase_at, joined.churned_at, end),
         revenue_in_period=joined.revenue_in_period.fill_null(0.0),
         net_revenue_to_date=joined.net_revenue_to_date.fill_null(0.0),
         transactions_in_period=joined.transactions_in_period.fill_null(0),

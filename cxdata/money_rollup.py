@@ -19,6 +19,7 @@ import pandas as pd
 
 from cxdata.db import read_meta
 from cxdata.filters import UNKNOWN, Filters
+from cxdata.rules import not_churned_by_sql
 from cxdata.query import day_start
 
 _SECONDS_PER_MONTH = 30 * 86_400  # cxdata.money_stats.DAYS_PER_MONTH days
@@ -74,7 +75,7 @@ def fetch_customer_groups(db, filters: Filters, window: int) -> pd.DataFrame:
     the drivers.
     """
     params = filters.period_params()
-    where = ["first_purchase_at < $end", "(churned_at IS NULL OR churned_at >= $start)", *filters.sql(params)]
+    where = ["first_purchase_at < $end", not_churned_by_sql("churned_at", "$start"), *filters.sql(params)]
     revenue, transactions, purchases = f"revenue_{window}", f"transactions_{window}", f"purchases_{window}"
     masks = ", ".join(f"CASE WHEN is_active_at_start THEN {mask} ELSE 0 END AS {mask}"
                       for mask in ("answered_mask", "poor_answer_mask", "complaint_mask"))  # fmt: skip
@@ -85,10 +86,10 @@ def fetch_customer_groups(db, filters: Filters, window: int) -> pd.DataFrame:
             FROM money_customer WHERE {" AND ".join(where)}
         )
         SELECT nps_class, csat_class, ces_class, complaint_status, is_active_at_start,
-               is_active_at_start AND (churned_at IS NULL OR churned_at >= $end) AS is_retained, {masks},
+               is_active_at_start AND {not_churned_by_sql("churned_at", "$end")} AS is_retained, {masks},
                count(*) AS customers,
                count(*) FILTER (WHERE is_active_at_start) AS active_at_start,
-               count(*) FILTER (WHERE is_active_at_start AND (churned_at IS NULL OR churned_at >= $end)) AS retained,
+               count(*) FILTER (WHERE is_active_at_start AND {not_churned_by_sql("churned_at", "$end")}) AS retained,
                count(*) FILTER (WHERE {transactions} > 0) AS buyers,
                sum({revenue}) AS revenue, sum({revenue} * {revenue}) AS revenue_squares,
                sum({purchases}) AS purchases, sum({purchases} * {purchases}) AS purchases_squares,

@@ -17,6 +17,7 @@ from ibis.backends.duckdb import Backend as DuckDBBackend
 from cxdata.db import resolve_db_path
 from cxdata.filters import UNKNOWN, Filters
 from cxdata.router import CURRENT, answered_by
+from cxdata.rules import customer_churn, is_purchase
 from cxdata.schema import TABLES
 
 
@@ -106,7 +107,7 @@ def _lifecycle_from_summary(db, filters: Filters) -> ir.Table:
     return summary.select(
         "customer_id",
         "first_purchase_at",
-        churned_at=ibis.ifelse(summary.churned_at >= summary.first_purchase_at, summary.churned_at, ibis.null("timestamp")),
+        churned_at=customer_churn(summary.churned_at, summary.first_purchase_at),
     )
 
 
@@ -116,15 +117,12 @@ def customer_lifecycle(db, filters: Filters) -> ir.Table:
     ``customer_id``, ``first_purchase_at`` (first positive transaction), ``churned_at`` (or null).
     """
     transactions = db.table("transactions")
-    purchases = transactions.filter(transactions.amount > 0, transactions.customer_id.notnull())
+    purchases = transactions.filter(is_purchase(transactions.amount), transactions.customer_id.notnull())
     first = purchases.group_by("customer_id").aggregate(first_purchase_at=purchases.occurred_at.min())
     churn = db.table("churn_events")
     churn = churn.group_by("customer_id").aggregate(churned_at=churn.churned_at.min())
     life = first.left_join(churn, first.customer_id == churn.customer_id).select(
         first.customer_id, first.first_purchase_at, churn.churned_at
     )
-    # A churn event dated before the first purchase belongs to the lead, not the customer.
-    life = life.mutate(
-        churned_at=ibis.ifelse(life.churned_at >= life.first_purchase_at, life.churned_at, ibis.null("timestamp"))
-    )
+    life = life.mutate(churned_at=customer_churn(life.churned_at, life.first_purchase_at))
     return narrow_by_customer(db, life, filters, customer_channel=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cxdata.rules import band_text
+
 # A sample smaller than this is flagged "small sample" wherever the metric is shown.
 MIN_SAMPLE_SIZE = 30
 
@@ -50,10 +52,12 @@ METRICS: dict[str, Metric] = {
             name="nps",
             label_en="NPS",
             label_ru="NPS",
-            description_en="Net Promoter Score: share of promoters (9–10) minus share of detractors (0–6) "
+            description_en=f"Net Promoter Score: share of promoters ({band_text('nps', 'promoter')}) minus share of "
+            f"detractors ({band_text('nps', 'detractor')}) "
             "among survey answers to 'How likely are you to recommend us?' dated in the period. "
             "95% interval from the multinomial variance.",
-            description_ru="Индекс потребительской лояльности: доля промоутеров (9–10) минус доля критиков (0–6) "
+            description_ru=f"Индекс потребительской лояльности: доля промоутеров ({band_text('nps', 'promoter')}) минус "
+            f"доля критиков ({band_text('nps', 'detractor')}) "
             "среди ответов на вопрос «Насколько вероятно, что вы порекомендуете нас?» за период. "
             "95% интервал по мультиномиальной дисперсии.",
             formula="100 × (promoters − detractors) / answers",
@@ -67,11 +71,13 @@ METRICS: dict[str, Metric] = {
             name="csat",
             label_en="CSAT",
             label_ru="CSAT",
-            description_en="Customer satisfaction: share of answers 4 or 5 on the 1–5 satisfaction scale, "
+            description_en=f"Customer satisfaction: share of answers {band_text('csat', 'satisfied')} on the 1–5 "
+            "satisfaction scale, "
             "surveys dated in the period. 95% Wilson interval.",
-            description_ru="Удовлетворённость: доля ответов 4 и 5 по шкале 1–5 в опросах за период. "
+            description_ru=f"Удовлетворённость: доля ответов {band_text('csat', 'satisfied')} по шкале 1–5 в опросах "
+            "за период. "
             "95% интервал Уилсона.",
-            formula="100 × answers in {4, 5} / answers",
+            formula=f"100 × answers {band_text('csat', 'satisfied')} / answers",
             unit="%",
             scale="0 … 100 %",
             higher_is_better=True,

@@ -23,7 +23,10 @@ from datetime import date
 
 from importlib import import_module
 
+import ibis
+
 from cxdata.db import read_meta, write_meta
+from cxdata.rules import is_purchase_sql, survey_counts
 
 # Modules that add rollups for one page each. Each holds ``TABLES`` (names) and ``STATEMENTS``
 # (SQL strings, or functions taking the connection, run in order after the base rollups below,
@@ -33,7 +36,9 @@ BASE_TABLES = ("customer_summary", "transaction_daily", "survey_daily", "journey
 ROLLUP_TABLES = BASE_TABLES + tuple(name for module in EXTENSIONS for name in import_module(module).TABLES)
 # The layout of the rollup tables: bump it when a rollup gains or changes columns, so the next
 # load or undo rebuilds every rollup (not only those reading the changed table).
-SHAPE = "2"  # 2: journey_customer stores the funnel chain (reached_at_k, min_window_days_k)
+# 2: journey_customer stores the funnel chain (reached_at_k, min_window_days_k); 3: survey_daily
+# holds the counts under the names of ``rules.survey_counts``.
+SHAPE = "3"
 SHAPE_META_KEY = "rollup_shape"
 
 # The latest day of any fact: an all-time rollup answers "up to as_of" when nothing happened after it.
@@ -47,13 +52,13 @@ SELECT CAST(max(day) AS DATE) FROM (
 )
 """
 
-_CUSTOMER_SUMMARY = """
+_CUSTOMER_SUMMARY = f"""
 CREATE OR REPLACE TABLE customer_summary AS
 WITH purchases AS (
     SELECT customer_id,
-           min(occurred_at) FILTER (WHERE amount > 0) AS first_purchase_at,
+           min(occurred_at) FILTER (WHERE {is_purchase_sql()}) AS first_purchase_at,
            fsum(amount) AS net_revenue,  -- compensated: the same bits whatever the thread order
-           bool_or(amount > 0) AS is_paying
+           bool_or({is_purchase_sql()}) AS is_paying
     FROM transactions
     WHERE customer_id IS NOT NULL
     GROUP BY customer_id
@@ -82,22 +87,20 @@ LEFT JOIN customers AS c ON c.customer_id = t.customer_id
 GROUP BY ALL
 """
 
-_SURVEY_DAILY = """
-CREATE OR REPLACE TABLE survey_daily AS
-SELECT CAST(s.responded_at AS DATE) AS day, s.touchpoint, s.channel, c.segment, c.region,
-       c.acquisition_channel,
-       count(s.nps) AS nps_count,
-       count(*) FILTER (WHERE s.nps >= 9) AS promoter_count,
-       count(*) FILTER (WHERE s.nps <= 6) AS detractor_count,
-       count(s.csat) AS csat_count,
-       count(*) FILTER (WHERE s.csat >= 4) AS satisfied_count,
-       count(s.ces) AS ces_count,
-       sum(s.ces) AS ces_sum,
-       sum(CAST(s.ces AS BIGINT) * s.ces) AS ces_sum_squares
-FROM surveys AS s
-LEFT JOIN customers AS c ON c.customer_id = s.customer_id
-GROUP BY ALL
-"""
+def _build_survey_daily(con) -> None:
+    """``survey_daily``: the metrics' survey counts (``rules.survey_counts``, the same expression
+    the definitions run) per day × touchpoint × channel × customer segment, region and
+    acquisition channel."""
+    db = ibis.duckdb.from_connection(con)
+    surveys, customers = db.table("surveys"), db.table("customers")
+    joined = surveys.left_join(customers, surveys.customer_id == customers.customer_id).select(
+        surveys, segment=customers.segment, region=customers.region, acquisition_channel=customers.acquisition_channel
+    )
+    daily = joined.group_by(
+        day=joined.responded_at.date(), touchpoint=joined.touchpoint, channel=joined.channel, segment=joined.segment,
+        region=joined.region, acquisition_channel=joined.acquisition_channel,
+    ).aggregate(**survey_counts(joined))  # fmt: skip
+    con.execute(f"CREATE OR REPLACE TABLE survey_daily AS {ibis.to_sql(daily, dialect='duckdb')}")
 
 
 _JOURNEY_FIRST = """
@@ -119,7 +122,7 @@ GROUP BY customer_id, stage
 _BASE_STATEMENTS = (
     (_CUSTOMER_SUMMARY, {"customers", "transactions", "churn_events"}),
     (_TRANSACTION_DAILY, {"transactions", "customers"}),
-    (_SURVEY_DAILY, {"surveys", "customers"}),
+    (_build_survey_daily, {"surveys", "customers"}),
     (_JOURNEY_FIRST, {"journey_events"}),
 )
 

@@ -38,7 +38,10 @@ from __future__ import annotations
 
 import json
 
+import ibis
+
 from cxdata.db import write_meta
+from cxdata.rules import stage_order
 
 NOT_STATED = "not_stated"  # the value of a missing churn reason or complaint category
 TABLES = ("journey_customer",)
@@ -69,7 +72,7 @@ def _min_window_days_sql(k: int) -> str:
 
 
 def _build_journey_customer(con) -> None:
-    stages = [row[0] for row in con.execute("SELECT stage FROM journey_stages ORDER BY position, stage").fetchall()]
+    stages = stage_order(ibis.duckdb.from_connection(con))
     # Column names come from positions (integers we generate), never from the data.
     firsts = ",\n           ".join(
         f"min(f.first_at) FILTER (WHERE f.stage = ${k}) AS first_at_{k}" for k in range(1, len(stages) + 1)

@@ -33,12 +33,10 @@ Grains:
 
 from __future__ import annotations
 
-from cxdata.filters import UNKNOWN
-from cxdata.money_classes import NO_ANSWER, POOR_ANSWER_BELOW, SCORE_CLASSES, SCORES
+from cxdata.filters import UNKNOWN, preset_range
+from cxdata.rules import POOR_ANSWER_BELOW, SCORES, class_of_sql, customer_churn_sql, is_purchase_sql
 
 TABLES = ("money_windows", "money_drivers", "money_customer", "money_customer_month")
-# Preset -> calendar months back from the day after as_of (cxdata.filters.preset_range).
-WINDOW_MONTHS = {"last_quarter": 3, "last_6m": 6, "last_12m": 12}
 WINDOWS = ("last_30", "last_quarter", "last_6m", "last_12m", "all")
 # Bits of a BIGINT mask that stay positive; drivers beyond them have no bit (the raw path answers).
 MASK_BITS = 62
@@ -51,39 +49,26 @@ def _latest_answer_sql(score: str) -> str:
     return f"MAX({key}) FILTER (WHERE {score} IS NOT NULL) % 16"
 
 
-def _class_sql(score: str, column: str) -> str:
-    branches = " ".join(f"WHEN {column} BETWEEN {low} AND {high} THEN '{name}'" for name, low, high in SCORE_CLASSES[score])
-    return f"CASE {branches} ELSE '{NO_ANSWER}' END"
+def _build_windows(con) -> None:
+    """``money_windows``: each preset's days (``filters.preset_range``, the sidebar's own rule) for
+    the as-of date of ``meta`` (else the latest transaction or survey day)."""
+    as_of, data_start, data_version = con.execute(
+        """SELECT coalesce(
+                      (SELECT TRY_CAST(value AS DATE) FROM meta WHERE key = 'as_of' AND value <> ''),
+                      (SELECT CAST(greatest((SELECT max(occurred_at) FROM transactions),
+                                            (SELECT max(responded_at) FROM surveys)) AS DATE))),
+                  CAST(least((SELECT min(signup_at) FROM customers), (SELECT min(occurred_at) FROM transactions),
+                             (SELECT min(responded_at) FROM surveys)) AS DATE),
+                  (SELECT value FROM meta WHERE key = 'data_version')"""
+    ).fetchall()[0]
+    con.execute(
+        "CREATE OR REPLACE TABLE money_windows (window_number INTEGER, preset VARCHAR, as_of DATE, start_day DATE, "
+        "end_day DATE, data_version VARCHAR)"
+    )
+    if as_of is not None:
+        rows = [(k, name, as_of, *preset_range(name, as_of, data_start), data_version) for k, name in enumerate(WINDOWS, 1)]
+        con.executemany("INSERT INTO money_windows VALUES (?, ?, ?, ?, ?, ?)", rows)
 
-
-def _window_start_sql(name: str) -> str:
-    if name == "last_30":
-        return "as_of - 29"
-    if name == "all":
-        return "coalesce(data_start, as_of)"
-    # preset_range: the day after as_of, N calendar months back, day 28 at most, never after as_of.
-    back = f"(as_of + 1) - INTERVAL {WINDOW_MONTHS[name]} MONTH"
-    return f"least(make_date(year({back}), month({back}), least(day(as_of + 1), 28)), as_of)"
-
-
-_WINDOWS = f"""
-CREATE OR REPLACE TABLE money_windows AS
-WITH settings AS (
-    SELECT coalesce(
-               (SELECT TRY_CAST(value AS DATE) FROM meta WHERE key = 'as_of' AND value <> ''),
-               (SELECT CAST(greatest((SELECT max(occurred_at) FROM transactions),
-                                     (SELECT max(responded_at) FROM surveys)) AS DATE))
-           ) AS as_of,
-           (SELECT value FROM meta WHERE key = 'data_version') AS data_version,
-           CAST(least((SELECT min(signup_at) FROM customers), (SELECT min(occurred_at) FROM transactions),
-                      (SELECT min(responded_at) FROM surveys)) AS DATE) AS data_start
-)
-{" UNION ALL ".join(
-    f"SELECT {k} AS window_number, '{name}' AS preset, as_of, CAST({_window_start_sql(name)} AS DATE) AS start_day, "
-    "as_of AS end_day, data_version FROM settings WHERE as_of IS NOT NULL"
-    for k, name in enumerate(WINDOWS, 1)
-)}
-"""
 
 _DRIVERS = f"""
 CREATE OR REPLACE TABLE money_drivers AS
@@ -111,7 +96,7 @@ def _window_sums_sql() -> str:
     sums = ", ".join(
         f"coalesce(fsum(t.amount) FILTER (WHERE {_window_filter(k)}), 0) AS revenue_{k}, "
         f"count(*) FILTER (WHERE {_window_filter(k)}) AS transactions_{k}, "
-        f"count(*) FILTER (WHERE {_window_filter(k)} AND t.amount > 0) AS purchases_{k}"
+        f"count(*) FILTER (WHERE {_window_filter(k)} AND {is_purchase_sql('t.amount')}) AS purchases_{k}"
         for k in range(1, len(WINDOWS) + 1)
     )
     bounds = ", ".join(
@@ -123,7 +108,12 @@ def _window_sums_sql() -> str:
             "WHERE t.customer_id IS NOT NULL GROUP BY t.customer_id")
 
 
-_CUSTOMER = f"""
+def _build_customer(con) -> None:
+    con.execute(_customer_sql())
+
+
+def _customer_sql() -> str:
+    return f"""
 CREATE OR REPLACE TABLE money_customer AS
 WITH latest AS (
     SELECT customer_id, {", ".join(f"{_latest_answer_sql(score)} AS {score}" for score in SCORES)}
@@ -159,9 +149,9 @@ SELECT s.customer_id,
        coalesce(s.segment, '{UNKNOWN}') AS segment, coalesce(s.region, '{UNKNOWN}') AS region,
        coalesce(s.channel, '{UNKNOWN}') AS channel, coalesce(s.acquisition_channel, '{UNKNOWN}') AS acquisition_channel,
        s.signup_at, s.acquisition_cost, s.first_purchase_at,
-       CASE WHEN s.churned_at >= s.first_purchase_at THEN s.churned_at END AS churned_at,
+       {customer_churn_sql("s.churned_at", "s.first_purchase_at")} AS churned_at,
        s.net_revenue,
-       {", ".join(f"{_class_sql(score, 'latest.' + score)} AS {score}_class" for score in SCORES)},
+       {", ".join(f"{class_of_sql('latest.' + score, score)} AS {score}_class" for score in SCORES)},
        CASE WHEN complained.has_unresolved THEN 'unresolved' WHEN complained.has_unresolved IS NOT NULL THEN 'resolved'
             ELSE 'none' END AS complaint_status,
        coalesce(answer_masks.answered_mask, 0) AS answered_mask,
@@ -177,7 +167,7 @@ LEFT JOIN windows USING (customer_id)
 ORDER BY s.first_purchase_at NULLS LAST
 """
 
-_CUSTOMER_MONTH = """
+_CUSTOMER_MONTH = f"""
 CREATE OR REPLACE TABLE money_customer_month AS
 WITH paying AS (
     SELECT customer_id, segment, region, channel, acquisition_channel, nps_class, first_purchase_at
@@ -190,7 +180,7 @@ monthly AS (
 ),
 corrections AS (  -- a purchase is positive, so what came before it in its month is not
     SELECT customer_id, date_trunc('month', occurred_at) AS month, -amount AS revenue, occurred_at
-    FROM transactions WHERE customer_id IS NOT NULL AND amount <= 0
+    FROM transactions WHERE customer_id IS NOT NULL AND NOT ({is_purchase_sql()})
 )
 SELECT p.segment, p.region, p.channel, p.acquisition_channel, p.nps_class, p.first_purchase_at, r.month, r.revenue,
        r.before_first_purchase_at
@@ -201,7 +191,7 @@ WHERE r.month >= date_trunc('month', p.first_purchase_at)
 ORDER BY p.first_purchase_at
 """
 
-STATEMENTS = (_WINDOWS, _DRIVERS, _CUSTOMER, _CUSTOMER_MONTH)
+STATEMENTS = (_build_windows, _DRIVERS, _build_customer, _CUSTOMER_MONTH)
 # What each statement reads, directly or through customer_summary (see cxdata.rollups): a load of
 # another table keeps it. The windows and drivers (a few rows) are rebuilt on every refresh, so
 # the windows' ``data_version`` says the money tables are current; the bounds change only with

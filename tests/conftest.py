@@ -26,6 +26,18 @@ def insert_rows(con, table: str, rows: list[tuple]) -> None:
         con.executemany(f"INSERT INTO {table} VALUES ({placeholders})", rows)
 
 
+def build_rollups(con, as_of: str | None = None) -> None:
+    """Give hand-built data a version and build its rollups, as a load does, so the router reads
+    the saved copies wherever they hold the exact answer."""
+    from cxdata.db import bump_data_version, write_meta
+    from cxdata.rollups import refresh_rollups
+
+    if as_of is not None:
+        write_meta(con, as_of=as_of)
+    bump_data_version(con)
+    refresh_rollups(con)
+
+
 @pytest.fixture
 def empty_db(tmp_path):
     """A path to a new database with the schema and nothing else."""

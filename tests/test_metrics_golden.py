@@ -1,6 +1,8 @@
 """Golden numbers: every metric on a hand-built database, checkable with pencil and paper.
 
-The period is Q1 2025 (1 Jan – 31 Mar, 90 days); the data is as of 31 Mar 2025.
+The period is Q1 2025 (1 Jan – 31 Mar, 90 days); the data is as of 31 Mar 2025. Every number is
+checked on every path: the definitions on the raw tables, and the saved copies (rollups) that the
+router reads when they are current.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from cxdata.filters import Filters
 from cxdata.metrics import compute_metrics
 from cxdata.overview import build_headline, fetch_overview, fetch_targets, target_status
 from cxdata.query import open_backend
-from tests.conftest import insert_rows
+from cxdata.router import CURRENT, saved_copy_answers
+from tests.conftest import build_rollups, insert_rows
 
 AS_OF = date(2025, 3, 31)
 Q1 = Filters(date(2025, 1, 1), date(2025, 3, 31))
@@ -73,8 +76,8 @@ TARGETS = [
 ]
 
 
-@pytest.fixture
-def db(empty_db):
+@pytest.fixture(params=["raw tables", "rollups"])
+def db(empty_db, request):
     con = duckdb.connect(str(empty_db))
     insert_rows(con, "customers", CUSTOMERS)
     insert_rows(con, "transactions", TRANSACTIONS)
@@ -82,8 +85,12 @@ def db(empty_db):
     insert_rows(con, "surveys", SURVEYS)
     insert_rows(con, "complaints", COMPLAINTS)
     insert_rows(con, "targets", TARGETS)
+    if request.param == "rollups":
+        build_rollups(con, AS_OF.isoformat())
     con.close()
-    return open_backend(empty_db)
+    backend = open_backend(empty_db)
+    assert saved_copy_answers(CURRENT, backend) is (request.param == "rollups")
+    return backend
 
 
 def values(db, filters=Q1):

@@ -124,7 +124,7 @@ def test_a_load_rebuilds_only_what_it_changes_and_ends_where_a_full_rebuild_ends
                         "X1,C0000001,2025-12-30 10:00:00,1234.50,Basic,web\nX2,NEW1,2025-12-31 11:00:00,-20,Basic,branch\n")
     assert load_extract(loaded, "transactions", extract, user="anna").status == "loaded"
     assert rollups._CUSTOMER_SUMMARY in ran and rollups._TRANSACTION_DAILY in ran
-    assert rollups._JOURNEY_FIRST not in ran and rollups._SURVEY_DAILY not in ran
+    assert rollups._JOURNEY_FIRST not in ran and rollups._build_survey_daily not in ran
 
     rebuilt = tmp_path / "rebuilt.duckdb"
     shutil.copy(loaded, rebuilt)
