@@ -267,18 +267,18 @@ def _money_cells_from_rollup(db, filters: Filters, as_of: date) -> MoneyCells:
     """``fetch_money_cells`` from the per-customer rollup: one query groups the customers by class,
     activity and driver masks (``cxdata.money_rollup.fetch_customer_groups``); the cells and the
     drivers are summed from those groups here."""
-    window = money_rollup.fetch_window(db, filters, as_of)
+    window = money_rollup.fetch_window(db, filters, as_of)  # None: not a preset, the period's own sums
     bits = money_rollup.fetch_driver_bits(db)
     categories = [subject for kind, subject in bits if kind == "complaint"]
     touchpoints = {score: {subject for kind, subject in bits if kind == score} for score in ("csat", "ces")}
     drivers = order_drivers(touchpoints, categories, fetch_stage_order(db))
-    groups = money_rollup.fetch_customer_groups(db, filters, window)
+    groups = money_rollup.fetch_customer_groups(db, filters, as_of, window)
     cells = money_rollup.sum_by(groups, CELL_KEYS, CELL_SUMS)
     sums = money_rollup.sum_drivers(groups, [(d.kind, bits[(d.kind, d.subject)]) for d in drivers])
     return MoneyCells(filters, as_of, drivers, _tidy_cells(cells), pd.Series(sums, dtype="float64"))
 
 
-@answered_by(MONEY, saved=_money_cells_from_rollup, extra=money_rollup.holds_period)
+@answered_by(MONEY, saved=_money_cells_from_rollup, extra=money_rollup.holds_every_driver)
 def fetch_money_cells(db, filters: Filters, as_of: date) -> MoneyCells:
     """The customers of the period summed per class combination, drivers included: one query.
 

@@ -19,7 +19,8 @@ import pandas as pd
 
 from cxdata.db import read_meta
 from cxdata.filters import UNKNOWN, Filters
-from cxdata.rules import not_churned_by_sql
+from cxdata.rollups_money import CX_STATE_JOINS, cx_state_expressions, cx_state_sql
+from cxdata.rules import is_purchase_sql, not_churned_by_sql
 from cxdata.query import day_start
 
 _SECONDS_PER_MONTH = 30 * 86_400  # cxdata.money_stats.DAYS_PER_MONTH days
@@ -52,11 +53,9 @@ def fetch_window(db, filters: Filters, as_of: date) -> int | None:
     return int(rows[0][0]) if rows else None
 
 
-def holds_period(db, filters: Filters, as_of: date, **_) -> bool:
-    """``holds``, and the period is one of the stored windows and every driver has its bit."""
-    if not holds(db) or fetch_window(db, filters, as_of) is None:
-        return False
-    return all(bit is not None for bit in fetch_driver_bits(db).values())
+def holds_every_driver(db, **_) -> bool:
+    """``holds``, and every driver has its bit in the customer masks."""
+    return holds(db) and all(bit is not None for bit in fetch_driver_bits(db).values())
 
 
 def fetch_driver_bits(db) -> dict[tuple[str, str], int | None]:
@@ -65,26 +64,74 @@ def fetch_driver_bits(db) -> dict[tuple[str, str], int | None]:
     return {(kind, subject): bit for kind, subject, bit in rows}
 
 
-def fetch_customer_groups(db, filters: Filters, window: int) -> pd.DataFrame:
+def _customers_at_end(filters: Filters, as_of: date, params: dict, where: list[str], *,
+                      period_sums: bool = False, narrow: bool = True) -> tuple[str, str]:  # fmt: skip
+    """(CTEs, relation): the ``money_customer`` rows matching ``where``, with their CX state as of
+    the period's end (the rollup's own state when the period ends on the as-of date, else the same
+    state computed from the facts before the end, ``rollups_money.cx_state_sql``) and, with
+    ``period_sums``, ``period_revenue``, ``period_transactions``, ``period_purchases`` of the
+    period's transactions. With ``narrow`` the facts are read for those customers only: worth it
+    when ``where`` keeps few of them (a cohort, a segment), not when it keeps most."""
+    ctes, columns, joins = [], "m.*", ""
+    among = f"SELECT customer_id FROM money_customer WHERE {' AND '.join(where)}" if narrow else None
+    if filters.end < as_of:
+        # Only customers who answered a survey or whose complaints changed on or after the end have
+        # another state then than the stored one; theirs is computed from the facts before the end.
+        ctes.append(
+            """changed AS (
+            SELECT customer_id FROM surveys WHERE responded_at >= $end AND customer_id IS NOT NULL
+            UNION SELECT customer_id FROM complaints
+            WHERE customer_id IS NOT NULL AND (opened_at >= $end OR resolved_at >= $end))"""
+        )
+        changed = "SELECT customer_id FROM changed" + (f" WHERE customer_id IN ({among})" if among else "")
+        ctes.append(cx_state_sql("$end", changed))
+        state = cx_state_expressions()
+        columns = f"m.* EXCLUDE ({', '.join(state)}), " + ", ".join(
+            f"CASE WHEN c.customer_id IS NULL THEN m.{name} ELSE {sql} END AS {name}" for name, sql in state.items()
+        )
+        joins = f"LEFT JOIN changed AS c USING (customer_id) {CX_STATE_JOINS}"
+    if period_sums:
+        params["as_of_end"] = day_start(as_of + timedelta(days=1))
+        ctes.append(
+            f"""period_sums AS (
+            SELECT customer_id, fsum(amount) AS period_revenue, count(*) AS period_transactions,
+                   count(*) FILTER (WHERE {is_purchase_sql()}) AS period_purchases
+            FROM transactions
+            WHERE occurred_at >= $start AND occurred_at < $end AND occurred_at < $as_of_end
+              AND customer_id IS NOT NULL{f" AND customer_id IN ({among})" if among else ""}
+            GROUP BY customer_id)"""
+        )
+        columns += (", coalesce(p.period_revenue, 0) AS period_revenue, coalesce(p.period_transactions, 0) "
+                    "AS period_transactions, coalesce(p.period_purchases, 0) AS period_purchases")
+        joins += " LEFT JOIN period_sums AS p USING (customer_id)"
+    ctes.append(f"customers AS (SELECT {columns} FROM money_customer AS m {joins} WHERE {' AND '.join(where)})")
+    return "WITH " + ",\n".join(ctes), "customers"
+
+
+def fetch_customer_groups(db, filters: Filters, as_of: date, window: int | None) -> pd.DataFrame:
     """The customers of the period summed per class combination, activity and driver masks.
 
     One row per (``nps_class``, ``csat_class``, ``ces_class``, ``complaint_status``,
     ``is_active_at_start``, ``is_retained``, ``answered_mask``, ``poor_answer_mask``,
     ``complaint_mask``) with ``cxdata.money_base.CELL_SUMS``; the masks are 0 for customers not
     active at the start (drivers measure only those). ``sum_by`` gives the cells, ``sum_drivers``
-    the drivers.
+    the drivers. A preset ``window`` reads its stored sums; any other period sums its transactions.
     """
     params = filters.period_params()
     where = ["first_purchase_at < $end", not_churned_by_sql("churned_at", "$start"), *filters.sql(params)]
-    revenue, transactions, purchases = f"revenue_{window}", f"transactions_{window}", f"purchases_{window}"
+    # The customers active in a period are most of them: their facts are read for narrowed views only.
+    ctes, source = _customers_at_end(filters, as_of, params, where, period_sums=window is None,
+                                     narrow=bool(filters.dimension_values()))  # fmt: skip
+    if window is None:
+        revenue, transactions, purchases = "period_revenue", "period_transactions", "period_purchases"
+    else:
+        revenue, transactions, purchases = f"revenue_{window}", f"transactions_{window}", f"purchases_{window}"
     masks = ", ".join(f"CASE WHEN is_active_at_start THEN {mask} ELSE 0 END AS {mask}"
                       for mask in ("answered_mask", "poor_answer_mask", "complaint_mask"))  # fmt: skip
     return db.con.execute(
         f"""
-        WITH period AS (
-            SELECT *, first_purchase_at < $start AS is_active_at_start
-            FROM money_customer WHERE {" AND ".join(where)}
-        )
+        {ctes},
+        period AS (SELECT *, first_purchase_at < $start AS is_active_at_start FROM {source})
         SELECT nps_class, csat_class, ces_class, complaint_status, is_active_at_start,
                is_active_at_start AND {not_churned_by_sql("churned_at", "$end")} AS is_retained, {masks},
                count(*) AS customers,
@@ -139,23 +186,30 @@ def sum_drivers(groups: pd.DataFrame, bits: list[tuple[str, int]]) -> dict[str, 
     return sums
 
 
-def fetch_cohort_sums(db, filters: Filters, as_of: date | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def fetch_cohort_sums(db, filters: Filters, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The two grouped sums of ``cxdata.money_cohorts.assemble_cohorts``: (cx_class, cohort_month,
     churn_month, customers) and (cx_class, cohort_month, month, revenue) for months from the
-    cohort's own on (earlier months never show)."""
+    cohort's own on (earlier months never show). The classes are as of the period's end."""
     params = filters.period_params()
-    where = " AND ".join(["first_purchase_at >= $start", "first_purchase_at < $end", *filters.sql(params)])
+    conditions = ["first_purchase_at >= $start", "first_purchase_at < $end", *filters.sql(params)]
+    ctes, source = _customers_at_end(filters, as_of, params, conditions)
     counts = db.con.execute(
-        f"""SELECT nps_class AS cx_class, date_trunc('month', first_purchase_at) AS cohort_month,
+        f"""{ctes}
+            SELECT nps_class AS cx_class, date_trunc('month', first_purchase_at) AS cohort_month,
                    date_trunc('month', churned_at) AS churn_month, count(*) AS customers
-            FROM money_customer WHERE {where} GROUP BY ALL""",
+            FROM {source} GROUP BY ALL""",
         params,
     ).df()
+    if filters.end < as_of:  # the rows carry the class as of the as-of date: take the period end's
+        rows = (f"{ctes} SELECT c.nps_class, c.first_purchase_at, r.month, r.revenue, r.before_first_purchase_at "
+                f"FROM money_customer_month AS r JOIN {source} AS c USING (customer_id)")
+    else:
+        rows = f"SELECT * FROM money_customer_month WHERE {' AND '.join(conditions)}"
     revenue = db.con.execute(
         f"""SELECT nps_class AS cx_class, date_trunc('month', first_purchase_at) AS cohort_month, month,
                    sum(revenue) AS revenue
-            FROM money_customer_month
-            WHERE {where} AND (before_first_purchase_at IS NULL OR before_first_purchase_at < $start)
+            FROM ({rows})
+            WHERE before_first_purchase_at IS NULL OR before_first_purchase_at < $start
             GROUP BY ALL""",
         params,
     ).df()
@@ -166,16 +220,18 @@ def fetch_unit_sums(db, filters: Filters, as_of: date) -> pd.DataFrame:
     """The per (acquisition_channel, cx_class) sums of ``cxdata.money_units.fetch_unit_economics``."""
     params = filters.period_params() | {"bound": day_start(as_of + timedelta(days=1)), "seconds_per_month": _SECONDS_PER_MONTH,
                                  "unknown": UNKNOWN}
-    where = " AND ".join(["signup_at >= $start", "signup_at < $end", *filters.sql(params, raw_channel=True)])
+    conditions = ["signup_at >= $start", "signup_at < $end", *filters.sql(params, raw_channel=True)]
+    ctes, source = _customers_at_end(filters, as_of, params, conditions)
     return db.con.execute(
         f"""
-        WITH contacted AS (
+        {ctes},
+        contacted AS (
             SELECT coalesce(acquisition_channel, $unknown) AS acquisition_channel, nps_class AS cx_class,
                    acquisition_cost, net_revenue, first_purchase_at,
                    first_purchase_at < $bound AS is_paying,
                    first_purchase_at < $bound AND churned_at < $bound AS has_churned,
                    churned_at
-            FROM money_customer WHERE {where}
+            FROM {source}
         )
         SELECT acquisition_channel, cx_class, count(*) AS contacted,
                count(*) FILTER (WHERE is_paying) AS paying,

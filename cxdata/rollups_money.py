@@ -112,16 +112,24 @@ def _build_customer(con) -> None:
     con.execute(_customer_sql())
 
 
-def _customer_sql() -> str:
+def cx_state_sql(bound: str | None = None, among: str | None = None) -> str:
+    """The CTEs of every customer's CX state: ``latest`` (latest answer per score), ``answer_masks``
+    and ``complained`` (``complaint_status`` and masks), from the facts dated before ``bound`` (an
+    SQL expression such as ``$end``; all of them when None). The rollup is this state as of its
+    build; ``cxdata.money_rollup`` runs the same CTEs with the period's end for any other period,
+    ``among`` the customers of a query (an SQL subquery of customer ids).
+    """
+    answered = (f" AND responded_at < {bound}" if bound else "") + (f" AND customer_id IN ({among})" if among else "")
+    opened = (f" AND c.opened_at < {bound}" if bound else "") + (f" AND c.customer_id IN ({among})" if among else "")
+    is_open = f"c.resolved_at IS NULL OR c.resolved_at >= {bound}" if bound else "c.resolved_at IS NULL"
     return f"""
-CREATE OR REPLACE TABLE money_customer AS
-WITH latest AS (
+latest AS (
     SELECT customer_id, {", ".join(f"{_latest_answer_sql(score)} AS {score}" for score in SCORES)}
-    FROM surveys WHERE customer_id IS NOT NULL GROUP BY customer_id
+    FROM surveys WHERE customer_id IS NOT NULL{answered} GROUP BY customer_id
 ),
 at_touchpoint AS (
     SELECT customer_id, touchpoint, {", ".join(f"{_latest_answer_sql(score)} AS {score}" for score in POOR_ANSWER_BELOW)}
-    FROM surveys WHERE customer_id IS NOT NULL AND touchpoint IS NOT NULL GROUP BY customer_id, touchpoint
+    FROM surveys WHERE customer_id IS NOT NULL AND touchpoint IS NOT NULL{answered} GROUP BY customer_id, touchpoint
 ),
 answers AS (
     {" UNION ALL ".join(
@@ -138,34 +146,50 @@ answer_masks AS (
     GROUP BY a.customer_id
 ),
 complained AS (
-    SELECT c.customer_id, bool_or(c.resolved_at IS NULL) AS has_unresolved,
+    SELECT c.customer_id, bool_or({is_open}) AS has_unresolved,
            bit_or(CASE WHEN d.bit IS NOT NULL THEN CAST(1 AS BIGINT) << d.bit ELSE 0 END) AS complaint_mask
     FROM complaints AS c LEFT JOIN money_drivers AS d ON d.kind = 'complaint' AND d.subject = c.category
-    WHERE c.customer_id IS NOT NULL
+    WHERE c.customer_id IS NOT NULL{opened}
     GROUP BY c.customer_id
-),
+)"""
+
+
+def cx_state_expressions() -> dict[str, str]:
+    """Column -> SQL expression of the CX state of a customer row joined to the CTEs of
+    ``cx_state_sql`` (``CX_STATE_JOINS``)."""
+    classes = {f"{score}_class": class_of_sql(f"latest.{score}", score) for score in SCORES}
+    return classes | {
+        "complaint_status": "CASE WHEN complained.has_unresolved THEN 'unresolved' "
+                            "WHEN complained.has_unresolved IS NOT NULL THEN 'resolved' ELSE 'none' END",
+        "answered_mask": "coalesce(answer_masks.answered_mask, 0)",
+        "poor_answer_mask": "coalesce(answer_masks.poor_answer_mask, 0)",
+        "complaint_mask": "coalesce(complained.complaint_mask, 0)",
+    }  # fmt: skip
+
+
+CX_STATE_JOINS = "LEFT JOIN latest USING (customer_id) LEFT JOIN answer_masks USING (customer_id) " \
+                 "LEFT JOIN complained USING (customer_id)"
+
+
+def _customer_sql() -> str:
+    return f"""
+CREATE OR REPLACE TABLE money_customer AS
+WITH {cx_state_sql()},
 windows AS ({_window_sums_sql()})
 SELECT s.customer_id,
        coalesce(s.segment, '{UNKNOWN}') AS segment, coalesce(s.region, '{UNKNOWN}') AS region,
        coalesce(s.channel, '{UNKNOWN}') AS channel, coalesce(s.acquisition_channel, '{UNKNOWN}') AS acquisition_channel,
        s.signup_at, s.acquisition_cost, s.first_purchase_at,
        {customer_churn_sql("s.churned_at", "s.first_purchase_at")} AS churned_at,
-       s.net_revenue,
-       {", ".join(f"{class_of_sql('latest.' + score, score)} AS {score}_class" for score in SCORES)},
-       CASE WHEN complained.has_unresolved THEN 'unresolved' WHEN complained.has_unresolved IS NOT NULL THEN 'resolved'
-            ELSE 'none' END AS complaint_status,
-       coalesce(answer_masks.answered_mask, 0) AS answered_mask,
-       coalesce(answer_masks.poor_answer_mask, 0) AS poor_answer_mask,
-       coalesce(complained.complaint_mask, 0) AS complaint_mask,
+       s.net_revenue, {', '.join(f'{sql} AS {name}' for name, sql in cx_state_expressions().items())},
        {", ".join(f"coalesce(windows.{m}_{k}, 0) AS {m}_{k}" for k in range(1, len(WINDOWS) + 1)
                   for m in ("revenue", "transactions", "purchases"))}
 FROM customer_summary AS s
-LEFT JOIN latest USING (customer_id)
-LEFT JOIN answer_masks USING (customer_id)
-LEFT JOIN complained USING (customer_id)
+{CX_STATE_JOINS}
 LEFT JOIN windows USING (customer_id)
 ORDER BY s.first_purchase_at NULLS LAST
 """
+
 
 _CUSTOMER_MONTH = f"""
 CREATE OR REPLACE TABLE money_customer_month AS
@@ -182,8 +206,8 @@ corrections AS (  -- a purchase is positive, so what came before it in its month
     SELECT customer_id, date_trunc('month', occurred_at) AS month, -amount AS revenue, occurred_at
     FROM transactions WHERE customer_id IS NOT NULL AND NOT ({is_purchase_sql()})
 )
-SELECT p.segment, p.region, p.channel, p.acquisition_channel, p.nps_class, p.first_purchase_at, r.month, r.revenue,
-       r.before_first_purchase_at
+SELECT p.customer_id, p.segment, p.region, p.channel, p.acquisition_channel, p.nps_class, p.first_purchase_at, r.month,
+       r.revenue, r.before_first_purchase_at
 FROM (SELECT * FROM monthly UNION ALL SELECT * FROM corrections) AS r
 JOIN paying AS p USING (customer_id)
 WHERE r.month >= date_trunc('month', p.first_purchase_at)

@@ -6,13 +6,15 @@ tables). ``@answered_by(COPY, saved=reader)`` declares the saved copy that can a
 DuckDB-only reader of that copy (same arguments, same result); the decorated function routes every
 call here, so no query function decides for itself. The rules live in ``saved_copy_answers``:
 
-- the rollups were built for the data version the backend shows (``meta.rollup_version``), and
-  the backend is DuckDB (the readers are DuckDB SQL; any other engine runs the definitions);
+- the rollups were built for the data version the backend shows (``meta.rollup_version``) by code
+  that lays them out as today's readers expect (``rollups.SHAPE``), and the backend is DuckDB (the
+  readers are DuckDB SQL; any other engine runs the definitions);
 - an all-time copy (``facts`` set) answers "as of a day" only when no fact of that kind is dated
-  after the day (``as_of``, or the period's end for the money copies, whose classes are as of it);
+  after the day (``as_of``; the money readers take the classes as of an earlier period end from
+  the facts themselves, ``cxdata.money_rollup``);
 - the journey copy answers only the stage order it was built for;
-- the money copies answer only when built by the current refresh, and only the periods and driver
-  bits they store (``extra``).
+- the money copies answer only when built by the current refresh, and when every driver has its
+  bit in their masks (``extra``).
 
 ``tests/test_router.py`` states which copy answers which question, as a table.
 """
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from cxdata.db import read_meta
-from cxdata.rollups import meta_says_fresh
+from cxdata.rollups import SHAPE, SHAPE_META_KEY, meta_says_fresh
 from cxdata.rollups_journey import STAGES_META_KEY
 
 
@@ -37,11 +39,8 @@ class SavedCopy:
 
     name: str
     # None: dated rows (day × dimensions), any period of the current data. Else the kind of fact
-    # ("transaction", "event", "fact") that must not be dated after the question's day.
+    # ("transaction", "event", "fact") that must not be dated after the question's as-of day.
     facts: str | None = None
-    # The day the copy must hold everything up to: "as_of", or "period_end" (min of the period's
-    # last day and as_of).
-    bound: str = "as_of"
     stages: bool = False  # built for one stage order (``rollups_journey``)
 
 
@@ -50,7 +49,7 @@ CURRENT = SavedCopy("transaction_daily, survey_daily, customer_summary")
 CUSTOMER_SUMMARY = SavedCopy("customer_summary", facts="transaction")
 JOURNEY_FIRST = SavedCopy("journey_first", facts="event")
 JOURNEY_CUSTOMER = SavedCopy("journey_customer", facts="fact", stages=True)
-MONEY = SavedCopy("money_customer, money_customer_month", facts="fact", bound="period_end")
+MONEY = SavedCopy("money_customer, money_customer_month", facts="fact")
 
 
 def is_duckdb(db) -> bool:
@@ -58,16 +57,14 @@ def is_duckdb(db) -> bool:
     return getattr(db, "name", None) == "duckdb"
 
 
-def saved_copy_answers(copy: SavedCopy, db, *, as_of: date | None = None, end: date | None = None,
-                       stages: list[str] | None = None) -> bool:  # fmt: skip
-    """True when ``copy`` holds exactly the answer of a question about ``as_of`` (and a period
-    ending on ``end``) over ``stages``."""
+def saved_copy_answers(copy: SavedCopy, db, *, as_of: date | None = None, stages: list[str] | None = None) -> bool:
+    """True when ``copy`` holds exactly the answer of a question about ``as_of`` over ``stages``."""
     if not is_duckdb(db):
         return False
     meta = read_meta(db.con)
-    day = None
-    if copy.facts is not None:
-        day = min(end, as_of) if copy.bound == "period_end" and end is not None and as_of is not None else as_of
+    if meta.get(SHAPE_META_KEY) != SHAPE:
+        return False  # built by code that laid the tables out differently: rebuilt by the next load
+    day = as_of if copy.facts is not None else None
     if not meta_says_fresh(meta, day, facts=copy.facts or "transaction"):
         return False
     if copy.stages:
@@ -79,8 +76,7 @@ def saved_copy_answers(copy: SavedCopy, db, *, as_of: date | None = None, end: d
 def answered_by(copy: SavedCopy, *, saved: Callable, extra: Callable | None = None) -> Callable:
     """Route a definition: call ``saved`` (same arguments) when ``copy`` answers, else the definition.
 
-    The arguments ``as_of``, ``filters`` (or ``periods``) and ``stages`` of the definition tell the
-    router what is asked. ``extra(db, **arguments)`` adds a condition of that copy's own (the
+    The arguments ``as_of`` and ``stages`` of the definition tell the router what is asked. ``extra(db, **arguments)`` adds a condition of that copy's own (the
     money copies store only some periods).
     """
 
@@ -92,10 +88,7 @@ def answered_by(copy: SavedCopy, *, saved: Callable, extra: Callable | None = No
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
             arguments = bound.arguments
-            db = arguments["db"]
-            filters = arguments.get("filters")
-            end = filters.end if filters is not None else None
-            answers = saved_copy_answers(copy, db, as_of=arguments.get("as_of"), end=end, stages=arguments.get("stages"))
+            answers = saved_copy_answers(copy, arguments["db"], as_of=arguments.get("as_of"), stages=arguments.get("stages"))
             if answers and (extra is None or extra(**arguments)):
                 return saved(*args, **kwargs)
             return definition(*args, **kwargs)

@@ -25,30 +25,30 @@ def stale(stale_rollups_db):
     return open_backend(stale_rollups_db)
 
 
-# (saved copy, database, as_of, period end, stages) -> does the copy answer?
+# (saved copy, database, as_of, stages) -> does the copy answer?
 DECISIONS = [
-    (CURRENT, "fresh", None, None, None, True),
-    (CURRENT, "stale", None, None, None, False),
-    (CURRENT, "another engine", None, None, None, False),
-    (CUSTOMER_SUMMARY, "fresh", AS_OF, None, None, True),
-    (CUSTOMER_SUMMARY, "fresh", date(2024, 6, 30), None, None, False),  # transactions after that day
-    (CUSTOMER_SUMMARY, "stale", AS_OF, None, None, False),
-    (JOURNEY_FIRST, "fresh", AS_OF, None, None, True),
-    (JOURNEY_FIRST, "fresh", date(2025, 6, 30), None, None, False),
-    (JOURNEY_CUSTOMER, "fresh", AS_OF, None, STAGES, True),
-    (JOURNEY_CUSTOMER, "fresh", AS_OF, None, STAGES[:3], False),  # built for another stage order
-    (JOURNEY_CUSTOMER, "fresh", date(2025, 6, 30), None, STAGES, False),
-    (JOURNEY_CUSTOMER, "stale", AS_OF, None, STAGES, False),
-    (MONEY, "fresh", AS_OF, AS_OF, None, True),
-    (MONEY, "fresh", AS_OF, date(2025, 11, 2), None, False),  # classes as of the period's end differ
-    (MONEY, "another engine", AS_OF, AS_OF, None, False),
+    (CURRENT, "fresh", None, None, True),
+    (CURRENT, "stale", None, None, False),
+    (CURRENT, "another engine", None, None, False),
+    (CUSTOMER_SUMMARY, "fresh", AS_OF, None, True),
+    (CUSTOMER_SUMMARY, "fresh", date(2024, 6, 30), None, False),  # transactions after that day
+    (CUSTOMER_SUMMARY, "stale", AS_OF, None, False),
+    (JOURNEY_FIRST, "fresh", AS_OF, None, True),
+    (JOURNEY_FIRST, "fresh", date(2025, 6, 30), None, False),
+    (JOURNEY_CUSTOMER, "fresh", AS_OF, STAGES, True),
+    (JOURNEY_CUSTOMER, "fresh", AS_OF, STAGES[:3], False),  # built for another stage order
+    (JOURNEY_CUSTOMER, "fresh", date(2025, 6, 30), STAGES, False),
+    (JOURNEY_CUSTOMER, "stale", AS_OF, STAGES, False),
+    (MONEY, "fresh", AS_OF, None, True),
+    (MONEY, "fresh", date(2025, 11, 2), None, False),  # facts after an earlier as-of day
+    (MONEY, "another engine", AS_OF, None, False),
 ]
 
 
-@pytest.mark.parametrize(("copy", "database", "as_of", "end", "stages", "expected"), DECISIONS)
-def test_saved_copy_answers(copy, database, as_of, end, stages, expected, fresh, stale):
+@pytest.mark.parametrize(("copy", "database", "as_of", "stages", "expected"), DECISIONS)
+def test_saved_copy_answers(copy, database, as_of, stages, expected, fresh, stale):
     db = {"fresh": fresh, "stale": stale, "another engine": SimpleNamespace(name="polars")}[database]
-    assert saved_copy_answers(copy, db, as_of=as_of, end=end, stages=stages) is expected
+    assert saved_copy_answers(copy, db, as_of=as_of, stages=stages) is expected
 
 
 # Every question with a saved copy, and the copy that may answer it: the routing table.
