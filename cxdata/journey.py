@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 import shlex
-from dataclasses import replace
 from datetime import date, timedelta
 from itertools import accumulate
 
@@ -205,10 +204,6 @@ def fetch_stage_labels(db, lang: str) -> dict[str, str]:
 
 def _as_of_end(as_of: date):
     return ibis.timestamp(day_start(as_of + timedelta(days=1)))
-
-
-def _share(part: float, whole: float) -> float:
-    return part / whole if whole else math.nan
 
 
 def _two_proportion_z(x1: int, n1: int, x2: int, n2: int) -> float:
@@ -718,10 +713,3 @@ def build_funnel_command(filters: Filters, window_days: int, stages: list[str] |
     if stages:
         parts += ["--stages", ",".join(stages)]
     return " ".join(shlex.quote(part) for part in parts)
-
-
-def narrow_to_value(filters: Filters, dimension: str, value: str) -> Filters:
-    """``filters`` narrowed to one breakdown value (what a breakdown row equals in ``compute_funnel``)."""
-    field = {"segment": "segments", "channel": "channels", "region": "regions",
-             "acquisition_channel": "acquisition_channels"}[dimension]  # fmt: skip
-    return replace(filters, **{field: (value,)})

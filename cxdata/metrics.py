@@ -176,9 +176,6 @@ def survey_metrics(counts: dict) -> dict[str, MetricValue]:
     }
 
 
-def compute_survey_metrics(db, filters: Filters) -> dict[str, MetricValue]:
-    """NPS, CSAT and CES over survey responses dated in the period."""
-    return survey_metrics(period_totals(fetch_survey_counts(db, [filters]), 0))
 
 
 # --- money ---------------------------------------------------------------------------------------
@@ -196,9 +193,6 @@ def revenue_metrics(sums: dict) -> dict[str, MetricValue]:
     return {"revenue": MetricValue("revenue", _number(sums["revenue"]) if n else None, n)}
 
 
-def compute_revenue_metrics(db, filters: Filters) -> dict[str, MetricValue]:
-    """Net revenue over transactions dated in the period (n = transactions)."""
-    return revenue_metrics(period_totals(fetch_revenue_sums(db, [filters]), 0))
 
 
 def fetch_arpu_sums(db, periods: Sequence[Filters], as_of: date | None = None, grain: str | None = None) -> pd.DataFrame:
@@ -214,9 +208,6 @@ def arpu_metrics(sums: dict) -> dict[str, MetricValue]:
     return {"arpu": MetricValue("arpu", revenue / active if active and revenue is not None else None, active)}
 
 
-def compute_arpu(db, filters: Filters) -> dict[str, MetricValue]:
-    """ARPU: net revenue per customer with a transaction in the period."""
-    return arpu_metrics(period_totals(fetch_arpu_sums(db, [filters]), 0))
 
 
 # --- retention ---------------------------------------------------------------------------------
@@ -269,9 +260,6 @@ def retention_metrics(counts: pd.DataFrame, index: int, period: Filters) -> dict
     }
 
 
-def compute_retention_metrics(db, filters: Filters) -> dict[str, MetricValue]:
-    """Retention over the period and the equivalent monthly churn, for customers active at its start."""
-    return retention_metrics(fetch_retention_counts(db, [filters]), 0, filters)
 
 
 # --- acquisition -------------------------------------------------------------------------------
@@ -313,9 +301,6 @@ def acquisition_metrics(sums: dict) -> dict[str, MetricValue]:
     }
 
 
-def compute_acquisition_metrics(db, filters: Filters, as_of: date) -> dict[str, MetricValue]:
-    """Conversion, historical LTV, CAC and LTV/CAC for people first contacted in the period."""
-    return acquisition_metrics(period_totals(fetch_acquisition_sums(db, [filters], as_of), 0))
 
 
 # --- complaints --------------------------------------------------------------------------------
@@ -337,9 +322,6 @@ def complaint_metrics(counts: dict) -> dict[str, MetricValue]:
     }
 
 
-def compute_complaint_metrics(db, filters: Filters, as_of: date) -> dict[str, MetricValue]:
-    """Complaints opened in the period and the share still unresolved on the as-of date."""
-    return complaint_metrics(period_totals(fetch_complaint_counts(db, [filters], as_of), 0))
 
 
 # --- all of them -------------------------------------------------------------------------------

@@ -108,11 +108,6 @@ def select_targets(targets: pd.DataFrame, filters: Filters) -> dict[str, float]:
     return chosen
 
 
-def fetch_targets(db, filters: Filters) -> dict[str, float]:
-    """Targets valid on the last day of the period; a single selected segment's own target wins."""
-    return select_targets(fetch_target_table(db), filters)
-
-
 def fetch_as_of(db) -> date:
     """The data's as-of date: ``meta.as_of``, else the latest transaction or survey day."""
     meta = db.table("meta")

@@ -67,12 +67,6 @@ def in_class(answer: ir.NumericValue, score: str, name: str) -> ir.BooleanValue:
     return answer.between(low, high)
 
 
-def in_class_sql(column: str, score: str, name: str) -> str:
-    """``in_class`` as SQL text on ``column`` (our own column name)."""
-    low, high = band(score, name)
-    return f"{column} BETWEEN {low} AND {high}"
-
-
 def class_of(answer: ir.NumericValue, score: str) -> ir.StringValue:
     """The class of an answer, ``no_answer`` when there is none."""
     return ibis.cases(*[(answer.between(low, high), name) for name, low, high in SCORE_CLASSES[score]], else_=NO_ANSWER)

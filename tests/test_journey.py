@@ -10,6 +10,7 @@ from __future__ import annotations
 import doctest
 import json
 import math
+from dataclasses import replace
 from datetime import date, timedelta
 
 import duckdb
@@ -40,7 +41,6 @@ from cxdata.journey import (
     find_weakest_stage,
     find_worst_fall,
     find_worst_stage,
-    narrow_to_value,
 )
 from cxdata.journey_charts import (
     build_breakdown_figure,
@@ -67,6 +67,13 @@ JANUARY = Filters(date(2025, 1, 1), date(2025, 1, 31))
 JOURNEY = ["first_contact", "registration", "first_purchase", "onboarding"]
 LABELS = {"first_contact": "First contact", "registration": "Registration", "first_purchase": "First purchase",
           "onboarding": "Onboarding"}  # fmt: skip
+
+
+def narrow_to_value(filters: Filters, dimension: str, value: str) -> Filters:
+    """``filters`` narrowed to one breakdown value (what a breakdown row equals in ``compute_funnel``)."""
+    field = {"segment": "segments", "channel": "channels", "region": "regions",
+             "acquisition_channel": "acquisition_channels"}[dimension]  # fmt: skip
+    return replace(filters, **{field: (value,)})
 
 
 def story(path, journeys: dict, *, people: dict | None = None, churn: dict | None = None,
@@ -374,7 +381,7 @@ def test_funnel_command_reproduces_the_selection_for_the_cli():
     f = Filters(date(2025, 10, 6), date(2025, 11, 2), channels=("mobile_app",), regions=("North-West", "Ural"))
     assert build_funnel_command(f, 14) == ("python -m cxdata funnel --start 2025-10-06 --end 2025-11-02 "
                                            "--region North-West --region Ural --channel mobile_app --window-days 14")  # fmt: skip
-    assert narrow_to_value(f, "channel", "web").channels == ("web",)
+    assert narrow_to_value(f, "channel", "web").channels == ("web",)  # what a breakdown row equals
 
 
 def test_docstring_examples():

@@ -14,7 +14,7 @@ import pytest
 
 from cxdata.filters import Filters
 from cxdata.metrics import compute_metrics
-from cxdata.overview import build_headline, fetch_overview, fetch_targets, target_status
+from cxdata.overview import build_headline, fetch_overview, fetch_target_table, select_targets, target_status
 from cxdata.query import open_backend
 from cxdata.router import CURRENT, saved_copy_answers
 from tests.conftest import build_rollups, insert_rows
@@ -179,8 +179,8 @@ def test_previous_period_and_empty_selection(db):
 
 
 def test_targets_valid_at_period_end_and_segment_override(db):
-    assert fetch_targets(db, Q1) == {"nps": 30.0, "csat": 50.0, "churn_rate": 5.0}
-    assert fetch_targets(db, Filters(Q1.start, Q1.end, segments=("SMB",)))["nps"] == 60.0
+    assert select_targets(fetch_target_table(db), Q1) == {"nps": 30.0, "csat": 50.0, "churn_rate": 5.0}
+    assert select_targets(fetch_target_table(db), Filters(Q1.start, Q1.end, segments=("SMB",)))["nps"] == 60.0
     assert target_status("nps", 33.3, 30.0) == "met"
     assert target_status("churn_rate", 20.6, 5.0) == "missed"  # lower is better
     assert target_status("nps", None, 30.0) is None

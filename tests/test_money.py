@@ -22,7 +22,7 @@ from scipy import optimize, stats
 from cxdata.cli import main as cli_main
 from cxdata.filters import DEFAULT_PRESET, Filters, preset_range
 from cxdata.i18n import format_value
-from cxdata.metrics import compute_acquisition_metrics, compute_metrics
+from cxdata.metrics import compute_metrics
 from cxdata.money import build_class_economics, compute_revenue_at_risk
 from cxdata.money_base import fetch_money_cells
 from cxdata.money_cohorts import fetch_cohort_retention, summarise_retention_curves
@@ -270,7 +270,7 @@ def test_unit_economics_by_hand(db):
     assert units.loc[("partners", "passive")].cac == pytest.approx(500.0)  # the channel's CAC
     assert units.loc[("partners", "no_answer")].paying == 0
     everyone = units.loc[("all", "all")]
-    reference = compute_acquisition_metrics(db, Q1, AS_OF)
+    reference = compute_metrics(db, Q1, AS_OF, ("cac", "ltv", "ltv_cac"))
     for metric in ("cac", "ltv", "ltv_cac"):
         assert everyone[metric] == pytest.approx(reference[metric].value)
 
@@ -280,8 +280,8 @@ def test_unit_economics_per_channel_equal_the_metric_layer_on_the_sample(sample_
     filters = Filters(date(2024, 1, 1), date(2024, 12, 31))
     units = fetch_unit_economics(db, filters, fetch_as_of(db)).set_index(["acquisition_channel", "cx_class"])
     for channel in ("organic", "partners"):
-        reference = compute_acquisition_metrics(db, Filters(filters.start, filters.end, acquisition_channels=(channel,)),
-                                                fetch_as_of(db))  # fmt: skip
+        reference = compute_metrics(db, Filters(filters.start, filters.end, acquisition_channels=(channel,)),
+                                    fetch_as_of(db), ("cac", "ltv", "ltv_cac"))  # fmt: skip
         for metric in ("cac", "ltv", "ltv_cac"):
             assert units.loc[(channel, "all"), metric] == pytest.approx(reference[metric].value)
     # The sample's story: partners below the standard of 3, organic far above it.
