@@ -1,11 +1,11 @@
 """Entrypoint of the CX dashboard: page config, global filters, navigation.
 
 Run with ``streamlit run dashboard.py``. The filters live here, not in the pages, so they
-survive page switches; pages read them through ``cxdata.ui.page_context()``.
+survive page switches; pages read them through ``cxdata.app.ui.page_context()``.
 
 ``streamlit run`` imports this file once, finds ``app`` and serves it: its lifespan warms the
 process up (imports, database, the default view's queries) while the first browser is still
-loading the page, see ``cxdata.startup``. Each session then runs this file as ``__main__``,
+loading the page, see ``cxdata.app.startup``. Each session then runs this file as ``__main__``,
 which only calls ``main``.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from cxdata import startup
+from cxdata.app import startup
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 # (page file stem = URL path, title key in cxdata.i18n, icon), in navigation order.
@@ -38,8 +38,9 @@ def main(default_page: str = "overview") -> None:
     # these (pandas, Ibis, plotly, DuckDB: over a second) load in the warm-up thread meanwhile.
     import duckdb
 
-    from cxdata import i18n, ui
-    from cxdata.roles import can
+    from cxdata import i18n
+    from cxdata.app import ui
+    from cxdata.model.roles import can
 
     st.set_page_config(page_title="CX dashboard", page_icon=":material/monitoring:", layout="wide")
     lang = ui.render_language_switch()

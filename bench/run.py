@@ -77,12 +77,12 @@ def run_ours(db: Path, repeats: int) -> dict:
     os.environ["CX_DB"] = str(db)
     from streamlit.testing.v1 import AppTest
 
-    from cxdata.filters import DEFAULT_PRESET, Filters, preset_range
-    from cxdata.metrics import compute_metrics
-    from cxdata.overview import fetch_as_of, fetch_overview
-    from cxdata.query import open_backend
-    from cxdata.registry import OVERVIEW_METRICS
-    from cxdata.trends import fetch_trends
+    from cxdata.engine.query import open_backend
+    from cxdata.model.filters import DEFAULT_PRESET, Filters, preset_range
+    from cxdata.model.registry import OVERVIEW_METRICS
+    from cxdata.questions.metrics import compute_metrics
+    from cxdata.questions.overview import fetch_as_of, fetch_overview
+    from cxdata.questions.trends import fetch_trends
 
     results: dict = {"pages": {}, "queries": {}}
     folder = Path(tempfile.mkdtemp())
@@ -116,7 +116,7 @@ def run_ours(db: Path, repeats: int) -> dict:
         "trends": lambda: fetch_trends(db_backend, filters),
     }
     try:
-        from cxdata.funnel import compute_funnel
+        from cxdata.questions.funnel import compute_funnel
 
         queries["funnel"] = lambda: compute_funnel(db_backend, filters, as_of)
     except ImportError:
@@ -180,7 +180,7 @@ def measure_sessions(folder: Path) -> dict:
 def run_baseline(db: Path, repeats: int) -> dict:
     """The same pages the pandas way: load everything, then filter in memory per change."""
     from bench.pandas_baseline import PAGES, load_everything
-    from cxdata.filters import Filters, preset_range
+    from cxdata.model.filters import Filters, preset_range
 
     started = time.perf_counter()
     frames = load_everything(db)
@@ -278,7 +278,12 @@ def measure_concurrent(db: Path, sessions: int = 4) -> dict | None:
     try:
         from playwright.sync_api import sync_playwright
 
-        from tests.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_for_run
+        from tests.browser import (
+            CHROMIUM,
+            CHROMIUM_ARGS,
+            streamlit_server,
+            wait_for_run,
+        )
     except ImportError:
         return None
     views = CONCURRENT_VIEWS[:sessions]
@@ -453,9 +458,9 @@ def main(argv=None) -> int:
         started = time.perf_counter()
         build_sample_database(db, scale=args.scale)
         build_s = time.perf_counter() - started
-    from cxdata.db import read_meta
-
     import duckdb
+
+    from cxdata.engine.db import read_meta
 
     con = duckdb.connect(str(db), read_only=True)
     scale = read_meta(con).get("scale", "?")

@@ -12,9 +12,9 @@ import sys
 from datetime import date, timedelta
 from typing import Sequence
 
-from cxdata.db import resolve_db_path
+from cxdata.engine.db import resolve_db_path
 from cxdata.ingest import cli as ingest_cli
-from cxdata.filters import Filters
+from cxdata.model.filters import Filters
 
 
 class UsageError(Exception):
@@ -91,7 +91,7 @@ def _horizon_months(text: str) -> int:
 
 def open_reporting_backend(args):
     """The read-only Ibis backend for --db; a missing file is a usage error."""
-    from cxdata.query import open_backend
+    from cxdata.engine.query import open_backend
 
     path = resolve_db_path(args.db)
     if not path.exists():
@@ -128,8 +128,8 @@ def run_init(args) -> int:
 
 
 def run_metrics(args) -> int:
-    from cxdata.metrics import compute_metrics
-    from cxdata.overview import fetch_as_of
+    from cxdata.questions.metrics import compute_metrics
+    from cxdata.questions.overview import fetch_as_of
 
     db = open_reporting_backend(args)
     as_of = fetch_as_of(db)
@@ -139,8 +139,8 @@ def run_metrics(args) -> int:
 
 
 def run_funnel(args) -> int:
-    from cxdata.funnel import DEFAULT_WINDOW_DAYS, compute_funnel
-    from cxdata.overview import fetch_as_of
+    from cxdata.questions.funnel import DEFAULT_WINDOW_DAYS, compute_funnel
+    from cxdata.questions.overview import fetch_as_of
 
     db = open_reporting_backend(args)
     as_of = fetch_as_of(db)
@@ -160,9 +160,9 @@ def run_funnel(args) -> int:
 
 
 def run_money(args) -> int:
-    from cxdata.money import DEFAULT_HORIZON_MONTHS
-    from cxdata.money_report import build_money_report
-    from cxdata.overview import fetch_as_of
+    from cxdata.questions.money import DEFAULT_HORIZON_MONTHS
+    from cxdata.questions.money_report import build_money_report
+    from cxdata.questions.overview import fetch_as_of
 
     db = open_reporting_backend(args)
     as_of = fetch_as_of(db)

@@ -38,9 +38,9 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from cxdata.db import bump_data_version, write_meta
-from cxdata.rollups import refresh_rollups
-from cxdata.schema import TABLES, create_schema
+from cxdata.engine.db import bump_data_version, write_meta
+from cxdata.engine.rollups import refresh_rollups
+from cxdata.model.schema import TABLES, create_schema
 
 DEFAULT_SCALE = 0.05  # 50k customers
 DEFAULT_SEED = 42

@@ -3,11 +3,12 @@ narrows the stage detail (reasons, silent loss, time to convert, moments of trut
 
 import streamlit as st
 
-from cxdata import journey, ui
-from cxdata import journey_charts as charts
-from cxdata.funnel import DEFAULT_WINDOW_DAYS, compute_funnel
+from cxdata.app import ui
 from cxdata.i18n import format_date, translate
-from cxdata.registry import MIN_SAMPLE_SIZE
+from cxdata.model.registry import MIN_SAMPLE_SIZE
+from cxdata.presentation import journey_charts as charts
+from cxdata.questions import journey
+from cxdata.questions.funnel import DEFAULT_WINDOW_DAYS, compute_funnel
 
 STAGE_KEY = "journey_stage"  # the stage the detail is narrowed to, kept until cleared
 ROUND_KEY = "journey_funnel_round"  # a new funnel chart key per clear, so its old selection is gone

@@ -3,20 +3,17 @@ and the CX change worth most money."""
 
 import streamlit as st
 
-from cxdata import ui
+from cxdata.app import ui
 from cxdata.i18n import format_date, translate
-from cxdata.money import DEFAULT_HORIZON_MONTHS, DIMENSIONS, compute_revenue_at_risk, fetch_class_economics
-from cxdata.money_charts import (
+from cxdata.model.registry import MIN_SAMPLE_SIZE
+from cxdata.presentation.money_charts import (
     build_class_metric_figure,
     build_cohort_heatmap,
     build_driver_figure,
     build_retention_curves_figure,
     build_unit_economics_figure,
 )
-from cxdata.money_cohorts import fetch_cohort_view
-from cxdata.money_drivers import compute_drivers
-from cxdata.money_report import build_money_headline, fetch_stage_labels
-from cxdata.money_tables import (
+from cxdata.presentation.money_tables import (
     build_driver_table,
     build_economics_table,
     build_risk_tiles,
@@ -25,16 +22,24 @@ from cxdata.money_tables import (
     describe_columns,
     describe_never_paying_back,
 )
-from cxdata.money_text import class_label, stage_label
-from cxdata.money_units import fetch_unit_economics
-from cxdata.money_whatif import (
+from cxdata.presentation.money_text import class_label, stage_label
+from cxdata.questions.money import (
+    DEFAULT_HORIZON_MONTHS,
+    DIMENSIONS,
+    compute_revenue_at_risk,
+    fetch_class_economics,
+)
+from cxdata.questions.money_cohorts import fetch_cohort_view
+from cxdata.questions.money_drivers import compute_drivers
+from cxdata.questions.money_report import build_money_headline, fetch_stage_labels
+from cxdata.questions.money_units import fetch_unit_economics
+from cxdata.questions.money_whatif import (
     NPS_TARGETS,
     drop_off_steps,
     fetch_what_if_funnel,
     project_drop_off_reduction,
     project_nps_uplift,
 )
-from cxdata.registry import MIN_SAMPLE_SIZE
 
 context = ui.page_context()
 lang, filters, currency, as_of = context.lang, context.filters, context.currency, context.as_of

@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from cxdata import ui
-from cxdata.charts import build_trend_figure
+from cxdata.app import ui
 from cxdata.i18n import format_date, translate
-from cxdata.overview import build_headline
-from cxdata.registry import OVERVIEW_METRICS
-from cxdata.tiles import build_tile
+from cxdata.model.registry import OVERVIEW_METRICS
+from cxdata.presentation.charts import build_trend_figure
+from cxdata.presentation.tiles import build_tile
+from cxdata.questions.overview import build_headline
 
 TREND_METRICS = ("nps", "csat", "ces", "revenue", "churn_rate")
 

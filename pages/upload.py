@@ -6,15 +6,34 @@ from pathlib import Path
 
 import streamlit as st
 
-from cxdata import ui
+from cxdata.app import ui
 from cxdata.i18n import translate
-from cxdata.ingest import LOADABLE_TABLES, MODES, ExtractRefused, MappingPreset, PresetError, UploadBusyError
-from cxdata.ingest import list_uploads, rules_for, suggest_mapping
+from cxdata.ingest import (
+    LOADABLE_TABLES,
+    MODES,
+    ExtractRefused,
+    MappingPreset,
+    PresetError,
+    UploadBusyError,
+    list_uploads,
+    rules_for,
+    suggest_mapping,
+)
 from cxdata.ingest.preset_store import list_presets
 from cxdata.ingest.publish import load_and_publish, undo_and_publish
-from cxdata.roles import can
-from cxdata.upload_view import NOT_LOADED, OVERRIDE_CHOICES, read_headers, columns_from_rows, describe_detected, issues_frame, mapping_rows
-from cxdata.upload_view import fetch_saved_preset, remove_preset, store_preset
+from cxdata.model.roles import can
+from cxdata.presentation.upload_view import (
+    NOT_LOADED,
+    OVERRIDE_CHOICES,
+    columns_from_rows,
+    describe_detected,
+    fetch_saved_preset,
+    issues_frame,
+    mapping_rows,
+    read_headers,
+    remove_preset,
+    store_preset,
+)
 
 context = ui.page_context()
 lang = context.lang

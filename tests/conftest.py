@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from cxdata.schema import create_schema  # noqa: E402
+from cxdata.model.schema import create_schema  # noqa: E402
 
 # The small sample every test session shares (built once; ~0.5 s).
 SAMPLE_SCALE = 0.02
@@ -29,8 +29,8 @@ def insert_rows(con, table: str, rows: list[tuple]) -> None:
 def build_rollups(con, as_of: str | None = None) -> None:
     """Give hand-built data a version and build its rollups, as a load does, so the router reads
     the saved copies wherever they hold the exact answer."""
-    from cxdata.db import bump_data_version, write_meta
-    from cxdata.rollups import refresh_rollups
+    from cxdata.engine.db import bump_data_version, write_meta
+    from cxdata.engine.rollups import refresh_rollups
 
     if as_of is not None:
         write_meta(con, as_of=as_of)
@@ -63,7 +63,7 @@ def stale_rollups_db(sample_db, tmp_path_factory) -> Path:
     """A copy of the sample whose rollups are marked stale, so every query reads the raw tables."""
     import shutil
 
-    from cxdata.db import write_meta
+    from cxdata.engine.db import write_meta
 
     path = tmp_path_factory.mktemp("stale") / "stale.duckdb"
     shutil.copy(sample_db, path)

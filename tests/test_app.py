@@ -15,12 +15,12 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from cxdata.filters import DEFAULT_PRESET, Filters, preset_range
+from cxdata.engine.query import open_backend
 from cxdata.i18n import format_value
-from cxdata.metrics import compute_metrics
-from cxdata.overview import fetch_as_of
-from cxdata.query import open_backend
-from cxdata.registry import METRICS
+from cxdata.model.filters import DEFAULT_PRESET, Filters, preset_range
+from cxdata.model.registry import METRICS
+from cxdata.questions.metrics import compute_metrics
+from cxdata.questions.overview import fetch_as_of
 from tests.conftest import ROOT
 
 PAGES = ["overview", "journey", "money"]
@@ -150,8 +150,8 @@ def test_pages_of_an_empty_database_say_so(tmp_path, monkeypatch, empty_db, page
 
 
 def test_query_backends_are_reused_per_snapshot_and_dropped_after_an_error(sample_db, empty_db):
-    from cxdata import ui
-    from cxdata.ui import DataKey
+    from cxdata.app import ui
+    from cxdata.app.ui import DataKey
 
     data = DataKey(path=str(sample_db), version="")
     with ui.backend(data) as first, ui.backend(data) as second:  # the first is busy: another one
@@ -170,8 +170,8 @@ def test_query_backends_are_reused_per_snapshot_and_dropped_after_an_error(sampl
 
 
 def test_a_snapshot_backend_looks_each_table_up_once(sample_db, monkeypatch):
-    from cxdata.db import open_snapshot, snapshot_cursor
-    from cxdata.query import SnapshotBackend, open_snapshot_backend
+    from cxdata.engine.db import open_snapshot, snapshot_cursor
+    from cxdata.engine.query import SnapshotBackend, open_snapshot_backend
 
     lookups = []
     original = SnapshotBackend.get_schema

@@ -6,13 +6,19 @@ import pytest
 
 pytest.importorskip("playwright.sync_api")  # the browser tests need Playwright
 
-from cxdata.filters import DEFAULT_PRESET, Filters, preset_range  # noqa: E402
+from cxdata.engine.query import open_backend  # noqa: E402
 from cxdata.i18n import format_value  # noqa: E402
-from cxdata.metrics import compute_metrics  # noqa: E402
-from cxdata.overview import fetch_as_of  # noqa: E402
-from cxdata.query import open_backend  # noqa: E402
-from cxdata.trends import fetch_trends  # noqa: E402
-from tests.browser import choose_in_multiselect, read_plot, read_tiles, wait_for_plots, wait_for_run  # noqa: E402
+from cxdata.model.filters import DEFAULT_PRESET, Filters, preset_range  # noqa: E402
+from cxdata.questions.metrics import compute_metrics  # noqa: E402
+from cxdata.questions.overview import fetch_as_of  # noqa: E402
+from cxdata.questions.trends import fetch_trends  # noqa: E402
+from tests.browser import (  # noqa: E402
+    choose_in_multiselect,
+    read_plot,
+    read_tiles,
+    wait_for_plots,
+    wait_for_run,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +28,7 @@ def expected(sample_db, metric, lang="en", **dimensions) -> str:
     as_of = fetch_as_of(db)
     filters = Filters(*preset_range(DEFAULT_PRESET, as_of), **dimensions)
     value = compute_metrics(db, filters, as_of)[metric].value
-    from cxdata.registry import METRICS
+    from cxdata.model.registry import METRICS
 
     spec = METRICS[metric]
     return format_value(value, spec.unit, lang, spec.decimals, compact=spec.unit == "money")

@@ -1,6 +1,6 @@
 """The charts the pages send are valid plotly figures, serialized exactly as plotly would.
 
-``cxdata.charts`` builds figures as plain dicts and ``cxdata.ui.show_chart`` hands them to
+``cxdata.presentation.charts`` builds figures as plain dicts and ``cxdata.app.ui.show_chart`` hands them to
 ``st.plotly_chart`` without plotly's validation; here plotly validates every chart a page really
 sent (``go.Figure`` raises on any unknown property or bad value) and serializes it again.
 """
@@ -34,17 +34,17 @@ def test_charts_are_rebuilt_when_an_input_changes_and_only_then(tmp_path, monkey
     the first chart again."""
     import functools
 
-    import cxdata.money_charts
+    import cxdata.presentation.money_charts
 
     calls = []
-    original = cxdata.money_charts.build_driver_figure
+    original = cxdata.presentation.money_charts.build_driver_figure
 
     @functools.wraps(original)
     def counted(*args, **kwargs):
         calls.append(args)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(cxdata.money_charts, "build_driver_figure", counted)
+    monkeypatch.setattr(cxdata.presentation.money_charts, "build_driver_figure", counted)
 
     def driver_chart(app) -> dict:
         charts = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]

@@ -6,7 +6,7 @@ import sys
 
 import duckdb
 
-from cxdata.registry import METRICS
+from cxdata.model.registry import METRICS
 from tests.conftest import ROOT
 
 
@@ -47,9 +47,9 @@ def test_cli_init_builds_a_database_and_refuses_to_overwrite_it(tmp_path):
 def test_cli_funnel_reproduces_the_metric_layer(sample_db):
     from datetime import date
 
-    from cxdata.filters import Filters
-    from cxdata.funnel import compute_funnel
-    from cxdata.query import open_backend
+    from cxdata.engine.query import open_backend
+    from cxdata.model.filters import Filters
+    from cxdata.questions.funnel import compute_funnel
 
     result = run_cli("funnel", "--db", str(sample_db), "--start", "2025-07-01", "--end", "2025-12-31", "--window-days", "14")
     assert result.returncode == 0, result.stderr

@@ -1,6 +1,6 @@
 """The README documents every metric of the registry."""
 
-from cxdata.registry import METRICS
+from cxdata.model.registry import METRICS
 from tests.conftest import ROOT
 
 

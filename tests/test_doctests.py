@@ -5,7 +5,8 @@ import importlib
 
 import pytest
 
-MODULES = ["cxdata.stats", "cxdata.filters", "cxdata.i18n", "cxdata.metrics", "cxdata.roles", "cxdata.upload_view"]
+MODULES = ["cxdata.analysis.stats", "cxdata.model.filters", "cxdata.model.rules", "cxdata.i18n", "cxdata.questions.metrics",
+           "cxdata.questions.funnel", "cxdata.model.roles", "cxdata.presentation.upload_view"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -9,7 +9,7 @@ import duckdb
 import ibis
 import pytest
 
-from cxdata.filters import Filters
+from cxdata.model.filters import Filters
 
 JAN = dict(start=date(2025, 1, 1), end=date(2025, 1, 31))
 

@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import cxdata.funnel
-from cxdata.filters import Filters
-from cxdata.funnel import (
+import cxdata.questions.funnel
+from cxdata.engine.query import open_backend
+from cxdata.model.filters import Filters
+from cxdata.questions.funnel import (
     DEFAULT_WINDOW_DAYS,
     cohort_last_stages,
     compute_funnel,
@@ -25,7 +26,6 @@ from cxdata.funnel import (
     fetch_stage_order,
     summarize_stage_counts,
 )
-from cxdata.query import open_backend
 from cxdata.sample import INCIDENT_END, INCIDENT_START, SAMPLE_AS_OF
 from tests.conftest import insert_rows
 
@@ -352,7 +352,7 @@ def test_lost_value_is_unknown_when_nobody_continues(empty_db):
 
 
 def test_docstring_examples():
-    result = doctest.testmod(cxdata.funnel)
+    result = doctest.testmod(cxdata.questions.funnel)
     assert result.attempted > 0 and result.failed == 0
 
 

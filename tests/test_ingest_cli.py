@@ -9,7 +9,13 @@ import pytest
 
 from cxdata.cli import UsageError, _Parser
 from cxdata.ingest.cli import COMMANDS, add_commands
-from tests.fixtures.ingest.support import cli_json, fixture, new_database, query, run_cli
+from tests.fixtures.ingest.support import (
+    cli_json,
+    fixture,
+    new_database,
+    query,
+    run_cli,
+)
 
 
 def parse(*argv: str):

@@ -10,14 +10,23 @@ import duckdb
 import pandas as pd
 import pytest
 
-from cxdata.filters import Filters
+from cxdata.engine.query import open_backend
+from cxdata.engine.router import CURRENT, saved_copy_answers
 from cxdata.ingest import UndoError, list_uploads, load_extract, undo_upload
-from cxdata.metrics import compute_metrics
-from cxdata.overview import fetch_as_of
-from cxdata.query import open_backend
-from cxdata.router import CURRENT, saved_copy_answers
+from cxdata.model.filters import Filters
+from cxdata.questions.metrics import compute_metrics
+from cxdata.questions.overview import fetch_as_of
 from tests.fixtures.ingest.support import (
-    CFPB, TELCO, fixture, require_dataset, meta, new_database, query, snapshot, table_hash, write_csv,
+    CFPB,
+    TELCO,
+    fixture,
+    meta,
+    new_database,
+    query,
+    require_dataset,
+    snapshot,
+    table_hash,
+    write_csv,
 )
 
 NOW = datetime(2026, 1, 15, 9, 30)

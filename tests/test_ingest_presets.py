@@ -9,10 +9,23 @@ import pytest
 
 from cxdata.ingest import preset_store
 from cxdata.ingest.preset import MappingPreset, PresetError
-from cxdata.ingest.preset_store import (PresetStoreError, delete_preset, fetch_preset, list_presets, preset_folder,
-                                        save_preset, validate_preset_name)
+from cxdata.ingest.preset_store import (
+    PresetStoreError,
+    delete_preset,
+    fetch_preset,
+    list_presets,
+    preset_folder,
+    save_preset,
+    validate_preset_name,
+)
 from cxdata.ingest.publish import load_and_publish, undo_and_publish
-from tests.fixtures.ingest.support import cli_json, fixture, new_database, query, run_cli
+from tests.fixtures.ingest.support import (
+    cli_json,
+    fixture,
+    new_database,
+    query,
+    run_cli,
+)
 
 CRM = {"columns": {"Номер чека": "transaction_id", "ID клиента": "customer_id", "Дата покупки": "occurred_at",
                    "Сумма": "amount", "Товар": "product", "Канал": None},

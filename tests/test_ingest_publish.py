@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 
-from cxdata.db import open_snapshot, read_meta
+from cxdata.engine.db import open_snapshot, read_meta
 from tests.conftest import ROOT
 
 

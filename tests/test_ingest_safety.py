@@ -14,7 +14,14 @@ import pytest
 
 from cxdata.ingest import UploadBusyError, list_uploads, load_extract
 from cxdata.ingest.locking import upload_lock
-from tests.fixtures.ingest.support import ROOT, fixture, meta, new_database, query, snapshot
+from tests.fixtures.ingest.support import (
+    ROOT,
+    fixture,
+    meta,
+    new_database,
+    query,
+    snapshot,
+)
 
 # A load in a child process that reports each stage on stdout and can be told to stop at one of
 # them (e.g. with the rows inserted but not committed) until a release file appears or time is up.

@@ -19,12 +19,31 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-import cxdata.journey
-import cxdata.journey_charts
+import cxdata.presentation.journey_charts
+import cxdata.questions.journey
 from cxdata import cli
-from cxdata.filters import Filters
-from cxdata.funnel import compute_funnel, compute_time_to_convert, summarize_stage_counts
-from cxdata.journey import (
+from cxdata.analysis.stats import mean_interval, nps_interval, wilson_interval
+from cxdata.engine.query import open_backend
+from cxdata.model.filters import Filters
+from cxdata.model.schema import create_schema
+from cxdata.presentation.journey_charts import (
+    build_breakdown_figure,
+    build_funnel_figure,
+    build_lost_value_figure,
+    build_moments_figure,
+    build_period_comparison_figure,
+    build_reasons_figure,
+    build_silent_loss_figure,
+    build_time_to_convert_figure,
+    describe_value,
+    selected_stage,
+)
+from cxdata.questions.funnel import (
+    compute_funnel,
+    compute_time_to_convert,
+    summarize_stage_counts,
+)
+from cxdata.questions.journey import (
     BREAKDOWN_DIMENSIONS,
     build_funnel_command,
     build_journey_headline,
@@ -42,22 +61,7 @@ from cxdata.journey import (
     find_worst_fall,
     find_worst_stage,
 )
-from cxdata.journey_charts import (
-    build_breakdown_figure,
-    build_funnel_figure,
-    build_lost_value_figure,
-    build_moments_figure,
-    build_period_comparison_figure,
-    build_reasons_figure,
-    build_silent_loss_figure,
-    build_time_to_convert_figure,
-    describe_value,
-    selected_stage,
-)
-from cxdata.query import open_backend
 from cxdata.sample import INCIDENT_END, INCIDENT_START, SAMPLE_AS_OF
-from cxdata.stats import mean_interval, nps_interval, wilson_interval
-from cxdata.schema import create_schema
 from tests.conftest import insert_rows
 from tests.test_app import clear_streamlit_caches, default_filters, open_app  # noqa: F401 - the fixture clears caches
 from tests.test_funnel import SAMPLE_STAGES, pandas_reached
@@ -385,7 +389,7 @@ def test_funnel_command_reproduces_the_selection_for_the_cli():
 
 
 def test_docstring_examples():
-    for module in (cxdata.journey, cxdata.journey_charts):
+    for module in (cxdata.questions.journey, cxdata.presentation.journey_charts):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0
 

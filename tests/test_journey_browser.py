@@ -6,11 +6,17 @@ import pytest
 
 pytest.importorskip("playwright.sync_api")  # the browser tests need Playwright
 
-from cxdata.filters import DEFAULT_PRESET, Filters, preset_range  # noqa: E402
-from cxdata.funnel import compute_funnel  # noqa: E402
-from cxdata.overview import fetch_as_of  # noqa: E402
-from cxdata.query import open_backend  # noqa: E402
-from tests.browser import choose_in_multiselect, read_plot, streamlit_server, wait_for_plots, wait_for_run  # noqa: E402
+from cxdata.engine.query import open_backend  # noqa: E402
+from cxdata.model.filters import DEFAULT_PRESET, Filters, preset_range  # noqa: E402
+from cxdata.questions.funnel import compute_funnel  # noqa: E402
+from cxdata.questions.overview import fetch_as_of  # noqa: E402
+from tests.browser import (  # noqa: E402
+    choose_in_multiselect,
+    read_plot,
+    streamlit_server,
+    wait_for_plots,
+    wait_for_run,
+)
 
 pytestmark = pytest.mark.browser
 

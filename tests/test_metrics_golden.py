@@ -12,11 +12,17 @@ from datetime import date
 import duckdb
 import pytest
 
-from cxdata.filters import Filters
-from cxdata.metrics import compute_metrics
-from cxdata.overview import build_headline, fetch_overview, fetch_target_table, select_targets, target_status
-from cxdata.query import open_backend
-from cxdata.router import CURRENT, saved_copy_answers
+from cxdata.engine.query import open_backend
+from cxdata.engine.router import CURRENT, saved_copy_answers
+from cxdata.model.filters import Filters
+from cxdata.questions.metrics import compute_metrics
+from cxdata.questions.overview import (
+    build_headline,
+    fetch_overview,
+    fetch_target_table,
+    select_targets,
+    target_status,
+)
 from tests.conftest import build_rollups, insert_rows
 
 AS_OF = date(2025, 3, 31)

@@ -8,10 +8,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from cxdata.filters import Filters
-from cxdata.metrics import compute_metrics
-from cxdata.overview import fetch_as_of
-from cxdata.query import open_backend
+from cxdata.engine.query import open_backend
+from cxdata.model.filters import Filters
+from cxdata.questions.metrics import compute_metrics
+from cxdata.questions.overview import fetch_as_of
 
 SELECTIONS = [
     Filters(date(2025, 7, 1), date(2025, 12, 31)),

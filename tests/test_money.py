@@ -19,21 +19,39 @@ import pandas as pd
 import pytest
 from scipy import optimize, stats
 
+from cxdata.analysis.money_stats import (
+    expected_active_months,
+    odds_ratio,
+    two_proportion_test,
+    welch_test,
+)
 from cxdata.cli import main as cli_main
-from cxdata.filters import DEFAULT_PRESET, Filters, preset_range
+from cxdata.engine.query import open_backend
 from cxdata.i18n import format_value
-from cxdata.metrics import compute_metrics
-from cxdata.money import build_class_economics, compute_revenue_at_risk
-from cxdata.money_base import fetch_money_cells
-from cxdata.money_cohorts import fetch_cohort_retention, summarise_retention_curves
-from cxdata.money_drivers import compute_drivers
-from cxdata.money_report import build_money_headline, build_money_report, fetch_stage_labels, rank_levers
-from cxdata.money_stats import expected_active_months, odds_ratio, two_proportion_test, welch_test
-from cxdata.money_units import fetch_unit_economics
-from cxdata.money_whatif import drop_off_steps, fetch_what_if_funnel, project_drop_off_reduction, project_nps_uplift
-from cxdata.overview import fetch_as_of
-from cxdata.query import open_backend
-from cxdata.schema import create_schema
+from cxdata.model.filters import DEFAULT_PRESET, Filters, preset_range
+from cxdata.model.schema import create_schema
+from cxdata.questions.metrics import compute_metrics
+from cxdata.questions.money import build_class_economics, compute_revenue_at_risk
+from cxdata.questions.money_base import fetch_money_cells
+from cxdata.questions.money_cohorts import (
+    fetch_cohort_retention,
+    summarise_retention_curves,
+)
+from cxdata.questions.money_drivers import compute_drivers
+from cxdata.questions.money_report import (
+    build_money_headline,
+    build_money_report,
+    fetch_stage_labels,
+    rank_levers,
+)
+from cxdata.questions.money_units import fetch_unit_economics
+from cxdata.questions.money_whatif import (
+    drop_off_steps,
+    fetch_what_if_funnel,
+    project_drop_off_reduction,
+    project_nps_uplift,
+)
+from cxdata.questions.overview import fetch_as_of
 from tests.conftest import build_rollups, insert_rows
 from tests.test_app import clear_streamlit_caches, open_app  # noqa: F401 - the fixture clears caches here too
 from tests.test_cli import run_cli
@@ -364,7 +382,7 @@ def test_statistics_match_scipy_and_hand_formulas():
     assert expected_active_months(0.1, 12) == pytest.approx(0.9 * (1 - 0.9**12) / 0.1)
 
 
-@pytest.mark.parametrize("name", ["cxdata.money_stats", "cxdata.money_whatif"])
+@pytest.mark.parametrize("name", ["cxdata.analysis.money_stats", "cxdata.questions.money_whatif"])
 def test_docstring_examples(name):
     result = doctest.testmod(importlib.import_module(name))
     assert result.attempted > 0 and result.failed == 0

@@ -6,12 +6,12 @@ import pytest
 
 pytest.importorskip("playwright.sync_api")  # the browser tests need Playwright
 
-from cxdata.filters import DEFAULT_PRESET, Filters, preset_range  # noqa: E402
+from cxdata.engine.query import open_backend  # noqa: E402
 from cxdata.i18n import format_value  # noqa: E402
-from cxdata.money import build_class_economics, compute_revenue_at_risk  # noqa: E402
-from cxdata.money_base import class_order, fetch_money_cells  # noqa: E402
-from cxdata.overview import fetch_as_of  # noqa: E402
-from cxdata.query import open_backend  # noqa: E402
+from cxdata.model.filters import DEFAULT_PRESET, Filters, preset_range  # noqa: E402
+from cxdata.questions.money import build_class_economics, compute_revenue_at_risk  # noqa: E402
+from cxdata.questions.money_base import class_order, fetch_money_cells  # noqa: E402
+from cxdata.questions.overview import fetch_as_of  # noqa: E402
 from tests.browser import read_plot, read_tiles, wait_for_plots, wait_for_run  # noqa: E402
 
 pytestmark = pytest.mark.browser

@@ -7,14 +7,19 @@ from datetime import date
 import duckdb
 import pytest
 
-from cxdata.db import open_snapshot, read_meta, snapshot_cursor, write_meta
-from cxdata.filters import Filters
-from cxdata.metrics import compute_metrics
-from cxdata.overview import fetch_as_of, fetch_overview
-from cxdata.query import open_backend
-from cxdata.router import CURRENT, CUSTOMER_SUMMARY, JOURNEY_FIRST, saved_copy_answers
-from cxdata.schema import create_schema
-from cxdata.trends import fetch_trends
+from cxdata.engine.db import open_snapshot, read_meta, snapshot_cursor, write_meta
+from cxdata.engine.query import open_backend
+from cxdata.engine.router import (
+    CURRENT,
+    CUSTOMER_SUMMARY,
+    JOURNEY_FIRST,
+    saved_copy_answers,
+)
+from cxdata.model.filters import Filters
+from cxdata.model.schema import create_schema
+from cxdata.questions.metrics import compute_metrics
+from cxdata.questions.overview import fetch_as_of, fetch_overview
+from cxdata.questions.trends import fetch_trends
 
 SELECTIONS = [
     Filters(date(2025, 7, 1), date(2025, 12, 31)),
@@ -85,7 +90,7 @@ def test_an_earlier_as_of_does_not_read_all_time_revenue(both_paths):
 
 @pytest.mark.parametrize("filters", SELECTIONS[:3], ids=lambda f: f.caption())
 def test_funnel_is_identical_on_both_paths(both_paths, filters):
-    from cxdata.funnel import compute_funnel
+    from cxdata.questions.funnel import compute_funnel
 
     fresh_db, stale_db = both_paths
     as_of = fetch_as_of(fresh_db)
@@ -104,7 +109,7 @@ def test_a_load_rebuilds_only_what_it_changes_and_ends_where_a_full_rebuild_ends
 
     import duckdb
 
-    from cxdata import rollups
+    from cxdata.engine import rollups
     from cxdata.ingest import load_extract
     from tests.fixtures.ingest.support import snapshot, write_csv
 
@@ -144,8 +149,8 @@ def test_a_load_rebuilds_every_rollup_built_with_another_layout(stale_rollups_db
 
     import duckdb
 
-    from cxdata.db import read_meta, write_meta
-    from cxdata.rollups import SHAPE, SHAPE_META_KEY, refresh_rollups
+    from cxdata.engine.db import read_meta, write_meta
+    from cxdata.engine.rollups import SHAPE, SHAPE_META_KEY, refresh_rollups
 
     path = tmp_path / "old.duckdb"
     shutil.copy(stale_rollups_db, path)

@@ -1,7 +1,7 @@
 """The journey page on the ``journey_customer`` rollup gives the same frames as on the raw tables.
 
-The rollup path is parameterized SQL (``cxdata.journey_rollup``); the raw path is the Ibis
-definition (``cxdata.funnel``, ``cxdata.journey``). Every journey figure is compared on several
+The rollup path is parameterized SQL (``cxdata.engine.journey_rollup``); the raw path is the Ibis
+definition (``cxdata.questions.funnel``, ``cxdata.questions.journey``). Every journey figure is compared on several
 filter sets and windows, on the sample and on hand-built journeys whose waits sit exactly on the
 window boundaries; the chain the rollup stores is checked against the chain walked step by step
 in pandas, and the cases where the rollup must not answer are checked too.
@@ -16,16 +16,16 @@ import duckdb
 import pandas as pd
 import pytest
 
-from cxdata import journey
-from cxdata.db import bump_data_version, read_meta, write_meta
-from cxdata.filters import Filters
-from cxdata.funnel import compute_funnel, validate_stages
-from cxdata.router import JOURNEY_CUSTOMER, saved_copy_answers
-from cxdata.query import open_backend
-from cxdata.rollups import refresh_rollups
-from cxdata.rollups_journey import STAGES_META_KEY
+from cxdata.engine.db import bump_data_version, read_meta, write_meta
+from cxdata.engine.query import open_backend
+from cxdata.engine.rollups import refresh_rollups
+from cxdata.engine.rollups_journey import STAGES_META_KEY
+from cxdata.engine.router import JOURNEY_CUSTOMER, saved_copy_answers
+from cxdata.model.filters import Filters
+from cxdata.model.schema import create_schema
+from cxdata.questions import journey
+from cxdata.questions.funnel import compute_funnel, validate_stages
 from cxdata.sample import SAMPLE_AS_OF
-from cxdata.schema import create_schema
 from tests.conftest import insert_rows
 
 SELECTIONS = [

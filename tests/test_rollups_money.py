@@ -1,7 +1,7 @@
 """The money page's rollup path and raw path give identical numbers (rollups only make them faster).
 
 Each selection states which path its rollup side takes, so a test cannot pass by reading the raw
-tables twice: preset periods read every ``cxdata.rollups_money`` table, a custom period reads the
+tables twice: preset periods read every ``cxdata.engine.rollups_money`` table, a custom period reads the
 rollups for cohorts and unit economics but the raw transactions for revenue in the period, and a
 period that ends before the latest fact reads the raw tables only.
 """
@@ -16,16 +16,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxdata import money_rollup
-from cxdata.db import write_meta
-from cxdata.filters import Filters, preset_range
-from cxdata.money_base import fetch_money_cells
-from cxdata.money_cohorts import fetch_cohort_retention
-from cxdata.money_units import fetch_unit_economics
-from cxdata.overview import fetch_as_of, fetch_data_start
-from cxdata.query import open_backend
-from cxdata.rollups import refresh_rollups
-from cxdata.router import MONEY, saved_copy_answers
+from cxdata.engine import money_rollup
+from cxdata.engine.db import write_meta
+from cxdata.engine.query import open_backend
+from cxdata.engine.rollups import refresh_rollups
+from cxdata.engine.router import MONEY, saved_copy_answers
+from cxdata.model.filters import Filters, preset_range
+from cxdata.questions.money_base import fetch_money_cells
+from cxdata.questions.money_cohorts import fetch_cohort_retention
+from cxdata.questions.money_units import fetch_unit_economics
+from cxdata.questions.overview import fetch_as_of, fetch_data_start
 from tests.conftest import insert_rows
 
 

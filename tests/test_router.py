@@ -7,9 +7,25 @@ from types import SimpleNamespace
 
 import pytest
 
-from cxdata import funnel, journey, metrics, money_base, money_cohorts, money_units, overview, query
-from cxdata.query import open_backend
-from cxdata.router import CURRENT, CUSTOMER_SUMMARY, JOURNEY_CUSTOMER, JOURNEY_FIRST, MONEY, saved_copy_answers
+from cxdata.engine import query
+from cxdata.engine.query import open_backend
+from cxdata.engine.router import (
+    CURRENT,
+    CUSTOMER_SUMMARY,
+    JOURNEY_CUSTOMER,
+    JOURNEY_FIRST,
+    MONEY,
+    saved_copy_answers,
+)
+from cxdata.questions import (
+    funnel,
+    journey,
+    metrics,
+    money_base,
+    money_cohorts,
+    money_units,
+    overview,
+)
 
 AS_OF = date(2025, 12, 31)  # the sample's as-of day: its last fact
 STAGES = ["first_contact", "registration", "first_purchase", "onboarding", "repeat_purchase", "loyalty"]

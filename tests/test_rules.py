@@ -1,4 +1,4 @@
-"""A rule is one edit: change who is a promoter in ``cxdata.rules`` and watch every path move.
+"""A rule is one edit: change who is a promoter in ``cxdata.model.rules`` and watch every path move.
 
 The rule goes from 9–10 to 10 only (passives 7–9). The rollups are rebuilt under the new rule and
 every path (the saved copies, the definitions on the raw tables) must give the NPS, the moments of
@@ -16,13 +16,13 @@ import duckdb
 import pandas as pd
 import pytest
 
-from cxdata import rules
 from cxdata.cli import main
-from cxdata.db import write_meta
-from cxdata.filters import Filters
-from cxdata.journey import compute_moments_of_truth
-from cxdata.query import open_backend
-from cxdata.rollups import refresh_rollups
+from cxdata.engine.db import write_meta
+from cxdata.engine.query import open_backend
+from cxdata.engine.rollups import refresh_rollups
+from cxdata.model import rules
+from cxdata.model.filters import Filters
+from cxdata.questions.journey import compute_moments_of_truth
 
 AS_OF = date(2025, 12, 31)
 START = AS_OF - timedelta(days=89)  # the CLI's default period

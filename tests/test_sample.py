@@ -11,8 +11,14 @@ import math
 import duckdb
 import pytest
 
-from cxdata.sample import INCIDENT_END, INCIDENT_START, STAGES, build_sample_database, generate_sample
-from cxdata.schema import TABLES, create_schema
+from cxdata.model.schema import TABLES, create_schema
+from cxdata.sample import (
+    INCIDENT_END,
+    INCIDENT_START,
+    STAGES,
+    build_sample_database,
+    generate_sample,
+)
 
 SCALE = 0.02  # 20k customers: a build takes well under a second
 SEED = 42

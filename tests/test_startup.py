@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.web.server.app_discovery import discover_asgi_app
 
 import dashboard
-from cxdata import startup, ui
+from cxdata.app import startup, ui
 from tests.conftest import ROOT
 from tests.test_app import clear_streamlit_caches  # noqa: F401 - the fixture clears caches
 

@@ -17,7 +17,7 @@ EXTRACT = ROOT / "tests" / "fixtures" / "ingest" / "crm_transactions_cp1251.csv"
 
 
 def transaction_count(db) -> int:
-    from cxdata.db import open_snapshot
+    from cxdata.engine.db import open_snapshot
 
     con = open_snapshot(db)
     try:

@@ -6,8 +6,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from cxdata import ui
-from cxdata.filters import Filters
+from cxdata.app import ui
+from cxdata.model.filters import Filters
 from tests.conftest import ROOT
 from tests.test_app import clear_streamlit_caches, open_app  # noqa: F401 - fixture
 
@@ -42,7 +42,7 @@ def test_analysts_and_admins_get_the_form(sample_db, monkeypatch, role):
 
 
 def test_local_mode_shows_the_mode_and_offers_the_upload_page(tmp_path, monkeypatch, sample_db):
-    # AppTest has no real client address; in a browser on localhost it is None (see cxdata.roles).
+    # AppTest has no real client address; in a browser on localhost it is None (see cxdata.model.roles).
     monkeypatch.setattr(ui, "current_visitor", lambda: ui.Visitor(user="ann", role="admin", local_mode=True))
     app = open_app(tmp_path, monkeypatch, sample_db, page="upload")
     assert not app.exception
@@ -70,7 +70,7 @@ def test_with_a_login_configured_nobody_signed_in_gets_the_prompt_and_no_data(tm
 
 def test_tables_shown_are_safe_to_download():
     app = AppTest.from_string(
-        "import sys\nsys.path.insert(0, %r)\nfrom cxdata import ui\n"
+        "import sys\nsys.path.insert(0, %r)\nfrom cxdata.app import ui\n"
         "ui.show_table({'text': ['=HYPERLINK(\"http://x\")', 'fine'], 'amount': [-5.0, 3.0]})" % str(ROOT)
     )
     app.run()
@@ -82,7 +82,7 @@ def test_tables_shown_are_safe_to_download():
 
 def test_every_table_of_a_page_gets_its_own_xlsx_button():
     app = AppTest.from_string(
-        "import sys\nsys.path.insert(0, %r)\nfrom cxdata import ui\n"
+        "import sys\nsys.path.insert(0, %r)\nfrom cxdata.app import ui\n"
         "ui.show_table({'a': [1]}, name='log')\nui.show_table({'a': [1]})\nui.show_table({'a': [2]})" % str(ROOT)
     )
     app.run()
@@ -115,7 +115,11 @@ def test_saved_presets_of_the_table_are_offered_and_can_be_deleted(sample_db, mo
 
 def test_preset_controls_check_the_role_themselves(tmp_path):
     from cxdata.ingest.preset_store import list_presets, save_preset
-    from cxdata.upload_view import fetch_saved_preset, remove_preset, store_preset
+    from cxdata.presentation.upload_view import (
+        fetch_saved_preset,
+        remove_preset,
+        store_preset,
+    )
 
     db = tmp_path / "cx.duckdb"
     save_preset(db, "crm", {"delimiter": ";"})

@@ -33,11 +33,22 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
-    from cxdata.ingest.errors import ExtractRefused, IngestError, UndoError, UploadBusyError  # noqa: F401
+    from cxdata.ingest.errors import (  # noqa: F401
+        ExtractRefused,
+        IngestError,
+        UndoError,
+        UploadBusyError,
+    )
     from cxdata.ingest.export_safety import make_export_safe  # noqa: F401
     from cxdata.ingest.loading import load_extract  # noqa: F401
     from cxdata.ingest.log import list_uploads, undo_upload  # noqa: F401
-    from cxdata.ingest.mapping import LOADABLE_TABLES, MODES, normalize_header, rules_for, suggest_mapping  # noqa: F401
+    from cxdata.ingest.mapping import (  # noqa: F401
+        LOADABLE_TABLES,
+        MODES,
+        normalize_header,
+        rules_for,
+        suggest_mapping,
+    )
     from cxdata.ingest.messages import Issue  # noqa: F401
     from cxdata.ingest.preset import Limits, MappingPreset, PresetError  # noqa: F401
     from cxdata.ingest.reading import Extract, read_extract  # noqa: F401

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from cxdata.db import resolve_db_path
+from cxdata.engine.db import resolve_db_path
 from cxdata.ingest.mapping import LOADABLE_TABLES, MODES
 
 
@@ -27,7 +27,9 @@ def _default_user() -> str:
 
 def add_commands(subparsers) -> None:
     """Register ``load``, ``uploads`` and ``undo`` on an argparse subparsers object."""
-    from cxdata.cli import _positive_float as _positive  # the same argument check as every command
+    from cxdata.cli import (
+        _positive_float as _positive,  # the same argument check as every command
+    )
     load = subparsers.add_parser("load", help="load an extract (CSV/TSV/TXT, XLSX, Parquet) into a table")
     load.add_argument("table", choices=LOADABLE_TABLES, help="the table to load into")
     load.add_argument("file", help="the extract")

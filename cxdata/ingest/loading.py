@@ -1,6 +1,6 @@
 """Loading a validated extract: compare with the stored rows, then change the table in one transaction.
 
-Modes (``key`` = the table's key from ``cxdata.schema``):
+Modes (``key`` = the table's key from ``cxdata.model.schema``):
 
 - ``append``: rows with a new key are inserted; a row stored before with the same values is left
   as it is (counted ``already_stored``: re-sending rows is harmless); a stored key with different
@@ -28,19 +28,27 @@ from pathlib import Path
 
 import duckdb
 
-from cxdata.db import bump_data_version, read_meta, resolve_db_path
+from cxdata.engine.db import bump_data_version, read_meta, resolve_db_path
+from cxdata.engine.rollups import refresh_rollups
 from cxdata.ingest.errors import ExtractRefused
 from cxdata.ingest.locking import connected, upload_lock
-from cxdata.ingest.log import ensure_log_tables, find_same_upload, has_table, mapping_json, next_upload_id, \
-    record_upload, undo_table
+from cxdata.ingest.log import (
+    ensure_log_tables,
+    find_same_upload,
+    has_table,
+    mapping_json,
+    next_upload_id,
+    record_upload,
+    undo_table,
+)
 from cxdata.ingest.mapping import MODES, rules_for
 from cxdata.ingest.messages import ERROR, INFO, ROW_ISSUE_LIMIT, WARNING, Issue, issue
 from cxdata.ingest.preset import Limits, as_preset
 from cxdata.ingest.reading import ROW, Progress, read_extract
 from cxdata.ingest.report import LOADED, REJECTED, UNCHANGED, Report, build_preview
 from cxdata.ingest.validation import Validated, validate_extract
-from cxdata.rollups import refresh_rollups
-from cxdata.schema import TABLES, create_schema
+from cxdata.model.schema import TABLES, create_schema
+
 
 @dataclass
 class _Plan:

@@ -22,12 +22,12 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from cxdata.db import bump_data_version, resolve_db_path
+from cxdata.engine.db import bump_data_version, resolve_db_path
+from cxdata.engine.rollups import refresh_rollups
 from cxdata.ingest.errors import UndoError
 from cxdata.ingest.locking import connected, upload_lock
 from cxdata.ingest.mapping import LOADABLE_TABLES
-from cxdata.rollups import refresh_rollups
-from cxdata.schema import TABLES, create_schema
+from cxdata.model.schema import TABLES, create_schema
 
 UPLOAD_COLUMNS = (
     ("upload_id", "BIGINT NOT NULL"), ("uploaded_at", "TIMESTAMP NOT NULL"), ("uploaded_by", "VARCHAR NOT NULL"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cxdata.schema import TABLES
+from cxdata.model.schema import TABLES
 
 # Tables an analyst may load. meta (settings) and the rollups are maintained by the code.
 LOADABLE_TABLES = ("customers", "transactions", "surveys", "complaints", "churn_events", "journey_events",

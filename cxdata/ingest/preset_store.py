@@ -27,7 +27,7 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from cxdata.db import resolve_db_path
+from cxdata.engine.db import resolve_db_path
 from cxdata.i18n import register_text, translate
 from cxdata.ingest.preset import MappingPreset, PresetError
 

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
-from cxdata.db import resolve_db_path
+from cxdata.engine.db import resolve_db_path
 from cxdata.ingest.locking import lock_path_for, upload_lock
 
 

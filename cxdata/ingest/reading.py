@@ -26,7 +26,11 @@ import pyarrow.csv as pacsv
 
 from cxdata.ingest import sniffing
 from cxdata.ingest.detection import (
-    DateDecision, DecimalDecision, collect_number_evidence, decide_date_format, decide_decimal,
+    DateDecision,
+    DecimalDecision,
+    collect_number_evidence,
+    decide_date_format,
+    decide_decimal,
 )
 from cxdata.ingest.errors import ExtractRefused
 from cxdata.ingest.messages import ERROR, ROW_ISSUE_LIMIT, WARNING, Issue, issue

@@ -14,12 +14,18 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from cxdata.ingest.detection import ISO, Params, date_sql, decide_date_format, number_sql
+from cxdata.ingest.detection import (
+    ISO,
+    Params,
+    date_sql,
+    decide_date_format,
+    number_sql,
+)
 from cxdata.ingest.keys import add_generated_ids, duplicate_key_issues
 from cxdata.ingest.mapping import SCORE_RANGES, TableRules, resolve_mapping, rules_for
 from cxdata.ingest.messages import ERROR, INFO, ROW_ISSUE_LIMIT, WARNING, Issue, issue
 from cxdata.ingest.reading import ROW, Extract
-from cxdata.registry import METRICS
+from cxdata.model.registry import METRICS
 
 _EARLIEST, _LATEST = "1900-01-01", "2100-12-31"  # dates outside are typos (a year 24 or 2204)
 _KINDS = {

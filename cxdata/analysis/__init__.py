@@ -1,0 +1,1 @@
+"""Pure analysis: intervals, tests of differences, the horizon model."""

@@ -1,0 +1,1 @@
+"""The Streamlit layer: cached connection and queries, sidebar filters, server warm-up."""

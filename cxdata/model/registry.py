@@ -1,0 +1,257 @@
+"""The one registry of metrics: name, labels, definition, formula, unit, scale, direction.
+
+KPI tiles, hover help, the CLI, the README table and the tests all read from here, so a metric
+has exactly one definition. Values are computed in ``cxdata.questions.metrics`` in the *display unit*
+stated here (NPS in points, shares in percent, money in the database currency).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cxdata.model.rules import band_text
+
+# A sample smaller than this is flagged "small sample" wherever the metric is shown.
+MIN_SAMPLE_SIZE = 30
+
+# A customer counts as retained/churned by the churn_events table; these windows are stated once.
+RETENTION_DEFINITION = (
+    "Paying customer = has a purchase (positive transaction) on or before the day in question. "
+    "Active on a day = paying and no churn event on or before that day."
+)
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    label_en: str
+    label_ru: str
+    description_en: str
+    description_ru: str
+    formula: str
+    unit: str  # "points", "%", "score", "money", "ratio", "count"
+    scale: str  # the range the value lives on, stated for the reader
+    higher_is_better: bool
+    sample_of: str  # what n counts
+    decimals: int = 1
+    # True when the value depends on how long the customers have had to spend (cohort age), so a
+    # recent period always looks worse than an older one: not compared in headlines.
+    depends_on_cohort_age: bool = False
+
+    def label(self, lang: str) -> str:
+        return self.label_ru if lang == "ru" else self.label_en
+
+    def description(self, lang: str) -> str:
+        return self.description_ru if lang == "ru" else self.description_en
+
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric(
+            name="nps",
+            label_en="NPS",
+            label_ru="NPS",
+            description_en=f"Net Promoter Score: share of promoters ({band_text('nps', 'promoter')}) minus share of "
+            f"detractors ({band_text('nps', 'detractor')}) "
+            "among survey answers to 'How likely are you to recommend us?' dated in the period. "
+            "95% interval from the multinomial variance.",
+            description_ru=f"Индекс потребительской лояльности: доля промоутеров ({band_text('nps', 'promoter')}) минус "
+            f"доля критиков ({band_text('nps', 'detractor')}) "
+            "среди ответов на вопрос «Насколько вероятно, что вы порекомендуете нас?» за период. "
+            "95% интервал по мультиномиальной дисперсии.",
+            formula="100 × (promoters − detractors) / answers",
+            unit="points",
+            scale="−100 … +100",
+            higher_is_better=True,
+            sample_of="survey answers with an NPS score",
+            decimals=1,
+        ),
+        Metric(
+            name="csat",
+            label_en="CSAT",
+            label_ru="CSAT",
+            description_en=f"Customer satisfaction: share of answers {band_text('csat', 'satisfied')} on the 1–5 "
+            "satisfaction scale, "
+            "surveys dated in the period. 95% Wilson interval.",
+            description_ru=f"Удовлетворённость: доля ответов {band_text('csat', 'satisfied')} по шкале 1–5 в опросах "
+            "за период. "
+            "95% интервал Уилсона.",
+            formula=f"100 × answers {band_text('csat', 'satisfied')} / answers",
+            unit="%",
+            scale="0 … 100 %",
+            higher_is_better=True,
+            sample_of="survey answers with a CSAT score",
+            decimals=1,
+        ),
+        Metric(
+            name="ces",
+            label_en="CES",
+            label_ru="CES",
+            description_en="Customer Effort Score: mean agreement with 'It was easy to get what I needed' "
+            "on a 1–7 scale (7 = least effort), surveys dated in the period. 95% normal interval.",
+            description_ru="Индекс усилий клиента: среднее согласие с «Мне было легко решить задачу» "
+            "по шкале 1–7 (7 = минимум усилий) в опросах за период. 95% нормальный интервал.",
+            formula="mean(CES answer)",
+            unit="score",
+            scale="1 … 7 (7 = easiest)",
+            higher_is_better=True,
+            sample_of="survey answers with a CES score",
+            decimals=2,
+        ),
+        Metric(
+            name="revenue",
+            label_en="Revenue",
+            label_ru="Выручка",
+            description_en="Net revenue: sum of transaction amounts dated in the period, refunds subtracted.",
+            description_ru="Чистая выручка: сумма транзакций за период за вычетом возвратов.",
+            formula="Σ amount (refunds negative)",
+            unit="money",
+            scale="currency",
+            higher_is_better=True,
+            sample_of="transactions",
+            decimals=0,
+        ),
+        Metric(
+            name="arpu",
+            label_en="ARPU",
+            label_ru="ARPU",
+            description_en="Average revenue per active customer: net revenue in the period divided by the "
+            "number of customers with at least one transaction in the period.",
+            description_ru="Средняя выручка на активного клиента: чистая выручка за период, делённая на число "
+            "клиентов хотя бы с одной транзакцией за период.",
+            formula="revenue / customers with a transaction in the period",
+            unit="money",
+            scale="currency per customer",
+            higher_is_better=True,
+            sample_of="customers with a transaction in the period",
+            decimals=0,
+        ),
+        Metric(
+            name="churn_rate",
+            label_en="Churn rate",
+            label_ru="Отток",
+            description_en="Average monthly churn: customers active on the first day of the period who "
+            "churned by its last day, as a share, converted to a 30-day rate: "
+            "1 − (1 − period churn)^(30 / days in period). " + RETENTION_DEFINITION,
+            description_ru="Средний месячный отток: доля клиентов, активных в первый день периода, ушедших до "
+            "его последнего дня, пересчитанная на 30 дней: 1 − (1 − отток за период)^(30 / дней в периоде). "
+            "Платящий клиент — с покупкой до этого дня; активный — платящий и без события оттока.",
+            formula="100 × (1 − retention^(30 / days))",
+            unit="%",
+            scale="0 … 100 % per month",
+            higher_is_better=False,
+            sample_of="customers active at the start of the period",
+            decimals=2,
+        ),
+        Metric(
+            name="retention_rate",
+            label_en="Retention",
+            label_ru="Удержание",
+            description_en="Share of customers active on the first day of the period who are still active on "
+            "its last day (new customers of the period excluded). " + RETENTION_DEFINITION,
+            description_ru="Доля клиентов, активных в первый день периода и всё ещё активных в последний день "
+            "(новые клиенты периода не учитываются).",
+            formula="100 × still active at end / active at start",
+            unit="%",
+            scale="0 … 100 % over the period",
+            higher_is_better=True,
+            sample_of="customers active at the start of the period",
+            decimals=1,
+        ),
+        Metric(
+            name="conversion_rate",
+            label_en="Conversion",
+            label_ru="Конверсия",
+            description_en="Share of people first contacted in the period who have made a purchase "
+            "by the as-of date.",
+            description_ru="Доля людей с первым контактом в периоде, совершивших покупку к дате данных.",
+            formula="100 × contacted in period with a purchase / contacted in period",
+            unit="%",
+            scale="0 … 100 %",
+            higher_is_better=True,
+            sample_of="people first contacted in the period",
+            decimals=1,
+            depends_on_cohort_age=True,
+        ),
+        Metric(
+            name="ltv",
+            label_en="LTV (historical)",
+            label_ru="LTV (фактический)",
+            description_en="Historical lifetime value: net revenue to the as-of date per paying customer, for "
+            "customers first contacted in the period (realised revenue, no forecast; recent cohorts "
+            "have had less time to spend).",
+            description_ru="Фактическая ценность клиента: чистая выручка до даты данных на платящего клиента "
+            "среди впервые пришедших в периоде (без прогноза; у недавних когорт меньше времени).",
+            formula="Σ net revenue of paying customers acquired in period / their count",
+            unit="money",
+            scale="currency per customer",
+            higher_is_better=True,
+            sample_of="paying customers first contacted in the period",
+            decimals=0,
+            depends_on_cohort_age=True,
+        ),
+        Metric(
+            name="cac",
+            label_en="CAC",
+            label_ru="CAC",
+            description_en="Customer acquisition cost: acquisition spend on everyone first contacted in the "
+            "period (including leads who never bought) divided by those of them who became paying customers.",
+            description_ru="Стоимость привлечения: затраты на всех впервые пришедших в периоде (включая "
+            "не купивших), делённые на число ставших платящими.",
+            formula="Σ acquisition_cost of contacted / paying customers among them",
+            unit="money",
+            scale="currency per customer",
+            higher_is_better=False,
+            sample_of="paying customers first contacted in the period",
+            decimals=0,
+            depends_on_cohort_age=True,
+        ),
+        Metric(
+            name="ltv_cac",
+            label_en="LTV / CAC",
+            label_ru="LTV / CAC",
+            description_en="Historical LTV divided by CAC for the same customers; above 3 is the usual "
+            "standard for healthy acquisition.",
+            description_ru="Фактический LTV, делённый на CAC тех же клиентов; норма — выше 3.",
+            formula="ltv / cac",
+            unit="ratio",
+            scale="× (times)",
+            higher_is_better=True,
+            sample_of="paying customers first contacted in the period",
+            decimals=2,
+            depends_on_cohort_age=True,
+        ),
+        Metric(
+            name="complaints",
+            label_en="Complaints",
+            label_ru="Жалобы",
+            description_en="Number of complaints opened in the period.",
+            description_ru="Число жалоб, открытых за период.",
+            formula="count(complaints)",
+            unit="count",
+            scale="complaints",
+            higher_is_better=False,
+            sample_of="complaints",
+            decimals=0,
+        ),
+        Metric(
+            name="unresolved_share",
+            label_en="Unresolved complaints",
+            label_ru="Нерешённые жалобы",
+            description_en="Share of complaints opened in the period that are still unresolved on the as-of date.",
+            description_ru="Доля жалоб за период, не решённых к дате данных.",
+            formula="100 × complaints without resolved_at / complaints",
+            unit="%",
+            scale="0 … 100 %",
+            higher_is_better=False,
+            sample_of="complaints",
+            decimals=1,
+        ),
+    )
+}
+
+# The order KPI tiles appear in on the overview.
+OVERVIEW_METRICS = ("nps", "csat", "ces", "revenue", "churn_rate", "ltv_cac")
+# The metrics the CLI ``metrics`` command prints (all of them).
+CLI_METRICS = tuple(METRICS)

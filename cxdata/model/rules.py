@@ -1,0 +1,138 @@
+"""The CX rules every number is built from, each stated once.
+
+Who is a promoter, a satisfied or an easy answer; what a purchase is; when a customer counts as
+churned and as active; the order of the journey. Each rule is data or one small function here,
+rendered as an Ibis expression for the definitions (any engine) and as SQL text for the saved
+copies built at load time (``cxdata.engine.rollups*``), so changing a rule is one edit here and every
+page, the CLI, the rollups and the exports follow (``tests/test_rules.py`` changes one and
+watches every path move). The registry's descriptions quote the bands from here too.
+
+Nothing here imports the rest of ``cxdata``, so every layer can read it.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+SCORES = ("nps", "csat", "ces")
+# Score -> its classes, best first, as (class, lowest answer, highest answer).
+SCORE_CLASSES: dict[str, tuple[tuple[str, int, int], ...]] = {
+    "nps": (("promoter", 9, 10), ("passive", 7, 8), ("detractor", 0, 6)),
+    "csat": (("satisfied", 4, 5), ("neutral", 3, 3), ("dissatisfied", 1, 2)),
+    "ces": (("easy", 5, 7), ("neutral", 4, 4), ("hard", 1, 3)),
+}
+NO_ANSWER = "no_answer"
+# The class every other class of a score is compared with.
+REFERENCE_CLASS = {score: classes[0][0] for score, classes in SCORE_CLASSES.items()}
+COMPLAINT_STATUSES = ("none", "resolved", "unresolved")
+# A poor answer at a touchpoint (the drivers' "exposure"): below the satisfied / easy band.
+POOR_ANSWER_BELOW = {"csat": 4, "ces": 5}
+
+
+def class_order(score: str) -> list[str]:
+    """The classes of ``score`` in display order, ``no_answer`` last.
+
+    >>> class_order("nps")
+    ['promoter', 'passive', 'detractor', 'no_answer']
+    """
+    return [name for name, _, _ in SCORE_CLASSES[score]] + [NO_ANSWER]
+
+
+def band(score: str, name: str) -> tuple[int, int]:
+    """(lowest, highest) answer of class ``name`` of ``score``.
+
+    >>> band("nps", "detractor")
+    (0, 6)
+    """
+    for class_name, low, high in SCORE_CLASSES[score]:
+        if class_name == name:
+            return low, high
+    raise KeyError(f"{score} has no class {name!r}")
+
+
+def band_text(score: str, name: str) -> str:
+    """The band as a reader writes it: '9–10', '3'.
+
+    >>> band_text("nps", "promoter"), band_text("csat", "neutral")
+    ('9–10', '3')
+    """
+    low, high = band(score, name)
+    return str(low) if low == high else f"{low}–{high}"
+
+
+def in_class(answer: ir.NumericValue, score: str, name: str) -> ir.BooleanValue:
+    """The answer falls in class ``name`` (null for no answer)."""
+    low, high = band(score, name)
+    return answer.between(low, high)
+
+
+def class_of(answer: ir.NumericValue, score: str) -> ir.StringValue:
+    """The class of an answer, ``no_answer`` when there is none."""
+    return ibis.cases(*[(answer.between(low, high), name) for name, low, high in SCORE_CLASSES[score]], else_=NO_ANSWER)
+
+
+def class_of_sql(column: str, score: str) -> str:
+    """``class_of`` as SQL text on ``column``."""
+    branches = " ".join(f"WHEN {column} BETWEEN {low} AND {high} THEN '{name}'" for name, low, high in SCORE_CLASSES[score])
+    return f"CASE {branches} ELSE '{NO_ANSWER}' END"
+
+
+# --- customers ---------------------------------------------------------------------------------
+# A purchase is a positive transaction; a paying customer has made one. The customer's churn is
+# their first churn event at or after the first purchase (an earlier one belongs to the lead).
+# Active at an instant t: bought before t and not churned before t.
+
+
+def is_purchase(amount: ir.NumericValue) -> ir.BooleanValue:
+    return amount > 0
+
+
+def is_purchase_sql(amount: str = "amount") -> str:
+    return f"{amount} > 0"
+
+
+def customer_churn(churned_at: ir.TimestampValue, first_purchase_at: ir.TimestampValue) -> ir.TimestampValue:
+    """The first churn event counts for the customer only at or after the first purchase."""
+    return ibis.ifelse(churned_at >= first_purchase_at, churned_at, ibis.null("timestamp"))
+
+
+def customer_churn_sql(churned_at: str, first_purchase_at: str) -> str:
+    return f"CASE WHEN {churned_at} >= {first_purchase_at} THEN {churned_at} END"
+
+
+def is_active_at(first_purchase_at: ir.TimestampValue, churned_at: ir.TimestampValue, at) -> ir.BooleanValue:
+    """Bought before ``at`` and no churn (``customer_churn``) before it."""
+    return (first_purchase_at < at) & (churned_at.isnull() | (churned_at >= at))
+
+
+def not_churned_by_sql(churned_at: str, at: str) -> str:
+    """The customer's churn (``customer_churn``) is not before ``at`` (SQL)."""
+    return f"({churned_at} IS NULL OR {churned_at} >= {at})"
+
+
+# --- measures ----------------------------------------------------------------------------------
+
+
+def survey_counts(surveys: ir.Table) -> dict[str, ir.Scalar]:
+    """The counts NPS, CSAT and CES are made of, as aggregates over survey answers: ``nps_n``,
+    ``promoters``, ``detractors``, ``csat_n``, ``satisfied``, ``ces_n``, ``ces_sum``,
+    ``ces_sum_squares``. The metrics sum them over a selection; the ``survey_daily`` rollup is
+    these aggregates per day and dimensions."""
+    ces = surveys.ces.cast("int64")
+    return dict(
+        nps_n=surveys.nps.count(),
+        promoters=in_class(surveys.nps, "nps", "promoter").cast("int64").sum(),
+        detractors=in_class(surveys.nps, "nps", "detractor").cast("int64").sum(),
+        csat_n=surveys.csat.count(),
+        satisfied=in_class(surveys.csat, "csat", "satisfied").cast("int64").sum(),
+        ces_n=surveys.ces.count(),
+        ces_sum=ces.sum(),
+        ces_sum_squares=(ces * ces).sum(),
+    )
+
+
+def stage_order(db) -> list[str]:
+    """Stage names of ``journey_stages`` in journey order: by ``position``, then name."""
+    stages = db.table("journey_stages")
+    return stages.order_by([stages.position, stages.stage]).stage.execute().tolist()

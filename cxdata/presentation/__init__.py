@@ -1,0 +1,1 @@
+"""Presentation: frames in, figures, tables and texts out; no database."""

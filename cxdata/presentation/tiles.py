@@ -1,0 +1,79 @@
+"""KPI tiles as plain data: what a tile says, its delta, and its hover help (no Streamlit here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cxdata.i18n import format_compact, format_number, format_value, translate
+from cxdata.model.registry import METRICS
+from cxdata.questions.overview import Overview
+
+
+@dataclass(frozen=True)
+class Tile:
+    metric: str
+    label: str
+    value: str
+    delta: str | None
+    delta_color: str  # "normal" (up is good), "inverse" (up is bad) or "off", as st.metric takes it
+    note: str  # sample size, small-sample flag and target status, shown under the value
+    help: str  # the definition, shown on hover
+    status: str | None  # "met", "missed" or None
+
+
+def describe_metric(metric: str, lang: str) -> str:
+    """The hover definition: description, formula, scale (Markdown)."""
+    spec = METRICS[metric]
+    return (
+        f"**{spec.label(lang)}** — {spec.description(lang)}\n\n"
+        f"{translate('formula', lang)}: `{spec.formula}`  \n"
+        f"{translate('scale', lang)}: {spec.scale}  \n"
+        f"{translate('sample', lang)}: {spec.sample_of}"
+    )
+
+
+def build_tile(overview: Overview, metric: str, lang: str, currency: str = "") -> Tile:
+    """The tile for ``metric`` on the overview."""
+    spec = METRICS[metric]
+    current, previous = overview.current[metric], overview.previous[metric]
+
+    def fmt(value, compact=False):
+        return format_value(value, spec.unit, lang, spec.decimals, currency, compact=compact)
+
+    delta = None
+    if current.value is not None and previous.value is not None:
+        change = current.value - previous.value
+        suffix = {"%": " п.п." if lang == "ru" else " pp", "money": f" {currency}".rstrip()}.get(spec.unit, "")
+        # st.metric reads the arrow direction from a leading ASCII '-', so no typographic minus here.
+        sign = "+" if change > 0 else "-" if change < 0 else ""
+        size = format_compact(abs(change), lang) if spec.unit == "money" else format_number(abs(change), lang, spec.decimals)
+        delta = f"{sign}{size}{suffix}"
+
+    notes = [translate("n_equals", lang, n=format_number(current.n, lang))]
+    if spec.unit == "money" and current.value is not None:
+        notes.insert(0, fmt(current.value))
+    if spec.depends_on_cohort_age:
+        notes.append(translate("cohort_age_note", lang))
+    if current.value is not None and current.is_small_sample:
+        notes.append(f"⚠ {translate('small_sample', lang)}")
+    if current.has_interval:
+        notes.append(translate("interval", lang, low=fmt(current.low), high=fmt(current.high)))
+    target = overview.targets.get(metric)
+    status = overview.status(metric)
+    if status is not None:
+        mark = "✓" if status == "met" else "✗"
+        notes.append(f"{mark} " + translate(f"target_{status}", lang, target=fmt(target)))
+    return Tile(
+        metric=metric,
+        label=f"{spec.label(lang)}, {currency}" if spec.unit == "money" and currency else spec.label(lang),
+        # Tiles are narrow: money is shortened there and its currency moves to the label.
+        value=format_value(current.value, spec.unit, lang, spec.decimals, compact=True)
+        if current.value is not None
+        else translate("no_value", lang),
+        delta=delta,
+        # A cohort-age metric always "falls" for recent periods: show its delta without colour.
+        delta_color="off" if spec.depends_on_cohort_age else "normal" if spec.higher_is_better else "inverse",
+        note=" · ".join(notes),
+        help=describe_metric(metric, lang),
+        status=status,
+    )

@@ -1,0 +1,206 @@
+"""The Upload page's plain logic: the editable mapping table, the report as tables, UI strings.
+
+The engine is ``cxdata.ingest``; this module only shapes its inputs and outputs for the page.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from cxdata.i18n import register_text, translate
+from cxdata.ingest.preset import PresetError
+from cxdata.ingest.preset_store import (
+    PresetStoreError,
+    delete_preset,
+    fetch_preset,
+    save_preset,
+)
+from cxdata.model.roles import can
+
+NOT_LOADED = ""  # the mapping table's choice for "leave this column out"
+# Reading options the page lets an analyst force ("" = detect).
+OVERRIDE_CHOICES = {
+    "encoding": ("", "utf-8", "utf-8-sig", "cp1251", "utf-16"),
+    "delimiter": ("", ",", ";", "\t", "|"),
+    "decimal": ("", ".", ","),
+}
+
+TEXT = {
+    "upload_title": {"en": "Upload data", "ru": "Загрузка данных"},
+    "upload_intro": {
+        "en": "Load an extract (CSV, TSV, TXT, XLSX or Parquet) into a table. Check it first: nothing is stored "
+              "until you load, a load is all or nothing, and every load can be undone.",
+        "ru": "Загрузите выгрузку (CSV, TSV, TXT, XLSX или Parquet) в таблицу. Сначала проверьте: до загрузки "
+              "ничего не сохраняется, загрузка выполняется целиком или никак, и любую загрузку можно отменить.",
+    },
+    "upload_forbidden": {
+        "en": "Uploads need the analyst or admin role; you are signed in as {role}.",
+        "ru": "Загрузка доступна ролям «аналитик» и «администратор»; ваша роль — {role}.",
+    },
+    "upload_table": {"en": "Table", "ru": "Таблица"},
+    "upload_mode": {"en": "Mode", "ru": "Режим"},
+    "upload_mode_append": {"en": "append: add new rows", "ru": "append: добавить новые строки"},
+    "upload_mode_upsert": {"en": "upsert: add or update by key", "ru": "upsert: добавить или обновить по ключу"},
+    "upload_mode_replace": {"en": "replace: the file becomes the table", "ru": "replace: файл заменяет таблицу"},
+    "upload_file": {"en": "Extract file", "ru": "Файл выгрузки"},
+    "upload_preset": {"en": "Mapping preset (JSON, optional)", "ru": "Пресет сопоставления (JSON, необязательно)"},
+    "upload_detected": {"en": "Detected: {details}", "ru": "Определено: {details}"},
+    "upload_mapping": {"en": "Column mapping", "ru": "Сопоставление столбцов"},
+    "upload_options": {"en": "Reading options (detected automatically)", "ru": "Параметры чтения (определяются автоматически)"},
+    "upload_options_help": {
+        "en": "Leave on auto unless the detection is wrong; what was detected is shown after a check.",
+        "ru": "Оставьте «auto», если определение верно; найденные параметры показываются после проверки.",
+    },
+    "upload_encoding": {"en": "Encoding", "ru": "Кодировка"},
+    "upload_delimiter": {"en": "Delimiter", "ru": "Разделитель"},
+    "upload_decimal": {"en": "Decimal separator", "ru": "Десятичный разделитель"},
+    "upload_date_format": {"en": "Date format", "ru": "Формат даты"},
+    "upload_mapping_help": {
+        "en": "Suggested from English and Russian header names; change any row. Empty = leave the column out.",
+        "ru": "Предложено по английским и русским названиям; любую строку можно изменить. Пусто — не загружать.",
+    },
+    "upload_source": {"en": "Column in the file", "ru": "Столбец файла"},
+    "upload_target": {"en": "Loads into", "ru": "Загружается в"},
+    "upload_save_preset": {"en": "Download mapping as JSON", "ru": "Скачать сопоставление (JSON)"},
+    "upload_saved_preset": {"en": "Saved preset", "ru": "Сохранённый пресет"},
+    "upload_saved_preset_help": {
+        "en": "Presets saved on this server for this table: the mapping and reading options of an extract you "
+              "loaded before. The CLI takes the same name: python -m cxdata load TABLE FILE --mapping NAME.",
+        "ru": "Пресеты этой таблицы, сохранённые на сервере: сопоставление и параметры чтения уже загружавшейся "
+              "выгрузки. CLI принимает то же название: python -m cxdata load TABLE FILE --mapping NAME.",
+    },
+    "upload_no_preset": {"en": "none (detect)", "ru": "нет (определить)"},
+    "upload_delete_preset": {"en": "Delete preset", "ru": "Удалить пресет"},
+    "upload_preset_name": {"en": "Preset name", "ru": "Название пресета"},
+    "upload_preset_replace": {"en": "Replace", "ru": "Заменить"},
+    "upload_store_preset": {"en": "Save preset on the server", "ru": "Сохранить пресет на сервере"},
+    "upload_preset_saved": {"en": "Preset \"{name}\" saved for {table}.", "ru": "Пресет «{name}» сохранён для {table}."},
+    "upload_preset_deleted": {"en": "Preset \"{name}\" deleted.", "ru": "Пресет «{name}» удалён."},
+    "upload_preset_broken": {"en": "Preset \"{name}\" cannot be used: {error}",
+                             "ru": "Пресет «{name}» нельзя использовать: {error}"},
+    "upload_check": {"en": "Check (dry run)", "ru": "Проверить (без записи)"},
+    "upload_load": {"en": "Load", "ru": "Загрузить"},
+    "upload_status_loaded": {"en": "Loaded {rows} rows into {table} (upload {id}).",
+                             "ru": "Загружено строк: {rows} в {table} (загрузка {id})."},
+    "upload_status_unchanged": {"en": "Nothing to change: this data is already stored.",
+                                "ru": "Менять нечего: эти данные уже есть."},
+    "upload_status_rejected": {"en": "Rejected: nothing was changed. Fix the problems below and try again.",
+                               "ru": "Отклонено: ничего не изменено. Исправьте ошибки ниже и повторите."},
+    "upload_status_checked": {"en": "Check passed: {rows} rows would be loaded into {table}.",
+                              "ru": "Проверка пройдена: в {table} будет загружено строк: {rows}."},
+    "upload_issues": {"en": "Problems and notes", "ru": "Ошибки и замечания"},
+    "upload_preview": {"en": "Preview (as it would be stored)", "ru": "Предпросмотр (как будет сохранено)"},
+    "upload_log": {"en": "Upload log", "ru": "Журнал загрузок"},
+    "upload_undo": {"en": "Undo the latest upload", "ru": "Отменить последнюю загрузку"},
+    "upload_undone": {"en": "Upload {id} undone.", "ru": "Загрузка {id} отменена."},
+    "upload_busy": {"en": "Another upload is running: {error}", "ru": "Идёт другая загрузка: {error}"},
+    "upload_refused": {"en": "The file was refused: {error}", "ru": "Файл отклонён: {error}"},
+    "upload_no_log": {"en": "No uploads yet.", "ru": "Загрузок пока не было."},
+}
+register_text(TEXT)
+
+
+def check_role(role: str, action: str, lang: str) -> None:
+    """PermissionError (with the page's text) unless ``role`` may do ``action``: every control that
+    changes something checks it, not only the navigation and the page.
+
+    >>> check_role("viewer", "upload", "en")
+    Traceback (most recent call last):
+    ...
+    PermissionError: Uploads need the analyst or admin role; you are signed in as viewer.
+    """
+    if not can(role, action):
+        raise PermissionError(translate("upload_forbidden", lang, role=translate(f"role_{role}", lang)))
+
+
+def fetch_saved_preset(role: str, db_path, name: str, lang: str) -> dict:
+    """The saved preset ``name`` as a dict ({} for no name); PresetError with a translated text."""
+    check_role(role, "upload", lang)
+    if not name:
+        return {}
+    try:
+        return fetch_preset(db_path, name).to_dict()
+    except PresetStoreError as error:
+        raise PresetError(error.message(lang)) from None
+    except (PresetError, OSError) as error:  # a file edited by hand into something unusable
+        raise PresetError(translate("upload_preset_broken", lang, name=name, error=str(error))) from None
+
+
+def store_preset(role: str, db_path, name: str, preset_data: dict, *, table: str, replace: bool,
+                 lang: str) -> tuple[str, str]:
+    """Save the page's mapping as the named preset for ``table``: ("success" | "error", text)."""
+    try:
+        check_role(role, "upload", lang)
+        saved = save_preset(db_path, name, {**preset_data, "table": table}, replace=replace)
+    except PresetStoreError as error:
+        return "error", error.message(lang)
+    except (PermissionError, PresetError, OSError) as error:
+        return "error", str(error)
+    return "success", translate("upload_preset_saved", lang, name=saved.stem, table=table)
+
+
+def remove_preset(role: str, db_path, name: str, lang: str) -> tuple[str, str]:
+    """Delete the named preset: ("success" | "error", text)."""
+    try:
+        check_role(role, "upload", lang)
+        delete_preset(db_path, name)
+    except PresetStoreError as error:
+        return "error", error.message(lang)
+    except (PermissionError, OSError) as error:
+        return "error", str(error)
+    return "success", translate("upload_preset_deleted", lang, name=name)
+
+
+def read_headers(path, preset) -> list[str]:
+    """The extract's column headers as read with ``preset`` (ExtractRefused if the file is refused)."""
+    from cxdata.ingest import read_extract
+
+    with read_extract(path, options=preset) as extract:
+        return list(extract.headers)
+
+
+def mapping_rows(headers, suggested: dict[str, str], preset_columns: dict[str, str | None]) -> pd.DataFrame:
+    """One row per file header: ``source``, ``target`` (canonical column or "" for left out).
+
+    >>> mapping_rows(["Клиент", "X"], {"Клиент": "customer_id"}, {"X": None}).to_dict("records")
+    [{'source': 'Клиент', 'target': 'customer_id'}, {'source': 'X', 'target': ''}]
+    """
+    rows = []
+    for header in headers:
+        target = preset_columns[header] if header in preset_columns else suggested.get(header)
+        rows.append({"source": header, "target": target or NOT_LOADED})
+    return pd.DataFrame(rows, columns=["source", "target"])
+
+
+def columns_from_rows(rows: pd.DataFrame) -> dict[str, str | None]:
+    """The edited mapping table back as a preset's ``columns`` (left-out headers map to None).
+
+    >>> columns_from_rows(pd.DataFrame({"source": ["a", "b"], "target": ["amount", ""]}))
+    {'a': 'amount', 'b': None}
+    """
+    return {str(r.source): (str(r.target) if r.target else None) for r in rows.itertuples(index=False)}
+
+
+def issues_frame(report: dict) -> pd.DataFrame:
+    """The report's issues as a table: row, column, severity, message."""
+    columns = ["row", "column", "severity", "message"]
+    return pd.DataFrame([{c: issue.get(c) for c in columns} for issue in report.get("issues", [])], columns=columns)
+
+
+def describe_detected(report_or_detected: dict) -> str:
+    """'csv · encoding CP1251 · delimiter ; · decimal , · thousands space · occurred_at: %d.%m.%Y'.
+
+    >>> describe_detected({"detected": {"format": "csv", "delimiter": chr(9), "thousands_separators": ["space"]}})
+    'csv · delimiter tab · thousands space'
+    """
+    detected = report_or_detected.get("detected", report_or_detected) or {}
+    parts = [detected["format"]] if detected.get("format") else []
+    for key in ("encoding", "delimiter", "decimal", "sheet"):
+        value = detected.get(key)
+        if value not in (None, ""):
+            parts.append(f"{key} {'tab' if value == chr(9) else value}")
+    if detected.get("thousands_separators"):
+        parts.append("thousands " + ", ".join(detected["thousands_separators"]))
+    for column, fmt in (detected.get("date_formats") or {}).items():
+        parts.append(f"{column}: {fmt}")
+    return " · ".join(parts) or "—"

@@ -1,0 +1,174 @@
+"""The CX lever worth most money (the page's headline) and the report the CLI prints.
+
+A lever is a measured gap priced by one model (``cxdata.questions.money.compute_revenue_at_risk`` and
+``cxdata.questions.money_drivers.compute_drivers``): the revenue a group would keep over the horizon if it
+churned like its reference group. Only gaps significant at 5% with a positive amount compete.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from cxdata.engine.db import read_meta
+from cxdata.i18n import format_value, translate
+from cxdata.model.filters import Filters
+from cxdata.presentation.money_text import category_label, format_p_value, stage_label
+from cxdata.questions.money import (
+    DEFAULT_HORIZON_MONTHS,
+    ClassEconomics,
+    build_class_economics,
+    compute_revenue_at_risk,
+)
+from cxdata.questions.money_base import class_order, fetch_money_cells
+from cxdata.questions.money_drivers import compute_drivers
+from cxdata.questions.money_units import fetch_unit_economics
+
+
+@dataclass(frozen=True)
+class Lever:
+    """One priced CX gap: ``kind`` is a risk group (detractor, passive, unresolved) or a driver
+    kind (csat, ces, complaint) with its ``subject`` (stage or category)."""
+
+    kind: str
+    subject: str | None
+    revenue: float  # kept over the horizon if the gap closed
+    churn_rate: float  # % per month, the group / the exposed
+    reference_churn_rate: float  # % per month, the reference group / the unexposed
+    p_value: float
+
+
+def rank_levers(risk: pd.DataFrame, drivers: pd.DataFrame) -> list[Lever]:
+    """Significant gaps worth a positive amount, most money first."""
+    levers = [
+        Lever(r.group, None, r.revenue_at_risk, r.churn_rate, r.reference_churn_rate, r.p_value)
+        for r in risk.itertuples()
+        if r.is_significant and r.revenue_at_risk > 0
+    ]
+    levers += [
+        Lever(d.kind, d.subject, d.revenue_at_stake, d.exposed_churn_rate, d.unexposed_churn_rate, d.churn_p_value)
+        for d in drivers.itertuples()
+        if d.is_churn_significant and d.revenue_at_stake > 0
+    ]
+    return sorted(levers, key=lambda lever: -lever.revenue)
+
+
+def fetch_stage_labels(db) -> dict[str, dict[str, str]]:
+    """Stage name -> {"en": label, "ru": label} from ``journey_stages``."""
+    stages = db.table("journey_stages").execute()
+    return {row.stage: {"en": row.label_en or row.stage, "ru": row.label_ru or row.label_en or row.stage}
+            for row in stages.itertuples()}  # fmt: skip
+
+
+def lever_label(lever: Lever, lang: str, stage_labels: dict[str, dict[str, str]]) -> str:
+    if lever.kind == "complaint":
+        return translate("money_lever_complaint", lang, category=category_label(lever.subject, lang))
+    if lever.kind in ("csat", "ces"):
+        return translate(f"money_lever_{lever.kind}", lang, stage=stage_label(lever.subject, lang, stage_labels))
+    return translate(f"money_lever_{lever.kind}", lang)
+
+
+def build_money_headline(
+    risk: pd.DataFrame, drivers: pd.DataFrame, lang: str, currency: str, horizon_months: int,
+    stage_labels: dict[str, dict[str, str]],
+) -> str:  # fmt: skip
+    """One or two sentences: the lever worth most money and the runner-up, or why there is none."""
+    levers = rank_levers(risk, drivers)
+    if not levers:
+        return translate("money_headline_none", lang)
+
+    def money(value: float) -> str:
+        return format_value(value, "money", lang, 0, currency, compact=True)
+
+    def percent(value: float) -> str:
+        return format_value(value, "%", lang, 1)
+
+    top = levers[0]
+    detail = translate(
+        "money_headline_detail", lang, churn=percent(top.churn_rate), reference_churn=percent(top.reference_churn_rate),
+        p=format_p_value(top.p_value, lang),
+    )  # fmt: skip
+    text = translate(
+        "money_headline", lang, lever=lever_label(top, lang, stage_labels), money=money(top.revenue),
+        h=horizon_months, detail=detail,
+    )  # fmt: skip
+    if len(levers) > 1:
+        runner_up = levers[1]
+        label = lever_label(runner_up, lang, stage_labels)
+        text += " " + translate("money_headline_next", lang, lever=label[:1].lower() + label[1:], money=money(runner_up.revenue))
+    return text
+
+
+# ---------------------------------------------------------------- the CLI report
+
+REPORT_METRICS = ("customers", "revenue", "arpu", "ltv", "purchase_frequency", "retention_rate", "churn_rate")
+
+
+def _number(value):
+    if value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value))):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def _economics_json(economics: ClassEconomics) -> dict:
+    classes = {}
+    for cx_class in class_order("nps"):
+        entry = {}
+        for metric in REPORT_METRICS:
+            row = economics.row("nps", cx_class, metric)
+            if metric in ("customers", "revenue"):
+                entry[metric] = _number(row["value"]) if metric == "revenue" else int(row["value"] or 0)
+                continue
+            entry[metric] = {
+                "value": _number(row["value"]), "n": int(row["n"]), "low": _number(row["low"]),
+                "high": _number(row["high"]), "p_value": _number(row["p_value"]),
+                "significant": bool(row["is_significant"]),
+            }  # fmt: skip
+        classes[cx_class] = entry
+    return classes
+
+
+def build_money_report(db, filters: Filters, as_of: date, horizon_months: int = DEFAULT_HORIZON_MONTHS) -> dict:
+    """Everything ``python -m cxdata money`` prints, as plain JSON-ready values.
+
+    ``economics``: per NPS class (promoter, passive, detractor, no_answer): ``customers``,
+    ``revenue`` and, as ``{value, n, low, high, p_value, significant}`` (the p-value vs
+    promoters), ``arpu``, ``ltv``, ``purchase_frequency``, ``retention_rate``, ``churn_rate``.
+    ``revenue_at_risk``: per group (detractor, passive, unresolved). ``drivers``: by money.
+    ``unit_economics``: per acquisition channel (and ``all``): ``cac``, ``ltv``, ``ltv_cac``,
+    ``payback_months``, ``expected_lifetime_months``, ``pays_back``, ``paying``, ``contacted``,
+    and ``by_nps_class``. ``currency`` and ``headline`` (the page's headline in English).
+    """
+    cells = fetch_money_cells(db, filters, as_of)
+    economics = build_class_economics(cells)
+    risk = compute_revenue_at_risk(economics, horizon_months)
+    drivers = compute_drivers(cells, horizon_months)
+    units = fetch_unit_economics(db, filters, as_of)
+    currency = read_meta(db.con).get("currency", "")
+    unit_fields = ["contacted", "paying", "cac", "ltv", "ltv_cac", "payback_months", "expected_lifetime_months", "pays_back"]
+    unit_economics: dict[str, dict] = {}
+    for row in units.to_dict(orient="records"):
+        values = {name: _number(row[name]) for name in unit_fields}
+        channel = unit_economics.setdefault(row["acquisition_channel"], {"by_nps_class": {}})
+        if row["cx_class"] == "all":
+            channel.update(values)
+        else:
+            channel["by_nps_class"][row["cx_class"]] = values
+    return {
+        "start": filters.start.isoformat(),
+        "end": filters.end.isoformat(),
+        "as_of": as_of.isoformat(),
+        "horizon_months": horizon_months,
+        "economics": _economics_json(economics),
+        "revenue_at_risk": {
+            row["group"]: {k: _number(v) for k, v in row.items() if k not in ("group", "dimension")}
+            for row in risk.to_dict(orient="records")
+        },
+        "drivers": [{k: _number(v) for k, v in row.items()} for row in drivers.to_dict(orient="records")],
+        "unit_economics": unit_economics,
+        "currency": currency,
+        "headline": build_money_headline(risk, drivers, "en", currency, horizon_months, fetch_stage_labels(db)),
+    }

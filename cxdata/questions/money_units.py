@@ -1,0 +1,181 @@
+"""Unit economics by acquisition channel, and the same split by NPS class.
+
+For the people first contacted in the period (the registry's acquisition cohort), per
+acquisition channel — the registry's definitions, computed per channel in one query:
+
+- ``cac`` = acquisition cost of everyone contacted (buyers or not) / those who became paying
+  customers by the as-of date;
+- ``ltv`` = net revenue to the as-of date per paying customer (historical, no forecast);
+- ``ltv_cac`` = ltv / cac (healthy ≥ 3);
+- ``payback_months`` = cac / monthly net revenue per paying customer, where monthly net revenue =
+  their net revenue to date / their customer-months (30-day months from the first purchase to
+  churn or the end of the as-of day): how many months of an average paying customer's revenue
+  recover what it cost to acquire one. None when that revenue is not positive (never pays back).
+- ``expected_lifetime_months`` = customer-months / churn events among the paying customers (a
+  constant monthly hazard); ``pays_back`` = payback_months ≤ expected_lifetime_months.
+
+By NPS class (latest NPS answer on or before the period's end): the class is known only after
+the customer is acquired, so every class of a channel carries the channel's CAC; LTV, monthly
+revenue, payback and lifetime are the class's own. A detractor acquired through a channel
+"never pays back" when its payback is longer than its expected lifetime.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from cxdata.analysis.money_stats import DAYS_PER_MONTH
+from cxdata.engine import money_rollup
+from cxdata.engine.query import customer_lifecycle, filter_table
+from cxdata.engine.router import MONEY, answered_by
+from cxdata.model.filters import UNKNOWN, Filters
+from cxdata.model.registry import MIN_SAMPLE_SIZE
+from cxdata.questions.money_base import (
+    NO_ANSWER,
+    as_of_bound,
+    class_order,
+    fetch_net_revenue_to_date,
+    fetch_nps_classes,
+)
+
+ALL = "all"
+UNIT_SUMS = ["contacted", "paying", "acquisition_cost", "net_revenue", "customer_months", "churned"]
+UNIT_COLUMNS = [
+    "acquisition_channel", "cx_class", *UNIT_SUMS, "cac", "ltv", "ltv_cac", "monthly_revenue_per_customer",
+    "payback_months", "expected_lifetime_months", "pays_back", "is_small_sample",
+]  # fmt: skip
+_SECONDS_PER_MONTH = DAYS_PER_MONTH * 86_400
+
+
+def fetch_unit_economics(db, filters: Filters, as_of: date) -> pd.DataFrame:
+    """One row per (acquisition channel, cx_class) (``UNIT_COLUMNS``), money in the database
+    currency: every channel with ``cx_class`` "all" and per NPS class, plus the channel "all".
+    Channels with nobody contacted in the period are absent. The ``cxdata.engine.rollups_money`` tables
+    answer when they hold nothing after the period's end or the as-of date.
+    """
+    return summarise_unit_economics(_fetch_unit_sums(db, filters, as_of))
+
+
+@answered_by(MONEY, saved=money_rollup.fetch_unit_sums, extra=money_rollup.holds)
+def _fetch_unit_sums(db, filters: Filters, as_of: date) -> pd.DataFrame:
+    """The per (acquisition_channel, cx_class) sums of ``UNIT_SUMS`` for ``summarise_unit_economics``."""
+    contacted = filter_table(db, "customers", filters)
+    life = customer_lifecycle(db, filters)
+    bound = as_of_bound(as_of)
+    life = life.filter(life.first_purchase_at < bound)
+    revenue = fetch_net_revenue_to_date(db, as_of)
+    classes = fetch_nps_classes(db, filters)
+    joined = (
+        contacted.left_join(life, "customer_id")
+        .left_join(revenue, "customer_id")
+        .left_join(classes, "customer_id")
+        .select(
+            acquisition_channel=contacted.acquisition_channel.fill_null(UNKNOWN),
+            cx_class=classes.nps_class.fill_null(NO_ANSWER),
+            acquisition_cost=contacted.acquisition_cost,
+            first_purchase_at=life.first_purchase_at,
+            churned_at=life.churned_at,
+            net_revenue=revenue.net_revenue_to_date.fill_null(0.0),
+        )
+    )
+    is_paying = joined.first_purchase_at.notnull()
+    has_churned = is_paying & joined.churned_at.notnull() & (joined.churned_at < bound)
+    until = ibis.ifelse(has_churned, joined.churned_at, bound)
+    months = (until.epoch_seconds() - joined.first_purchase_at.epoch_seconds()) / _SECONDS_PER_MONTH
+    return (
+        joined.group_by(["acquisition_channel", "cx_class"])
+        .aggregate(
+            contacted=joined.count(),
+            paying=is_paying.cast("int64").sum(),
+            acquisition_cost=joined.acquisition_cost.sum(),
+            net_revenue=joined.net_revenue.sum(where=is_paying),
+            customer_months=months.sum(where=is_paying),
+            churned=has_churned.cast("int64").sum(),
+        )
+        .execute()
+    )
+
+
+def summarise_unit_economics(sums: pd.DataFrame) -> pd.DataFrame:
+    """``UNIT_COLUMNS`` from the per (channel, class) sums of ``fetch_unit_economics``.
+
+    A few dozen rows: plain Python over records (pandas costs ~1 ms an operation here).
+    """
+    if sums.empty:
+        return pd.DataFrame(columns=UNIT_COLUMNS)
+    rows = [
+        {"acquisition_channel": r["acquisition_channel"], "cx_class": r["cx_class"], **{n: _number(r[n]) for n in UNIT_SUMS}}
+        for r in sums[["acquisition_channel", "cx_class", *UNIT_SUMS]].to_dict("records")
+    ]
+    by_channel = _grouped_sums(rows, "acquisition_channel", cx_class=ALL)
+    everyone = {"acquisition_channel": ALL, "cx_class": ALL,
+                **{n: float(np.sum(np.array([r[n] for r in by_channel], dtype="float64"))) for n in UNIT_SUMS}}  # fmt: skip
+    per_class_all = _grouped_sums(rows, "cx_class", acquisition_channel=ALL)
+    cac = {r["acquisition_channel"]: _ratio(r["acquisition_cost"], r["paying"]) for r in (*by_channel, everyone)}
+    order = {name: i for i, name in enumerate([ALL, *class_order("nps")])}
+    frame = sorted((*by_channel, *rows, everyone, *per_class_all), key=lambda r: (
+        r["acquisition_channel"] == ALL, r["acquisition_channel"], order.get(r["cx_class"], len(order)), r["cx_class"]))
+    for r in frame:
+        r["cac"] = _nan(cac[r["acquisition_channel"]])
+        r["ltv"] = _nan(_ratio(r["net_revenue"], r["paying"]))
+        r["ltv_cac"] = _nan(_ratio(r["ltv"], r["cac"]))
+        r["monthly_revenue_per_customer"] = _nan(_ratio(r["net_revenue"], r["customer_months"]))
+        monthly = r["monthly_revenue_per_customer"]
+        r["payback_months"] = r["cac"] / monthly if monthly > 0 else math.nan
+        months, churned = r["customer_months"], r["churned"]
+        r["expected_lifetime_months"] = months / churned if churned > 0 else (math.inf if months > 0 else math.nan)
+        r["pays_back"] = _pays_back(r["payback_months"], r["expected_lifetime_months"], monthly, r["paying"])
+        r["is_small_sample"] = r["paying"] < MIN_SAMPLE_SIZE
+    columns = {name: [r[name] for r in frame] for name in UNIT_COLUMNS}
+    result = pd.DataFrame({
+        **{name: pd.array(columns[name], dtype=sums[name].dtype) for name in ("acquisition_channel", "cx_class")},
+        **{name: np.array(columns[name], dtype="int64") for name in ("contacted", "paying", "churned")},
+        **{name: np.array(columns[name], dtype="float64") for name in UNIT_COLUMNS if name not in (
+            "acquisition_channel", "cx_class", "contacted", "paying", "churned", "pays_back", "is_small_sample")},
+        "pays_back": pd.Series(columns["pays_back"]).to_numpy(),
+        "is_small_sample": np.array(columns["is_small_sample"], dtype=bool),
+    })  # fmt: skip
+    return result[UNIT_COLUMNS]
+
+
+def _number(value) -> float:
+    """A sum as a float, 0 when there was nothing to sum."""
+    return 0.0 if value is None or value != value else float(value)
+
+
+def _nan(value) -> float:
+    return math.nan if value is None else value
+
+
+def _grouped_sums(rows: list[dict], key: str, **constant) -> list[dict]:
+    """``UNIT_SUMS`` per value of ``key`` (sorted), each summed in row order with Kahan's
+    compensation, as pandas' groupby sums them."""
+    totals: dict = {}
+    for row in rows:
+        total, compensation = totals.setdefault(row[key], ({n: 0.0 for n in UNIT_SUMS}, {n: 0.0 for n in UNIT_SUMS}))
+        for name in UNIT_SUMS:
+            y = row[name] - compensation[name]
+            t = total[name] + y
+            compensation[name] = t - total[name] - y
+            total[name] = t
+    return [{key: value, **constant, **totals[value][0]} for value in sorted(totals)]
+
+
+def _ratio(numerator, denominator):
+    return numerator / denominator if denominator else None
+
+
+def _pays_back(payback, lifetime, monthly_revenue, paying) -> bool | None:
+    """Whether the average paying customer earns back the CAC within their expected lifetime."""
+    if not paying:
+        return None
+    if monthly_revenue is None or monthly_revenue <= 0:
+        return False
+    if payback is None or lifetime is None:
+        return None
+    return bool(payback <= lifetime)
