@@ -39,12 +39,17 @@ def main(default_page: str = "overview") -> None:
     import duckdb
 
     from cxdata import i18n, ui
-    from cxdata.roles import can
+    from cxdata.roles import LoginConfigError, can
 
     st.set_page_config(page_title="CX dashboard", page_icon=":material/monitoring:", layout="wide")
     lang = ui.render_language_switch()
-    visitor = ui.current_visitor()
-    needs_login = not visitor.local_mode and not st.user.get("is_logged_in")
+    config_error = None
+    try:
+        visitor = ui.current_visitor()
+    except LoginConfigError as error:
+        # Fail closed: a login configuration that cannot be used never falls back to local mode.
+        visitor, config_error = None, error
+    needs_login = visitor is None or (not visitor.local_mode and not st.user.get("is_logged_in"))
     navigation = st.navigation(
         [
             st.Page(
@@ -61,6 +66,11 @@ def main(default_page: str = "overview") -> None:
         ],
         position="hidden" if needs_login else "sidebar",
     )
+    if config_error is not None:  # no data, no login button: only what the admin must fix
+        st.title(i18n.translate("login_config_title", lang))
+        st.error(config_error.message(lang))
+        charts_loading.empty()
+        st.stop()
     if needs_login:
         # A login is configured and nobody is signed in: the prompt and nothing else, no data.
         st.title(i18n.translate("login_title", lang))

@@ -12,7 +12,9 @@ import gc
 import getpass
 import hashlib
 import importlib
+import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 import streamlit as st
+from streamlit import config as streamlit_config
 from plotly.basedatatypes import BaseFigure
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
@@ -38,12 +41,15 @@ from cxdata.overview import (
     fetch_target_table,
 )
 from cxdata.query import open_snapshot_backend
-from cxdata.roles import role_for_user, role_in_local_mode
+from cxdata.roles import (LoginConfig, LoginConfigError, client_address, parse_login_config, role_for_claims,
+                          role_in_local_mode)
 
 # Everything imported by now (Streamlit, pandas, Ibis, sqlglot, plotly, DuckDB: about a million
 # objects) lives as long as the server. Keep it out of the garbage collector's full passes, which
 # reruns trigger now and then and which would otherwise walk all of it (tens of ms each time).
 gc.freeze()
+
+_LOGGER = logging.getLogger(__name__)
 
 FILTER_KEYS = ("f_period", "f_dates", "f_segment", "f_region", "f_channel", "f_acq")
 _DIMENSION_KEYS = {"segments": "f_segment", "regions": "f_region", "channels": "f_channel", "acquisition_channels": "f_acq"}
@@ -427,22 +433,89 @@ class Visitor:
     local_mode: bool
 
 
-def current_visitor() -> Visitor:
-    """The visitor's role: from the login when one is configured, else local mode."""
+def read_login_config() -> LoginConfig:
+    """The access settings in Streamlit's secrets; LoginConfigError when they cannot be used.
+
+    Streamlit reports a secrets file it cannot parse with the same exception class as a missing
+    one (a ``FileNotFoundError``); only "no secrets file at all" means local mode.
+    """
+    from streamlit.errors import StreamlitSecretNotFoundError
+
     try:
-        auth_configured = "auth" in st.secrets
-        role_config = dict(st.secrets.get("roles", {}))
-    except FileNotFoundError:  # no secrets file at all
-        auth_configured, role_config = False, {}
-    if auth_configured:
+        secrets = st.secrets.to_dict()
+    except StreamlitSecretNotFoundError as error:
+        if getattr(error, "error_id", None) == "no-secrets-found":
+            return LoginConfig()
+        raise _secrets_problem(error) from None
+    except OSError as error:  # a secrets file that exists but cannot be read
+        _LOGGER.error("login configuration unusable, the dashboard serves no data: %s", error)
+        raise LoginConfigError(_file_name(getattr(error, "filename", None)), "login_config_unreadable") from None
+    return parse_login_config(secrets, where=_file_name(_first_secrets_file()))
+
+
+def _secrets_problem(error) -> LoginConfigError:
+    kwargs = getattr(error, "exec_kwargs", {}) or {}
+    path = kwargs.get("path") or kwargs.get("sub_folder_path") or _first_secrets_file()
+    _LOGGER.error("login configuration unusable, the dashboard serves no data: %s", error)
+    position = re.search(r"at line (\d+), column (\d+)", str(error.__cause__ or error))
+    if position:
+        return LoginConfigError(_file_name(path), "login_config_syntax", line=position[1], column=position[2])
+    return LoginConfigError(_file_name(path), "login_config_invalid")
+
+
+def _first_secrets_file() -> str | None:
+    files = [path for path in streamlit_config.get_option("secrets.files") if os.path.exists(path)]
+    return files[-1] if files else None
+
+
+def _file_name(path) -> str:
+    """A secrets file as the page names it: the last two parts (``.streamlit/secrets.toml``), not
+    the server's folders."""
+    if not path:
+        return "secrets.toml"
+    parts = Path(str(path)).parts
+    return "/".join(parts[-2:])
+
+
+def _peer_address() -> str | None:
+    """The connection's own peer address (None when unknown). ``st.context.ip_address`` gives None
+    for localhost too, so it cannot tell "this machine" from "nobody knows"."""
+    try:
+        from streamlit.runtime.context import _get_client_context
+
+        client = _get_client_context()
+        peer = getattr(client, "remote_ip", None) if client is not None else None
+    except Exception:  # noqa: BLE001 - a Streamlit without it: the address is unknown, never local
+        return None
+    return peer if isinstance(peer, str) else None
+
+
+def _request_headers() -> dict:
+    try:
+        headers = st.context.headers
+        return {str(name): str(value) for name, value in headers.items()}
+    except Exception:  # noqa: BLE001 - no request (a test harness): no forwarding headers
+        return {}
+
+
+def current_visitor() -> Visitor:
+    """The visitor's role: from the login when one is configured, else local mode.
+
+    LoginConfigError when the login configuration cannot be used: the caller stops, shows no data.
+    """
+    config = read_login_config()
+    if config.auth_configured:
         if not st.user.is_logged_in:
             return Visitor(user="", role="viewer", local_mode=False)
-        email = st.user.get("email") or ""
+        claims = st.user.to_dict()
+        email = claims.get("email") or ""
         # Roles are granted by e-mail; someone without one is a viewer, shown by another name.
-        shown = email or st.user.get("preferred_username") or st.user.get("name") or st.user.get("sub") or "?"
-        return Visitor(user=str(shown), role=role_for_user(email, role_config), local_mode=False)
-    address = st.context.ip_address
-    return Visitor(user=getpass.getuser(), role=role_in_local_mode(address), local_mode=True)
+        shown = email or claims.get("preferred_username") or claims.get("name") or claims.get("sub") or "?"
+        return Visitor(user=str(shown), role=role_for_claims(claims, config), local_mode=False)
+    address = client_address(_peer_address(), _request_headers(), config.trusted_proxies)
+    role = role_in_local_mode(address, server_address=streamlit_config.get_option("server.address"),
+                              trusted_proxies=config.trusted_proxies)
+    return Visitor(user=getpass.getuser(), role=role, local_mode=True)
 
 
 def render_visitor_badge(visitor: Visitor, lang: str) -> None:
