@@ -11,10 +11,11 @@ from cxdata.i18n import translate
 from cxdata.ingest import LOADABLE_TABLES, MODES, ExtractRefused, MappingPreset, PresetError, UploadBusyError
 from cxdata.ingest import list_uploads, rules_for, suggest_mapping
 from cxdata.ingest.preset_store import list_presets
-from cxdata.ingest.publish import load_and_publish, undo_and_publish
+from cxdata.ingest.publish import load_and_publish
 from cxdata.roles import can
 from cxdata.upload_view import NOT_LOADED, OVERRIDE_CHOICES, read_headers, columns_from_rows, describe_detected, issues_frame, mapping_rows
-from cxdata.upload_view import fetch_saved_preset, remove_preset, store_preset
+from cxdata.upload_view import fetch_saved_preset, remove_preset, store_preset, undo_chosen, undo_choices
+from cxdata.upload_view import visible_uploads
 
 context = ui.page_context()
 lang = context.lang
@@ -166,15 +167,25 @@ if uploaded is not None:
             ui.show_table(report["preview"], name="upload-preview", hide_index=True)
 
 st.subheader(translate("upload_log", lang))
-log = list_uploads(context.data.path)
+
+
+def undo_chosen_upload(upload_id: int, seen_version: str) -> None:
+    """The upload the visitor saw and chose, checked against the data version this page showed."""
+    st.session_state["upload_note_undo"] = undo_chosen(visitor.role, visitor.user, context.data.path, upload_id,
+                                                       seen_version, lang)
+
+
+log = visible_uploads(list_uploads(context.data.path), visitor.user, visitor.role)
 if not log:
     st.caption(translate("upload_no_log", lang))
 else:
-    mine = log if can(visitor.role, "admin") else [u for u in log if u.get("uploaded_by") == visitor.user]
-    ui.show_table(mine, name="upload-log", hide_index=True)
-    if can(visitor.role, "undo") and st.button(translate("upload_undo", lang), key="upload_undo"):
-        try:
-            result = undo_and_publish(context.data.path, user=visitor.user, lock_timeout=30)
-            st.success(translate("upload_undone", lang, id=result["upload_id"]))
-        except (UploadBusyError, LookupError, Exception) as error:  # noqa: BLE001 - shown, never a traceback
-            st.error(str(error))
+    ui.show_table(log, name="upload-log", hide_index=True)
+    choices = undo_choices(log, lang)
+    if can(visitor.role, "undo") and choices:
+        undo_row = st.columns([3, 1], vertical_alignment="bottom")
+        chosen = undo_row[0].selectbox(translate("upload_undo_choice", lang), list(choices), format_func=choices.get,
+                                       key="upload_undo_id", help=translate("upload_undo_choice_help", lang))
+        # The id and the data version are bound now, as shown: a click acts on what the visitor saw.
+        undo_row[1].button(translate("upload_undo", lang, id=chosen), key="upload_undo", on_click=undo_chosen_upload,
+                           args=(chosen, context.data.version))
+show_note("upload_note_undo")

@@ -125,7 +125,9 @@ def test_an_analyst_logs_in_and_uploads(auth_server, browser):
     assert query(db, "SELECT count(*) FROM transactions")[0][0] == before + 5
     log = query(db, "SELECT uploaded_by FROM uploads ORDER BY upload_id DESC LIMIT 1")
     assert log == [(ANALYST,)]  # the upload log names the person who logged in
-    click(page, "Undo the latest upload")
+    upload_id = query(db, "SELECT max(upload_id) FROM uploads")[0][0]
+    click(page, f"Undo upload {upload_id}")
+    assert query(db, "SELECT undone_by FROM uploads WHERE upload_id = ?", [upload_id]) == [(ANALYST,)]
     assert query(db, "SELECT count(*) FROM transactions")[0][0] == before
 
     page.get_by_role("button", name="Log out").click()

@@ -55,9 +55,9 @@ def test_upload_check_load_and_undo_in_the_browser(sample_db, tmp_path, browser)
         assert page.get_by_text("Loaded 5 rows into transactions").count() == 1
         assert transaction_count(db) == before + 5
 
-        page.get_by_role("button", name="Undo the latest upload").click()
+        page.get_by_role("button", name="Undo upload 1").click()  # the one this page shows and offers
         wait_for_run(page)
-        assert page.get_by_text("undone").count() >= 1
+        assert page.get_by_text("Upload 1 undone (transactions: 5 rows removed, 0 restored).").count() == 1
         assert transaction_count(db) == before
         page.close()
 

@@ -22,4 +22,19 @@ class UploadBusyError(IngestError):
 
 
 class UndoError(IngestError):
-    """An upload that cannot be undone (unknown, already undone, or later uploads depend on it)."""
+    """An upload that cannot be undone (already undone, later uploads depend on it, someone else's,
+    the data changed while waiting): ``message(lang)`` says why, ``str()`` in English."""
+
+    def __init__(self, text_key: str, **values: object):
+        self.text_key, self.values = text_key, values
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str) -> str:
+        from cxdata.i18n import translate
+
+        return translate(self.text_key, lang, **{name: value.text(lang) if hasattr(value, "text") else value
+                                                 for name, value in self.values.items()})
+
+
+class UndoNotFound(UndoError, LookupError):
+    """No upload of that id in the log."""

@@ -77,13 +77,18 @@ def load_and_publish(db_path, table: str, path, *, dry_run: bool = False, lock_t
         return report
 
 
-def undo_and_publish(db_path, upload_id=None, *, user: str = "local", lock_timeout: float = 60.0) -> dict:
-    """``undo_upload`` on a working copy, published atomically."""
+def undo_and_publish(db_path, upload_id: int, *, user: str = "local", owner: str | None = None,
+                     seen_version: str | None = None, lock_timeout: float = 60.0) -> dict:
+    """``undo_upload`` of the named upload on a working copy, published atomically. The copy is
+    taken once the lock is held, so ``undo_upload`` checks ``owner`` and ``seen_version`` against
+    the data as it is then, not as it was before the wait."""
     from cxdata.ingest.log import undo_upload
 
     live = resolve_db_path(db_path)
     if not live.exists():
         raise FileNotFoundError(f"database not found: {live}")
-    holder = {"user": user, "action": "undo", "table": "", "since": datetime.now().strftime("%H:%M:%S")}
+    holder = {"user": user, "action": "undo", "table": "", "upload_id": upload_id,
+              "since": datetime.now().strftime("%H:%M:%S")}
     with working_copy(live, timeout=lock_timeout, holder=holder) as (work, _waited):
-        return undo_upload(work, upload_id, user=user, lock_timeout=lock_timeout)
+        return undo_upload(work, upload_id, user=user, owner=owner, seen_version=seen_version,
+                           lock_timeout=lock_timeout)
