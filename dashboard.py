@@ -80,17 +80,19 @@ def main(default_page: str = "overview") -> None:
         st.stop()
     if not visitor.local_mode:
         st.sidebar.button(i18n.translate("logout_button", lang), on_click=st.logout, key="logout")
+    ui.render_visitor_badge(visitor, lang)
     try:
         context = ui.render_global_filters(lang)
-    except (duckdb.Error, FileNotFoundError, OSError) as error:
-        # A broken or locked database is a message to the reader, never a traceback.
-        st.error(i18n.translate("database_unavailable", lang, error=str(error).splitlines()[0]))
+        ui.set_page_context(context)
         charts_loading.empty()
-        st.stop()
-    ui.render_visitor_badge(visitor, lang)
-    ui.set_page_context(context)
-    charts_loading.empty()
-    navigation.run()
+        navigation.run()
+    except (duckdb.Error, OSError) as error:
+        # A missing, damaged or locked database is a message to the reader, never a traceback, on
+        # whichever page meets it (a damaged block may be met by one page's queries only).
+        if not ui.is_database_problem(error):
+            raise
+        charts_loading.empty()
+        ui.show_database_problem(error, lang)
 
 
 if __name__ == "__main__":  # a session's run: Streamlit runs the entrypoint as "__main__"

@@ -12,7 +12,9 @@ import sys
 from datetime import date, timedelta
 from typing import Sequence
 
-from cxdata.db import resolve_db_path
+import duckdb
+
+from cxdata.db import describe_database_error, resolve_db_path
 from cxdata.ingest import cli as ingest_cli
 from cxdata.filters import Filters
 
@@ -182,14 +184,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run_with_contract(parser: argparse.ArgumentParser, commands: dict, argv: Sequence[str] | None) -> int:
     """Parse and run a command under the CLI contract: exit 2 + one line for usage errors,
     1 + one line for failures, never a traceback."""
+    args = None
     try:
         args = parser.parse_args(argv)
         return commands[args.command](args)
+    except duckdb.Error as error:  # the database itself: what is wrong with it, in words, not the engine's text
+        lang = getattr(args, "lang", "en") or "en"
+        print(f"error: {describe_database_error(error, resolve_db_path(getattr(args, 'db', None)), lang)}",
+              file=sys.stderr)
+        return 1
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except (KeyboardInterrupt, BrokenPipeError):
         return 130
     except Exception as error:  # noqa: BLE001 - the contract is one line, no traceback
-        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+        print(f"error: {type(error).__name__}: {' '.join(str(error).split())}", file=sys.stderr)
         return 1

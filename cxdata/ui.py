@@ -30,7 +30,7 @@ from plotly.basedatatypes import BaseFigure
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from cxdata import i18n
-from cxdata.db import open_snapshot, read_meta, resolve_db_path, snapshot_cursor
+from cxdata.db import describe_database_error, is_first_start, open_snapshot, read_meta, remember_database, resolve_db_path, snapshot_cursor
 from cxdata.filters import DEFAULT_PRESET, PERIOD_PRESETS, Filters, preset_range
 from cxdata.overview import (
     Overview,
@@ -59,10 +59,13 @@ LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
 
 @dataclass(frozen=True)
 class DataKey:
-    """Which data a cached result belongs to: the file and its data version."""
+    """Which data a cached result belongs to: the file, its data version, and the file itself as
+    it is on disk (inode, modification time, size), so a file changed or damaged in place never
+    gets the numbers cached for what it was before."""
 
     path: str
     version: str
+    file: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -83,8 +86,9 @@ class PageContext:
 def _build_sample_once(path: str) -> None:
     from cxdata.sample import build_sample_database
 
-    if not Path(path).exists():
+    if is_first_start(Path(path)):
         build_sample_database(path)
+        remember_database(Path(path))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -125,13 +129,18 @@ _idle_lock = threading.Lock()
 
 
 def current_data_key() -> DataKey:
-    """The database in use and its current version; builds the sample on the very first start."""
-    path = str(resolve_db_path())
-    if not Path(path).exists():
+    """The database in use and its current version. Builds the sample on a first start only
+    (``db.is_first_start``); a database that is missing or broken later raises (``OSError``,
+    ``duckdb.Error``), which the entrypoint shows in words (``db.describe_database_error``)."""
+    path = resolve_db_path()
+    if is_first_start(path):
         with st.spinner(i18n.translate("building_sample", current_language())):
-            _build_sample_once(path)
-    meta = read_meta(snapshot_cursor(_connection(path)))
-    return DataKey(path=path, version=meta.get("data_version", ""))
+            _build_sample_once(str(path))
+    stat = os.stat(path)  # FileNotFoundError when it is gone: never a reason to build anything
+    remember_database(path)
+    meta = read_meta(snapshot_cursor(_connection(str(path))))
+    return DataKey(path=str(path), version=meta.get("data_version", ""),
+                   file=(stat.st_ino, stat.st_mtime_ns, stat.st_size))
 
 
 # --- cached queries ----------------------------------------------------------------------------
@@ -144,6 +153,7 @@ def load_settings(data: DataKey) -> dict:
             "as_of": fetch_as_of(db),
             "data_start": fetch_data_start(db),
             "currency": read_meta(db.con).get("currency", ""),
+            "is_sample": read_meta(db.con).get("source") == "sample",
             "options": fetch_dimension_values(db),
             "targets": fetch_target_table(db),
         }
@@ -406,6 +416,10 @@ def render_global_filters(lang: str) -> PageContext:
         # While a range is half-picked the widget returns one date: keep the last full range.
         if isinstance(picked, (tuple, list)) and len(picked) == 2:
             start, end = picked
+            if start > end:  # a link written by hand (f_dates in the URL): the widget takes it as is
+                start, end = end, start
+                sidebar.warning(i18n.translate("dates_reversed", lang, start=i18n.format_date(start, lang),
+                                               end=i18n.format_date(end, lang)))
         else:
             sidebar.caption(i18n.translate("pick_end_date", lang))
     dimensions = {}
@@ -421,7 +435,27 @@ def render_global_filters(lang: str) -> PageContext:
         )
     sidebar.button(i18n.translate("reset_filters", lang), on_click=_reset_filters, key="f_reset")
     filters = Filters(start=start, end=end, **dimensions)
+    if settings["is_sample"]:  # on every page, so nobody takes the sample for the company's numbers
+        sidebar.warning(i18n.translate("sample_badge", lang), icon=":material/science:")
     return PageContext(filters=filters, lang=lang, data=data, as_of=as_of, currency=settings["currency"])
+
+
+def is_database_problem(error: BaseException) -> bool:
+    """Whether ``error`` is about the database (any DuckDB error; a file error about the database
+    file, or while it is gone), not some other file a page works with."""
+    if isinstance(error, duckdb.Error):
+        return True
+    path = resolve_db_path()
+    return isinstance(error, OSError) and (not path.exists() or str(path) in str(error)
+                                           or str(getattr(error, "filename", "")) == str(path))
+
+
+def show_database_problem(error: BaseException, lang: str) -> None:
+    """A database that is missing, damaged, busy or unreadable: one line in the reader's language,
+    no traceback, no server path (the server log gets the details)."""
+    path = resolve_db_path()
+    _LOGGER.error("database %s cannot be used: %s", path, str(error).splitlines()[0] if str(error) else repr(error))
+    st.error(describe_database_error(error, path.name, lang), icon=":material/database:")
 
 
 @dataclass(frozen=True)
