@@ -9,7 +9,8 @@ import streamlit as st
 from cxdata import ui
 from cxdata.i18n import translate
 from cxdata.ingest import LOADABLE_TABLES, MODES, ExtractRefused, MappingPreset, PresetError, UploadBusyError
-from cxdata.ingest import list_uploads, rules_for, suggest_mapping
+from cxdata.ingest import rules_for, suggest_mapping
+from cxdata.ingest.log import read_log_as_seen
 from cxdata.ingest.preset_store import list_presets
 from cxdata.ingest.publish import load_and_publish
 from cxdata.roles import can
@@ -175,7 +176,8 @@ def undo_chosen_upload(upload_id: int, seen_version: str) -> None:
                                                        seen_version, lang)
 
 
-log = visible_uploads(list_uploads(context.data.path), visitor.user, visitor.role)
+full_log, log_version = read_log_as_seen(context.data.path)  # the data version this log shows
+log = visible_uploads(full_log, visitor.user, visitor.role)
 if not log:
     st.caption(translate("upload_no_log", lang))
 else:
@@ -187,5 +189,5 @@ else:
                                        key="upload_undo_id", help=translate("upload_undo_choice_help", lang))
         # The id and the data version are bound now, as shown: a click acts on what the visitor saw.
         undo_row[1].button(translate("upload_undo", lang, id=chosen), key="upload_undo", on_click=undo_chosen_upload,
-                           args=(chosen, context.data.version))
+                           args=(chosen, log_version))
 show_note("upload_note_undo")

@@ -139,7 +139,13 @@ def test_the_upload_page_offers_only_the_analysts_own_uploads_and_undoes_the_cho
     choice = app.selectbox(key="upload_undo_id")
     assert choice.options == ["2 · surveys · surveys_utf16.txt · " + list_uploads(db)[0]["uploaded_at"][:16] + " · ann"]
     assert app.button(key="upload_undo").label == "Undo upload 2"
+    load_and_publish(db, "transactions", fixture("transactions_no_id.csv"), user="ada")  # after the page showed
     app.button(key="upload_undo").click().run()
     assert not app.exception
+    assert [e.value for e in app.error] == ["Nothing was undone: the data changed after you looked (upload 3: "
+                                            "transactions, loaded by ada). Look at the upload log again and "
+                                            "choose what to undo."]
+    assert status_of(db, 2) == ("loaded", None)
+    app.button(key="upload_undo").click().run()  # the page now shows the data as it is: the same choice goes through
     assert any(s.value.startswith("Upload 2 undone (surveys:") for s in app.success)
     assert status_of(db, 2) == ("undone", "ann") and status_of(db, 1) == ("loaded", None)

@@ -193,6 +193,16 @@ def latest_undoable(db_path=None, *, owner: str | None = None, timeout: float = 
                  and (owner is None or same_user(entry["uploaded_by"], owner))), None)
 
 
+def read_log_as_seen(db_path=None, *, timeout: float = 10.0) -> tuple[list[dict], str | None]:
+    """The upload log and the data version it belongs to, read from one open file: what a page
+    shows and what its undo is checked against (``seen_version``). ([], None) without a database."""
+    path = resolve_db_path(db_path)
+    if not Path(path).exists():
+        return [], None
+    with connected(path, read_only=True, deadline=time.monotonic() + timeout) as con:
+        return list_uploads(path, connection=con), read_meta(con).get("data_version")
+
+
 def same_user(first, second) -> bool:
     """Whether two names in the log are one person: e-mails in any case; an empty name is nobody.
 
