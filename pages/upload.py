@@ -10,7 +10,8 @@ from cxdata import ui
 from cxdata.i18n import translate
 from cxdata.ingest import LOADABLE_TABLES, MODES, ExtractRefused, MappingPreset, PresetError, UploadBusyError
 from cxdata.ingest import rules_for, suggest_mapping
-from cxdata.ingest.log import read_log_as_seen
+from cxdata.ingest.errors import TargetChanged
+from cxdata.ingest.log import read_log_as_seen, read_table_state
 from cxdata.ingest.preset_store import list_presets
 from cxdata.ingest.publish import load_and_publish
 from cxdata.roles import can
@@ -139,11 +140,14 @@ if uploaded is not None:
         try:
             report = load_and_publish(
                 context.data.path, table, path, mapping=chosen, mode=mode, dry_run=action == "check",
-                user=visitor.user, lang=lang, lock_timeout=30,
+                user=visitor.user, lang=lang, lock_timeout=30, seen_state=read_table_state(context.data.path, table, mode),
                 progress=lambda stage, fraction: bar.progress(min(max(fraction, 0.0), 1.0), text=stage),
             ).to_dict(lang)
         except UploadBusyError as error:
             st.error(translate("upload_busy", lang, error=str(error)))
+            st.stop()
+        except TargetChanged as error:
+            st.error(error.message(lang))
             st.stop()
         except ValueError as error:  # a mode the table does not take, a preset that does not fit
             st.error(str(error))

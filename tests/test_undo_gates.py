@@ -149,3 +149,26 @@ def test_the_upload_page_offers_only_the_analysts_own_uploads_and_undoes_the_cho
     app.button(key="upload_undo").click().run()  # the page now shows the data as it is: the same choice goes through
     assert any(s.value.startswith("Upload 2 undone (surveys:") for s in app.success)
     assert status_of(db, 2) == ("undone", "ann") and status_of(db, 1) == ("loaded", None)
+
+
+def test_a_replace_that_waited_for_another_upload_of_its_table_refuses(db):
+    """The overwrite is asked while another upload of the same table runs; once it gets the lock it
+    finds the table changed and loads nothing, instead of wiping the rows that just landed."""
+    from cxdata.ingest.errors import TargetChanged
+    from cxdata.ingest.log import read_table_state
+
+    seen = read_table_state(db, "transactions", "replace")
+    load_and_publish(db, "transactions", fixture("transactions_no_id.csv"), user="ada")  # lands meanwhile
+    before = query(db, "SELECT count(*) FROM transactions")
+    with pytest.raises(TargetChanged) as refused:
+        load_and_publish(db, "transactions", fixture("transactions.parquet"), user="ann", mode="replace",
+                         seen_state=seen)
+    assert refused.value.message("en") == (
+        "Nothing was loaded: transactions changed while this load waited for another one (upload 3: "
+        "transactions, loaded by ada). Check the file against the table as it is now, then load again.")
+    assert query(db, "SELECT count(*) FROM transactions") == before
+    # Another table's upload is no reason to refuse; nor is an append, which overwrites nothing.
+    seen = read_table_state(db, "transactions", "replace")
+    load_and_publish(db, "surveys", fixture("surveys_anonymous.csv"), user="ada")
+    assert load_and_publish(db, "transactions", fixture("transactions.parquet"), user="ann", mode="replace",
+                            seen_state=seen).status == "loaded"

@@ -75,13 +75,19 @@ def run_load(args) -> int:
             print(f"waiting for another upload to finish ({describe_holder(lock_path_for(db_path))})…",
                   file=sys.stderr, flush=True)
 
+    from cxdata.ingest.errors import TargetChanged
+    from cxdata.ingest.log import read_table_state
+
     try:
         report = load_and_publish(db_path, args.table, args.file, mapping=preset, mode=args.mode, dry_run=args.dry_run,
                               user=args.user or _default_user(), lang=args.lang,
                               limits=Limits(max_bytes=int(args.max_mb * 1024 * 1024)), lock_timeout=args.wait,
-                              progress=progress)
+                              progress=progress, seen_state=read_table_state(db_path, args.table, args.mode))
     except ValueError as error:  # the preset does not fit the table, a bad mode for the table
         raise UsageError(str(error)) from None
+    except TargetChanged as error:  # a replace or upsert that waited while another upload changed the table
+        print(f"error: {error.message(args.lang)}", file=sys.stderr)
+        return 1
     print(json.dumps(report.to_dict(), ensure_ascii=False, default=str))
     return 0 if report.status in ("loaded", "unchanged") else 1
 

@@ -21,9 +21,8 @@ class UploadBusyError(IngestError):
     """Another upload held the database for longer than the caller was willing to wait."""
 
 
-class UndoError(IngestError):
-    """An upload that cannot be undone (already undone, later uploads depend on it, someone else's,
-    the data changed while waiting): ``message(lang)`` says why, ``str()`` in English."""
+class ChangeRefused(IngestError):
+    """A write refused before it changed anything: ``message(lang)`` says why, ``str()`` in English."""
 
     def __init__(self, text_key: str, **values: object):
         self.text_key, self.values = text_key, values
@@ -36,5 +35,14 @@ class UndoError(IngestError):
                                                  for name, value in self.values.items()})
 
 
+class UndoError(ChangeRefused):
+    """An upload that cannot be undone (already undone, later uploads depend on it, someone else's,
+    the data changed while waiting)."""
+
+
 class UndoNotFound(UndoError, LookupError):
     """No upload of that id in the log."""
+
+
+class TargetChanged(ChangeRefused):
+    """A load that overwrites rows waited for the upload lock and found its table changed meanwhile."""

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from cxdata.db import bump_data_version, read_meta, resolve_db_path
 from cxdata.i18n import register_text
-from cxdata.ingest.errors import UndoError, UndoNotFound
+from cxdata.ingest.errors import TargetChanged, UndoError, UndoNotFound
 from cxdata.ingest.locking import connected, upload_lock
 from cxdata.ingest.mapping import LOADABLE_TABLES
 from cxdata.rollups import refresh_rollups
@@ -126,6 +126,10 @@ register_text({
     "undo_change_status_loaded": {"en": "loaded", "ru": "загружено"},
     "undo_change_status_undone": {"en": "undone", "ru": "отменено"},
     "undo_change_unknown": {"en": "the database was replaced", "ru": "база данных заменена"},
+    "load_table_changed": {"en": "Nothing was loaded: {table} changed while this load waited for another one "
+                                 "({change}). Check the file against the table as it is now, then load again.",
+                           "ru": "Ничего не загружено: пока загрузка ждала другую, таблица {table} изменилась "
+                                 "({change}). Проверьте файл по текущей таблице и загрузите снова."},
 })
 
 
@@ -219,13 +223,46 @@ def read_data_version(db_path=None, *, timeout: float = 10.0) -> str | None:
         return read_meta(con).get("data_version")
 
 
-def _latest_change(con) -> "_Translated":
-    """What changed the data last, in words: the upload loaded or undone most recently."""
+OVERWRITING_MODES = ("replace", "upsert")  # loads whose effect depends on the rows already there
+
+
+def table_state(con, table: str) -> tuple:
+    """What the log says about the last changes of ``table``: (newest load, newest undo). A load
+    that overwrites rows compares it before and after waiting for the lock."""
+    if not has_table(con, "uploads"):
+        return (None, None)
+    row = con.execute("SELECT max(upload_id) FILTER (WHERE status IN ('loaded', 'undone')), max(undone_at) "
+                      "FROM uploads WHERE table_name = ?", [table]).fetchall()[0]
+    return (row[0], row[1].isoformat() if row[1] else None)
+
+
+def read_table_state(db_path, table: str, mode: str, *, timeout: float = 10.0) -> tuple | None:
+    """``table_state`` of the database at ``db_path`` now, for a load in ``mode`` to re-check once
+    it holds the lock; None when there is nothing to re-check (an append overwrites nothing, or no
+    database yet)."""
+    path = resolve_db_path(db_path)
+    if mode not in OVERWRITING_MODES or not Path(path).exists():
+        return None
+    with connected(path, read_only=True, deadline=time.monotonic() + timeout) as con:
+        return table_state(con, table)
+
+
+def check_table_unchanged(db_path, table: str, seen_state: tuple | None) -> None:
+    """TargetChanged when ``table`` was loaded or undone since ``seen_state`` was read."""
+    if seen_state is None:
+        return
+    with connected(Path(db_path), read_only=True, deadline=time.monotonic() + 10) as con:
+        if table_state(con, table) != seen_state:
+            raise TargetChanged("load_table_changed", table=table, change=_latest_change(con, table))
+
+
+def _latest_change(con, table: str | None = None) -> "_Translated":
+    """What changed the data (of ``table``) last, in words: the upload loaded or undone most recently."""
     if has_table(con, "uploads"):
         rows = con.execute("SELECT upload_id, table_name, status, coalesce(undone_by, uploaded_by) FROM uploads "
-                           "WHERE status IN ('loaded', 'undone') "
+                           "WHERE status IN ('loaded', 'undone') AND (? IS NULL OR table_name = ?) "
                            "ORDER BY greatest(uploaded_at, coalesce(undone_at, uploaded_at)) DESC, upload_id DESC "
-                           "LIMIT 1").fetchall()
+                           "LIMIT 1", [table, table]).fetchall()
         if rows:
             upload_id, table, status, who = rows[0]
             return _Translated("undo_change_upload", id=upload_id, table=table, who=who,

@@ -57,9 +57,15 @@ def working_copy(db_path, *, timeout: float, holder: dict, on_wait=None) -> Iter
 
 
 def load_and_publish(db_path, table: str, path, *, dry_run: bool = False, lock_timeout: float = 60.0,
-                     progress=None, user: str = "local", **options):
-    """``load_extract`` on a working copy, published atomically (a dry run reads the file itself)."""
+                     progress=None, user: str = "local", seen_state: tuple | None = None, **options):
+    """``load_extract`` on a working copy, published atomically (a dry run reads the file itself).
+
+    ``seen_state``: ``log.read_table_state`` of ``table`` when the load was asked for; a load that
+    overwrites rows (``replace``, ``upsert``) refuses with TargetChanged when the table was loaded
+    or undone meanwhile (another upload it waited for), instead of overwriting work nobody saw.
+    """
     from cxdata.ingest.loading import load_extract
+    from cxdata.ingest.log import OVERWRITING_MODES, check_table_unchanged
 
     if dry_run:
         return load_extract(db_path, table, path, dry_run=True, lock_timeout=lock_timeout, progress=progress,
@@ -72,6 +78,8 @@ def load_and_publish(db_path, table: str, path, *, dry_run: bool = False, lock_t
             progress("waiting", 0.0)
 
     with working_copy(db_path, timeout=lock_timeout, holder=holder, on_wait=waiting) as (work, waited):
+        if options.get("mode") in OVERWRITING_MODES and work.exists():
+            check_table_unchanged(work, table, seen_state)
         report = load_extract(work, table, path, lock_timeout=lock_timeout, progress=progress, user=user, **options)
         report.waited_seconds += waited
         return report
