@@ -96,9 +96,16 @@ TEXT = {
     "upload_undo_label": {"en": "{id} · {table} · {file} · {when} · {who}", "ru": "{id} · {table} · {file} · {when} · {who}"},
     "upload_undone": {"en": "Upload {id} undone ({table}: {removed} rows removed, {restored} restored).",
                       "ru": "Загрузка {id} отменена ({table}: удалено строк: {removed}, восстановлено: {restored})."},
-    "upload_busy": {"en": "Another upload is running: {error}", "ru": "Идёт другая загрузка: {error}"},
-    "upload_busy_undo": {"en": "Another upload is still running; nothing was undone. Try again when it has finished.",
-                         "ru": "Ещё идёт другая загрузка; ничего не отменено. Повторите, когда она закончится."},
+    "upload_busy": {"en": "Another upload is still running ({who}, {action} of {table}, since {since}); nothing "
+                          "was changed. Try again when it has finished.",
+                    "ru": "Ещё идёт другая загрузка ({who}, {action}: {table}, с {since}); ничего не изменено. "
+                          "Повторите, когда она закончится."},
+    "upload_busy_file": {"en": "The database is open in another program (another upload, a notebook); nothing was "
+                               "changed. Try again in a minute.",
+                         "ru": "База данных открыта другой программой (другая загрузка, блокнот); ничего не "
+                               "изменено. Повторите через минуту."},
+    "upload_busy_load": {"en": "load", "ru": "загрузка"},
+    "upload_busy_undo_action": {"en": "undo", "ru": "отмена"},
     "upload_undo_failed": {"en": "The undo could not be done: the database cannot be written. Nothing was changed; "
                                  "ask an administrator to check the server's disk and the database file.",
                            "ru": "Отменить не удалось: базу данных нельзя записать. Ничего не изменено; попросите "
@@ -203,12 +210,29 @@ def undo_chosen(role: str, user: str, db_path, upload_id: int, seen_version: str
         return "error", str(error)
     except UndoError as error:
         return "error", error.message(lang)
-    except UploadBusyError:
-        return "error", translate("upload_busy_undo", lang)
+    except UploadBusyError as error:
+        return "error", describe_busy(error, lang)
     except (OSError, duckdb.Error):
         return "error", translate("upload_undo_failed", lang)
     return "success", translate("upload_undone", lang, id=result["upload_id"], table=result["table"],
                                 removed=result["rows_removed"], restored=result["rows_restored"])
+
+
+def describe_busy(error, lang: str) -> str:
+    """Why a load or undo could not start, in the reader's language: who holds the upload lock and
+    since when (from the lock file), without the server's paths or process ids.
+
+    >>> from cxdata.ingest.errors import UploadBusyError
+    >>> describe_busy(UploadBusyError("…", {"user": "ada", "action": "load", "table": "surveys", "since": "10:02:03"}), "en")
+    'Another upload is still running (ada, load of surveys, since 10:02:03); nothing was changed. Try again when it has finished.'
+    """
+    holder = getattr(error, "holder", {}) or {}
+    if not holder:
+        return translate("upload_busy_file", lang)
+    action = translate("upload_busy_undo_action" if holder.get("action") == "undo" else "upload_busy_load", lang)
+    return translate("upload_busy", lang, who=holder.get("user") or "?", action=action,
+                     table=holder.get("table") or (f"#{holder['upload_id']}" if holder.get("upload_id") else "—"),
+                     since=holder.get("since") or "?")
 
 
 def read_headers(path, preset) -> list[str]:

@@ -17,7 +17,7 @@ from cxdata.ingest.publish import load_and_publish
 from cxdata.roles import can
 from cxdata.upload_view import NOT_LOADED, OVERRIDE_CHOICES, read_headers, columns_from_rows, describe_detected, issues_frame, mapping_rows
 from cxdata.upload_view import fetch_saved_preset, remove_preset, store_preset, undo_chosen, undo_choices
-from cxdata.upload_view import visible_uploads
+from cxdata.upload_view import describe_busy, visible_uploads
 
 context = ui.page_context()
 lang = context.lang
@@ -144,7 +144,7 @@ if uploaded is not None:
                 progress=lambda stage, fraction: bar.progress(min(max(fraction, 0.0), 1.0), text=stage),
             ).to_dict(lang)
         except UploadBusyError as error:
-            st.error(translate("upload_busy", lang, error=str(error)))
+            st.error(describe_busy(error, lang))
             st.stop()
         except TargetChanged as error:
             st.error(error.message(lang))

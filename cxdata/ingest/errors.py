@@ -18,7 +18,15 @@ class ExtractRefused(IngestError):
 
 
 class UploadBusyError(IngestError):
-    """Another upload held the database for longer than the caller was willing to wait."""
+    """Another upload held the database for longer than the caller was willing to wait.
+
+    ``str()`` is for the command line (the path, the holder's pid); ``holder`` (who, what, since,
+    as the lock file says; empty when another program holds the file) is for the page's message.
+    """
+
+    def __init__(self, text: str, holder: dict | None = None):
+        super().__init__(text)
+        self.holder = holder or {}
 
 
 class ChangeRefused(IngestError):
