@@ -52,6 +52,8 @@ register_text({
         "ru": "в [roles] указаны администраторы или аналитики, но нет раздела [auth] для входа"},
     "login_config_bad_proxy": {"en": "[local_mode] trusted_proxies must list IP addresses; not one: {value}",
                                "ru": "[local_mode] trusted_proxies должен содержать IP-адреса; не адрес: {value}"},
+    "login_config_auth_incomplete": {"en": "[auth] lacks {keys}: nobody could log in",
+                                     "ru": "в [auth] не хватает {keys}: войти никто не сможет"},
     "login_config_not_table": {"en": "[{setting}] must be a table of settings", "ru": "[{setting}] должен быть разделом настроек"},
 })
 
@@ -88,7 +90,7 @@ def parse_login_config(secrets: Mapping[str, object], where: str = "secrets.toml
     """The access settings of parsed secrets, checked: LoginConfigError for anything that does not
     make sense (an admin's typo must stop the app, not widen or narrow access silently).
 
-    >>> parse_login_config({"auth": {"client_id": "x"}, "roles": {"admins": ["a@x.ru"]}}).auth_configured
+    >>> parse_login_config({"auth": {"redirect_uri": "u", "cookie_secret": "s"}, "roles": {"admins": ["a@x.ru"]}}).auth_configured
     True
     >>> try:
     ...     parse_login_config({"roles": {"admins": "a@x.ru"}}, where=".streamlit/secrets.toml")
@@ -117,6 +119,10 @@ def parse_login_config(secrets: Mapping[str, object], where: str = "secrets.toml
         if _parse_address(proxy) is None:
             raise LoginConfigError(where, "login_config_bad_proxy", value=str(proxy)[:40])
     auth = "auth" in secrets
+    if auth:  # what every provider needs; Streamlit checks the rest when someone logs in
+        missing = [key for key in ("redirect_uri", "cookie_secret") if key not in table("auth")]
+        if missing:
+            raise LoginConfigError(where, "login_config_auth_incomplete", keys=", ".join(missing))
     if not auth and (roles.get("admins") or roles.get("analysts")):
         raise LoginConfigError(where, "login_config_roles_without_auth")
     return LoginConfig(auth_configured=auth, roles=dict(roles), trust_unverified_email=trust,

@@ -11,6 +11,7 @@ from cxdata.roles import (LoginConfig, LoginConfigError, client_address, is_this
 from tests.test_app import clear_streamlit_caches, open_app  # noqa: F401 - fixture
 
 ROLES = {"admins": ["ada@example.com"], "analysts": ["ann@example.com"]}
+AUTH = {"redirect_uri": "https://cx.example.com/oauth2callback", "cookie_secret": "s", "client_id": "x"}
 
 
 @pytest.mark.parametrize("address", [None, "", "not an address", 42])
@@ -50,19 +51,21 @@ def test_trusted_proxies_skip_their_own_hops_and_ignore_what_others_forge():
 
 
 def test_unverified_emails_get_no_role_beyond_viewer():
-    config = parse_login_config({"auth": {"client_id": "x"}, "roles": ROLES})
+    config = parse_login_config({"auth": AUTH, "roles": ROLES})
     assert role_for_claims({"email": "ada@example.com", "email_verified": True}, config) == "admin"
     assert role_for_claims({"email": "ada@example.com"}, config) == "admin"  # no claim: the provider's word
     assert role_for_claims({"email": "ada@example.com", "email_verified": False}, config) == "viewer"
     assert role_for_claims({"email": "ann@example.com", "email_verified": "false"}, config) == "viewer"
-    trusting = parse_login_config({"auth": {}, "roles": {**ROLES, "trust_unverified_email": True}})
+    trusting = parse_login_config({"auth": AUTH, "roles": {**ROLES, "trust_unverified_email": True}})
     assert role_for_claims({"email": "ada@example.com", "email_verified": False}, trusting) == "admin"
 
 
 @pytest.mark.parametrize(("secrets", "expected"), [
     ({"roles": {"admins": "ada@example.com"}}, "[roles] admins must be a list of e-mail addresses"),
-    ({"auth": {}, "roles": {"analysts": ["a", 1]}}, "[roles] analysts must be a list"),
-    ({"auth": {}, "roles": {"trust_unverified_email": "yes"}}, "trust_unverified_email must be true or false"),
+    ({"auth": AUTH, "roles": {"analysts": ["a", 1]}}, "[roles] analysts must be a list"),
+    ({"auth": AUTH, "roles": {"trust_unverified_email": "yes"}}, "trust_unverified_email must be true or false"),
+    ({"auth": {"client_id": "x"}}, "[auth] lacks redirect_uri, cookie_secret: nobody could log in"),
+    ({"auth": "on"}, "[auth] must be a table"),
     ({"roles": {"admins": ["ada@example.com"]}}, "there is no [auth] section"),
     ({"local_mode": {"trusted_proxies": ["proxy.local"]}}, "not one: proxy.local"),
     ({"roles": "admins"}, "[roles] must be a table"),
