@@ -86,8 +86,8 @@ def test_without_a_database_the_warm_up_builds_nothing(tmp_path, monkeypatch):
     missing = tmp_path / "first.duckdb"
     monkeypatch.setenv("CX_DB", str(missing))
     startup.warm_up()
-    # A configured database that is missing is an error the sessions report; only a first start
-    # (nothing configured, see cxdata.db.is_first_start) builds the sample, in the first session.
+    # A configured database that is missing is an error every page reports; only a first start
+    # (nothing configured, see cxdata.db.is_first_start) builds the sample, in the first visit.
     assert not missing.exists()
 
 
