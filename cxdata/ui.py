@@ -436,7 +436,7 @@ def render_global_filters(lang: str) -> PageContext:
     sidebar.button(i18n.translate("reset_filters", lang), on_click=_reset_filters, key="f_reset")
     filters = Filters(start=start, end=end, **dimensions)
     if settings["is_sample"]:  # on every page, so nobody takes the sample for the company's numbers
-        sidebar.warning(i18n.translate("sample_badge", lang), icon=":material/science:")
+        sidebar.warning(i18n.translate("sample_badge", lang))
     return PageContext(filters=filters, lang=lang, data=data, as_of=as_of, currency=settings["currency"])
 
 
@@ -455,7 +455,7 @@ def show_database_problem(error: BaseException, lang: str) -> None:
     no traceback, no server path (the server log gets the details)."""
     path = resolve_db_path()
     _LOGGER.error("database %s cannot be used: %s", path, str(error).splitlines()[0] if str(error) else repr(error))
-    st.error(describe_database_error(error, path.name, lang), icon=":material/database:")
+    st.error(describe_database_error(error, path.name, lang))
 
 
 @dataclass(frozen=True)
