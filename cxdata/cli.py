@@ -14,7 +14,7 @@ from typing import Sequence
 
 import duckdb
 
-from cxdata.db import describe_database_error, resolve_db_path
+from cxdata.db import describe_database_error, remember_database, resolve_db_path
 from cxdata.ingest import cli as ingest_cli
 from cxdata.filters import Filters
 
@@ -125,6 +125,7 @@ def run_init(args) -> int:
     scale = args.scale if args.scale is not None else DEFAULT_SCALE
     seed = args.seed if args.seed is not None else DEFAULT_SEED
     counts = build_sample_database(path, scale=scale, seed=seed, force=args.force)
+    remember_database(path)  # from now on, a dashboard that finds it missing says so
     print(json.dumps({"db": str(path), "scale": scale, "seed": seed, "rows": counts}, ensure_ascii=False))
     return 0
 

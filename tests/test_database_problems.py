@@ -136,3 +136,15 @@ def test_the_cli_says_in_one_line_what_is_wrong_with_the_database(tmp_path, make
     assert result.returncode == code and result.stdout == ""
     assert result.stderr.count("\n") == 1 and text in result.stderr and "Traceback" not in result.stderr
     assert (path.exists()) == (code == 1)  # a missing database is not created by asking about it
+
+
+def test_init_at_the_default_path_is_remembered_too(tmp_path, monkeypatch):
+    from cxdata.cli import main
+
+    default = tmp_path / "data" / "cx.duckdb"
+    monkeypatch.setattr(cxdb, "DEFAULT_DB_PATH", default)
+    monkeypatch.delenv("CX_DB", raising=False)
+    assert cxdb.is_first_start(default)
+    assert main(["init", "--scale", "0.001"]) == 0 and default.exists()
+    default.unlink()
+    assert not cxdb.is_first_start(default)  # gone later: an error for the dashboard, not a first start
