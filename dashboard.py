@@ -40,12 +40,17 @@ def main(default_page: str = "overview") -> None:
 
     from cxdata import i18n
     from cxdata.app import ui
-    from cxdata.model.roles import can
+    from cxdata.model.roles import LoginConfigError, can
 
     st.set_page_config(page_title="CX dashboard", page_icon=":material/monitoring:", layout="wide")
     lang = ui.render_language_switch()
-    visitor = ui.current_visitor()
-    needs_login = not visitor.local_mode and not st.user.get("is_logged_in")
+    config_error = None
+    try:
+        visitor = ui.current_visitor()
+    except LoginConfigError as error:
+        # Fail closed: a login configuration that cannot be used never falls back to local mode.
+        visitor, config_error = None, error
+    needs_login = visitor is None or (not visitor.local_mode and not st.user.get("is_logged_in"))
     navigation = st.navigation(
         [
             st.Page(
@@ -62,6 +67,11 @@ def main(default_page: str = "overview") -> None:
         ],
         position="hidden" if needs_login else "sidebar",
     )
+    if config_error is not None:  # no data, no login button: only what the admin must fix
+        st.title(i18n.translate("login_config_title", lang))
+        st.error(config_error.message(lang))
+        charts_loading.empty()
+        st.stop()
     if needs_login:
         # A login is configured and nobody is signed in: the prompt and nothing else, no data.
         st.title(i18n.translate("login_title", lang))
@@ -71,17 +81,19 @@ def main(default_page: str = "overview") -> None:
         st.stop()
     if not visitor.local_mode:
         st.sidebar.button(i18n.translate("logout_button", lang), on_click=st.logout, key="logout")
+    ui.render_visitor_badge(visitor, lang)
     try:
         context = ui.render_global_filters(lang)
-    except (duckdb.Error, FileNotFoundError, OSError) as error:
-        # A broken or locked database is a message to the reader, never a traceback.
-        st.error(i18n.translate("database_unavailable", lang, error=str(error).splitlines()[0]))
+        ui.set_page_context(context)
         charts_loading.empty()
-        st.stop()
-    ui.render_visitor_badge(visitor, lang)
-    ui.set_page_context(context)
-    charts_loading.empty()
-    navigation.run()
+        navigation.run()
+    except (duckdb.Error, OSError) as error:
+        # A missing, damaged or locked database is a message to the reader, never a traceback, on
+        # whichever page meets it (a damaged block may be met by one page's queries only).
+        if not ui.is_database_problem(error):
+            raise
+        charts_loading.empty()
+        ui.show_database_problem(error, lang)
 
 
 if __name__ == "__main__":  # a session's run: Streamlit runs the entrypoint as "__main__"

@@ -12,7 +12,9 @@ import sys
 from datetime import date, timedelta
 from typing import Sequence
 
-from cxdata.engine.db import resolve_db_path
+import duckdb
+
+from cxdata.engine.db import describe_database_error, remember_database, resolve_db_path
 from cxdata.ingest import cli as ingest_cli
 from cxdata.model.filters import Filters
 
@@ -123,6 +125,7 @@ def run_init(args) -> int:
     scale = args.scale if args.scale is not None else DEFAULT_SCALE
     seed = args.seed if args.seed is not None else DEFAULT_SEED
     counts = build_sample_database(path, scale=scale, seed=seed, force=args.force)
+    remember_database(path)  # from now on, a dashboard that finds it missing says so
     print(json.dumps({"db": str(path), "scale": scale, "seed": seed, "rows": counts}, ensure_ascii=False))
     return 0
 
@@ -182,14 +185,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run_with_contract(parser: argparse.ArgumentParser, commands: dict, argv: Sequence[str] | None) -> int:
     """Parse and run a command under the CLI contract: exit 2 + one line for usage errors,
     1 + one line for failures, never a traceback."""
+    args = None
     try:
         args = parser.parse_args(argv)
         return commands[args.command](args)
+    except duckdb.Error as error:  # the database itself: what is wrong with it, in words, not the engine's text
+        lang = getattr(args, "lang", "en") or "en"
+        print(f"error: {describe_database_error(error, resolve_db_path(getattr(args, 'db', None)), lang)}",
+              file=sys.stderr)
+        return 1
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except (KeyboardInterrupt, BrokenPipeError):
         return 130
     except Exception as error:  # noqa: BLE001 - the contract is one line, no traceback
-        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+        print(f"error: {type(error).__name__}: {' '.join(str(error).split())}", file=sys.stderr)
         return 1

@@ -77,9 +77,15 @@ TEXT: dict[str, dict[str, str]] = {
         "ru": "Ниже цели: {metrics}.",
     },
     "caption_all_data": {"en": "all customers", "ru": "все клиенты"},
-    "database_unavailable": {
-        "en": "The database cannot be opened: {error}",
-        "ru": "Не удаётся открыть базу данных: {error}",
+    "dates_reversed": {
+        "en": "The dates in this link were reversed (the end before the start): showing {start} – {end}. "
+              "Pick the dates above to change them.",
+        "ru": "Даты в ссылке были перепутаны (конец раньше начала): показан период {start} – {end}. "
+              "Выберите даты выше, чтобы изменить его.",
+    },
+    "sample_badge": {
+        "en": "Sample data: generated for demonstration, not your company's numbers.",
+        "ru": "Демонстрационные данные: сгенерированы для примера, это не цифры вашей компании.",
     },
     "cohort_age_note": {
         "en": "recent customers have had less time to spend",

@@ -15,17 +15,19 @@ from cxdata.ingest import (
     MappingPreset,
     PresetError,
     UploadBusyError,
-    list_uploads,
     rules_for,
     suggest_mapping,
 )
+from cxdata.ingest.errors import TargetChanged
+from cxdata.ingest.log import read_log_as_seen, read_table_state
 from cxdata.ingest.preset_store import list_presets
-from cxdata.ingest.publish import load_and_publish, undo_and_publish
+from cxdata.ingest.publish import load_and_publish
 from cxdata.model.roles import can
 from cxdata.presentation.upload_view import (
     NOT_LOADED,
     OVERRIDE_CHOICES,
     columns_from_rows,
+    describe_busy,
     describe_detected,
     fetch_saved_preset,
     issues_frame,
@@ -33,6 +35,9 @@ from cxdata.presentation.upload_view import (
     read_headers,
     remove_preset,
     store_preset,
+    undo_choices,
+    undo_chosen,
+    visible_uploads,
 )
 
 context = ui.page_context()
@@ -156,11 +161,14 @@ if uploaded is not None:
         try:
             report = load_and_publish(
                 context.data.path, table, path, mapping=chosen, mode=mode, dry_run=action == "check",
-                user=visitor.user, lang=lang, lock_timeout=30,
+                user=visitor.user, lang=lang, lock_timeout=30, seen_state=read_table_state(context.data.path, table, mode),
                 progress=lambda stage, fraction: bar.progress(min(max(fraction, 0.0), 1.0), text=stage),
             ).to_dict(lang)
         except UploadBusyError as error:
-            st.error(translate("upload_busy", lang, error=str(error)))
+            st.error(describe_busy(error, lang))
+            st.stop()
+        except TargetChanged as error:
+            st.error(error.message(lang))
             st.stop()
         except ValueError as error:  # a mode the table does not take, a preset that does not fit
             st.error(str(error))
@@ -185,15 +193,26 @@ if uploaded is not None:
             ui.show_table(report["preview"], name="upload-preview", hide_index=True)
 
 st.subheader(translate("upload_log", lang))
-log = list_uploads(context.data.path)
+
+
+def undo_chosen_upload(upload_id: int, seen_version: str) -> None:
+    """The upload the visitor saw and chose, checked against the data version this page showed."""
+    st.session_state["upload_note_undo"] = undo_chosen(visitor.role, visitor.user, context.data.path, upload_id,
+                                                       seen_version, lang)
+
+
+full_log, log_version = read_log_as_seen(context.data.path)  # the data version this log shows
+log = visible_uploads(full_log, visitor.user, visitor.role)
 if not log:
     st.caption(translate("upload_no_log", lang))
 else:
-    mine = log if can(visitor.role, "admin") else [u for u in log if u.get("uploaded_by") == visitor.user]
-    ui.show_table(mine, name="upload-log", hide_index=True)
-    if can(visitor.role, "undo") and st.button(translate("upload_undo", lang), key="upload_undo"):
-        try:
-            result = undo_and_publish(context.data.path, user=visitor.user, lock_timeout=30)
-            st.success(translate("upload_undone", lang, id=result["upload_id"]))
-        except (UploadBusyError, LookupError, Exception) as error:  # noqa: BLE001 - shown, never a traceback
-            st.error(str(error))
+    ui.show_table(log, name="upload-log", hide_index=True)
+    choices = undo_choices(log, lang)
+    if can(visitor.role, "undo") and choices:
+        undo_row = st.columns([3, 1], vertical_alignment="bottom")
+        chosen = undo_row[0].selectbox(translate("upload_undo_choice", lang), list(choices), format_func=choices.get,
+                                       key="upload_undo_id", help=translate("upload_undo_choice_help", lang))
+        # The id and the data version are bound now, as shown: a click acts on what the visitor saw.
+        undo_row[1].button(translate("upload_undo", lang, id=chosen), key="upload_undo", on_click=undo_chosen_upload,
+                           args=(chosen, log_version))
+show_note("upload_note_undo")

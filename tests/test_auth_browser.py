@@ -24,14 +24,18 @@ from tests.test_upload_browser import FIXTURES, choose, click, upload_file  # no
 pytestmark = pytest.mark.browser
 
 ANALYST, VIEWER, ADMIN = "ann.analyst@example.com", "vic.viewer@example.com", "ada.admin@example.com"
+UNVERIFIED = "una.unverified@example.com"  # listed as an admin, but the provider has not verified the address
 USERS = {"ann": ANALYST, "vic": VIEWER, "ada": ADMIN}
 
 
 @pytest.fixture(scope="module")
 def identity_provider():
-    """A local OpenID Connect provider that knows three users by subject, each with an e-mail."""
-    users = [oidc_provider_mock.User(sub=sub, claims={"email": email, "name": sub.title()})
+    """A local OpenID Connect provider that knows four users by subject, each with an e-mail; one
+    of them with ``email_verified: false``."""
+    users = [oidc_provider_mock.User(sub=sub, claims={"email": email, "name": sub.title(), "email_verified": True})
              for sub, email in USERS.items()]
+    users.append(oidc_provider_mock.User(sub="una", claims={"email": UNVERIFIED, "name": "Una",
+                                                            "email_verified": False}))
     with oidc_provider_mock.run_server_in_thread(user_claims=users) as server:
         yield f"http://localhost:{server.server_port}"
 
@@ -46,7 +50,7 @@ def secrets_toml(provider_url: str) -> str:
         f'client_secret = "{secrets.token_hex(16)}"\n'
         f'server_metadata_url = "{provider_url}/.well-known/openid-configuration"\n'
         "\n[roles]\n"
-        f'admins = ["{ADMIN}"]\n'
+        f'admins = ["{ADMIN}", "{UNVERIFIED}"]\n'
         f'analysts = ["{ANALYST.upper()}"]\n'  # e-mails match whatever their case
     )
 
@@ -125,7 +129,9 @@ def test_an_analyst_logs_in_and_uploads(auth_server, browser):
     assert query(db, "SELECT count(*) FROM transactions")[0][0] == before + 5
     log = query(db, "SELECT uploaded_by FROM uploads ORDER BY upload_id DESC LIMIT 1")
     assert log == [(ANALYST,)]  # the upload log names the person who logged in
-    click(page, "Undo the latest upload")
+    upload_id = query(db, "SELECT max(upload_id) FROM uploads")[0][0]
+    click(page, f"Undo upload {upload_id}")
+    assert query(db, "SELECT undone_by FROM uploads WHERE upload_id = ?", [upload_id]) == [(ANALYST,)]
     assert query(db, "SELECT count(*) FROM transactions")[0][0] == before
 
     page.get_by_role("button", name="Log out").click()
@@ -157,3 +163,43 @@ def test_an_admin_sees_everyones_uploads_in_the_log(auth_server, browser, tmp_pa
     rows = list(openpyxl.load_workbook(tmp_path / "log.xlsx").active.values)
     who = rows[0].index("uploaded_by")
     assert ANALYST in {row[who] for row in rows[1:]}  # the admin sees the analyst's upload, not only their own
+
+
+def test_an_unverified_email_gets_no_role_beyond_viewer(auth_server, browser):
+    url, _db = auth_server
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    log_in(page, url, "una", "upload")
+    assert page.get_by_text(f"Signed in as {UNVERIFIED} (viewer)").count() == 1  # listed as admin, not verified
+    assert page.locator("[data-testid='stMetric']").count() >= 6  # a viewer still sees the dashboards
+    assert "Upload data" not in page.locator("[data-testid='stSidebarNav']").inner_text()
+    assert page.locator("[data-testid='stFileUploader']").count() == 0
+    page.close()
+
+
+def test_a_broken_secrets_file_stops_the_app_and_shows_no_data(identity_provider, sample_db, tmp_path, browser):
+    """One typo (an unclosed quote) must not turn the login-protected dashboard into local mode."""
+    db = shutil.copy(sample_db, tmp_path / "cx.duckdb")
+    secrets_file = tmp_path / "secrets.toml"
+    broken = secrets_toml(identity_provider).replace('client_id = "cx-dashboard-test"', 'client_id = "cx-dashboard-test')
+    secrets_file.write_text(broken, encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("STREAMLIT_SECRETS_FILES", str(secrets_file))
+        with streamlit_server(db, tmp_path / "server.log") as url:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            for path in ("", "upload", "money?lang=ru"):
+                page.goto(f"{url}/{path}")
+                wait_for_run(page)
+                text = page.inner_text("body")
+                if path.endswith("ru"):
+                    assert "Дашборд остановлен: настройки входа не удаётся использовать" in text
+                    assert "secrets.toml: ошибка синтаксиса TOML в строке 4" in text
+                else:
+                    assert "The dashboard is stopped: its login configuration cannot be used" in text
+                    assert "secrets.toml: not valid TOML at line 4, column 31" in text
+                assert str(tmp_path) not in text  # the file is named, not the server's folders
+                assert page.locator("[data-testid='stMetric']").count() == 0
+                assert page.locator("[data-testid='stDataFrame'], .js-plotly-plot, [data-testid='stFileUploader']").count() == 0
+                assert "Local mode" not in text and page.get_by_role("button", name="Log in").count() == 0
+                assert page.locator("[data-testid='stSidebarNav']").count() == 0
+            page.close()
+        assert "login configuration unusable" in (tmp_path / "server.log").read_text()

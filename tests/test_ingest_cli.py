@@ -84,7 +84,10 @@ def test_the_module_entry_point_keeps_the_contract(db):
     assert usage.stderr.count("\n") == 1 and "Traceback" not in usage.stderr
     uploads = run_cli("uploads", "--db", str(db))
     assert [(u["upload_id"], u["status"]) for u in cli_json(uploads)] == [(2, "rejected"), (1, "loaded")]
-    undone = run_cli("undo", "--db", str(db))
+    unnamed = run_cli("undo", "--db", str(db))  # undo names what it reverts: no id, no change
+    assert unnamed.returncode == 2 and unnamed.stderr.count("\n") == 1
+    assert "name the upload to undo" in unnamed.stderr and "the latest loaded one is 1: transactions" in unnamed.stderr
+    undone = run_cli("undo", "1", "--db", str(db))
     assert undone.returncode == 0 and cli_json(undone)["upload_id"] == 1
     again = run_cli("undo", "1", "--db", str(db))
     assert again.returncode == 1 and again.stderr.count("\n") == 1 and "was undone" in again.stderr

@@ -224,7 +224,7 @@ def test_undo_restores_exactly_the_previous_state(tmp_path, db, mode, second):
         path = write_csv(tmp_path / "more.csv", fixture(second).read_text() + "C002,2024-12-01,50,card\n")
     report = load(db, "transactions", path, mode=mode)
     assert report.status == "loaded" and snapshot(db) != before
-    undone = undo_upload(db, user="boris")
+    undone = undo_upload(db, report.upload_id, user="boris")
     assert undone["upload_id"] == report.upload_id and undone["table"] == "transactions"
     after = snapshot(db)
     assert {t: table_hash(rows) for t, rows in after.items()} == hashes
@@ -242,13 +242,11 @@ def test_undo_order_and_errors(db):
         undo_upload(db, first.upload_id)
     with pytest.raises(LookupError):
         undo_upload(db, 99)
-    assert undo_upload(db)["table"] == "surveys"  # the latest by default
+    assert undo_upload(db, 3)["table"] == "surveys"
     undo_upload(db, 2)
     undo_upload(db, first.upload_id)
     with pytest.raises(UndoError, match="was undone"):
         undo_upload(db, first.upload_id)
-    with pytest.raises(UndoError, match="nothing to undo"):
-        undo_upload(db)
     assert query(db, "SELECT count(*) FROM transactions") == [(0,)]
     again = load(db, "transactions", fixture("transactions.tsv"))  # an undone file can be loaded again
     assert again.status == "loaded"

@@ -127,7 +127,7 @@ def test_presets_survive_loads_and_undos_that_replace_the_database_file(db):
                               mapping=fetch_preset(db, "crm"))
     assert report.status == "loaded" and report.rows_loaded == 5
     assert db.stat().st_ino != inode  # the database file was replaced by a new one ...
-    undo_and_publish(db)
+    undo_and_publish(db, report.upload_id)
     assert query(db, "SELECT count(*) FROM transactions") == [(0,)]
     assert path.read_bytes() == before and [p["name"] for p in list_presets(db)] == ["crm"]  # ... the preset stays
 

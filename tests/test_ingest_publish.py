@@ -46,7 +46,7 @@ def test_a_reader_is_not_blocked_and_sees_old_then_new_data(sample_db, tmp_path)
     assert fresh.execute("SELECT amount FROM transactions WHERE transaction_id = 'X1'").fetchall() == [(1250.5,)]
     fresh.close()
 
-    undone = cli("undo", "--db", str(db), "--wait", "5")
+    undone = cli("undo", str(report["upload_id"]), "--db", str(db), "--wait", "5")
     assert undone.returncode == 0, undone.stderr
     after = open_snapshot(db)
     assert count(after) == before

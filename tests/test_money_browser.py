@@ -37,7 +37,7 @@ def economics(sample_db):
 
 def test_money_page_renders_at_its_url(page, economics):
     assert page.locator("h1").first.inner_text().strip() == "CX and money"
-    assert "The CX change worth most." in page.locator("[data-testid='stAlert']").first.inner_text()
+    assert "The CX change worth most." in page.locator("[data-testid='stMain'] [data-testid='stAlert']").first.inner_text()
     tiles = read_tiles(page)
     expected = compute_revenue_at_risk(economics, 12).set_index("group").at["detractor", "revenue_at_risk"]
     assert tiles["Detractors, RUB"] == format_value(expected, "money", "en", 0, compact=True)

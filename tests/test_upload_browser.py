@@ -30,9 +30,9 @@ def test_upload_check_load_and_undo_in_the_browser(sample_db, tmp_path, browser)
     db = tmp_path / "upload.duckdb"
     shutil.copy(sample_db, db)
     before = transaction_count(db)
-    # Bound to every interface like the README's command: the browser on this machine then arrives
-    # as an IPv4-mapped IPv6 address, and local mode must still make it admin.
-    with streamlit_server(db, tmp_path / "server.log", address="::") as url:
+    # Bound to loopback, as .streamlit/config.toml does: local mode makes the browser on this
+    # machine admin (the server reads the connection's own peer address, 127.0.0.1).
+    with streamlit_server(db, tmp_path / "server.log", address="127.0.0.1") as url:
         page = browser.new_page(viewport={"width": 1400, "height": 1200})
         page.goto(f"{url}/upload")
         wait_for_run(page)
@@ -55,9 +55,9 @@ def test_upload_check_load_and_undo_in_the_browser(sample_db, tmp_path, browser)
         assert page.get_by_text("Loaded 5 rows into transactions").count() == 1
         assert transaction_count(db) == before + 5
 
-        page.get_by_role("button", name="Undo the latest upload").click()
+        page.get_by_role("button", name="Undo upload 1").click()  # the one this page shows and offers
         wait_for_run(page)
-        assert page.get_by_text("undone").count() >= 1
+        assert page.get_by_text("Upload 1 undone (transactions: 5 rows removed, 0 restored).").count() == 1
         assert transaction_count(db) == before
         page.close()
 

@@ -23,8 +23,8 @@ def warm_up() -> None:
     """Import the dashboard's modules, open the database and compute what a first visit shows:
     the sidebar's settings and the overview (the default page) with the default filters.
 
-    Without a database it stops after the imports: the first session builds the sample, under a
-    spinner that says so.
+    Without a database it stops after the imports: on a first start the first visit builds the
+    sample, under a spinner that says so; otherwise every page says the database is missing.
     """
     from cxdata.app import ui
     from cxdata.engine.db import resolve_db_path

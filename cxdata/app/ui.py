@@ -12,7 +12,9 @@ import gc
 import getpass
 import hashlib
 import importlib
+import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,13 +26,29 @@ from pathlib import Path
 import duckdb
 import streamlit as st
 from plotly.basedatatypes import BaseFigure
+from streamlit import config as streamlit_config
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from cxdata import i18n
-from cxdata.engine.db import open_snapshot, read_meta, resolve_db_path, snapshot_cursor
+from cxdata.engine.db import (
+    describe_database_error,
+    is_first_start,
+    open_snapshot,
+    read_meta,
+    remember_database,
+    resolve_db_path,
+    snapshot_cursor,
+)
 from cxdata.engine.query import open_snapshot_backend
 from cxdata.model.filters import DEFAULT_PRESET, PERIOD_PRESETS, Filters, preset_range
-from cxdata.model.roles import role_for_user, role_in_local_mode
+from cxdata.model.roles import (
+    LoginConfig,
+    LoginConfigError,
+    client_address,
+    parse_login_config,
+    role_for_claims,
+    role_in_local_mode,
+)
 from cxdata.questions.overview import (
     Overview,
     fetch_as_of,
@@ -45,6 +63,8 @@ from cxdata.questions.overview import (
 # reruns trigger now and then and which would otherwise walk all of it (tens of ms each time).
 gc.freeze()
 
+_LOGGER = logging.getLogger(__name__)
+
 FILTER_KEYS = ("f_period", "f_dates", "f_segment", "f_region", "f_channel", "f_acq")
 _DIMENSION_KEYS = {"segments": "f_segment", "regions": "f_region", "channels": "f_channel", "acquisition_channels": "f_acq"}
 _DIMENSION_LABELS = {"segments": "segment", "regions": "region", "channels": "channel", "acquisition_channels": "acquisition_channel"}
@@ -53,10 +73,13 @@ LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
 
 @dataclass(frozen=True)
 class DataKey:
-    """Which data a cached result belongs to: the file and its data version."""
+    """Which data a cached result belongs to: the file, its data version, and the file itself as
+    it is on disk (inode, modification time, size), so a file changed or damaged in place never
+    gets the numbers cached for what it was before."""
 
     path: str
     version: str
+    file: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -77,8 +100,9 @@ class PageContext:
 def _build_sample_once(path: str) -> None:
     from cxdata.sample import build_sample_database
 
-    if not Path(path).exists():
+    if is_first_start(Path(path)):
         build_sample_database(path)
+        remember_database(Path(path))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -119,13 +143,18 @@ _idle_lock = threading.Lock()
 
 
 def current_data_key() -> DataKey:
-    """The database in use and its current version; builds the sample on the very first start."""
-    path = str(resolve_db_path())
-    if not Path(path).exists():
+    """The database in use and its current version. Builds the sample on a first start only
+    (``db.is_first_start``); a database that is missing or broken later raises (``OSError``,
+    ``duckdb.Error``), which the entrypoint shows in words (``db.describe_database_error``)."""
+    path = resolve_db_path()
+    if is_first_start(path):
         with st.spinner(i18n.translate("building_sample", current_language())):
-            _build_sample_once(path)
-    meta = read_meta(snapshot_cursor(_connection(path)))
-    return DataKey(path=path, version=meta.get("data_version", ""))
+            _build_sample_once(str(path))
+    stat = os.stat(path)  # FileNotFoundError when it is gone: never a reason to build anything
+    remember_database(path)
+    meta = read_meta(snapshot_cursor(_connection(str(path))))
+    return DataKey(path=str(path), version=meta.get("data_version", ""),
+                   file=(stat.st_ino, stat.st_mtime_ns, stat.st_size))
 
 
 # --- cached queries ----------------------------------------------------------------------------
@@ -138,6 +167,7 @@ def load_settings(data: DataKey) -> dict:
             "as_of": fetch_as_of(db),
             "data_start": fetch_data_start(db),
             "currency": read_meta(db.con).get("currency", ""),
+            "is_sample": read_meta(db.con).get("source") == "sample",
             "options": fetch_dimension_values(db),
             "targets": fetch_target_table(db),
         }
@@ -400,6 +430,10 @@ def render_global_filters(lang: str) -> PageContext:
         # While a range is half-picked the widget returns one date: keep the last full range.
         if isinstance(picked, (tuple, list)) and len(picked) == 2:
             start, end = picked
+            if start > end:  # a link written by hand (f_dates in the URL): the widget takes it as is
+                start, end = end, start
+                sidebar.warning(i18n.translate("dates_reversed", lang, start=i18n.format_date(start, lang),
+                                               end=i18n.format_date(end, lang)))
         else:
             sidebar.caption(i18n.translate("pick_end_date", lang))
     dimensions = {}
@@ -415,7 +449,27 @@ def render_global_filters(lang: str) -> PageContext:
         )
     sidebar.button(i18n.translate("reset_filters", lang), on_click=_reset_filters, key="f_reset")
     filters = Filters(start=start, end=end, **dimensions)
+    if settings["is_sample"]:  # on every page, so nobody takes the sample for the company's numbers
+        sidebar.warning(i18n.translate("sample_badge", lang))
     return PageContext(filters=filters, lang=lang, data=data, as_of=as_of, currency=settings["currency"])
+
+
+def is_database_problem(error: BaseException) -> bool:
+    """Whether ``error`` is about the database (any DuckDB error; a file error about the database
+    file, or while it is gone), not some other file a page works with."""
+    if isinstance(error, duckdb.Error):
+        return True
+    path = resolve_db_path()
+    return isinstance(error, OSError) and (not path.exists() or str(path) in str(error)
+                                           or str(getattr(error, "filename", "")) == str(path))
+
+
+def show_database_problem(error: BaseException, lang: str) -> None:
+    """A database that is missing, damaged, busy or unreadable: one line in the reader's language,
+    no traceback, no server path (the server log gets the details)."""
+    path = resolve_db_path()
+    _LOGGER.error("database %s cannot be used: %s", path, str(error).splitlines()[0] if str(error) else repr(error))
+    st.error(describe_database_error(error, path.name, lang))
 
 
 @dataclass(frozen=True)
@@ -427,22 +481,89 @@ class Visitor:
     local_mode: bool
 
 
-def current_visitor() -> Visitor:
-    """The visitor's role: from the login when one is configured, else local mode."""
+def read_login_config() -> LoginConfig:
+    """The access settings in Streamlit's secrets; LoginConfigError when they cannot be used.
+
+    Streamlit reports a secrets file it cannot parse with the same exception class as a missing
+    one (a ``FileNotFoundError``); only "no secrets file at all" means local mode.
+    """
+    from streamlit.errors import StreamlitSecretNotFoundError
+
     try:
-        auth_configured = "auth" in st.secrets
-        role_config = dict(st.secrets.get("roles", {}))
-    except FileNotFoundError:  # no secrets file at all
-        auth_configured, role_config = False, {}
-    if auth_configured:
+        secrets = st.secrets.to_dict()
+    except StreamlitSecretNotFoundError as error:
+        if getattr(error, "error_id", None) == "no-secrets-found":
+            return LoginConfig()
+        raise _secrets_problem(error) from None
+    except OSError as error:  # a secrets file that exists but cannot be read
+        _LOGGER.error("login configuration unusable, the dashboard serves no data: %s", error)
+        raise LoginConfigError(_file_name(getattr(error, "filename", None)), "login_config_unreadable") from None
+    return parse_login_config(secrets, where=_file_name(_first_secrets_file()))
+
+
+def _secrets_problem(error) -> LoginConfigError:
+    kwargs = getattr(error, "exec_kwargs", {}) or {}
+    path = kwargs.get("path") or kwargs.get("sub_folder_path") or _first_secrets_file()
+    _LOGGER.error("login configuration unusable, the dashboard serves no data: %s", error)
+    position = re.search(r"at line (\d+), column (\d+)", str(error.__cause__ or error))
+    if position:
+        return LoginConfigError(_file_name(path), "login_config_syntax", line=position[1], column=position[2])
+    return LoginConfigError(_file_name(path), "login_config_invalid")
+
+
+def _first_secrets_file() -> str | None:
+    files = [path for path in streamlit_config.get_option("secrets.files") if os.path.exists(path)]
+    return files[-1] if files else None
+
+
+def _file_name(path) -> str:
+    """A secrets file as the page names it: the last two parts (``.streamlit/secrets.toml``), not
+    the server's folders."""
+    if not path:
+        return "secrets.toml"
+    parts = Path(str(path)).parts
+    return "/".join(parts[-2:])
+
+
+def _peer_address() -> str | None:
+    """The connection's own peer address (None when unknown). ``st.context.ip_address`` gives None
+    for localhost too, so it cannot tell "this machine" from "nobody knows"."""
+    try:
+        from streamlit.runtime.context import _get_client_context
+
+        client = _get_client_context()
+        peer = getattr(client, "remote_ip", None) if client is not None else None
+    except Exception:  # noqa: BLE001 - a Streamlit without it: the address is unknown, never local
+        return None
+    return peer if isinstance(peer, str) else None
+
+
+def _request_headers() -> dict:
+    try:
+        headers = st.context.headers
+        return {str(name): str(value) for name, value in headers.items()}
+    except Exception:  # noqa: BLE001 - no request (a test harness): no forwarding headers
+        return {}
+
+
+def current_visitor() -> Visitor:
+    """The visitor's role: from the login when one is configured, else local mode.
+
+    LoginConfigError when the login configuration cannot be used: the caller stops, shows no data.
+    """
+    config = read_login_config()
+    if config.auth_configured:
         if not st.user.is_logged_in:
             return Visitor(user="", role="viewer", local_mode=False)
-        email = st.user.get("email") or ""
+        claims = st.user.to_dict()
+        email = claims.get("email") or ""
         # Roles are granted by e-mail; someone without one is a viewer, shown by another name.
-        shown = email or st.user.get("preferred_username") or st.user.get("name") or st.user.get("sub") or "?"
-        return Visitor(user=str(shown), role=role_for_user(email, role_config), local_mode=False)
-    address = st.context.ip_address
-    return Visitor(user=getpass.getuser(), role=role_in_local_mode(address), local_mode=True)
+        shown = email or claims.get("preferred_username") or claims.get("name") or claims.get("sub") or "?"
+        return Visitor(user=str(shown), role=role_for_claims(claims, config), local_mode=False)
+    address = client_address(_peer_address(), _request_headers(), config.trusted_proxies)
+    role = role_in_local_mode(address, server_address=streamlit_config.get_option("server.address"),
+                              trusted_proxies=config.trusted_proxies)
+    return Visitor(user=getpass.getuser(), role=role, local_mode=True)
 
 
 def render_visitor_badge(visitor: Visitor, lang: str) -> None:

@@ -1,4 +1,12 @@
-"""Opening the DuckDB file and reading/writing the ``meta`` settings."""
+"""Opening the DuckDB file, reading/writing the ``meta`` settings, and saying in words why a
+database cannot be used.
+
+A missing or broken database is an error, never a reason to build the sample: the dashboard builds
+the sample only on a *first start* (``is_first_start``): no database configured (no ``$CX_DB``),
+the default file absent, and no database ever created there (its marker file, written the first
+time the dashboard opens or builds the default database, is absent too). A default database that
+disappears later is reported as missing.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from cxdata.i18n import register_text, translate
 from cxdata.model.schema import create_schema
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -21,6 +30,33 @@ def resolve_db_path(path: str | os.PathLike | None = None) -> Path:
         return Path(path)
     env = os.environ.get("CX_DB")
     return Path(env) if env else DEFAULT_DB_PATH
+
+
+def first_start_marker(path: Path) -> Path:
+    """The file that remembers a database was once at ``path`` (beside it, hidden)."""
+    return path.with_name(f".{path.name}.created")
+
+
+def is_first_start(path: Path) -> bool:
+    """True when the dashboard may build the sample at ``path``: nothing configured (``$CX_DB``
+    unset, the default path), no file there, and never one there before."""
+    return (not os.environ.get("CX_DB") and Path(path) == DEFAULT_DB_PATH and not Path(path).exists()
+            and not first_start_marker(Path(path)).exists())
+
+
+def remember_database(path: Path) -> None:
+    """Mark that a database exists at the default path, so a later disappearance is an error.
+    Best effort: a read-only folder only loses the memory across server restarts."""
+    path = Path(path)
+    if path != DEFAULT_DB_PATH:
+        return
+    marker = first_start_marker(path)
+    if not marker.exists():
+        try:
+            marker.write_text("The dashboard's database was created here; if it is missing, restore it "
+                              "(the dashboard never replaces it with the sample).\n", encoding="utf-8")
+        except OSError:
+            pass
 
 
 def connect(path: str | os.PathLike | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -93,3 +129,72 @@ def bump_data_version(con) -> str:
     version = uuid.uuid4().hex[:12]
     write_meta(con, data_version=version)
     return version
+
+
+_PROBLEM_TEXT = {
+    "db_missing": {
+        "en": "The database file {name} is missing, so there is nothing to show. Ask an administrator to restore "
+              "it from a backup.",
+        "ru": "Файл базы данных {name} отсутствует, показывать нечего. Попросите администратора восстановить его "
+              "из резервной копии."},
+    "db_damaged": {
+        "en": "The database file {name} is damaged and cannot be read; no numbers are shown rather than wrong "
+              "ones. Ask an administrator to restore it from a backup.",
+        "ru": "Файл базы данных {name} повреждён и не читается; лучше не показывать цифры, чем показать неверные. "
+              "Попросите администратора восстановить его из резервной копии."},
+    "db_not_dashboard": {
+        "en": "The file {name} is a database, but not the dashboard's (its tables are missing). Ask an "
+              "administrator to point the dashboard at the right file.",
+        "ru": "Файл {name} — база данных, но не дашборда (нет его таблиц). Попросите администратора указать "
+              "дашборду правильный файл."},
+    "db_busy": {
+        "en": "The database file {name} is in use by another program and cannot be opened now. Try again in a "
+              "minute; if this persists, ask an administrator.",
+        "ru": "Файл базы данных {name} занят другой программой и сейчас не открывается. Повторите через минуту; "
+              "если не поможет, обратитесь к администратору."},
+    "db_forbidden": {
+        "en": "The database file {name} cannot be read: the server has no permission. Ask an administrator to "
+              "check the file's permissions.",
+        "ru": "Файл базы данных {name} не читается: у сервера нет прав доступа. Попросите администратора "
+              "проверить права на файл."},
+    "db_unavailable": {
+        "en": "The database file {name} cannot be read right now. Try again in a minute; if this persists, ask "
+              "an administrator (the server log has the details).",
+        "ru": "Файл базы данных {name} сейчас не читается. Повторите через минуту; если не поможет, обратитесь "
+              "к администратору (подробности в журнале сервера)."},
+}
+
+
+def classify_database_error(error: BaseException) -> str:
+    """Why a database cannot be used, as the key of its message (``describe_database_error``).
+
+    >>> classify_database_error(FileNotFoundError("x")), classify_database_error(duckdb.IOException("Could not set lock on file"))
+    ('db_missing', 'db_busy')
+    >>> classify_database_error(duckdb.Error("Corrupt database file: computed checksum 1 does not match"))
+    'db_damaged'
+    """
+    text = str(error).lower()
+    if isinstance(error, FileNotFoundError):
+        return "db_missing"
+    if isinstance(error, PermissionError) or "permission denied" in text:
+        return "db_forbidden"
+    if isinstance(error, duckdb.CatalogException):
+        return "db_not_dashboard"
+    if "lock" in text and isinstance(error, duckdb.IOException):
+        return "db_busy"
+    if any(sign in text for sign in ("not a valid duckdb database", "corrupt", "checksum", "could not read enough bytes",
+                                     "serialization", "invalidated")):
+        return "db_damaged"
+    return "db_unavailable"
+
+
+def describe_database_error(error: BaseException, where: str | os.PathLike, lang: str) -> str:
+    """One line for the reader: what is wrong with the database at ``where`` (the page passes the
+    file's name only, the command line the whole path) and what to do; never the engine's text.
+
+    >>> describe_database_error(FileNotFoundError("/srv/cx/data/cx.duckdb"), "cx.duckdb", "en")
+    'The database file cx.duckdb is missing, so there is nothing to show. Ask an administrator to restore it from a backup.'
+    """
+    return translate(classify_database_error(error), lang, name=str(where))
+
+register_text(_PROBLEM_TEXT)

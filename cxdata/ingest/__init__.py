@@ -6,7 +6,7 @@ The engine behind the Upload page and ``python -m cxdata load/uploads/undo``::
     suggest_mapping("transactions", extract.headers)      # header -> canonical column, EN/RU aliases
     report = load_extract(db, "transactions", path, mapping=preset, mode="append", dry_run=True)
     report.to_dict("ru")                                  # status, rows, issues with row numbers, preview
-    list_uploads(db); undo_upload(db)                     # the log; revert the latest upload
+    list_uploads(db); undo_upload(db, upload_id)          # the log; revert the upload named
 
 Modules: ``sniffing`` (size, content vs extension, encoding, delimiter, XLSX safety), ``reading``
 (files -> text columns), ``detection`` (numbers and dates per column), ``mapping`` (aliases, table

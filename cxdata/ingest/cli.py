@@ -49,8 +49,9 @@ def add_commands(subparsers) -> None:
     presets = subparsers.add_parser("presets", help="list the mapping presets saved beside the database as JSON")
     presets.add_argument("--db", help="DuckDB file (default: $CX_DB or data/cx.duckdb)")
 
-    undo = subparsers.add_parser("undo", help="revert an upload (default: the latest loaded one)")
-    undo.add_argument("upload_id", nargs="?", type=int, help="the upload to revert (see: uploads)")
+    undo = subparsers.add_parser("undo", help="revert the upload named by its id (see: uploads)")
+    undo.add_argument("upload_id", nargs="?", type=int, help="the upload to revert (required; see: uploads)")
+    undo.add_argument("--lang", choices=("en", "ru"), default="en", help="language of the messages")
     undo.add_argument("--db", help="DuckDB file (default: $CX_DB or data/cx.duckdb)")
     undo.add_argument("--user", default=None, help="who undoes (default: the login name)")
     undo.add_argument("--wait", type=_positive, default=60, help="seconds to wait for another upload (default 60)")
@@ -76,13 +77,19 @@ def run_load(args) -> int:
             print(f"waiting for another upload to finish ({describe_holder(lock_path_for(db_path))})…",
                   file=sys.stderr, flush=True)
 
+    from cxdata.ingest.errors import TargetChanged
+    from cxdata.ingest.log import read_table_state
+
     try:
         report = load_and_publish(db_path, args.table, args.file, mapping=preset, mode=args.mode, dry_run=args.dry_run,
                               user=args.user or _default_user(), lang=args.lang,
                               limits=Limits(max_bytes=int(args.max_mb * 1024 * 1024)), lock_timeout=args.wait,
-                              progress=progress)
+                              progress=progress, seen_state=read_table_state(db_path, args.table, args.mode))
     except ValueError as error:  # the preset does not fit the table, a bad mode for the table
         raise UsageError(str(error)) from None
+    except TargetChanged as error:  # a replace or upsert that waited while another upload changed the table
+        print(f"error: {error.message(args.lang)}", file=sys.stderr)
+        return 1
     print(json.dumps(report.to_dict(), ensure_ascii=False, default=str))
     return 0 if report.status in ("loaded", "unchanged") else 1
 
@@ -106,16 +113,34 @@ def run_presets(args) -> int:
 
 
 def run_undo(args) -> int:
+    """Undo names its upload: without an id it changes nothing and says which one is the latest.
+
+    The data version is read before waiting for the upload lock: if another upload or undo lands
+    meanwhile, this undo refuses (exit 1) instead of acting on data its caller has not seen. The
+    command acts with the rights of whoever can write the database file: any upload, as an admin.
+    """
     from cxdata.cli import UsageError
+    from cxdata.ingest.errors import UndoError, UndoNotFound
+    from cxdata.ingest.log import latest_undoable, read_data_version
     from cxdata.ingest.publish import undo_and_publish
 
     db_path = resolve_db_path(args.db)
     if not db_path.exists():
         raise UsageError(f"database not found: {db_path}")
+    if args.upload_id is None:
+        latest = latest_undoable(db_path)
+        hint = (f"the latest loaded one is {latest['upload_id']}: {latest['table_name']} from "
+                f"{latest['file_name']} by {latest['uploaded_by']}" if latest else "no loaded upload is left to undo")
+        raise UsageError(f"name the upload to undo: python -m cxdata undo UPLOAD_ID ({hint})")
+    user = args.user or _default_user()
     try:
-        result = undo_and_publish(db_path, args.upload_id, user=args.user or _default_user(), lock_timeout=args.wait)
-    except LookupError as error:
-        raise UsageError(str(error).strip("'\"")) from None
+        result = undo_and_publish(db_path, args.upload_id, user=user, seen_version=read_data_version(db_path),
+                                  lock_timeout=args.wait)
+    except UndoNotFound as error:
+        raise UsageError(error.message(args.lang)) from None
+    except UndoError as error:
+        print(f"error: {error.message(args.lang)}", file=sys.stderr)
+        return 1
     print(json.dumps(result, ensure_ascii=False))
     return 0
 

@@ -18,8 +18,39 @@ class ExtractRefused(IngestError):
 
 
 class UploadBusyError(IngestError):
-    """Another upload held the database for longer than the caller was willing to wait."""
+    """Another upload held the database for longer than the caller was willing to wait.
+
+    ``str()`` is for the command line (the path, the holder's pid); ``holder`` (who, what, since,
+    as the lock file says; empty when another program holds the file) is for the page's message.
+    """
+
+    def __init__(self, text: str, holder: dict | None = None):
+        super().__init__(text)
+        self.holder = holder or {}
 
 
-class UndoError(IngestError):
-    """An upload that cannot be undone (unknown, already undone, or later uploads depend on it)."""
+class ChangeRefused(IngestError):
+    """A write refused before it changed anything: ``message(lang)`` says why, ``str()`` in English."""
+
+    def __init__(self, text_key: str, **values: object):
+        self.text_key, self.values = text_key, values
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str) -> str:
+        from cxdata.i18n import translate
+
+        return translate(self.text_key, lang, **{name: value.text(lang) if hasattr(value, "text") else value
+                                                 for name, value in self.values.items()})
+
+
+class UndoError(ChangeRefused):
+    """An upload that cannot be undone (already undone, later uploads depend on it, someone else's,
+    the data changed while waiting)."""
+
+
+class UndoNotFound(UndoError, LookupError):
+    """No upload of that id in the log."""
+
+
+class TargetChanged(ChangeRefused):
+    """A load that overwrites rows waited for the upload lock and found its table changed meanwhile."""

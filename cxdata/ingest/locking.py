@@ -54,7 +54,7 @@ def upload_lock(db_path: Path, *, timeout: float, holder: dict,
                 if time.monotonic() - started >= timeout:
                     raise UploadBusyError(
                         f"another upload is still running on {db_path} ({current}); waited {timeout:g} s. "
-                        "Try again when it has finished.") from None
+                        "Try again when it has finished.", holder=read_holder(path)) from None
                 time.sleep(_POLL_SECONDS)
         waited = time.monotonic() - started
         os.ftruncate(descriptor, 0)
@@ -68,12 +68,18 @@ def upload_lock(db_path: Path, *, timeout: float, holder: dict,
         os.close(descriptor)
 
 
-def describe_holder(lock_path: Path) -> str:
-    """'pid 123, user anna, transactions from sales.csv, since 10:02:03' (or 'unknown holder')."""
+def read_holder(lock_path: Path) -> dict:
+    """What the current holder wrote into the lock file ({} when unknown)."""
     try:
         holder = json.loads(lock_path.read_text(encoding="utf-8") or "{}")
     except (OSError, ValueError):
-        holder = {}
+        return {}
+    return holder if isinstance(holder, dict) else {}
+
+
+def describe_holder(lock_path: Path) -> str:
+    """'pid 123, user anna, transactions from sales.csv, since 10:02:03' (or 'unknown holder')."""
+    holder = read_holder(lock_path)
     if not holder:
         return "holder unknown"
     parts = [f"pid {holder.get('pid')}", f"user {holder.get('user')}"]

@@ -11,8 +11,13 @@ Tables this module creates in the database (grains):
   Undo removes one copy of each inserted row and puts the removed rows back, so the table is
   exactly what it was, duplicates included; then it deletes the upload's rows here.
 
-Undo is allowed for a loaded upload when no later loaded upload touched the same table (undo
-those first): the later one may have built on its rows.
+Undo names the upload it reverts (never "whatever is latest when the lock is free"). It is allowed
+for a loaded upload when no later loaded upload touched the same table (undo those first: the later
+one may have built on its rows), only to its uploader unless the caller may undo anyone's
+(``owner=None``: an admin, the CLI), and, when the caller says which data version it saw, only if
+the data is still that version once the upload lock is held: a change that landed while the undo
+waited (another upload, another undo) refuses it, so nobody reverts work they have not seen.
+Every undo is in the log: ``undone_at``, ``undone_by``.
 """
 
 from __future__ import annotations
@@ -22,9 +27,10 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from cxdata.engine.db import bump_data_version, resolve_db_path
+from cxdata.engine.db import bump_data_version, read_meta, resolve_db_path
 from cxdata.engine.rollups import refresh_rollups
-from cxdata.ingest.errors import UndoError
+from cxdata.i18n import register_text
+from cxdata.ingest.errors import TargetChanged, UndoError, UndoNotFound
 from cxdata.ingest.locking import connected, upload_lock
 from cxdata.ingest.mapping import LOADABLE_TABLES
 from cxdata.model.schema import TABLES, create_schema
@@ -95,10 +101,45 @@ def list_uploads(db_path=None, *, connection=None, timeout: float = 10.0) -> lis
              for name, value in zip(UPLOAD_COLUMN_NAMES, row)} for row in rows]
 
 
-def undo_upload(db_path=None, upload_id: int | None = None, *, user: str = "local", lock_timeout: float = 60.0,
-                now: datetime | None = None, connection=None) -> dict:
-    """Revert an upload (the latest loaded one by default) in one transaction, with rollups and a new data version.
+register_text({
+    "undo_nothing_logged": {"en": "Nothing to undo: no upload has been logged in this database.",
+                            "ru": "Отменять нечего: в этой базе не было загрузок."},
+    "undo_unknown": {"en": "There is no upload {id} in the log (see the upload log).",
+                     "ru": "Загрузки {id} нет в журнале (см. журнал загрузок)."},
+    "undo_not_loaded": {"en": "Upload {id} was {status}; there is nothing of it to undo.",
+                        "ru": "Загрузка {id} уже {status}; отменять нечего."},
+    "undo_status_undone": {"en": "undone", "ru": "отменена"},
+    "undo_status_rejected": {"en": "rejected", "ru": "отклонена"},
+    "undo_later_uploads": {"en": "Later uploads changed {table} after upload {id}; undo them first: {later}.",
+                           "ru": "После загрузки {id} таблицу {table} изменили более поздние загрузки; "
+                                 "сначала отмените их: {later}."},
+    "undo_not_yours": {"en": "Upload {id} was made by {owner}; an analyst may undo only their own uploads "
+                             "(an admin may undo any).",
+                       "ru": "Загрузку {id} сделал(а) {owner}; аналитик может отменять только свои загрузки "
+                             "(администратор — любые)."},
+    "undo_data_changed": {"en": "Nothing was undone: the data changed after you looked ({change}). Look at the "
+                                "upload log again and choose what to undo.",
+                          "ru": "Ничего не отменено: данные изменились после того, как вы их видели ({change}). "
+                                "Посмотрите журнал загрузок ещё раз и выберите, что отменить."},
+    "undo_change_upload": {"en": "upload {id}: {table}, {status} by {who}",
+                           "ru": "загрузка {id}: {table}, {status}, {who}"},
+    "undo_change_status_loaded": {"en": "loaded", "ru": "загружено"},
+    "undo_change_status_undone": {"en": "undone", "ru": "отменено"},
+    "undo_change_unknown": {"en": "the database was replaced", "ru": "база данных заменена"},
+    "load_table_changed": {"en": "Nothing was loaded: {table} changed while this load waited for another one "
+                                 "({change}). Check the file against the table as it is now, then load again.",
+                           "ru": "Ничего не загружено: пока загрузка ждала другую, таблица {table} изменилась "
+                                 "({change}). Проверьте файл по текущей таблице и загрузите снова."},
+})
 
+
+def undo_upload(db_path, upload_id: int, *, user: str = "local", owner: str | None = None,
+                seen_version: str | None = None, lock_timeout: float = 60.0, now: datetime | None = None,
+                connection=None) -> dict:
+    """Revert upload ``upload_id`` in one transaction, with rollups and a new data version.
+
+    ``owner``: undo only an upload of this user (an analyst's own), None for anyone's (an admin).
+    ``seen_version``: the data version the caller decided on; a different one under the lock refuses.
     Returns ``{"status": "undone", "upload_id", "table", "rows_removed", "rows_restored", "data_version"}``.
     LookupError for an unknown id; UndoError when it cannot be undone; UploadBusyError when busy.
     """
@@ -109,7 +150,7 @@ def undo_upload(db_path=None, upload_id: int | None = None, *, user: str = "loca
     with upload_lock(path, timeout=lock_timeout, holder=holder) as waited:
         deadline = time.monotonic() + max(lock_timeout - waited, 1.0)
         with connected(path, read_only=False, deadline=deadline, connection=connection) as con:
-            upload_id, table = _undoable(con, upload_id)
+            table = check_undoable(con, upload_id, owner=owner, seen_version=seen_version)
             con.execute("BEGIN TRANSACTION")
             try:
                 create_schema(con)
@@ -127,25 +168,122 @@ def undo_upload(db_path=None, upload_id: int | None = None, *, user: str = "loca
             "rows_restored": restored, "data_version": version}
 
 
-def _undoable(con, upload_id: int | None) -> tuple[int, str]:
+def check_undoable(con, upload_id: int, *, owner: str | None = None, seen_version: str | None = None) -> str:
+    """The table of upload ``upload_id`` if it may be undone now (see the module's rules), else
+    UndoError (LookupError for an unknown id), with ``message(lang)`` for the page."""
+    if seen_version is not None and read_meta(con).get("data_version") != seen_version:
+        raise UndoError("undo_data_changed", change=_latest_change(con))
     if not has_table(con, "uploads"):
-        raise UndoError("nothing to undo: no upload has been logged in this database")
-    if upload_id is None:
-        upload_id = con.execute("SELECT max(upload_id) FROM uploads WHERE status = 'loaded'").fetchall()[0][0]
-        if upload_id is None:
-            raise UndoError("nothing to undo: every loaded upload has been undone already")
-    found = con.execute("SELECT table_name, status FROM uploads WHERE upload_id = ?", [upload_id]).fetchall()
+        raise UndoError("undo_nothing_logged")
+    found = con.execute("SELECT table_name, status, uploaded_by FROM uploads WHERE upload_id = ?",
+                        [upload_id]).fetchall()
     if not found:
-        raise LookupError(f"no upload {upload_id} in the log (see: python -m cxdata uploads)")
-    table, status = found[0]
+        raise UndoNotFound("undo_unknown", id=upload_id)
+    table, status, uploaded_by = found[0]
+    if owner is not None and not same_user(uploaded_by, owner):
+        raise UndoError("undo_not_yours", id=upload_id, owner=uploaded_by)
     if status != "loaded":
-        raise UndoError(f"upload {upload_id} was {status}; there is nothing of it to undo")
+        raise UndoError("undo_not_loaded", id=upload_id, status=_Translated(f"undo_status_{status}"))
     later = [r[0] for r in con.execute("SELECT upload_id FROM uploads WHERE table_name = ? AND status = 'loaded' "
                                        "AND upload_id > ? ORDER BY upload_id DESC", [table, upload_id]).fetchall()]
     if later:
-        raise UndoError(f"later uploads changed {table} after upload {upload_id}; undo them first: "
-                        + ", ".join(str(u) for u in later))
-    return upload_id, table
+        raise UndoError("undo_later_uploads", table=table, id=upload_id, later=", ".join(str(u) for u in later))
+    return table
+
+
+def latest_undoable(db_path=None, *, owner: str | None = None, timeout: float = 10.0) -> dict | None:
+    """The newest loaded upload (of ``owner`` when given) as ``list_uploads`` gives it, or None."""
+    return next((entry for entry in list_uploads(db_path, timeout=timeout) if entry["status"] == "loaded"
+                 and (owner is None or same_user(entry["uploaded_by"], owner))), None)
+
+
+def read_log_as_seen(db_path=None, *, timeout: float = 10.0) -> tuple[list[dict], str | None]:
+    """The upload log and the data version it belongs to, read from one open file: what a page
+    shows and what its undo is checked against (``seen_version``). ([], None) without a database."""
+    path = resolve_db_path(db_path)
+    if not Path(path).exists():
+        return [], None
+    with connected(path, read_only=True, deadline=time.monotonic() + timeout) as con:
+        return list_uploads(path, connection=con), read_meta(con).get("data_version")
+
+
+def same_user(first, second) -> bool:
+    """Whether two names in the log are one person: e-mails in any case; an empty name is nobody.
+
+    >>> same_user("Ann@X.ru", " ann@x.ru"), same_user("", "")
+    (True, False)
+    """
+    return str(first or "").strip().lower() == str(second or "").strip().lower() != ""
+
+
+def read_data_version(db_path=None, *, timeout: float = 10.0) -> str | None:
+    """The data version of the database now (what a caller decides on before waiting for the lock)."""
+    path = resolve_db_path(db_path)
+    with connected(path, read_only=True, deadline=time.monotonic() + timeout) as con:
+        return read_meta(con).get("data_version")
+
+
+OVERWRITING_MODES = ("replace", "upsert")  # loads whose effect depends on the rows already there
+
+
+def table_state(con, table: str) -> tuple:
+    """What the log says about the last changes of ``table``: (newest load, newest undo). A load
+    that overwrites rows compares it before and after waiting for the lock."""
+    if not has_table(con, "uploads"):
+        return (None, None)
+    row = con.execute("SELECT max(upload_id) FILTER (WHERE status IN ('loaded', 'undone')), max(undone_at) "
+                      "FROM uploads WHERE table_name = ?", [table]).fetchall()[0]
+    return (row[0], row[1].isoformat() if row[1] else None)
+
+
+def read_table_state(db_path, table: str, mode: str, *, timeout: float = 10.0) -> tuple | None:
+    """``table_state`` of the database at ``db_path`` now, for a load in ``mode`` to re-check once
+    it holds the lock; None when there is nothing to re-check (an append overwrites nothing, or no
+    database yet)."""
+    path = resolve_db_path(db_path)
+    if mode not in OVERWRITING_MODES or not Path(path).exists():
+        return None
+    with connected(path, read_only=True, deadline=time.monotonic() + timeout) as con:
+        return table_state(con, table)
+
+
+def check_table_unchanged(db_path, table: str, seen_state: tuple | None) -> None:
+    """TargetChanged when ``table`` was loaded or undone since ``seen_state`` was read."""
+    if seen_state is None:
+        return
+    with connected(Path(db_path), read_only=True, deadline=time.monotonic() + 10) as con:
+        if table_state(con, table) != seen_state:
+            raise TargetChanged("load_table_changed", table=table, change=_latest_change(con, table))
+
+
+def _latest_change(con, table: str | None = None) -> "_Translated":
+    """What changed the data (of ``table``) last, in words: the upload loaded or undone most recently."""
+    if has_table(con, "uploads"):
+        rows = con.execute("SELECT upload_id, table_name, status, coalesce(undone_by, uploaded_by) FROM uploads "
+                           "WHERE status IN ('loaded', 'undone') AND (? IS NULL OR table_name = ?) "
+                           "ORDER BY greatest(uploaded_at, coalesce(undone_at, uploaded_at)) DESC, upload_id DESC "
+                           "LIMIT 1", [table, table]).fetchall()
+        if rows:
+            upload_id, table, status, who = rows[0]
+            return _Translated("undo_change_upload", id=upload_id, table=table, who=who,
+                               status=_Translated(f"undo_change_status_{status}"))
+    return _Translated("undo_change_unknown")
+
+
+class _Translated:
+    """A piece of a message translated when the message is (``UndoError.message(lang)``)."""
+
+    def __init__(self, key: str, **values):
+        self.key, self.values = key, values
+
+    def text(self, lang: str) -> str:
+        from cxdata.i18n import translate
+
+        return translate(self.key, lang, **{k: v.text(lang) if isinstance(v, _Translated) else v
+                                            for k, v in self.values.items()})
+
+    def __str__(self) -> str:
+        return self.text("en")
 
 
 def _restore(con, table: str, upload_id: int) -> tuple[int, int]:

@@ -57,9 +57,15 @@ def working_copy(db_path, *, timeout: float, holder: dict, on_wait=None) -> Iter
 
 
 def load_and_publish(db_path, table: str, path, *, dry_run: bool = False, lock_timeout: float = 60.0,
-                     progress=None, user: str = "local", **options):
-    """``load_extract`` on a working copy, published atomically (a dry run reads the file itself)."""
+                     progress=None, user: str = "local", seen_state: tuple | None = None, **options):
+    """``load_extract`` on a working copy, published atomically (a dry run reads the file itself).
+
+    ``seen_state``: ``log.read_table_state`` of ``table`` when the load was asked for; a load that
+    overwrites rows (``replace``, ``upsert``) refuses with TargetChanged when the table was loaded
+    or undone meanwhile (another upload it waited for), instead of overwriting work nobody saw.
+    """
     from cxdata.ingest.loading import load_extract
+    from cxdata.ingest.log import OVERWRITING_MODES, check_table_unchanged
 
     if dry_run:
         return load_extract(db_path, table, path, dry_run=True, lock_timeout=lock_timeout, progress=progress,
@@ -72,18 +78,25 @@ def load_and_publish(db_path, table: str, path, *, dry_run: bool = False, lock_t
             progress("waiting", 0.0)
 
     with working_copy(db_path, timeout=lock_timeout, holder=holder, on_wait=waiting) as (work, waited):
+        if options.get("mode") in OVERWRITING_MODES and work.exists():
+            check_table_unchanged(work, table, seen_state)
         report = load_extract(work, table, path, lock_timeout=lock_timeout, progress=progress, user=user, **options)
         report.waited_seconds += waited
         return report
 
 
-def undo_and_publish(db_path, upload_id=None, *, user: str = "local", lock_timeout: float = 60.0) -> dict:
-    """``undo_upload`` on a working copy, published atomically."""
+def undo_and_publish(db_path, upload_id: int, *, user: str = "local", owner: str | None = None,
+                     seen_version: str | None = None, lock_timeout: float = 60.0) -> dict:
+    """``undo_upload`` of the named upload on a working copy, published atomically. The copy is
+    taken once the lock is held, so ``undo_upload`` checks ``owner`` and ``seen_version`` against
+    the data as it is then, not as it was before the wait."""
     from cxdata.ingest.log import undo_upload
 
     live = resolve_db_path(db_path)
     if not live.exists():
         raise FileNotFoundError(f"database not found: {live}")
-    holder = {"user": user, "action": "undo", "table": "", "since": datetime.now().strftime("%H:%M:%S")}
+    holder = {"user": user, "action": "undo", "table": "", "upload_id": upload_id,
+              "since": datetime.now().strftime("%H:%M:%S")}
     with working_copy(live, timeout=lock_timeout, holder=holder) as (work, _waited):
-        return undo_upload(work, upload_id, user=user, lock_timeout=lock_timeout)
+        return undo_upload(work, upload_id, user=user, owner=owner, seen_version=seen_version,
+                           lock_timeout=lock_timeout)

@@ -91,9 +91,30 @@ TEXT = {
     "upload_issues": {"en": "Problems and notes", "ru": "Ошибки и замечания"},
     "upload_preview": {"en": "Preview (as it would be stored)", "ru": "Предпросмотр (как будет сохранено)"},
     "upload_log": {"en": "Upload log", "ru": "Журнал загрузок"},
-    "upload_undo": {"en": "Undo the latest upload", "ru": "Отменить последнюю загрузку"},
-    "upload_undone": {"en": "Upload {id} undone.", "ru": "Загрузка {id} отменена."},
-    "upload_busy": {"en": "Another upload is running: {error}", "ru": "Идёт другая загрузка: {error}"},
+    "upload_undo": {"en": "Undo upload {id}", "ru": "Отменить загрузку {id}"},
+    "upload_undo_choice": {"en": "Upload to undo", "ru": "Какую загрузку отменить"},
+    "upload_undo_choice_help": {
+        "en": "Your loaded uploads, newest first (an admin sees everyone's). Undo refuses if the data changed "
+              "after this page showed it.",
+        "ru": "Ваши загрузки, новые сверху (администратор видит все). Отмена не выполняется, если данные "
+              "изменились после того, как страница их показала."},
+    "upload_undo_label": {"en": "{id} · {table} · {file} · {when} · {who}", "ru": "{id} · {table} · {file} · {when} · {who}"},
+    "upload_undone": {"en": "Upload {id} undone ({table}: {removed} rows removed, {restored} restored).",
+                      "ru": "Загрузка {id} отменена ({table}: удалено строк: {removed}, восстановлено: {restored})."},
+    "upload_busy": {"en": "Another upload is still running ({who}, {action} of {table}, since {since}); nothing "
+                          "was changed. Try again when it has finished.",
+                    "ru": "Ещё идёт другая загрузка ({who}, {action}: {table}, с {since}); ничего не изменено. "
+                          "Повторите, когда она закончится."},
+    "upload_busy_file": {"en": "The database is open in another program (another upload, a notebook); nothing was "
+                               "changed. Try again in a minute.",
+                         "ru": "База данных открыта другой программой (другая загрузка, блокнот); ничего не "
+                               "изменено. Повторите через минуту."},
+    "upload_busy_load": {"en": "load", "ru": "загрузка"},
+    "upload_busy_undo_action": {"en": "undo", "ru": "отмена"},
+    "upload_undo_failed": {"en": "The undo could not be done: the database cannot be written. Nothing was changed; "
+                                 "ask an administrator to check the server's disk and the database file.",
+                           "ru": "Отменить не удалось: базу данных нельзя записать. Ничего не изменено; попросите "
+                                 "администратора проверить диск сервера и файл базы."},
     "upload_refused": {"en": "The file was refused: {error}", "ru": "Файл отклонён: {error}"},
     "upload_no_log": {"en": "No uploads yet.", "ru": "Загрузок пока не было."},
 }
@@ -149,6 +170,74 @@ def remove_preset(role: str, db_path, name: str, lang: str) -> tuple[str, str]:
     except (PermissionError, OSError) as error:
         return "error", str(error)
     return "success", translate("upload_preset_deleted", lang, name=name)
+
+
+def visible_uploads(log: list[dict], user: str, role: str) -> list[dict]:
+    """The upload log as the visitor may see it: an admin everyone's, anyone else their own.
+
+    >>> log = [{"upload_id": 2, "uploaded_by": "ada"}, {"upload_id": 1, "uploaded_by": "Ann"}]
+    >>> [u["upload_id"] for u in visible_uploads(log, "ann", "analyst")], len(visible_uploads(log, "x", "admin"))
+    ([1], 2)
+    """
+    if can(role, "admin"):
+        return list(log)
+    from cxdata.ingest.log import same_user
+
+    return [entry for entry in log if same_user(entry.get("uploaded_by"), user)]
+
+
+def undo_choices(visible: list[dict], lang: str) -> dict[int, str]:
+    """upload id -> how the page names it, for the loaded uploads among ``visible`` (newest first).
+
+    >>> undo_choices([{"upload_id": 3, "status": "undone"}, {"upload_id": 2, "status": "loaded",
+    ...   "table_name": "surveys", "file_name": "a.csv", "uploaded_at": "2026-12-07 10:02:03.5", "uploaded_by": "ann"}], "en")
+    {2: '2 · surveys · a.csv · 2026-12-07 10:02 · ann'}
+    """
+    return {entry["upload_id"]: translate("upload_undo_label", lang, id=entry["upload_id"], table=entry["table_name"],
+                                          file=entry.get("file_name") or "—", who=entry["uploaded_by"],
+                                          when=str(entry.get("uploaded_at") or "")[:16])
+            for entry in visible if entry.get("status") == "loaded"}
+
+
+def undo_chosen(role: str, user: str, db_path, upload_id: int, seen_version: str, lang: str) -> tuple[str, str]:
+    """Undo the upload the visitor chose, as they saw the data (``seen_version``): an analyst only
+    their own, an admin any. ("success" | "error", text in ``lang``)."""
+    import duckdb
+
+    from cxdata.ingest.errors import UndoError, UploadBusyError
+    from cxdata.ingest.publish import undo_and_publish
+
+    try:
+        check_role(role, "undo", lang)
+        result = undo_and_publish(db_path, upload_id, user=user, owner=None if can(role, "admin") else user,
+                                  seen_version=seen_version, lock_timeout=30)
+    except PermissionError as error:
+        return "error", str(error)
+    except UndoError as error:
+        return "error", error.message(lang)
+    except UploadBusyError as error:
+        return "error", describe_busy(error, lang)
+    except (OSError, duckdb.Error):
+        return "error", translate("upload_undo_failed", lang)
+    return "success", translate("upload_undone", lang, id=result["upload_id"], table=result["table"],
+                                removed=result["rows_removed"], restored=result["rows_restored"])
+
+
+def describe_busy(error, lang: str) -> str:
+    """Why a load or undo could not start, in the reader's language: who holds the upload lock and
+    since when (from the lock file), without the server's paths or process ids.
+
+    >>> from cxdata.ingest.errors import UploadBusyError
+    >>> describe_busy(UploadBusyError("…", {"user": "ada", "action": "load", "table": "surveys", "since": "10:02:03"}), "en")
+    'Another upload is still running (ada, load of surveys, since 10:02:03); nothing was changed. Try again when it has finished.'
+    """
+    holder = getattr(error, "holder", {}) or {}
+    if not holder:
+        return translate("upload_busy_file", lang)
+    action = translate("upload_busy_undo_action" if holder.get("action") == "undo" else "upload_busy_load", lang)
+    return translate("upload_busy", lang, who=holder.get("user") or "?", action=action,
+                     table=holder.get("table") or (f"#{holder['upload_id']}" if holder.get("upload_id") else "—"),
+                     since=holder.get("since") or "?")
 
 
 def read_headers(path, preset) -> list[str]:
