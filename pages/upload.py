@@ -9,6 +9,7 @@ import streamlit as st
 from cxdata import ui
 from cxdata.i18n import translate
 from cxdata.ingest import LOADABLE_TABLES, MODES, ExtractRefused, MappingPreset, PresetError, UploadBusyError
+from cxdata.ingest.errors import describe_failure
 from cxdata.ingest import list_uploads, rules_for, suggest_mapping
 from cxdata.ingest.preset_store import list_presets
 from cxdata.ingest.publish import load_and_publish, undo_and_publish
@@ -94,10 +95,10 @@ if uploaded is not None:
         # A choice made on the page overrides the JSON file's, which overrides the saved preset's,
         # which overrides detection.
         preset_data = {**fetch_saved_preset(visitor.role, context.data.path, saved_name, lang),
-                       **(json.loads(preset_file.getvalue()) if preset_file else {})}
+                       **(MappingPreset.from_json(preset_file.getvalue()).to_dict() if preset_file else {})}
         preset = MappingPreset.from_dict({**preset_data, **{k: v for k, v in overrides.items() if v}})
-    except (PresetError, ValueError) as error:
-        st.error(f"{translate('upload_preset', lang)}: {error}")
+    except PresetError as error:
+        st.error(f"{translate('upload_preset', lang)}: {error.message(lang)}")
         st.stop()
     try:
         headers = read_headers(path, preset)
@@ -143,8 +144,11 @@ if uploaded is not None:
         except UploadBusyError as error:
             st.error(translate("upload_busy", lang, error=str(error)))
             st.stop()
-        except ValueError as error:  # a mode the table does not take, a preset that does not fit
-            st.error(str(error))
+        except PresetError as error:  # a mode the table does not take, a preset that does not fit
+            st.error(error.message(lang))
+            st.stop()
+        except Exception as error:  # noqa: BLE001 - disk full, a database error: in words, no path or traceback
+            st.error(describe_failure(error, lang))
             st.stop()
         bar.empty()
         st.caption(translate("upload_detected", lang, details=describe_detected(report)))

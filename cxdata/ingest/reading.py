@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from cxdata.i18n import format_number
 from cxdata.ingest import sniffing
 from cxdata.ingest.detection import (
     DateDecision, DecimalDecision, collect_number_evidence, decide_date_format, decide_decimal,
@@ -143,20 +144,27 @@ def read_extract(path, *, options: MappingPreset | dict | None = None, limits: L
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
     kind = sniffing.check_file(path, limits)
-    with open(path, "rb") as handle:
-        head = handle.read(64 * 1024)
-    sha256, is_utf8 = sniffing.hash_file(path, check_utf8=kind == "text" and not options.encoding)
+    scan = sniffing.scan_file(path, check_utf8=kind == "text" and not options.encoding)
     extension = path.suffix.lower().lstrip(".")
     if kind == "text":
-        read = _read_text(path, options, head, is_utf8, extension)
+        if scan.longest_line_bytes > limits.max_line_bytes:
+            raise ExtractRefused(issue("line_too_long", ERROR, size=sniffing.size_text(scan.longest_line_bytes),
+                                       limit=sniffing.size_text(limits.max_line_bytes)))
+        with open(path, "rb") as handle:  # the head holds the whole header line (no longer than the limit)
+            head = handle.read(64 * 1024)
+            if b"\n" not in head:
+                head += handle.read(limits.max_line_bytes)
+        read = _read_text(path, options, head, scan, extension, limits)
     elif kind == "xlsx":
-        read = _read_xlsx(path, options)
+        read = _read_xlsx(path, options, limits)
     else:
         read = _read_parquet(path, limits)
+    _check_cell_sizes(read.table, limits)
     headers, renamed = _unique_headers(read.headers)
     issues = read.issues + renamed
     report("detecting", 0.25)
     clean, missing = _clean(read.table, len(headers), options.missing_values)
+    read.table = None  # the raw cells are not needed any more: free them before detection
     if clean.num_rows == 0 and not read.malformed_rows:
         raise ExtractRefused(issue("header_only", ERROR))
     workspace = duckdb.connect()
@@ -181,7 +189,7 @@ def read_extract(path, *, options: MappingPreset | dict | None = None, limits: L
     except BaseException:
         workspace.close()
         raise
-    info = FileInfo(path.name, path.stat().st_size, sha256, extension if kind == "text" else kind)
+    info = FileInfo(path.name, path.stat().st_size, scan.sha256, extension if kind == "text" else kind)
     return Extract(info, tuple(headers), columns, decimal, read.encoding, read.delimiter, read.sheet, issues, options,
                    workspace, clean.num_rows + read.malformed_rows, read.malformed_rows)
 
@@ -203,18 +211,21 @@ def _date_override(options: MappingPreset, header: str) -> str | None:
 # --- text files --------------------------------------------------------------------------------
 
 
-def _read_text(path: Path, options: MappingPreset, head: bytes, is_utf8: bool, extension: str) -> _Read:
+def _read_text(path: Path, options: MappingPreset, head: bytes, scan: sniffing.FileScan, extension: str,
+               limits: Limits) -> _Read:
     issues: list[Issue] = []
     if options.encoding:
         encoding, label = options.encoding, options.encoding.upper()
     else:
-        encoding, label = sniffing.detect_encoding(head, is_utf8)
+        encoding, label = sniffing.detect_encoding(head, scan.is_utf8)
     text = sniffing.decode_head(head, encoding)
     truncated = path.stat().st_size > len(head)
     delimiter = options.delimiter or sniffing.detect_delimiter(text, extension, truncated=truncated)
     headers = sniffing.read_header(text, delimiter)
     if not any(headers):
         raise ExtractRefused(issue("empty_file", ERROR))
+    # Before the parser: the header's width, and the physical lines as an upper bound of the rows.
+    _check_width(len(headers), max(scan.line_count - 1, 0), limits)
     names = [f"c{i}" for i in range(len(headers))]
     header_lines = 1 + sum(h.count("\n") for h in headers)  # Arrow skips physical lines, not records
     invalid: list[str] = []
@@ -254,7 +265,7 @@ def _first_line(error: Exception) -> str:
 # --- workbooks ---------------------------------------------------------------------------------
 
 
-def _read_xlsx(path: Path, options: MappingPreset) -> _Read:
+def _read_xlsx(path: Path, options: MappingPreset, limits: Limits) -> _Read:
     import openpyxl  # only needed for workbooks
 
     try:
@@ -263,9 +274,11 @@ def _read_xlsx(path: Path, options: MappingPreset) -> _Read:
         raise ExtractRefused(issue("unreadable_file", ERROR, kind="XLSX", reason=_first_line(error))) from None
     try:
         sheet = _pick_sheet(workbook, options.sheet)
-        header, header_row, cells, row_numbers = None, 0, [], []
+        header, header_row, cells, row_numbers, cell_count = None, 0, [], [], 0
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            texts = [_cell_text(v) for v in values]
+            texts = _trim_trailing_empty([_cell_text(v) for v in values])
+            if len(texts) > limits.max_columns:  # checked on every row, before it is kept
+                _check_width(len(texts), 0, limits)
             if header is None:
                 if any(t.strip() for t in texts):
                     header, header_row = [t.strip() for t in texts], number
@@ -273,7 +286,14 @@ def _read_xlsx(path: Path, options: MappingPreset) -> _Read:
             if any(t.strip() for t in texts):
                 cells.append(texts)
                 row_numbers.append(number - header_row)
+                cell_count += max(len(texts), len(header))
+                if cell_count > limits.max_cells:
+                    _check_width(len(header), cell_count // max(len(header), 1), limits)
         title = sheet.title
+    except ExtractRefused:
+        raise
+    except Exception as error:  # noqa: BLE001 - a sheet's XML that the parser refuses midway
+        raise ExtractRefused(issue("unreadable_file", ERROR, kind="XLSX", reason=_first_line(error))) from None
     finally:
         workbook.close()
     if header is None:
@@ -285,6 +305,14 @@ def _read_xlsx(path: Path, options: MappingPreset) -> _Read:
     columns = {f"c{i}": pa.array([(r[i] if i < len(r) else "") for r in cells], pa.string()) for i in range(width)}
     columns[ROW] = pa.array(row_numbers, pa.int64())
     return _Read(header, pa.table(columns), sheet=title)
+
+
+def _trim_trailing_empty(texts: list[str]) -> list[str]:
+    """A row without the empty cells after its last value (formatting stretches rows to the sheet's width)."""
+    end = len(texts)
+    while end and not texts[end - 1].strip():
+        end -= 1
+    return texts[:end]
 
 
 def _pick_sheet(workbook, wanted):
@@ -324,6 +352,7 @@ def _read_parquet(path: Path, limits: Limits) -> _Read:
         if unpacked > limits.max_unpacked_bytes:
             raise ExtractRefused(issue("parquet_too_large", ERROR, unpacked=sniffing.size_text(unpacked),
                                        limit=sniffing.size_text(limits.max_unpacked_bytes)))
+        _check_width(metadata.num_columns, metadata.num_rows, limits)
         source = pq.read_table(path)
     except ExtractRefused:
         raise
@@ -344,6 +373,31 @@ def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
         values = [None if v is None else json.dumps(v, default=str) for v in column.to_pylist()]  # nested types
         text = pa.chunked_array([pa.array(values, pa.string())])
     return pc.fill_null(text, "")
+
+
+# --- limits ------------------------------------------------------------------------------------
+
+
+def _check_width(columns: int, rows: int, limits: Limits) -> None:
+    """ExtractRefused when the file is wider, or holds more values, than the limits allow."""
+    if columns > limits.max_columns:
+        raise ExtractRefused(issue("too_many_columns", ERROR, columns=_count(columns),
+                                   limit=_count(limits.max_columns)))
+    if columns * rows > limits.max_cells:
+        raise ExtractRefused(issue("too_many_cells", ERROR, row_count=_count(rows), column_count=_count(columns),
+                                   cells=_count(columns * rows), limit=_count(limits.max_cells)))
+
+
+def _check_cell_sizes(table: pa.Table, limits: Limits) -> None:
+    for i in range(table.num_columns - 1):  # the last column is the row number
+        longest = pc.max(pc.utf8_length(table.column(i))).as_py() or 0
+        if longest > limits.max_cell_chars:
+            raise ExtractRefused(issue("cell_too_long", ERROR, length=_count(longest),
+                                       limit=_count(limits.max_cell_chars)))
+
+
+def _count(number: int) -> dict[str, str]:
+    return {lang: format_number(number, lang) for lang in ("en", "ru")}
 
 
 # --- the workspace -----------------------------------------------------------------------------

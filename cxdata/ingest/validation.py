@@ -18,6 +18,7 @@ from cxdata.ingest.detection import ISO, Params, date_sql, decide_date_format, n
 from cxdata.ingest.keys import add_generated_ids, duplicate_key_issues
 from cxdata.ingest.mapping import SCORE_RANGES, TableRules, resolve_mapping, rules_for
 from cxdata.ingest.messages import ERROR, INFO, ROW_ISSUE_LIMIT, WARNING, Issue, issue
+from cxdata.ingest.preset import PresetError
 from cxdata.ingest.reading import ROW, Extract
 from cxdata.registry import METRICS
 
@@ -71,7 +72,7 @@ def validate_extract(extract: Extract, table: str) -> Validated:
     rules, preset = rules_for(table), extract.options
     unknown_skip = sorted(set(preset.skip_rows_missing) - set(rules.columns))
     if unknown_skip:
-        raise ValueError(f"skip_rows_missing names columns {table} does not have: {', '.join(unknown_skip)}")
+        raise PresetError("preset_skip_unknown", table=table, columns=", ".join(unknown_skip[:5]))
     mapping = resolve_mapping(table, extract.headers, preset.columns, preset.constants)
     by_field = {column: header for header, column in mapping.items()}
     generated = rules.generated_key if rules.generated_key not in (*by_field, *preset.constants) else None
