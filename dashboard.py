@@ -41,7 +41,8 @@ def main(default_page: str = "overview") -> None:
     from cxdata import i18n, ui
     from cxdata.roles import can
 
-    st.set_page_config(page_title="CX dashboard", page_icon=":material/monitoring:", layout="wide")
+    # An emoji icon is drawn by the browser; a material one is fetched from fonts.gstatic.com on every visit.
+    st.set_page_config(page_title="CX dashboard", page_icon="📊", layout="wide")
     lang = ui.render_language_switch()
     visitor = ui.current_visitor()
     needs_login = not visitor.local_mode and not st.user.get("is_logged_in")

@@ -16,6 +16,7 @@ import pandas as pd
 from cxdata.charts import COLORS, make_figure
 from cxdata.i18n import format_compact, format_number, register_text, translate
 from cxdata.journey import LOSS_KINDS, find_weakest_stage, find_worst_fall, format_share, format_share_change
+from cxdata.plaintext import chart_text
 from cxdata.registry import METRICS
 
 PALETTE = ("#1f5fa8", "#e07b39", "#3c9d5d", "#8e5ea2", "#c9a227", "#4bacc6", "#a0522d", "#d46a92", "#6b8e23",
@@ -143,11 +144,12 @@ def step_label(stage: str, next_stage: str, labels: dict[str, str], lang: str) -
 def selected_stage(points: list[dict], stages: list[str]) -> str | None:
     """The stage a click on the funnel chart selected: the ``customdata`` of the first selected
     point (the funnel carries the stage name there), if it names one of ``stages``."""
+    shown = {chart_text(stage): stage for stage in stages}  # the chart holds names as plotly text
     for point in points or []:
         data = point.get("customdata")
         name = data[0] if isinstance(data, (list, tuple)) and data else data
-        if name in stages:
-            return name
+        if isinstance(name, str) and name in shown:
+            return shown[name]
     return None
 
 

@@ -13,6 +13,7 @@ from cxdata.ingest.errors import describe_failure
 from cxdata.ingest import list_uploads, rules_for, suggest_mapping
 from cxdata.ingest.preset_store import list_presets
 from cxdata.ingest.publish import load_and_publish, undo_and_publish
+from cxdata.plaintext import markdown_text
 from cxdata.roles import can
 from cxdata.upload_view import NOT_LOADED, OVERRIDE_CHOICES, read_headers, columns_from_rows, describe_detected, issues_frame, mapping_rows
 from cxdata.upload_view import fetch_saved_preset, remove_preset, store_preset
@@ -39,7 +40,7 @@ def show_note(key: str) -> None:
     """The outcome of a preset button, kept across the rerun its callback caused."""
     note = st.session_state.pop(key, None)
     if note:
-        (st.success if note[0] == "success" else st.error)(note[1])
+        (st.success if note[0] == "success" else st.error)(markdown_text(note[1]))
 
 
 def pick_preset_name() -> None:  # a chosen preset is also the name it is saved again under
@@ -98,12 +99,12 @@ if uploaded is not None:
                        **(MappingPreset.from_json(preset_file.getvalue()).to_dict() if preset_file else {})}
         preset = MappingPreset.from_dict({**preset_data, **{k: v for k, v in overrides.items() if v}})
     except PresetError as error:
-        st.error(f"{translate('upload_preset', lang)}: {error.message(lang)}")
+        st.error(markdown_text(f"{translate('upload_preset', lang)}: {error.message(lang)}"))
         st.stop()
     try:
         headers = read_headers(path, preset)
     except ExtractRefused as refused:
-        st.error(translate("upload_refused", lang, error=refused.issue.message(lang)))
+        st.error(markdown_text(translate("upload_refused", lang, error=refused.issue.message(lang))))
         st.stop()
 
     st.subheader(translate("upload_mapping", lang))
@@ -142,16 +143,16 @@ if uploaded is not None:
                 progress=lambda stage, fraction: bar.progress(min(max(fraction, 0.0), 1.0), text=stage),
             ).to_dict(lang)
         except UploadBusyError as error:
-            st.error(translate("upload_busy", lang, error=str(error)))
+            st.error(markdown_text(translate("upload_busy", lang, error=str(error))))
             st.stop()
         except PresetError as error:  # a mode the table does not take, a preset that does not fit
-            st.error(error.message(lang))
+            st.error(markdown_text(error.message(lang)))
             st.stop()
         except Exception as error:  # noqa: BLE001 - disk full, a database error: in words, no path or traceback
             st.error(describe_failure(error, lang))
             st.stop()
         bar.empty()
-        st.caption(translate("upload_detected", lang, details=describe_detected(report)))
+        st.caption(markdown_text(translate("upload_detected", lang, details=describe_detected(report))))
         if report["status"] == "rejected":
             st.error(translate("upload_status_rejected", lang))
         elif action == "check":

@@ -32,9 +32,10 @@ from cxdata.money_stats import expected_active_months, odds_ratio, two_proportio
 from cxdata.money_units import fetch_unit_economics
 from cxdata.money_whatif import drop_off_steps, fetch_what_if_funnel, project_drop_off_reduction, project_nps_uplift
 from cxdata.overview import fetch_as_of
+from cxdata.plaintext import markdown_text
 from cxdata.query import open_backend
 from cxdata.schema import create_schema
-from tests.conftest import insert_rows
+from tests.conftest import insert_rows, shown
 from tests.test_app import clear_streamlit_caches, open_app  # noqa: F401 - the fixture clears caches here too
 from tests.test_cli import run_cli
 
@@ -544,7 +545,7 @@ def test_money_page_shows_the_metric_layers_numbers(tmp_path, monkeypatch, sampl
     assert tiles["Detractors, RUB"] == risk_tile(risk, "detractor")
     assert tiles["Unresolved complaints, RUB"] == risk_tile(risk, "unresolved")
     headline = build_money_headline(risk, drivers, "en", "RUB", 12, fetch_stage_labels(db))
-    assert app.info[0].value == f"**The CX change worth most.** {headline}"
+    assert app.info[0].value == f"**The CX change worth most.** {markdown_text(headline)}"
     assert app.title[0].value == "CX and money"
 
 
@@ -563,7 +564,7 @@ def test_money_page_follows_filters_language_and_widgets(tmp_path, monkeypatch, 
     app.segmented_control(key="money_scenario").set_value("drop_off").run()
     assert not app.exception
     assert any("Допущения" in c.value for c in app.caption)
-    assert any("за 24 мес." in m.label for m in app.metric)
+    assert any("за 24 мес." in shown(m.label) for m in app.metric)
 
 
 def test_money_page_on_an_empty_database_shows_a_message(tmp_path, monkeypatch, empty_db):
