@@ -230,3 +230,23 @@ def test_failures_on_the_server_are_described_without_paths():
     assert "/srv" not in describe_failure(error, "en") and "permissions" in describe_failure(error, "en")
     other = describe_failure(RuntimeError("/srv/cx/secret"), "ru")
     assert "/srv" not in other and other.startswith("Загрузка не удалась на сервере (RuntimeError)")
+
+
+def test_a_workbook_has_its_own_lower_cell_limit(tmp_path):
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    for row in range(30):
+        workbook.active.append([f"v{row}-{column}" for column in range(4)])
+    workbook.save(tmp_path / "cells.xlsx")
+    refused = refusal(tmp_path / "cells.xlsx", limits=Limits(max_cells=1_000, max_workbook_cells=50))
+    assert refused.issue.code == "too_many_cells" and "the limit is 50" in refused.issue.message("en")
+    with read_extract(tmp_path / "cells.xlsx", limits=Limits(max_workbook_cells=1_000)) as extract:
+        assert extract.rows_read == 29  # the first row is the header
+
+
+def test_a_parquet_file_may_unpack_to_no_more_than_a_text_file_may_hold(tmp_path):
+    texts = [f"{i:04d}" + "x" * 1000 for i in range(1000)]  # ~1 MB unpacked, a few KB packed
+    pq.write_table(pa.table({"text": texts}), tmp_path / "big.parquet", compression="zstd")
+    refused = refusal(tmp_path / "big.parquet", limits=Limits(max_bytes=100_000))
+    assert refused.issue.code == "parquet_too_large" and "limit 97.7 KB" in refused.issue.message("en")

@@ -73,6 +73,9 @@ class Limits:
     max_unpacked_bytes: int = 1024 * 1024 * 1024  # XLSX: total size of the zip entries unpacked
     max_compression_ratio: float = 100.0  # XLSX: unpacked / packed; real workbooks stay far below
     max_columns: int = 500  # real extracts have tens; detection and the mapping table grow with it
+    # Workbooks are read cell by cell in Python (openpyxl, ~60-90 µs a cell on two shared cores):
+    # fewer cells than a text file, so that reading one stays within a couple of minutes.
+    max_workbook_cells: int = 2_000_000
     max_cells: int = 6_000_000  # rows x columns: what reading and validation hold in memory (1M rows x 6)
     max_line_bytes: int = 1024 * 1024  # one physical line of a text file
     max_cell_chars: int = 32_767  # one value; Excel's own limit for a cell

@@ -12,6 +12,7 @@ an error (``malformed_row``), reported with its row number.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass, field
@@ -272,9 +273,10 @@ def _read_xlsx(path: Path, options: MappingPreset, limits: Limits) -> _Read:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # noqa: BLE001 - any parser failure means "not a readable workbook"
         raise ExtractRefused(issue("unreadable_file", ERROR, kind="XLSX", reason=_first_line(error))) from None
+    limits = dataclasses.replace(limits, max_cells=min(limits.max_cells, limits.max_workbook_cells))
     try:
         sheet = _pick_sheet(workbook, options.sheet)
-        header, header_row, cells, row_numbers, cell_count = None, 0, [], [], 0
+        header, header_row, cells, row_numbers, cell_count, chunks = None, 0, [], [], 0, []
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
             texts = _trim_trailing_empty([_cell_text(v) for v in values])
             if len(texts) > limits.max_columns:  # checked on every row, before it is kept
@@ -289,6 +291,10 @@ def _read_xlsx(path: Path, options: MappingPreset, limits: Limits) -> _Read:
                 cell_count += max(len(texts), len(header))
                 if cell_count > limits.max_cells:
                     _check_width(len(header), cell_count // max(len(header), 1), limits)
+                if len(cells) == _XLSX_CHUNK_ROWS:  # Python strings cost ~10x Arrow's: convert as we go
+                    chunks.append(_text_columns(cells))
+                    cells = []
+        chunks.append(_text_columns(cells))
         title = sheet.title
     except ExtractRefused:
         raise
@@ -298,13 +304,32 @@ def _read_xlsx(path: Path, options: MappingPreset, limits: Limits) -> _Read:
         workbook.close()
     if header is None:
         raise ExtractRefused(issue("empty_file", ERROR))
-    width = max([len(header)] + [len(r) for r in cells])
-    while width > 1 and not header[width - 1] and not any(len(r) >= width and r[width - 1].strip() for r in cells):
-        width -= 1  # trailing columns with neither a header nor a value
+    # Rows end at their last value (``_trim_trailing_empty``), so no column is wider than the data.
+    width = max([len(header)] + [len(chunk) for chunk in chunks])
     header = (header + [""] * width)[:width]
-    columns = {f"c{i}": pa.array([(r[i] if i < len(r) else "") for r in cells], pa.string()) for i in range(width)}
+    columns = {f"c{i}": pa.chunked_array([chunk[i] if i < len(chunk) else _blank(rows) for chunk, rows in
+                                          zip(chunks, _chunk_lengths(chunks, len(row_numbers)))], pa.string())
+               for i in range(width)}
     columns[ROW] = pa.array(row_numbers, pa.int64())
     return _Read(header, pa.table(columns), sheet=title)
+
+
+_XLSX_CHUNK_ROWS = 50_000
+
+
+def _text_columns(rows: list[list[str]]) -> list[pa.Array]:
+    """Rows of texts as Arrow string columns, as wide as the widest row (shorter rows padded with "")."""
+    width = max((len(r) for r in rows), default=0)
+    return [pa.array([(r[i] if i < len(r) else "") for r in rows], pa.string()) for i in range(width)]
+
+
+def _chunk_lengths(chunks: list[list[pa.Array]], total: int) -> list[int]:
+    """Rows per chunk: every chunk holds ``_XLSX_CHUNK_ROWS`` rows but the last."""
+    return [_XLSX_CHUNK_ROWS] * (len(chunks) - 1) + [total - _XLSX_CHUNK_ROWS * (len(chunks) - 1)]
+
+
+def _blank(rows: int) -> pa.Array:
+    return pa.array([""] * rows, pa.string())
 
 
 def _trim_trailing_empty(texts: list[str]) -> list[str]:
@@ -348,10 +373,12 @@ def _read_parquet(path: Path, limits: Limits) -> _Read:
     try:
         metadata = pq.read_metadata(path)
         # Like a zip bomb: a small file whose column chunks unpack to gigabytes. The footer says.
+        # Its data is read whole, like a text file's: it may unpack to no more than a text file may hold.
         unpacked = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
-        if unpacked > limits.max_unpacked_bytes:
+        limit = min(limits.max_unpacked_bytes, limits.max_bytes)
+        if unpacked > limit:
             raise ExtractRefused(issue("parquet_too_large", ERROR, unpacked=sniffing.size_text(unpacked),
-                                       limit=sniffing.size_text(limits.max_unpacked_bytes)))
+                                       limit=sniffing.size_text(limit)))
         _check_width(metadata.num_columns, metadata.num_rows, limits)
         source = pq.read_table(path)
     except ExtractRefused:
