@@ -115,6 +115,8 @@ def validate_extract(extract: Extract, table: str) -> Validated:
         counts["identical_rows"] = identical.count if identical else 0
         issues += [identical] if identical else []
     data = con.sql(f"SELECT {ROW}, {', '.join(rules.columns)} FROM loadable ORDER BY {ROW}").to_arrow_table()
+    for name in ("staged", "loadable"):  # the rows live on in ``data``: free the workspace's copies for the load
+        con.execute(f"DROP TABLE IF EXISTS {name}")
     result = Validated(table, mapping, generated, date_formats, issues, counts, extract.rows_read, 0, counts["skipped"],
                        data)
     result.rows_rejected = extract.rows_read if result.has_file_level_error else (
