@@ -89,9 +89,13 @@ overrides = {
 
 if uploaded is not None:
     # The engine reads files from disk; keep the original name (its extension is checked).
-    folder = Path(st.session_state.setdefault("upload_folder", tempfile.mkdtemp(prefix="cx-upload-")))
-    path = folder / Path(uploaded.name).name
-    path.write_bytes(uploaded.getvalue())
+    try:
+        folder = Path(st.session_state.setdefault("upload_folder", tempfile.mkdtemp(prefix="cx-upload-")))
+        path = folder / Path(uploaded.name).name
+        path.write_bytes(uploaded.getvalue())
+    except OSError as error:  # a full or read-only disk: in words, without the server's temporary path
+        st.error(describe_failure(error, lang))
+        st.stop()
     try:
         # A choice made on the page overrides the JSON file's, which overrides the saved preset's,
         # which overrides detection.

@@ -31,6 +31,7 @@ def test_a_viewer_is_refused_by_the_page_itself(sample_db, monkeypatch):
     assert not app.exception
     assert any("need the analyst or admin role" in e.value for e in app.error)
     assert not app.selectbox  # no upload controls at all
+    assert not app.get("file_uploader")  # so nothing of a viewer's is ever received as an upload
 
 
 @pytest.mark.parametrize("role", ["analyst", "admin"])
