@@ -37,7 +37,6 @@ from cxdata.overview import (
     fetch_overview,
     fetch_target_table,
 )
-from cxdata.plaintext import markdown_text
 from cxdata.query import open_snapshot_backend
 from cxdata.roles import role_for_user, role_in_local_mode
 
@@ -448,8 +447,7 @@ def current_visitor() -> Visitor:
 
 def render_visitor_badge(visitor: Visitor, lang: str) -> None:
     key = "local_mode_badge" if visitor.local_mode else "signed_in_badge"
-    st.sidebar.caption(i18n.translate(key, lang, user=markdown_text(visitor.user),
-                                      role=i18n.translate(f"role_{visitor.role}", lang)))
+    st.sidebar.caption(i18n.translate(key, lang, user=visitor.user, role=i18n.translate(f"role_{visitor.role}", lang)))
 
 
 i18n.register_text({"download_xlsx": {"en": "Download XLSX", "ru": "Скачать XLSX"}})
