@@ -276,6 +276,9 @@ def _read_xlsx(path: Path, options: MappingPreset, limits: Limits) -> _Read:
     limits = dataclasses.replace(limits, max_cells=min(limits.max_cells, limits.max_workbook_cells))
     try:
         sheet = _pick_sheet(workbook, options.sheet)
+        # The sheet's declared size ("A1:XFD1048576") would pad every row to it, and add empty rows
+        # up to it: billions of cells from a few bytes. Rows are read as wide as their own cells.
+        sheet.reset_dimensions()
         header, header_row, cells, row_numbers, cell_count, chunks = None, 0, [], [], 0, []
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
             texts = _trim_trailing_empty([_cell_text(v) for v in values])
