@@ -275,3 +275,10 @@ def test_a_workbook_that_declares_the_whole_sheet_is_read_as_wide_as_its_cells(t
     with read_extract(target) as extract:
         assert (extract.headers, extract.rows_read) == (("customer_id", "amount"), 3_000)
     assert time.monotonic() - started < 5
+
+
+def test_a_missing_file_is_a_usage_error_in_the_chosen_language(tmp_path, capsys):
+    from cxdata.ingest import cli
+
+    assert cli.main(["load", "transactions", str(tmp_path / "нет.csv"), "--lang", "ru"]) == 2
+    assert capsys.readouterr().err.strip() == f"error: файл не найден: {tmp_path / 'нет.csv'}"

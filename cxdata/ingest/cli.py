@@ -62,6 +62,7 @@ def run_load(args) -> int:
     from cxdata.ingest.locking import describe_holder, lock_path_for
     import duckdb
 
+    from cxdata.i18n import translate
     from cxdata.ingest.errors import describe_failure
     from cxdata.ingest.preset import Limits, PresetError
     from cxdata.ingest.preset_store import resolve_mapping_argument
@@ -69,7 +70,7 @@ def run_load(args) -> int:
 
     db_path = resolve_db_path(args.db)
     if not Path(args.file).is_file():
-        raise UsageError(f"file not found: {args.file}")
+        raise UsageError(translate("ingest_file_not_found", args.lang, file=args.file))
     try:
         preset = resolve_mapping_argument(db_path, args.mapping) if args.mapping else None
     except PresetError as error:

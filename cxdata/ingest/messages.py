@@ -115,6 +115,7 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "The load failed on the server ({kind}); nothing was changed. Try again; if it fails again, tell the administrator.",
         "ru": "Загрузка не удалась на сервере ({kind}); ничего не изменено. Повторите; если ошибка повторится, сообщите администратору.",
     },
+    "ingest_file_not_found": {"en": "file not found: {file}", "ru": "файл не найден: {file}"},
     "ingest_empty_file": {"en": "The file is empty.", "ru": "Файл пуст."},
     "ingest_header_only": {
         "en": "The file has a header but no data rows.",
