@@ -42,7 +42,8 @@ def main(default_page: str = "overview") -> None:
     from cxdata.app import ui
     from cxdata.model.roles import LoginConfigError, can
 
-    st.set_page_config(page_title="CX dashboard", page_icon=":material/monitoring:", layout="wide")
+    # An emoji icon is drawn by the browser; a material one is fetched from fonts.gstatic.com on every visit.
+    st.set_page_config(page_title="CX dashboard", page_icon="📊", layout="wide")
     lang = ui.render_language_switch()
     config_error = None
     try:

@@ -7,6 +7,7 @@ from cxdata.app import ui
 from cxdata.i18n import format_date, translate
 from cxdata.model.registry import MIN_SAMPLE_SIZE
 from cxdata.presentation import journey_charts as charts
+from cxdata.presentation.plaintext import markdown_text
 from cxdata.questions import journey
 from cxdata.questions.funnel import DEFAULT_WINDOW_DAYS, compute_funnel
 
@@ -31,10 +32,10 @@ window_days = int(
         key="journey_window_days", help=translate("journey_window_help", lang, default=DEFAULT_WINDOW_DAYS),
     )
 )
-heading.caption(
+heading.caption(markdown_text(
     f"{translate('data_as_of', lang, date=format_date(as_of, lang))} · {caption} · "
     f"{translate('journey_window_caption', lang, days=window_days)}"
-)
+))
 
 try:  # every query of the page at once (in parallel)
     funnel, previous_funnel, labels, breakdowns, reasons, profile, moments, times = ui.load_many(
@@ -49,16 +50,16 @@ try:  # every query of the page at once (in parallel)
         ui.query(journey.compute_time_to_convert_summary, filters, as_of, window_days=window_days),
     )
 except ValueError as error:  # no journey stages in this database, say
-    st.warning(translate("journey_unavailable", lang, error=str(error)))
+    st.warning(markdown_text(translate("journey_unavailable", lang, error=str(error))))
     st.stop()
 if funnel["customers"].iloc[0] == 0:
-    st.warning(translate("empty_selection", lang, caption=caption))
+    st.warning(markdown_text(translate("empty_selection", lang, caption=caption)))
     st.stop()
 
 stages = funnel["stage"].tolist()
 comparison = ui.derive(journey.compare_funnels, funnel, previous_funnel)  # = compare_with_previous_period
 headline = ui.derive(journey.build_journey_headline, funnel, comparison, labels, lang, currency, filters.previous())
-st.info(f"**{translate('journey_headline_title', lang)}.** {headline}")
+st.info(f"**{translate('journey_headline_title', lang)}.** {markdown_text(headline)}")
 
 # --- the funnel and the money: a click on a stage bar narrows the detail below -------------------
 st.subheader(translate("journey_section_money", lang))
@@ -89,8 +90,8 @@ else:
     clear.button(translate("journey_clear_stage", lang), on_click=clear_stage, key="journey_clear_stage")
     if warning:
         st.warning(warning)
-st.caption(translate("journey_cohort_note", lang, first_stage=labels.get(stages[0], stages[0]),
-                     as_of=format_date(as_of, lang), days=window_days))
+st.caption(markdown_text(translate("journey_cohort_note", lang, first_stage=labels.get(stages[0], stages[0]),
+                                   as_of=format_date(as_of, lang), days=window_days)))
 
 # --- which step got worse, and where ----------------------------------------------------------
 st.subheader(translate("journey_section_previous", lang))

@@ -23,6 +23,7 @@ from cxdata.presentation.money_tables import (
     describe_never_paying_back,
 )
 from cxdata.presentation.money_text import class_label, stage_label
+from cxdata.presentation.plaintext import markdown_text
 from cxdata.questions.money import (
     DEFAULT_HORIZON_MONTHS,
     DIMENSIONS,
@@ -46,7 +47,7 @@ lang, filters, currency, as_of = context.lang, context.filters, context.currency
 caption = filters.caption(lang)
 
 st.title(translate("page_money", lang))
-st.caption(f"{translate('data_as_of', lang, date=format_date(as_of, lang))} · {caption}")
+st.caption(markdown_text(f"{translate('data_as_of', lang, date=format_date(as_of, lang))} · {caption}"))
 
 # Every query of the page at once (in parallel); the what-if funnel only when it is asked for.
 economics, stage_labels, (cohorts, curves), units = ui.load_many(
@@ -55,7 +56,7 @@ economics, stage_labels, (cohorts, curves), units = ui.load_many(
 )
 cells = economics.cells
 if cells.customers == 0:
-    st.warning(translate("money_no_customers", lang, caption=caption))
+    st.warning(markdown_text(translate("money_no_customers", lang, caption=caption)))
     st.stop()
 
 # The headline depends on the horizon: draw the control first, into the right-hand column.
@@ -67,7 +68,7 @@ horizon = horizon_column.number_input(
 risk = ui.derive(compute_revenue_at_risk, economics, horizon)
 drivers = ui.derive(compute_drivers, cells, horizon)
 headline = ui.derive(build_money_headline, risk, drivers, lang, currency, horizon, stage_labels)
-headline_column.info(f"**{translate('money_headline_title', lang)}.** {headline}")
+headline_column.info(f"**{translate('money_headline_title', lang)}.** {markdown_text(headline)}")
 if economics.nps_customers < MIN_SAMPLE_SIZE:
     st.warning(translate("money_too_small", lang, n=economics.nps_customers))
 
@@ -91,7 +92,7 @@ ui.show_table(
 st.header(translate("money_section_risk", lang))
 for column, tile in zip(st.columns(len(risk)), build_risk_tiles(risk, lang, currency, horizon)):
     column.metric(tile["label"], tile["value"], help=tile["help"], border=True)
-    column.caption(tile["note"])
+    column.caption(markdown_text(tile["note"]))
 st.caption(translate("money_risk_model", lang, h=horizon))
 
 # --- Key drivers in money: which touchpoints and complaints cost the most.
@@ -126,7 +127,7 @@ else:
     ui.show_chart(ui.derive(build_unit_economics_figure, units, lang, caption), key="money_units")
     st.caption(translate("money_units_rule", lang))
     ui.show_table(ui.derive(build_unit_table, units, lang, currency), name="money-unit-economics", hide_index=True)
-    st.markdown(f"**{translate('money_units_by_class', lang)}.** {describe_never_paying_back(units, lang)}")
+    st.markdown(f"**{translate('money_units_by_class', lang)}.** {markdown_text(describe_never_paying_back(units, lang))}")
     ui.show_table(ui.derive(build_unit_table, units, lang, currency, by_class=True),
                   name="money-unit-economics-by-class", hide_index=True, height="content")
 
@@ -164,5 +165,5 @@ if whatif is not None and whatif.revenue_change is None:
 elif whatif is not None:
     tiles, assumptions = build_whatif_tiles(whatif, lang, currency, stage_labels)
     for column, tile in zip(st.columns(3), tiles):
-        column.metric(tile["label"], tile["value"], border=True)
-    st.caption(assumptions)
+        column.metric(markdown_text(tile["label"]), tile["value"], border=True)
+    st.caption(markdown_text(assumptions))

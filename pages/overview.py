@@ -6,6 +6,7 @@ from cxdata.app import ui
 from cxdata.i18n import format_date, translate
 from cxdata.model.registry import OVERVIEW_METRICS
 from cxdata.presentation.charts import build_trend_figure
+from cxdata.presentation.plaintext import markdown_text
 from cxdata.presentation.tiles import build_tile
 from cxdata.questions.overview import build_headline
 
@@ -16,23 +17,23 @@ lang, filters = context.lang, context.filters
 overview = ui.load_overview(context.data, filters, context.as_of)
 
 st.title(translate("page_overview", lang))
-st.caption(
+st.caption(markdown_text(
     f"{translate('data_as_of', lang, date=format_date(context.as_of, lang))} · {filters.caption(lang)} · "
     + translate("compared_with", lang, period=filters.previous().caption(lang).split(" · ")[0])
-)
+))
 
 if overview.is_empty:
-    st.warning(translate("empty_selection", lang, caption=filters.caption(lang)))
+    st.warning(markdown_text(translate("empty_selection", lang, caption=filters.caption(lang))))
     st.stop()
 
-st.info(f"**{translate('headline_title', lang)}.** {build_headline(overview, lang, context.currency)}")
+st.info(f"**{translate('headline_title', lang)}.** {markdown_text(build_headline(overview, lang, context.currency))}")
 
 # Two rows of three: wide enough for money values on a 1280-px projector.
 tile_columns = st.columns(3) + st.columns(3)
 for column, metric in zip(tile_columns, OVERVIEW_METRICS):
     tile = build_tile(overview, metric, lang, context.currency)
     column.metric(tile.label, tile.value, tile.delta, delta_color=tile.delta_color, help=tile.help, border=True)
-    column.caption(tile.note)
+    column.caption(markdown_text(tile.note))
 
 st.subheader(translate("trends", lang))
 chart_columns = st.columns(2)

@@ -18,11 +18,12 @@ from cxdata.ingest import (
     rules_for,
     suggest_mapping,
 )
-from cxdata.ingest.errors import TargetChanged
+from cxdata.ingest.errors import TargetChanged, describe_failure
 from cxdata.ingest.log import read_log_as_seen, read_table_state
 from cxdata.ingest.preset_store import list_presets
 from cxdata.ingest.publish import load_and_publish
 from cxdata.model.roles import can
+from cxdata.presentation.plaintext import markdown_text
 from cxdata.presentation.upload_view import (
     NOT_LOADED,
     OVERRIDE_CHOICES,
@@ -62,7 +63,7 @@ def show_note(key: str) -> None:
     """The outcome of a preset button, kept across the rerun its callback caused."""
     note = st.session_state.pop(key, None)
     if note:
-        (st.success if note[0] == "success" else st.error)(note[1])
+        (st.success if note[0] == "success" else st.error)(markdown_text(note[1]))
 
 
 def pick_preset_name() -> None:  # a chosen preset is also the name it is saved again under
@@ -111,22 +112,26 @@ overrides = {
 
 if uploaded is not None:
     # The engine reads files from disk; keep the original name (its extension is checked).
-    folder = Path(st.session_state.setdefault("upload_folder", tempfile.mkdtemp(prefix="cx-upload-")))
-    path = folder / Path(uploaded.name).name
-    path.write_bytes(uploaded.getvalue())
+    try:
+        folder = Path(st.session_state.setdefault("upload_folder", tempfile.mkdtemp(prefix="cx-upload-")))
+        path = folder / Path(uploaded.name).name
+        path.write_bytes(uploaded.getvalue())
+    except OSError as error:  # a full or read-only disk: in words, without the server's temporary path
+        st.error(describe_failure(error, lang))
+        st.stop()
     try:
         # A choice made on the page overrides the JSON file's, which overrides the saved preset's,
         # which overrides detection.
         preset_data = {**fetch_saved_preset(visitor.role, context.data.path, saved_name, lang),
-                       **(json.loads(preset_file.getvalue()) if preset_file else {})}
+                       **(MappingPreset.from_json(preset_file.getvalue()).to_dict() if preset_file else {})}
         preset = MappingPreset.from_dict({**preset_data, **{k: v for k, v in overrides.items() if v}})
-    except (PresetError, ValueError) as error:
-        st.error(f"{translate('upload_preset', lang)}: {error}")
+    except PresetError as error:
+        st.error(markdown_text(f"{translate('upload_preset', lang)}: {error.message(lang)}"))
         st.stop()
     try:
         headers = read_headers(path, preset)
     except ExtractRefused as refused:
-        st.error(translate("upload_refused", lang, error=refused.issue.message(lang)))
+        st.error(markdown_text(translate("upload_refused", lang, error=refused.issue.message(lang))))
         st.stop()
 
     st.subheader(translate("upload_mapping", lang))
@@ -165,16 +170,19 @@ if uploaded is not None:
                 progress=lambda stage, fraction: bar.progress(min(max(fraction, 0.0), 1.0), text=stage),
             ).to_dict(lang)
         except UploadBusyError as error:
-            st.error(describe_busy(error, lang))
+            st.error(markdown_text(describe_busy(error, lang)))
             st.stop()
         except TargetChanged as error:
-            st.error(error.message(lang))
+            st.error(markdown_text(error.message(lang)))
             st.stop()
-        except ValueError as error:  # a mode the table does not take, a preset that does not fit
-            st.error(str(error))
+        except PresetError as error:  # a mode the table does not take, a preset that does not fit
+            st.error(markdown_text(error.message(lang)))
+            st.stop()
+        except Exception as error:  # noqa: BLE001 - disk full, a database error: in words, no path or traceback
+            st.error(describe_failure(error, lang))
             st.stop()
         bar.empty()
-        st.caption(translate("upload_detected", lang, details=describe_detected(report)))
+        st.caption(markdown_text(translate("upload_detected", lang, details=describe_detected(report))))
         if report["status"] == "rejected":
             st.error(translate("upload_status_rejected", lang))
         elif action == "check":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -17,6 +18,12 @@ from cxdata.model.schema import create_schema  # noqa: E402
 # The small sample every test session shares (built once; ~0.5 s).
 SAMPLE_SCALE = 0.02
 SAMPLE_SEED = 7
+
+
+def shown(markdown: str) -> str:
+    """What a reader sees of a page text made literal by ``cxdata.presentation.plaintext.markdown_text``
+    (AppTest reports the markdown source): its backslash escapes and word joiners removed."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
 
 
 def insert_rows(con, table: str, rows: list[tuple]) -> None:

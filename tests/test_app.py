@@ -21,7 +21,7 @@ from cxdata.model.filters import DEFAULT_PRESET, Filters, preset_range
 from cxdata.model.registry import METRICS
 from cxdata.questions.metrics import compute_metrics
 from cxdata.questions.overview import fetch_as_of
-from tests.conftest import ROOT
+from tests.conftest import ROOT, shown
 
 PAGES = ["overview", "journey", "money"]
 ENTRY = "import sys\nsys.path.insert(0, {root!r})\nimport dashboard\ndashboard.main(default_page={page!r})\n"
@@ -79,7 +79,7 @@ def test_overview_tiles_match_the_metric_layer(tmp_path, monkeypatch, sample_db)
     for metric in ("nps", "csat", "ces", "churn_rate"):
         assert tiles[METRICS[metric].label_en] == expected_tile(sample_db, filters, metric)
     assert app.title[0].value == "Overview"
-    assert "Data as of 31 Dec 2025" in app.caption[0].value
+    assert "Data as of 31 Dec 2025" in shown(app.caption[0].value)
 
 
 def test_filters_survive_reruns_and_change_the_numbers(tmp_path, monkeypatch, sample_db):
@@ -89,7 +89,7 @@ def test_filters_survive_reruns_and_change_the_numbers(tmp_path, monkeypatch, sa
     assert app.sidebar.multiselect(key="f_segment").value == ["Premium"]
     filters = default_filters(sample_db, segments=("Premium",))
     assert tile_values(app)["NPS"] == expected_tile(sample_db, filters, "nps")
-    assert "Segment: Premium" in app.caption[0].value
+    assert "Segment: Premium" in shown(app.caption[0].value)
 
 
 def test_russian_interface_keeps_the_filters(tmp_path, monkeypatch, sample_db):
@@ -124,14 +124,14 @@ def test_custom_dates_and_reset(tmp_path, monkeypatch, sample_db):
     app.sidebar.selectbox(key="f_period").select("custom").run()
     app.sidebar.date_input(key="f_dates").set_value((date(2025, 10, 6), date(2025, 11, 2))).run()
     assert not app.exception
-    assert "6 Oct 2025 – 2 Nov 2025" in app.caption[0].value
+    assert "6 Oct 2025 – 2 Nov 2025" in shown(app.caption[0].value)
     app.sidebar.date_input(key="f_dates").set_value((date(2025, 10, 6),)).run()  # half-picked range
     assert not app.exception and app.metric
     app.sidebar.multiselect(key="f_segment").select("SMB").run()
     app.sidebar.button(key="f_reset").click().run()
     assert app.sidebar.selectbox(key="f_period").value == "last_6m"
     assert app.sidebar.multiselect(key="f_segment").value == []
-    assert "1 Jul 2025 – 31 Dec 2025 · all customers" in app.caption[0].value
+    assert "1 Jul 2025 – 31 Dec 2025 · all customers" in shown(app.caption[0].value)
 
 
 @pytest.mark.parametrize(("page", "message"), [("journey", "journey_stages is empty"), ("money", "No paying customers")])
@@ -140,7 +140,7 @@ def test_pages_of_an_empty_database_say_so(tmp_path, monkeypatch, empty_db, page
     the error of a query still reaches the page, which says what is missing."""
     app = open_app(tmp_path, monkeypatch, empty_db, page)
     assert not app.exception
-    assert any(message in warning.value for warning in app.warning), [w.value for w in app.warning]
+    assert any(message in shown(warning.value) for warning in app.warning), [w.value for w in app.warning]
 
 
 def test_query_backends_are_reused_per_snapshot_and_dropped_after_an_error(sample_db, empty_db):

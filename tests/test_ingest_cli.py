@@ -61,7 +61,7 @@ def test_rejected_exits_1_and_dry_run_changes_nothing(db, capsys):
     (["load", "transactions", "FIXTURE", "--mapping", "/nonexistent.json"], "--mapping:"),
     (["load", "transactions", "FIXTURE", "--mode", "merge"], "invalid choice: 'merge'"),
     (["load", "journey_events", "FIXTURE", "--mode", "upsert"], "journey_events has no key"),
-    (["load", "transactions", "FIXTURE", "--mapping", "BAD_PRESET"], "unknown mapping keys: colums"),
+    (["load", "transactions", "FIXTURE", "--mapping", "BAD_PRESET"], "unknown keys: colums"),
     (["uploads", "--db", "/nonexistent/cx.duckdb"], "database not found"),
     (["undo", "abc"], "invalid int value: 'abc'"),
 ])

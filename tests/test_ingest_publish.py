@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from cxdata.engine.db import open_snapshot, read_meta
-from tests.conftest import ROOT
+from tests.conftest import ROOT, shown
 
 
 def cli(*args):
@@ -61,12 +61,12 @@ def test_the_running_dashboard_shows_an_upload_on_its_next_rerun(sample_db, tmp_
     db = tmp_path / "live.duckdb"
     shutil.copy(sample_db, db)
     app = open_app(tmp_path, monkeypatch, db)
-    revenue_note = next(c.value for c in app.caption if "RUB · n = " in c.value)
+    revenue_note = next(shown(c.value) for c in app.caption if "RUB · n = " in shown(c.value))
     extract = tmp_path / "big.csv"
     extract.write_text("transaction_id,customer_id,occurred_at,amount,product,channel\n"
                        "Y1,C0000001,2025-12-30,1000000,Pro,web\n", encoding="utf-8")
     assert cli("load", "transactions", str(extract), "--db", str(db), "--wait", "5").returncode == 0
     app.run()
     assert not app.exception
-    new_note = next(c.value for c in app.caption if "RUB · n = " in c.value)
+    new_note = next(shown(c.value) for c in app.caption if "RUB · n = " in shown(c.value))
     assert new_note != revenue_note and "n = " in new_note

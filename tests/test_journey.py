@@ -62,7 +62,7 @@ from cxdata.questions.journey import (
     find_worst_stage,
 )
 from cxdata.sample import INCIDENT_END, INCIDENT_START, SAMPLE_AS_OF
-from tests.conftest import insert_rows
+from tests.conftest import insert_rows, shown
 from tests.test_app import clear_streamlit_caches, default_filters, open_app  # noqa: F401 - the fixture clears caches
 from tests.test_funnel import SAMPLE_STAGES, pandas_reached
 
@@ -574,15 +574,15 @@ def test_journey_page_runs_with_filters_and_window(tmp_path, monkeypatch, sample
     assert app.title[0].value == "Customer journey"
     assert "Registration" in headline(app) and "costliest leak" in headline(app)
     assert app.number_input(key="journey_window_days").value == 30
-    assert "conversion window 30 days" in app.caption[0].value
+    assert "conversion window 30 days" in shown(app.caption[0].value)
     app.sidebar.multiselect(key="f_segment").select("SMB").run()
     app.sidebar.multiselect(key="f_channel").select("web").run()
     app.sidebar.selectbox(key="f_period").select("last_12m").run()
     assert not app.exception
-    assert "Segment: SMB · Channel: web" in app.caption[0].value
+    assert "Segment: SMB · Channel: web" in shown(app.caption[0].value)
     app.number_input(key="journey_window_days").set_value(7).run()
     assert not app.exception
-    assert "conversion window 7 days" in app.caption[0].value
+    assert "conversion window 7 days" in shown(app.caption[0].value)
     assert "--window-days 7" in app.code[0].value
     assert len(app.get("plotly_chart")) == 12
 

@@ -30,6 +30,7 @@ from cxdata.engine.query import open_backend
 from cxdata.i18n import format_value
 from cxdata.model.filters import DEFAULT_PRESET, Filters, preset_range
 from cxdata.model.schema import create_schema
+from cxdata.presentation.plaintext import markdown_text
 from cxdata.questions.metrics import compute_metrics
 from cxdata.questions.money import build_class_economics, compute_revenue_at_risk
 from cxdata.questions.money_base import fetch_money_cells
@@ -52,7 +53,7 @@ from cxdata.questions.money_whatif import (
     project_nps_uplift,
 )
 from cxdata.questions.overview import fetch_as_of
-from tests.conftest import build_rollups, insert_rows
+from tests.conftest import build_rollups, insert_rows, shown
 from tests.test_app import clear_streamlit_caches, open_app  # noqa: F401 - the fixture clears caches here too
 from tests.test_cli import run_cli
 
@@ -566,7 +567,7 @@ def test_money_page_shows_the_metric_layers_numbers(tmp_path, monkeypatch, sampl
     assert tiles["Detractors, RUB"] == risk_tile(risk, "detractor")
     assert tiles["Unresolved complaints, RUB"] == risk_tile(risk, "unresolved")
     headline = build_money_headline(risk, drivers, "en", "RUB", 12, fetch_stage_labels(db))
-    assert app.info[0].value == f"**The CX change worth most.** {headline}"
+    assert app.info[0].value == f"**The CX change worth most.** {markdown_text(headline)}"
     assert app.title[0].value == "CX and money"
 
 
@@ -585,7 +586,7 @@ def test_money_page_follows_filters_language_and_widgets(tmp_path, monkeypatch, 
     app.segmented_control(key="money_scenario").set_value("drop_off").run()
     assert not app.exception
     assert any("Допущения" in c.value for c in app.caption)
-    assert any("за 24 мес." in m.label for m in app.metric)
+    assert any("за 24 мес." in shown(m.label) for m in app.metric)
 
 
 def test_money_page_on_an_empty_database_shows_a_message(tmp_path, monkeypatch, empty_db):

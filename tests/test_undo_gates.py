@@ -18,7 +18,7 @@ from cxdata.ingest.log import read_data_version
 from cxdata.ingest.publish import load_and_publish, undo_and_publish
 from cxdata.model.filters import Filters
 from cxdata.presentation.upload_view import undo_choices, undo_chosen, visible_uploads
-from tests.conftest import ROOT
+from tests.conftest import ROOT, shown
 from tests.fixtures.ingest.support import fixture, new_database, query
 from tests.test_app import clear_streamlit_caches  # noqa: F401 - fixture
 
@@ -142,12 +142,12 @@ def test_the_upload_page_offers_only_the_analysts_own_uploads_and_undoes_the_cho
     load_and_publish(db, "transactions", fixture("transactions_no_id.csv"), user="ada")  # after the page showed
     app.button(key="upload_undo").click().run()
     assert not app.exception
-    assert [e.value for e in app.error] == ["Nothing was undone: the data changed after you looked (upload 3: "
+    assert [shown(e.value) for e in app.error] == ["Nothing was undone: the data changed after you looked (upload 3: "
                                             "transactions, loaded by ada). Look at the upload log again and "
                                             "choose what to undo."]
     assert status_of(db, 2) == ("loaded", None)
     app.button(key="upload_undo").click().run()  # the page now shows the data as it is: the same choice goes through
-    assert any(s.value.startswith("Upload 2 undone (surveys:") for s in app.success)
+    assert any(shown(s.value).startswith("Upload 2 undone (surveys:") for s in app.success)
     assert status_of(db, 2) == ("undone", "ann") and status_of(db, 1) == ("loaded", None)
 
 

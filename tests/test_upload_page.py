@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from cxdata.app import ui
 from cxdata.model.filters import Filters
-from tests.conftest import ROOT
+from tests.conftest import ROOT, shown
 from tests.test_app import clear_streamlit_caches, open_app  # noqa: F401 - fixture
 
 
@@ -31,6 +30,7 @@ def test_a_viewer_is_refused_by_the_page_itself(sample_db, monkeypatch):
     assert not app.exception
     assert any("need the analyst or admin role" in e.value for e in app.error)
     assert not app.selectbox  # no upload controls at all
+    assert not app.get("file_uploader")  # so nothing of a viewer's is ever received as an upload
 
 
 @pytest.mark.parametrize("role", ["analyst", "admin"])
@@ -108,7 +108,7 @@ def test_saved_presets_of_the_table_are_offered_and_can_be_deleted(sample_db, mo
     assert app.session_state["upload_preset_name"] == "CRM cp1251"  # ready to be saved again under its name
     app.button(key="upload_delete_preset").click().run()
     assert not app.exception
-    assert [s.value for s in app.success] == ['Preset "CRM cp1251" deleted.']
+    assert [shown(s.value) for s in app.success] == ['Preset "CRM cp1251" deleted.']
     assert app.selectbox(key="upload_saved_preset").options == ["none (detect)"]
     assert [p["name"] for p in list_presets(db)] == ["Опросы"]
 

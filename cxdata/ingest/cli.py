@@ -28,8 +28,9 @@ def _default_user() -> str:
 def add_commands(subparsers) -> None:
     """Register ``load``, ``uploads`` and ``undo`` on an argparse subparsers object."""
     from cxdata.cli import (
-        _positive_float as _positive,  # the same argument check as every command
+        _positive_float as _positive,  # the same argument check as every command  # the same argument check as every command
     )
+    from cxdata.ingest.preset import Limits
     load = subparsers.add_parser("load", help="load an extract (CSV/TSV/TXT, XLSX, Parquet) into a table")
     load.add_argument("table", choices=LOADABLE_TABLES, help="the table to load into")
     load.add_argument("file", help="the extract")
@@ -40,7 +41,9 @@ def add_commands(subparsers) -> None:
     load.add_argument("--dry-run", action="store_true", help="validate and report, change nothing")
     load.add_argument("--lang", choices=("en", "ru"), default="en", help="language of the messages")
     load.add_argument("--user", default=None, help="who uploads (default: the login name)")
-    load.add_argument("--max-mb", type=_positive, default=200, help="size limit in MB (default 200)")
+    default_mb = Limits().max_bytes // (1024 * 1024)
+    load.add_argument("--max-mb", type=_positive, default=default_mb,
+                      help=f"size limit in MB (default {default_mb}; the other limits stay: README, Limits)")
     load.add_argument("--wait", type=_positive, default=60, help="seconds to wait for another upload (default 60)")
 
     uploads = subparsers.add_parser("uploads", help="print the upload log as JSON, newest first")
@@ -58,7 +61,11 @@ def add_commands(subparsers) -> None:
 
 
 def run_load(args) -> int:
+    import duckdb
+
     from cxdata.cli import UsageError
+    from cxdata.i18n import translate
+    from cxdata.ingest.errors import describe_failure
     from cxdata.ingest.locking import describe_holder, lock_path_for
     from cxdata.ingest.preset import Limits, PresetError
     from cxdata.ingest.preset_store import resolve_mapping_argument
@@ -66,11 +73,13 @@ def run_load(args) -> int:
 
     db_path = resolve_db_path(args.db)
     if not Path(args.file).is_file():
-        raise UsageError(f"file not found: {args.file}")
+        raise UsageError(translate("ingest_file_not_found", args.lang, file=args.file))
     try:
         preset = resolve_mapping_argument(db_path, args.mapping) if args.mapping else None
-    except (PresetError, OSError) as error:
-        raise UsageError(f"--mapping: {error}") from None
+    except PresetError as error:
+        raise UsageError(f"--mapping: {error.message(args.lang)}") from None
+    except OSError as error:  # the user's own path, as they typed it
+        raise UsageError(f"--mapping {args.mapping}: {error.strerror or type(error).__name__}") from None
 
     def progress(stage: str, fraction: float) -> None:
         if stage == "waiting":  # the only progress line the CLI prints: why it is not done yet
@@ -85,10 +94,15 @@ def run_load(args) -> int:
                               user=args.user or _default_user(), lang=args.lang,
                               limits=Limits(max_bytes=int(args.max_mb * 1024 * 1024)), lock_timeout=args.wait,
                               progress=progress, seen_state=read_table_state(db_path, args.table, args.mode))
-    except ValueError as error:  # the preset does not fit the table, a bad mode for the table
+    except PresetError as error:  # the preset does not fit the table, a bad mode for the table
+        raise UsageError(error.message(args.lang)) from None
+    except ValueError as error:  # another argument the table refuses
         raise UsageError(str(error)) from None
     except TargetChanged as error:  # a replace or upsert that waited while another upload changed the table
         print(f"error: {error.message(args.lang)}", file=sys.stderr)
+        return 1
+    except (OSError, duckdb.Error) as error:  # disk full, a read-only folder: one line, no server path
+        print(f"error: {describe_failure(error, args.lang)}", file=sys.stderr)
         return 1
     print(json.dumps(report.to_dict(), ensure_ascii=False, default=str))
     return 0 if report.status in ("loaded", "unchanged") else 1

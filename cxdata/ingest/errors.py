@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+
+from cxdata.i18n import translate
 from cxdata.ingest.messages import Issue
 
 
@@ -54,3 +57,21 @@ class UndoNotFound(UndoError, LookupError):
 
 class TargetChanged(ChangeRefused):
     """A load that overwrites rows waited for the upload lock and found its table changed meanwhile."""
+
+
+def describe_failure(error: BaseException, lang: str) -> str:
+    """One line for a load or undo that failed on the server (disk full, a read-only folder, a
+    database error): what happened and what to do, never the server's paths or a traceback.
+
+    >>> describe_failure(OSError(errno.ENOSPC, "No space left on device", "/srv/data/cx.duckdb"), "en")
+    'The server ran out of disk space; nothing was changed. Free some space (or ask the administrator) and try again.'
+    """
+    text = str(error).lower()
+    if getattr(error, "errno", None) == errno.ENOSPC or "no space left" in text or "disk is full" in text:
+        key = "ingest_failed_disk_full"
+    elif getattr(error, "errno", None) in (errno.EACCES, errno.EPERM, errno.EROFS) or "read-only" in text \
+            or "permission denied" in text:
+        key = "ingest_failed_read_only"
+    else:
+        key = "ingest_failed_other"
+    return translate(key, lang, kind=type(error).__name__)

@@ -43,7 +43,7 @@ from cxdata.ingest.log import (
 )
 from cxdata.ingest.mapping import MODES, rules_for
 from cxdata.ingest.messages import ERROR, INFO, ROW_ISSUE_LIMIT, WARNING, Issue, issue
-from cxdata.ingest.preset import Limits, as_preset
+from cxdata.ingest.preset import Limits, PresetError, as_preset
 from cxdata.ingest.reading import ROW, Progress, read_extract
 from cxdata.ingest.report import LOADED, REJECTED, UNCHANGED, Report, build_preview
 from cxdata.ingest.validation import Validated, validate_extract
@@ -78,11 +78,11 @@ def load_extract(db_path, table: str, path, *, mapping=None, mode: str = "append
     """
     preset, rules = as_preset(mapping), rules_for(table)
     if preset.table and preset.table != table:
-        raise ValueError(f"this mapping preset was made for {preset.table}, not {table}")
+        raise PresetError("preset_other_table", preset_table=preset.table, table=table)
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     if mode == "upsert" and not rules.key:
-        raise ValueError(f"{table} has no key, so rows cannot be matched for upsert; use append or replace")
+        raise PresetError("mode_upsert_without_key", table=table)
     path, db_path = Path(path), resolve_db_path(db_path)
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")

@@ -9,8 +9,11 @@ the aliases do not know is reported as an extra column and kept out; the preset 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
+from cxdata.i18n import register_text
+from cxdata.ingest.preset import PresetError
 from cxdata.model.schema import TABLES
 
 # Tables an analyst may load. meta (settings) and the rollups are maintained by the code.
@@ -151,20 +154,24 @@ def resolve_mapping(table: str, headers, preset_columns: dict[str, str | None],
     """The effective mapping: the preset's columns first, then aliases for the columns still free.
 
     A header the preset maps to ``None`` stays out; a column given as a constant takes no header.
-    ValueError when the preset names a column that is not in the table or maps two headers to one.
+    PresetError when the preset names a column that is not in the table or maps two headers to one.
+    Linear in the number of headers and preset entries (sets, never a list searched per entry).
     """
     rules = rules_for(table)
-    for column in [*[c for c in preset_columns.values() if c is not None], *constants]:
-        if column not in rules.columns:
-            raise ValueError(f"{table} has no column {column!r}; its columns: {', '.join(rules.columns)}")
-    targets = [c for c in preset_columns.values() if c is not None]
-    if len(targets) != len(set(targets)):
-        raise ValueError("the mapping sends two headers to the same column: "
-                         + ", ".join(sorted({c for c in targets if targets.count(c) > 1})))
+    known = set(rules.columns)
+    unknown = sorted({c for c in [*preset_columns.values(), *constants] if c is not None and c not in known})
+    if unknown:
+        raise PresetError("mapping_unknown_column", table=table, column=", ".join(unknown[:5]),
+                          columns=", ".join(rules.columns))
+    targets = Counter(c for c in preset_columns.values() if c is not None)
+    doubled = sorted(c for c, n in targets.items() if n > 1)
+    if doubled:
+        raise PresetError("mapping_two_headers", columns=", ".join(doubled))
     clash = sorted(set(targets) & set(constants))
     if clash:
-        raise ValueError(f"columns both mapped and given as constants: {', '.join(clash)}")
-    mapping = {h: c for h, c in preset_columns.items() if c is not None and h in headers}
+        raise PresetError("mapping_column_and_constant", columns=", ".join(clash))
+    present = set(headers)
+    mapping = {h: c for h, c in preset_columns.items() if c is not None and h in present}
     taken = set(mapping.values()) | set(constants)
     free_headers = [h for h in headers if h not in preset_columns]
     for header, column in suggest_mapping(table, free_headers).items():
@@ -172,3 +179,20 @@ def resolve_mapping(table: str, headers, preset_columns: dict[str, str | None],
             mapping[header] = column
             taken.add(column)
     return mapping
+
+
+TEXT = {
+    "preset_other_table": {"en": "This mapping preset was made for {preset_table}, not {table}; pick a preset of {table}.",
+                           "ru": "Этот пресет сопоставления сделан для {preset_table}, а не для {table}; выберите пресет для {table}."},
+    "mode_upsert_without_key": {"en": "{table} has no key, so rows cannot be matched for upsert; use append or replace.",
+                                "ru": "У {table} нет ключа, строки нельзя сопоставить для upsert; используйте append или replace."},
+    "preset_skip_unknown": {"en": "\"skip_rows_missing\" names columns {table} does not have: {columns}.",
+                            "ru": "В «skip_rows_missing» указаны столбцы, которых нет в {table}: {columns}."},
+    "mapping_unknown_column": {"en": "The mapping names {column}, which {table} does not have; its columns: {columns}.",
+                               "ru": "В сопоставлении указан столбец {column}, которого нет в {table}; её столбцы: {columns}."},
+    "mapping_two_headers": {"en": "The mapping sends two columns of the file to the same column: {columns}.",
+                            "ru": "Сопоставление направляет два столбца файла в один и тот же столбец: {columns}."},
+    "mapping_column_and_constant": {"en": "Columns both mapped and given as constants: {columns}; keep one of the two.",
+                                    "ru": "Столбцы и сопоставлены, и заданы константой: {columns}; оставьте что-то одно."},
+}
+register_text(TEXT)

@@ -87,6 +87,35 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "The file is {size}; the limit is {limit}. Split it into smaller files or raise the limit.",
         "ru": "Размер файла {size} при лимите {limit}. Разбейте его на части или увеличьте лимит.",
     },
+    "ingest_too_many_columns": {
+        "en": "The file has {columns} columns; the limit is {limit}. Export only the columns you need.",
+        "ru": "В файле столбцов: {columns} при лимите {limit}. Выгрузите только нужные столбцы.",
+    },
+    "ingest_too_many_cells": {
+        "en": "The file holds about {cells} values ({row_count} rows × {column_count} columns); the limit is {limit}. Split it into smaller files or export fewer columns.",
+        "ru": "В файле около {cells} значений ({row_count} строк × {column_count} столбцов) при лимите {limit}. Разбейте его на части или выгрузите меньше столбцов.",
+    },
+    "ingest_line_too_long": {
+        "en": "A line of the file is {size} long; the limit is {limit}. Check the line breaks and the delimiter.",
+        "ru": "Длина строки файла {size} при лимите {limit}. Проверьте переводы строк и разделитель.",
+    },
+    "ingest_cell_too_long": {
+        "en": "A value of the file has {length} characters; the limit is {limit}. Shorten or leave out that column.",
+        "ru": "В значении файла {length} символов при лимите {limit}. Сократите этот столбец или не выгружайте его.",
+    },
+    "ingest_failed_disk_full": {
+        "en": "The server ran out of disk space; nothing was changed. Free some space (or ask the administrator) and try again.",
+        "ru": "На сервере закончилось место на диске; ничего не изменено. Освободите место (или обратитесь к администратору) и повторите.",
+    },
+    "ingest_failed_read_only": {
+        "en": "The server may not write the database folder; nothing was changed. Ask the administrator to check its permissions.",
+        "ru": "Сервер не может записывать в папку базы данных; ничего не изменено. Попросите администратора проверить права доступа.",
+    },
+    "ingest_failed_other": {
+        "en": "The load failed on the server ({kind}); nothing was changed. Try again; if it fails again, tell the administrator.",
+        "ru": "Загрузка не удалась на сервере ({kind}); ничего не изменено. Повторите; если ошибка повторится, сообщите администратору.",
+    },
+    "ingest_file_not_found": {"en": "file not found: {file}", "ru": "файл не найден: {file}"},
     "ingest_empty_file": {"en": "The file is empty.", "ru": "Файл пуст."},
     "ingest_header_only": {
         "en": "The file has a header but no data rows.",
@@ -111,6 +140,10 @@ TEXT: dict[str, dict[str, str]] = {
     "ingest_xlsx_bomb": {
         "en": "The workbook would unpack to {unpacked} (packed {ratio}:1); refused as a possible decompression bomb (limits: {limit}, {limit_ratio}:1).",
         "ru": "Книга распаковывается в {unpacked} (сжатие {ratio}:1); отклонена как возможная «zip-бомба» (лимиты: {limit}, {limit_ratio}:1).",
+    },
+    "ingest_xlsx_dtd": {
+        "en": "The workbook's XML ({entry}) declares entities, which Excel never writes (a possible \"billion laughs\" bomb); open it in Excel and save it again.",
+        "ru": "XML книги ({entry}) объявляет сущности, чего Excel никогда не делает (возможная атака «billion laughs»); откройте её в Excel и сохраните заново.",
     },
     "ingest_parquet_too_large": {
         "en": "The Parquet file would unpack to {unpacked} of data (limit {limit}); split it into smaller files.",

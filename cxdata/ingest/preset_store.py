@@ -28,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 
 from cxdata.engine.db import resolve_db_path
-from cxdata.i18n import register_text, translate
+from cxdata.i18n import register_text
 from cxdata.ingest.preset import MappingPreset, PresetError
 
 FOLDER_NAME = "presets"
@@ -38,13 +38,6 @@ _NAME = re.compile(r"[^\W_][\w .-]*")
 
 class PresetStoreError(PresetError):
     """A preset name or store operation refused; ``key`` and ``values`` give the EN/RU text."""
-
-    def __init__(self, key: str, **values):
-        super().__init__(translate(key, "en", **values))
-        self.key, self.values = key, values
-
-    def message(self, lang: str) -> str:
-        return translate(self.key, lang, **self.values)
 
 
 def preset_folder(db_path) -> Path:
@@ -152,9 +145,9 @@ def resolve_mapping_argument(db_path, argument: str) -> MappingPreset:
     try:
         name = validate_preset_name(argument)
     except PresetStoreError:
-        raise PresetError(f"no such file: {argument}") from None
+        raise PresetStoreError("preset_no_file", name=argument) from None
     if not _preset_path(db_path, name).is_file():
-        raise PresetError(f"no such file, and no saved preset named {name!r} in {preset_folder(db_path)}")
+        raise PresetStoreError("preset_no_file", name=name)
     return fetch_preset(db_path, name)
 
 
@@ -169,6 +162,8 @@ TEXT = {
     "preset_exists": {"en": "A preset named \"{name}\" exists already: tick \"Replace\" or choose another name.",
                       "ru": "Пресет «{name}» уже есть: отметьте «Заменить» или выберите другое название."},
     "preset_missing": {"en": "There is no saved preset named \"{name}\".", "ru": "Сохранённого пресета «{name}» нет."},
+    "preset_no_file": {"en": "There is neither a preset file nor a saved preset named \"{name}\" (see: python -m cxdata presets).",
+                       "ru": "Нет ни файла пресета, ни сохранённого пресета «{name}» (список: python -m cxdata presets)."},
 }
 
 register_text(TEXT)

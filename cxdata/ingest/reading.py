@@ -12,6 +12,7 @@ an error (``malformed_row``), reported with its row number.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from cxdata.i18n import format_number
 from cxdata.ingest import sniffing
 from cxdata.ingest.detection import (
     DateDecision,
@@ -147,20 +149,27 @@ def read_extract(path, *, options: MappingPreset | dict | None = None, limits: L
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
     kind = sniffing.check_file(path, limits)
-    with open(path, "rb") as handle:
-        head = handle.read(64 * 1024)
-    sha256, is_utf8 = sniffing.hash_file(path, check_utf8=kind == "text" and not options.encoding)
+    scan = sniffing.scan_file(path, check_utf8=kind == "text" and not options.encoding)
     extension = path.suffix.lower().lstrip(".")
     if kind == "text":
-        read = _read_text(path, options, head, is_utf8, extension)
+        if scan.longest_line_bytes > limits.max_line_bytes:
+            raise ExtractRefused(issue("line_too_long", ERROR, size=sniffing.size_text(scan.longest_line_bytes),
+                                       limit=sniffing.size_text(limits.max_line_bytes)))
+        with open(path, "rb") as handle:  # the head holds the whole header line (no longer than the limit)
+            head = handle.read(64 * 1024)
+            if b"\n" not in head:
+                head += handle.read(limits.max_line_bytes)
+        read = _read_text(path, options, head, scan, extension, limits)
     elif kind == "xlsx":
-        read = _read_xlsx(path, options)
+        read = _read_xlsx(path, options, limits)
     else:
         read = _read_parquet(path, limits)
+    _check_cell_sizes(read.table, limits)
     headers, renamed = _unique_headers(read.headers)
     issues = read.issues + renamed
     report("detecting", 0.25)
     clean, missing = _clean(read.table, len(headers), options.missing_values)
+    read.table = None  # the raw cells are not needed any more: free them before detection
     if clean.num_rows == 0 and not read.malformed_rows:
         raise ExtractRefused(issue("header_only", ERROR))
     workspace = duckdb.connect()
@@ -185,7 +194,7 @@ def read_extract(path, *, options: MappingPreset | dict | None = None, limits: L
     except BaseException:
         workspace.close()
         raise
-    info = FileInfo(path.name, path.stat().st_size, sha256, extension if kind == "text" else kind)
+    info = FileInfo(path.name, path.stat().st_size, scan.sha256, extension if kind == "text" else kind)
     return Extract(info, tuple(headers), columns, decimal, read.encoding, read.delimiter, read.sheet, issues, options,
                    workspace, clean.num_rows + read.malformed_rows, read.malformed_rows)
 
@@ -207,18 +216,21 @@ def _date_override(options: MappingPreset, header: str) -> str | None:
 # --- text files --------------------------------------------------------------------------------
 
 
-def _read_text(path: Path, options: MappingPreset, head: bytes, is_utf8: bool, extension: str) -> _Read:
+def _read_text(path: Path, options: MappingPreset, head: bytes, scan: sniffing.FileScan, extension: str,
+               limits: Limits) -> _Read:
     issues: list[Issue] = []
     if options.encoding:
         encoding, label = options.encoding, options.encoding.upper()
     else:
-        encoding, label = sniffing.detect_encoding(head, is_utf8)
+        encoding, label = sniffing.detect_encoding(head, scan.is_utf8)
     text = sniffing.decode_head(head, encoding)
     truncated = path.stat().st_size > len(head)
     delimiter = options.delimiter or sniffing.detect_delimiter(text, extension, truncated=truncated)
     headers = sniffing.read_header(text, delimiter)
     if not any(headers):
         raise ExtractRefused(issue("empty_file", ERROR))
+    # Before the parser: the header's width, and the physical lines as an upper bound of the rows.
+    _check_width(len(headers), max(scan.line_count - 1, 0), limits)
     names = [f"c{i}" for i in range(len(headers))]
     header_lines = 1 + sum(h.count("\n") for h in headers)  # Arrow skips physical lines, not records
     invalid: list[str] = []
@@ -258,18 +270,24 @@ def _first_line(error: Exception) -> str:
 # --- workbooks ---------------------------------------------------------------------------------
 
 
-def _read_xlsx(path: Path, options: MappingPreset) -> _Read:
+def _read_xlsx(path: Path, options: MappingPreset, limits: Limits) -> _Read:
     import openpyxl  # only needed for workbooks
 
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # noqa: BLE001 - any parser failure means "not a readable workbook"
         raise ExtractRefused(issue("unreadable_file", ERROR, kind="XLSX", reason=_first_line(error))) from None
+    limits = dataclasses.replace(limits, max_cells=min(limits.max_cells, limits.max_workbook_cells))
     try:
         sheet = _pick_sheet(workbook, options.sheet)
-        header, header_row, cells, row_numbers = None, 0, [], []
+        # The sheet's declared size ("A1:XFD1048576") would pad every row to it, and add empty rows
+        # up to it: billions of cells from a few bytes. Rows are read as wide as their own cells.
+        sheet.reset_dimensions()
+        header, header_row, cells, row_numbers, cell_count, chunks = None, 0, [], [], 0, []
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            texts = [_cell_text(v) for v in values]
+            texts = _trim_trailing_empty([_cell_text(v) for v in values])
+            if len(texts) > limits.max_columns:  # checked on every row, before it is kept
+                _check_width(len(texts), 0, limits)
             if header is None:
                 if any(t.strip() for t in texts):
                     header, header_row = [t.strip() for t in texts], number
@@ -277,18 +295,56 @@ def _read_xlsx(path: Path, options: MappingPreset) -> _Read:
             if any(t.strip() for t in texts):
                 cells.append(texts)
                 row_numbers.append(number - header_row)
+                cell_count += max(len(texts), len(header))
+                if cell_count > limits.max_cells:
+                    _check_width(len(header), cell_count // max(len(header), 1), limits)
+                if len(cells) == _XLSX_CHUNK_ROWS:  # Python strings cost ~10x Arrow's: convert as we go
+                    chunks.append(_text_columns(cells))
+                    cells = []
+        chunks.append(_text_columns(cells))
         title = sheet.title
+    except ExtractRefused:
+        raise
+    except Exception as error:  # noqa: BLE001 - a sheet's XML that the parser refuses midway
+        raise ExtractRefused(issue("unreadable_file", ERROR, kind="XLSX", reason=_first_line(error))) from None
     finally:
         workbook.close()
     if header is None:
         raise ExtractRefused(issue("empty_file", ERROR))
-    width = max([len(header)] + [len(r) for r in cells])
-    while width > 1 and not header[width - 1] and not any(len(r) >= width and r[width - 1].strip() for r in cells):
-        width -= 1  # trailing columns with neither a header nor a value
+    # Rows end at their last value (``_trim_trailing_empty``), so no column is wider than the data.
+    width = max([len(header)] + [len(chunk) for chunk in chunks])
     header = (header + [""] * width)[:width]
-    columns = {f"c{i}": pa.array([(r[i] if i < len(r) else "") for r in cells], pa.string()) for i in range(width)}
+    columns = {f"c{i}": pa.chunked_array([chunk[i] if i < len(chunk) else _blank(rows) for chunk, rows in
+                                          zip(chunks, _chunk_lengths(chunks, len(row_numbers)))], pa.string())
+               for i in range(width)}
     columns[ROW] = pa.array(row_numbers, pa.int64())
     return _Read(header, pa.table(columns), sheet=title)
+
+
+_XLSX_CHUNK_ROWS = 50_000
+
+
+def _text_columns(rows: list[list[str]]) -> list[pa.Array]:
+    """Rows of texts as Arrow string columns, as wide as the widest row (shorter rows padded with "")."""
+    width = max((len(r) for r in rows), default=0)
+    return [pa.array([(r[i] if i < len(r) else "") for r in rows], pa.string()) for i in range(width)]
+
+
+def _chunk_lengths(chunks: list[list[pa.Array]], total: int) -> list[int]:
+    """Rows per chunk: every chunk holds ``_XLSX_CHUNK_ROWS`` rows but the last."""
+    return [_XLSX_CHUNK_ROWS] * (len(chunks) - 1) + [total - _XLSX_CHUNK_ROWS * (len(chunks) - 1)]
+
+
+def _blank(rows: int) -> pa.Array:
+    return pa.array([""] * rows, pa.string())
+
+
+def _trim_trailing_empty(texts: list[str]) -> list[str]:
+    """A row without the empty cells after its last value (formatting stretches rows to the sheet's width)."""
+    end = len(texts)
+    while end and not texts[end - 1].strip():
+        end -= 1
+    return texts[:end]
 
 
 def _pick_sheet(workbook, wanted):
@@ -324,10 +380,13 @@ def _read_parquet(path: Path, limits: Limits) -> _Read:
     try:
         metadata = pq.read_metadata(path)
         # Like a zip bomb: a small file whose column chunks unpack to gigabytes. The footer says.
+        # Its data is read whole, like a text file's: it may unpack to no more than a text file may hold.
         unpacked = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
-        if unpacked > limits.max_unpacked_bytes:
+        limit = min(limits.max_unpacked_bytes, limits.max_bytes)
+        if unpacked > limit:
             raise ExtractRefused(issue("parquet_too_large", ERROR, unpacked=sniffing.size_text(unpacked),
-                                       limit=sniffing.size_text(limits.max_unpacked_bytes)))
+                                       limit=sniffing.size_text(limit)))
+        _check_width(metadata.num_columns, metadata.num_rows, limits)
         source = pq.read_table(path)
     except ExtractRefused:
         raise
@@ -348,6 +407,31 @@ def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
         values = [None if v is None else json.dumps(v, default=str) for v in column.to_pylist()]  # nested types
         text = pa.chunked_array([pa.array(values, pa.string())])
     return pc.fill_null(text, "")
+
+
+# --- limits ------------------------------------------------------------------------------------
+
+
+def _check_width(columns: int, rows: int, limits: Limits) -> None:
+    """ExtractRefused when the file is wider, or holds more values, than the limits allow."""
+    if columns > limits.max_columns:
+        raise ExtractRefused(issue("too_many_columns", ERROR, columns=_count(columns),
+                                   limit=_count(limits.max_columns)))
+    if columns * rows > limits.max_cells:
+        raise ExtractRefused(issue("too_many_cells", ERROR, row_count=_count(rows), column_count=_count(columns),
+                                   cells=_count(columns * rows), limit=_count(limits.max_cells)))
+
+
+def _check_cell_sizes(table: pa.Table, limits: Limits) -> None:
+    for i in range(table.num_columns - 1):  # the last column is the row number
+        longest = pc.max(pc.utf8_length(table.column(i))).as_py() or 0
+        if longest > limits.max_cell_chars:
+            raise ExtractRefused(issue("cell_too_long", ERROR, length=_count(longest),
+                                       limit=_count(limits.max_cell_chars)))
+
+
+def _count(number: int) -> dict[str, str]:
+    return {lang: format_number(number, lang) for lang in ("en", "ru")}
 
 
 # --- the workspace -----------------------------------------------------------------------------

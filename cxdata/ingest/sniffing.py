@@ -18,7 +18,10 @@ import hashlib
 import io
 import re
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from cxdata.ingest.errors import ExtractRefused
 from cxdata.ingest.messages import ERROR, issue
@@ -102,6 +105,10 @@ def inspect_workbook(path: Path, limits: Limits) -> str:
             content_types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
             if macro or b"macroEnabled" in content_types:
                 _refuse("xlsx_macros", entry=macro or "macroEnabled")
+            # Office never writes a DTD; one that declares entities is the "billion laughs" bomb.
+            for entry in entries:
+                if entry.filename.endswith((".xml", ".rels")) and _declares_dtd(archive, entry):
+                    _refuse("xlsx_dtd", entry=entry.filename)
     except zipfile.BadZipFile as error:
         _refuse("unreadable_file", kind="XLSX", reason=str(error))
     unpacked = sum(entry.file_size for entry in entries)
@@ -114,6 +121,12 @@ def inspect_workbook(path: Path, limits: Limits) -> str:
     return "xlsx"
 
 
+def _declares_dtd(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> bool:
+    with archive.open(entry) as handle:
+        start = handle.read(4096)
+    return b"<!DOCTYPE" in start or b"<!ENTITY" in start
+
+
 def _is_workbook(path: Path) -> bool:
     try:
         with zipfile.ZipFile(path) as archive:
@@ -122,11 +135,23 @@ def _is_workbook(path: Path) -> bool:
         return False
 
 
-def hash_file(path: Path, *, check_utf8: bool = False) -> tuple[str, bool]:
-    """(SHA-256 hex of the bytes, whether the whole file decodes as UTF-8) in one pass."""
+@dataclass(frozen=True)
+class FileScan:
+    """What one pass over the bytes tells: the hash, whether it is all UTF-8, and how its lines run
+    (physical lines: a quoted value with line breaks counts as several)."""
+
+    sha256: str
+    is_utf8: bool
+    line_count: int  # newlines, plus one for a last line without one
+    longest_line_bytes: int
+
+
+def scan_file(path: Path, *, check_utf8: bool = False) -> FileScan:
+    """Hash, UTF-8 check, line count and longest line in one pass, memory bounded by the chunk."""
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     is_utf8 = check_utf8
+    lines, longest, line_start, offset = 0, 0, 0, 0
     with open(path, "rb") as handle:
         while chunk := handle.read(_CHUNK_BYTES):
             digest.update(chunk)
@@ -135,12 +160,20 @@ def hash_file(path: Path, *, check_utf8: bool = False) -> tuple[str, bool]:
                     decoder.decode(chunk)
                 except UnicodeDecodeError:
                     is_utf8 = False
+            ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10) + offset
+            if len(ends):
+                starts = np.concatenate(([line_start], ends[:-1] + 1))
+                longest = max(longest, int((ends - starts).max()))
+                line_start, lines = int(ends[-1]) + 1, lines + len(ends)
+            offset += len(chunk)
+    if offset > line_start:  # a last line without a newline
+        lines, longest = lines + 1, max(longest, offset - line_start)
     if is_utf8:
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             is_utf8 = False
-    return digest.hexdigest(), is_utf8
+    return FileScan(digest.hexdigest(), is_utf8, lines, longest)
 
 
 def detect_encoding(head: bytes, whole_file_is_utf8: bool) -> tuple[str, str]:

@@ -24,6 +24,7 @@ from cxdata.ingest.detection import (
 from cxdata.ingest.keys import add_generated_ids, duplicate_key_issues
 from cxdata.ingest.mapping import SCORE_RANGES, TableRules, resolve_mapping, rules_for
 from cxdata.ingest.messages import ERROR, INFO, ROW_ISSUE_LIMIT, WARNING, Issue, issue
+from cxdata.ingest.preset import PresetError
 from cxdata.ingest.reading import ROW, Extract
 from cxdata.model.registry import METRICS
 
@@ -77,7 +78,7 @@ def validate_extract(extract: Extract, table: str) -> Validated:
     rules, preset = rules_for(table), extract.options
     unknown_skip = sorted(set(preset.skip_rows_missing) - set(rules.columns))
     if unknown_skip:
-        raise ValueError(f"skip_rows_missing names columns {table} does not have: {', '.join(unknown_skip)}")
+        raise PresetError("preset_skip_unknown", table=table, columns=", ".join(unknown_skip[:5]))
     mapping = resolve_mapping(table, extract.headers, preset.columns, preset.constants)
     by_field = {column: header for header, column in mapping.items()}
     generated = rules.generated_key if rules.generated_key not in (*by_field, *preset.constants) else None
@@ -120,6 +121,8 @@ def validate_extract(extract: Extract, table: str) -> Validated:
         counts["identical_rows"] = identical.count if identical else 0
         issues += [identical] if identical else []
     data = con.sql(f"SELECT {ROW}, {', '.join(rules.columns)} FROM loadable ORDER BY {ROW}").to_arrow_table()
+    for name in ("staged", "loadable"):  # the rows live on in ``data``: free the workspace's copies for the load
+        con.execute(f"DROP TABLE IF EXISTS {name}")
     result = Validated(table, mapping, generated, date_formats, issues, counts, extract.rows_read, 0, counts["skipped"],
                        data)
     result.rows_rejected = extract.rows_read if result.has_file_level_error else (

@@ -14,6 +14,7 @@ import plotly.io as pio
 
 from cxdata.i18n import format_value, translate
 from cxdata.model.registry import METRICS
+from cxdata.presentation.plaintext import plain_figure
 
 COLORS = {"line": "#1f5fa8", "band": "rgba(31, 95, 168, 0.15)", "target": "#c0392b", "flag": "#b9770e"}
 SMALL_SAMPLE = 30
@@ -83,9 +84,10 @@ def make_figure(traces: list[dict], layout: dict) -> dict:
     Building a ``go.Figure`` validates every property (~20 ms a trace) and copies the whole
     template; a page of a dozen charts spent most of a warm rerun there. The specs here are fixed
     by our code, ``tests/test_charts.py`` proves them valid and serialized like plotly's own, and
-    the browser tests read what plotly.js really drew.
+    the browser tests read what plotly.js really drew. Every text in it is shown as text, never
+    as plotly's HTML-ish markup (``cxdata.presentation.plaintext``): labels and categories come from the data.
     """
-    return {"data": traces, "layout": {"template": default_template(), **layout}}
+    return {"data": plain_figure(traces), "layout": {"template": default_template(), **plain_figure(layout)}}
 
 
 def default_template() -> dict:

@@ -16,6 +16,7 @@ import pandas as pd
 from cxdata.i18n import format_compact, format_number, register_text, translate
 from cxdata.model.registry import METRICS
 from cxdata.presentation.charts import COLORS, make_figure
+from cxdata.presentation.plaintext import chart_text
 from cxdata.questions.journey import (
     LOSS_KINDS,
     find_weakest_stage,
@@ -149,11 +150,12 @@ def step_label(stage: str, next_stage: str, labels: dict[str, str], lang: str) -
 def selected_stage(points: list[dict], stages: list[str]) -> str | None:
     """The stage a click on the funnel chart selected: the ``customdata`` of the first selected
     point (the funnel carries the stage name there), if it names one of ``stages``."""
+    shown = {chart_text(stage): stage for stage in stages}  # the chart holds names as plotly text
     for point in points or []:
         data = point.get("customdata")
         name = data[0] if isinstance(data, (list, tuple)) and data else data
-        if name in stages:
-            return name
+        if isinstance(name, str) and name in shown:
+            return shown[name]
     return None
 
 

@@ -78,6 +78,10 @@ TEXT = {
     "upload_preset_deleted": {"en": "Preset \"{name}\" deleted.", "ru": "Пресет «{name}» удалён."},
     "upload_preset_broken": {"en": "Preset \"{name}\" cannot be used: {error}",
                              "ru": "Пресет «{name}» нельзя использовать: {error}"},
+    "upload_preset_not_saved": {"en": "The server could not write the presets folder (disk full or read-only); tell the administrator.",
+                                "ru": "Сервер не смог записать папку пресетов (диск заполнен или только для чтения); сообщите администратору."},
+    "upload_preset_unreadable": {"en": "Preset \"{name}\" cannot be read on the server; save it again.",
+                                 "ru": "Пресет «{name}» не читается на сервере; сохраните его заново."},
     "upload_check": {"en": "Check (dry run)", "ru": "Проверить (без записи)"},
     "upload_load": {"en": "Load", "ru": "Загрузить"},
     "upload_status_loaded": {"en": "Loaded {rows} rows into {table} (upload {id}).",
@@ -141,10 +145,13 @@ def fetch_saved_preset(role: str, db_path, name: str, lang: str) -> dict:
         return {}
     try:
         return fetch_preset(db_path, name).to_dict()
-    except PresetStoreError as error:
-        raise PresetError(error.message(lang)) from None
-    except (PresetError, OSError) as error:  # a file edited by hand into something unusable
-        raise PresetError(translate("upload_preset_broken", lang, name=name, error=str(error))) from None
+    except PresetStoreError:
+        raise
+    except PresetError as error:  # a file edited by hand into something unusable
+        raise PresetError("upload_preset_broken", name=name,
+                          error={"en": error.message("en"), "ru": error.message("ru")}) from None
+    except OSError:  # never the server's path or errno text on the page
+        raise PresetError("upload_preset_unreadable", name=name) from None
 
 
 def store_preset(role: str, db_path, name: str, preset_data: dict, *, table: str, replace: bool,
@@ -153,10 +160,12 @@ def store_preset(role: str, db_path, name: str, preset_data: dict, *, table: str
     try:
         check_role(role, "upload", lang)
         saved = save_preset(db_path, name, {**preset_data, "table": table}, replace=replace)
-    except PresetStoreError as error:
+    except PresetError as error:
         return "error", error.message(lang)
-    except (PermissionError, PresetError, OSError) as error:
+    except PermissionError as error:
         return "error", str(error)
+    except OSError:
+        return "error", translate("upload_preset_not_saved", lang)
     return "success", translate("upload_preset_saved", lang, name=saved.stem, table=table)
 
 
@@ -167,8 +176,10 @@ def remove_preset(role: str, db_path, name: str, lang: str) -> tuple[str, str]:
         delete_preset(db_path, name)
     except PresetStoreError as error:
         return "error", error.message(lang)
-    except (PermissionError, OSError) as error:
+    except PermissionError as error:
         return "error", str(error)
+    except OSError:
+        return "error", translate("upload_preset_not_saved", lang)
     return "success", translate("upload_preset_deleted", lang, name=name)
 
 

@@ -43,6 +43,7 @@ from cxdata.i18n import (
 )
 from cxdata.model.filters import UNKNOWN, Filters
 from cxdata.model.registry import MIN_SAMPLE_SIZE
+from cxdata.presentation.plaintext import markdown_text
 from cxdata.questions.funnel import (
     DEFAULT_WINDOW_DAYS,
     FUNNEL_COLUMNS,
@@ -682,13 +683,14 @@ def build_journey_headline(funnel: pd.DataFrame, comparison: pd.DataFrame, label
 
 def describe_selected_stage(funnel: pd.DataFrame, stage: str, labels: dict[str, str],
                             lang: str) -> tuple[str, str | None]:  # fmt: skip
-    """(what the page shows for the stage clicked on the funnel, a small-sample warning or None)."""
+    """(what the page shows for the stage clicked on the funnel, a small-sample warning or None),
+    as markdown: the stage labels in them are the data's, made literal (``cxdata.presentation.plaintext``)."""
     stages = funnel["stage"].tolist()
     position = stages.index(stage)
-    label = labels.get(stage, stage)
+    label = markdown_text(labels.get(stage, stage))
     if position == len(stages) - 1:
         return translate("journey_showing_last_stage", lang, stage=label), None
-    next_stage = labels.get(stages[position + 1], stages[position + 1])
+    next_stage = markdown_text(labels.get(stages[position + 1], stages[position + 1]))
     message = translate("journey_showing_stage", lang, stage=label, next_stage=next_stage)
     lost = int(funnel["dropped"].iloc[position])
     if lost < MIN_SAMPLE_SIZE:
