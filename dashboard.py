@@ -78,6 +78,7 @@ def main(default_page: str = "overview") -> None:
         charts_loading.empty()
         st.stop()
     ui.render_visitor_badge(visitor, lang)
+    ui.render_engine_note(lang)
     ui.set_page_context(context)
     charts_loading.empty()
     navigation.run()

@@ -50,6 +50,7 @@ import pandas as pd
 
 from cxdata import journey_rollup
 from cxdata.db import read_meta
+from cxdata.engines import is_duckdb, read_backend_meta
 from cxdata.filters import UNKNOWN, Filters
 from cxdata.query import day_start, narrow_by_customer, period_bounds
 from cxdata.rollups import meta_says_fresh, rollups_are_fresh
@@ -89,7 +90,7 @@ def validate_stages(db, stages) -> list[str]:
     ``journey_stages`` and ``journey_events``.
     """
     if stages is None:
-        meta = read_meta(db.con)
+        meta = read_backend_meta(db)
         if meta_says_fresh(meta) and STAGES_META_KEY in meta:
             return json.loads(meta[STAGES_META_KEY])  # the same order, read when the rollups were built
         names = fetch_stage_order(db)
@@ -186,6 +187,8 @@ def _fetch_chain(db, filters: Filters, as_of: date, window_days: int, stages: li
 def journey_rollup_answers(db, as_of: date, stages: list[str]) -> bool:
     """True when the ``journey_customer`` rollup (``cxdata.rollups_journey``) was built for these
     stages and no fact is dated after as_of, so ``cxdata.journey_rollup`` may answer."""
+    if not is_duckdb(db):  # journey_rollup is DuckDB SQL
+        return False
     meta = read_meta(db.con)
     if not meta_says_fresh(meta, as_of, facts="fact"):
         return False

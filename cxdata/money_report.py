@@ -13,7 +13,7 @@ from datetime import date
 
 import pandas as pd
 
-from cxdata.db import read_meta
+from cxdata.engines import read_backend_meta
 from cxdata.filters import Filters
 from cxdata.i18n import format_value, translate
 from cxdata.money import DEFAULT_HORIZON_MONTHS, ClassEconomics, build_class_economics, compute_revenue_at_risk
@@ -142,7 +142,7 @@ def build_money_report(db, filters: Filters, as_of: date, horizon_months: int = 
     risk = compute_revenue_at_risk(economics, horizon_months)
     drivers = compute_drivers(cells, horizon_months)
     units = fetch_unit_economics(db, filters, as_of)
-    currency = read_meta(db.con).get("currency", "")
+    currency = read_backend_meta(db).get("currency", "")
     unit_fields = ["contacted", "paying", "cac", "ltv", "ltv_cac", "payback_months", "expected_lifetime_months", "pays_back"]
     unit_economics: dict[str, dict] = {}
     for row in units.to_dict(orient="records"):

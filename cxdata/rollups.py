@@ -24,6 +24,7 @@ from datetime import date
 from importlib import import_module
 
 from cxdata.db import read_meta, write_meta
+from cxdata.engines import is_duckdb
 
 # Modules that add rollups for one page each. Each holds ``TABLES`` (names) and ``STATEMENTS``
 # (SQL strings, or functions taking the connection, run in order after the base rollups below,
@@ -171,8 +172,10 @@ def rollups_are_fresh(db, as_of: date | None = None, *, facts: str = "transactio
     ``facts`` is "transaction" (all-time revenue), "event" (first journey events) or "fact" (any
     fact table: transactions, journey events, surveys, complaints opened or resolved, churn): an
     all-time rollup equals the rollup "up to as_of" only if nothing of that kind happened after as_of.
+    Always False on an engine other than DuckDB: the rollups are read with DuckDB SQL, so there
+    the Ibis definitions answer from the raw tables.
     """
-    return meta_says_fresh(read_meta(db.con), as_of, facts=facts)
+    return is_duckdb(db) and meta_says_fresh(read_meta(db.con), as_of, facts=facts)
 
 
 def meta_says_fresh(meta: dict[str, str], as_of: date | None = None, *, facts: str = "transaction") -> bool:

@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["cxdata.stats", "cxdata.filters", "cxdata.i18n", "cxdata.metrics", "cxdata.roles", "cxdata.upload_view"]
+MODULES = ["cxdata.stats", "cxdata.filters", "cxdata.i18n", "cxdata.metrics", "cxdata.roles", "cxdata.upload_view", "cxdata.engines"]
 
 
 @pytest.mark.parametrize("name", MODULES)
