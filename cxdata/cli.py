@@ -197,5 +197,6 @@ def run_with_contract(parser: argparse.ArgumentParser, commands: dict, argv: Seq
     except (KeyboardInterrupt, BrokenPipeError):
         return 130
     except Exception as error:  # noqa: BLE001 - the contract is one line, no traceback
-        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+        message = " ".join(line.strip() for line in str(error).splitlines() if line.strip())  # e.g. a gRPC status
+        print(f"error: {type(error).__name__}: {message}", file=sys.stderr)
         return 1

@@ -16,6 +16,8 @@ only here, only when chosen, so the dashboard's imports never pull them in.
 
 from __future__ import annotations
 
+import atexit
+import importlib
 import os
 import shutil
 import uuid
@@ -148,7 +150,7 @@ def _file_version(db_path: Path) -> str:
 
 def _require(engine: str, module: str):
     try:
-        return __import__(module)
+        return importlib.import_module(module)
     except ImportError:
         raise EngineUnavailable(
             f"the {engine} engine needs {module}: pip install -r {_REQUIREMENTS[engine]}"
@@ -171,11 +173,7 @@ def _open_spark(db_path: Path):
     files = export_tables(db_path)
     remote = os.environ.get(SPARK_REMOTE_VARIABLE)
     if remote:
-        import pyarrow.parquet
-
         session = SparkSession.builder.remote(remote).getOrCreate()
-        for name, path in files.items():
-            session.createDataFrame(pyarrow.parquet.read_table(path)).createOrReplaceTempView(name)
     else:
         if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
             raise EngineUnavailable("the spark engine needs Java 17 (Debian: apt-get install openjdk-17-jre-headless)")
@@ -183,10 +181,37 @@ def _open_spark(db_path: Path):
             SparkSession.builder.master("local[*]")
             .appName("cxdata")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.log.level", "ERROR")
             .config("spark.sql.shuffle.partitions", _LOCAL_SHUFFLE_PARTITIONS)
             .getOrCreate()
         )
-        session.sparkContext.setLogLevel("ERROR")
+    _register_spark_views(session, files, remote=bool(remote))
+    return ibis.pyspark.connect(session)
+
+
+# Spark session -> the export its table views show (the session is kept so its id stays its own).
+_spark_views: dict[int, tuple[object, Path]] = {}
+
+
+def _register_spark_views(session, files: dict[str, Path], *, remote: bool) -> None:
+    """Name the exported tables in ``session``, once per session and export.
+
+    Over Spark Connect the tables travel to the server, which keeps every copy sent until the
+    session is released: so they are sent once, and the session is released when the process ends.
+    """
+    folder = next(iter(files.values())).parent
+    known = _spark_views.get(id(session))
+    if known is not None and known[0] is session and known[1] == folder:
+        return
+    if remote:
+        import pyarrow.parquet
+
+        if known is None:
+            atexit.register(session.stop)
+        for name, path in files.items():
+            session.createDataFrame(pyarrow.parquet.read_table(path)).createOrReplaceTempView(name)
+    else:
         for name, path in files.items():
             session.read.parquet(str(path)).createOrReplaceTempView(name)
-    return ibis.pyspark.connect(session)
+    _spark_views[id(session)] = (session, folder)

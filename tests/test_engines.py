@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import timedelta
 
 import duckdb
 import pytest
@@ -23,6 +24,7 @@ import pytest
 from cxdata import cli
 from cxdata.db import bump_data_version
 from cxdata.engines import EXPORT_FOLDER, open_engine, read_backend_meta
+from cxdata.filters import Filters
 from cxdata.rollups import rollups_are_fresh
 from tests.conftest import ROOT
 
@@ -154,8 +156,18 @@ def test_an_unknown_engine_is_a_one_line_usage_error(capsys, monkeypatch, sample
 def test_rollups_answer_only_on_duckdb(sample_db):
     """The rollups' readers are DuckDB SQL: on another engine the Ibis definitions answer."""
     pytest.importorskip("polars")
-    assert rollups_are_fresh(open_engine("duckdb", sample_db))
-    assert not rollups_are_fresh(open_engine("polars", sample_db))
+    from cxdata.funnel import journey_rollup_answers, validate_stages
+    from cxdata.money_rollup import rollup_answers
+    from cxdata.overview import fetch_as_of
+
+    def routes(db):
+        as_of = fetch_as_of(db)
+        period = Filters(as_of - timedelta(days=89), as_of)
+        stages = validate_stages(db, None)
+        return rollups_are_fresh(db), journey_rollup_answers(db, as_of, stages), rollup_answers(db, period, as_of)
+
+    assert routes(open_engine("duckdb", sample_db)) == (True, True, True)
+    assert routes(open_engine("polars", sample_db)) == (False, False, False)
 
 
 def test_the_export_follows_the_data_version(tmp_path, capsys, sample_db):
