@@ -6,8 +6,8 @@
 - ``polars``: the file's tables exported once per data version to Parquet, scanned lazily by an
   Ibis polars backend.
 - ``spark``: the same definitions on Apache Spark, in a local session reading that Parquet export;
-  with ``CX_SPARK_REMOTE`` (``sc://host:15002``) a Spark Connect session, to which the tables are
-  sent with the query session (a cluster cannot read this machine's folders).
+  with ``CX_SPARK_REMOTE`` (``sc://host:15002``) a Spark Connect session, to which the exported
+  tables are sent over the connection (a cluster cannot read this machine's folders).
 
 Every engine other than DuckDB answers from the raw tables with the Ibis definitions: the rollups
 are never exported and ``rollups_are_fresh`` says no for them. polars and pyspark are imported
@@ -197,8 +197,8 @@ _spark_views: dict[int, tuple[object, Path]] = {}
 def _register_spark_views(session, files: dict[str, Path], *, remote: bool) -> None:
     """Name the exported tables in ``session``, once per session and export.
 
-    Over Spark Connect the tables travel to the server, which keeps every copy sent until the
-    session is released: so they are sent once, and the session is released when the process ends.
+    Over Spark Connect the tables travel to the server and stay there until the session is
+    released: so they are sent once per session, and the session is released when the process ends.
     """
     folder = next(iter(files.values())).parent
     known = _spark_views.get(id(session))
@@ -210,7 +210,9 @@ def _register_spark_views(session, files: dict[str, Path], *, remote: bool) -> N
         if known is None:
             atexit.register(session.stop)
         for name, path in files.items():
-            session.createDataFrame(pyarrow.parquet.read_table(path)).createOrReplaceTempView(name)
+            # Checkpointed on the server: otherwise every query plan would carry the rows again.
+            table = session.createDataFrame(pyarrow.parquet.read_table(path)).localCheckpoint()
+            table.createOrReplaceTempView(name)
     else:
         for name, path in files.items():
             session.read.parquet(str(path)).createOrReplaceTempView(name)

@@ -28,9 +28,14 @@ PORT="$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0
 LOG="$(mktemp -t spark-connect.XXXXXX.log)"
 setsid "$SPARK_HOME/bin/spark-submit" --class org.apache.spark.sql.connect.service.SparkConnectServer \
   --master "local[2]" --conf spark.ui.enabled=false --conf "spark.connect.grpc.binding.port=$PORT" \
-  spark-internal >"$LOG" 2>&1 &
+  --conf spark.sql.shuffle.partitions=8 spark-internal >"$LOG" 2>&1 &
 SERVER=$!
-trap 'kill -- -"$SERVER" 2>/dev/null || true' EXIT
+stop_server() {  # a JVM out of memory may ignore TERM
+  kill -- -"$SERVER" 2>/dev/null || return 0
+  for _ in $(seq 20); do kill -0 "$SERVER" 2>/dev/null || return 0; sleep 1; done
+  kill -9 -- -"$SERVER" 2>/dev/null || true
+}
+trap stop_server EXIT
 for _ in $(seq 120); do
   if "$PYTHON" -c "import socket, sys; socket.create_connection(('127.0.0.1', $PORT), 1)" 2>/dev/null; then break; fi
   if ! kill -0 "$SERVER" 2>/dev/null; then echo "the Spark Connect server stopped; see $LOG" >&2; exit 1; fi
