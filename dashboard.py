@@ -83,6 +83,7 @@ def main(default_page: str = "overview") -> None:
     if not visitor.local_mode:
         st.sidebar.button(i18n.translate("logout_button", lang), on_click=st.logout, key="logout")
     ui.render_visitor_badge(visitor, lang)
+    ui.render_engine_note(lang)
     try:
         context = ui.render_global_filters(lang)
         ui.set_page_context(context)

@@ -54,6 +54,7 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", action="append", default=[], help="repeatable")
     parser.add_argument("--channel", action="append", default=[], help="repeatable")
     parser.add_argument("--acquisition-channel", action="append", default=[], help="repeatable")
+    parser.add_argument("--engine", help="duckdb, polars or spark (default: $CX_ENGINE or duckdb)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,13 +93,18 @@ def _horizon_months(text: str) -> int:
 
 
 def open_reporting_backend(args):
-    """The read-only Ibis backend for --db; a missing file is a usage error."""
-    from cxdata.engine.query import open_backend
+    """The read-only Ibis backend for --db on the engine of --engine (else $CX_ENGINE, else DuckDB);
+    a missing file or an unknown engine is a usage error."""
+    from cxdata.engine.engines import open_engine, resolve_engine
 
+    try:
+        engine = resolve_engine(args.engine)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     path = resolve_db_path(args.db)
     if not path.exists():
         raise UsageError(f"database not found: {path} (create it with: python -m cxdata init)")
-    return open_backend(path)
+    return open_engine(engine, path)
 
 
 def filters_from_args(args, as_of: date) -> Filters:
@@ -200,5 +206,6 @@ def run_with_contract(parser: argparse.ArgumentParser, commands: dict, argv: Seq
     except (KeyboardInterrupt, BrokenPipeError):
         return 130
     except Exception as error:  # noqa: BLE001 - the contract is one line, no traceback
-        print(f"error: {type(error).__name__}: {' '.join(str(error).split())}", file=sys.stderr)
+        message = " ".join(line.strip() for line in str(error).splitlines() if line.strip())  # e.g. a gRPC status
+        print(f"error: {type(error).__name__}: {message}", file=sys.stderr)
         return 1

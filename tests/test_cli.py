@@ -60,3 +60,16 @@ def test_cli_funnel_reproduces_the_metric_layer(sample_db):
     assert [row["dropped"] for row in printed] == expected["dropped"].tolist()
     unknown = run_cli("funnel", "--db", str(sample_db), "--stages", "home,search")
     assert unknown.returncode == 2 and "home" in unknown.stderr
+
+
+def test_a_failure_with_a_message_of_many_lines_is_still_one_line(capsys):
+    """Engines report some failures over several lines (a Spark Connect gRPC status, for one)."""
+    from cxdata.cli import build_parser, run_with_contract
+
+    def fail(args):
+        raise RuntimeError("<RPC that terminated with:\n\tstatus = StatusCode.UNKNOWN\n\tdetails = \"Java heap space\"\n>")
+
+    assert run_with_contract(build_parser(), {"metrics": fail}, ["metrics"]) == 1
+    assert capsys.readouterr().err == (
+        'error: RuntimeError: <RPC that terminated with: status = StatusCode.UNKNOWN details = "Java heap space" >\n'
+    )

@@ -6,7 +6,8 @@ import importlib
 import pytest
 
 MODULES = ["cxdata.analysis.stats", "cxdata.model.filters", "cxdata.model.rules", "cxdata.i18n", "cxdata.questions.metrics",
-           "cxdata.questions.funnel", "cxdata.model.roles", "cxdata.presentation.upload_view"]
+           "cxdata.questions.funnel", "cxdata.model.roles", "cxdata.presentation.upload_view",
+           "cxdata.engine.engines"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -1,8 +1,8 @@
 """Golden numbers: every metric on a hand-built database, checkable with pencil and paper.
 
 The period is Q1 2025 (1 Jan – 31 Mar, 90 days); the data is as of 31 Mar 2025. Every number is
-checked on every path: the definitions on the raw tables, and the saved copies (rollups) that the
-router reads when they are current.
+checked on every path: the definitions on the raw tables, the saved copies (rollups) that the
+router reads when they are current, and the definitions on a second engine (polars).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from datetime import date
 import duckdb
 import pytest
 
+from cxdata.engine.engines import open_engine
 from cxdata.engine.query import open_backend
 from cxdata.engine.router import CURRENT, saved_copy_answers
 from cxdata.model.filters import Filters
@@ -82,7 +83,7 @@ TARGETS = [
 ]
 
 
-@pytest.fixture(params=["raw tables", "rollups"])
+@pytest.fixture(params=["raw tables", "rollups", "polars"])
 def db(empty_db, request):
     con = duckdb.connect(str(empty_db))
     insert_rows(con, "customers", CUSTOMERS)
@@ -91,9 +92,12 @@ def db(empty_db, request):
     insert_rows(con, "surveys", SURVEYS)
     insert_rows(con, "complaints", COMPLAINTS)
     insert_rows(con, "targets", TARGETS)
-    if request.param == "rollups":
+    if request.param != "raw tables":
         build_rollups(con, AS_OF.isoformat())
     con.close()
+    if request.param == "polars":  # a second engine: the same definitions on the raw tables
+        pytest.importorskip("polars")
+        return open_engine("polars", empty_db)
     backend = open_backend(empty_db)
     assert saved_copy_answers(CURRENT, backend) is (request.param == "rollups")
     return backend

@@ -39,6 +39,7 @@ from cxdata.engine.db import (
     resolve_db_path,
     snapshot_cursor,
 )
+from cxdata.engine.engines import dashboard_engine_note
 from cxdata.engine.query import open_snapshot_backend
 from cxdata.model.filters import DEFAULT_PRESET, PERIOD_PRESETS, Filters, preset_range
 from cxdata.model.roles import (
@@ -572,6 +573,19 @@ def render_visitor_badge(visitor: Visitor, lang: str) -> None:
 
 
 i18n.register_text({"download_xlsx": {"en": "Download XLSX", "ru": "Скачать XLSX"}})
+i18n.register_text({
+    "engine_ignored": {
+        "en": "CX_ENGINE={engine} applies to the command line; the dashboard reads DuckDB.",
+        "ru": "CX_ENGINE={engine} действует в командной строке; дашборд читает DuckDB.",
+    }
+})
+
+
+def render_engine_note(lang: str) -> None:
+    """A note in the sidebar when ``$CX_ENGINE`` names another engine (see ``engines.dashboard_engine_note``)."""
+    engine = dashboard_engine_note()
+    if engine:
+        st.sidebar.caption(i18n.translate("engine_ignored", lang, engine=engine))
 
 
 def show_table(data, *, name: str = "table", **options) -> None:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from cxdata.engine.db import read_meta
+from cxdata.engine.engines import is_duckdb
 from cxdata.engine.rollups import SHAPE, SHAPE_META_KEY, meta_says_fresh
 from cxdata.engine.rollups_journey import STAGES_META_KEY
 
@@ -50,11 +51,6 @@ CUSTOMER_SUMMARY = SavedCopy("customer_summary", facts="transaction")
 JOURNEY_FIRST = SavedCopy("journey_first", facts="event")
 JOURNEY_CUSTOMER = SavedCopy("journey_customer", facts="fact", stages=True)
 MONEY = SavedCopy("money_customer, money_customer_month", facts="fact")
-
-
-def is_duckdb(db) -> bool:
-    """The readers of the saved copies are DuckDB SQL: only a DuckDB backend may use them."""
-    return getattr(db, "name", None) == "duckdb"
 
 
 def saved_copy_answers(copy: SavedCopy, db, *, as_of: date | None = None, stages: list[str] | None = None) -> bool:

@@ -243,7 +243,8 @@ def fetch_retention_counts(db, periods: Sequence[Filters], as_of: date | None = 
     # the first one, and all after the last, fold into one each (a few hundred rows, not 10k).
     unit = GRAIN_UNITS[grain]
     first = ibis.timestamp(day_start(periods[0].start)).truncate(unit)
-    before, after = ibis.timestamp(day_start(date.min)), ibis.timestamp(day_start(periods[0].end + timedelta(days=1)))
+    # Any moment before the first trend period means "before it" (not date.min: other engines refuse year 1).
+    before, after = first - ibis.interval(days=1), ibis.timestamp(day_start(periods[0].end + timedelta(days=1)))
     first_period, churn_period = life.first_purchase_at.truncate(unit), life.churned_at.truncate(unit)
     keys = dict(
         first_period=(first_period < first).ifelse(before, first_period),

@@ -13,7 +13,7 @@ from datetime import date
 
 import pandas as pd
 
-from cxdata.engine.db import read_meta
+from cxdata.engine.engines import read_backend_meta
 from cxdata.i18n import format_value, translate
 from cxdata.model.filters import Filters
 from cxdata.presentation.money_text import category_label, format_p_value, stage_label
@@ -147,7 +147,7 @@ def build_money_report(db, filters: Filters, as_of: date, horizon_months: int = 
     risk = compute_revenue_at_risk(economics, horizon_months)
     drivers = compute_drivers(cells, horizon_months)
     units = fetch_unit_economics(db, filters, as_of)
-    currency = read_meta(db.con).get("currency", "")
+    currency = read_backend_meta(db).get("currency", "")
     unit_fields = ["contacted", "paying", "cac", "ltv", "ltv_cac", "payback_months", "expected_lifetime_months", "pays_back"]
     unit_economics: dict[str, dict] = {}
     for row in units.to_dict(orient="records"):
