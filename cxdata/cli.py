@@ -8,48 +8,26 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from datetime import date, timedelta
 from typing import Sequence
 
-import duckdb
-
-from cxdata.engine.db import describe_database_error, remember_database, resolve_db_path
+from cxdata.cli_contract import (
+    Parser,
+    UsageError,
+    iso_date,
+    positive_float,
+    run_with_contract,
+)
+from cxdata.engine.db import remember_database, resolve_db_path
 from cxdata.ingest import cli as ingest_cli
 from cxdata.model.filters import Filters
-
-
-class UsageError(Exception):
-    """Bad arguments: exit code 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # argparse prints usage + exits; we want one line and code 2
-        raise UsageError(f"{self.prog}: {message}")
-
-
-def _iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form: {text!r}") from None
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
-    return value
 
 
 def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
     """The global filters as options (shared by every reporting command)."""
     parser.add_argument("--db", help="DuckDB file (default: $CX_DB or data/cx.duckdb)")
-    parser.add_argument("--start", type=_iso_date, help="first day (default: 89 days before --end)")
-    parser.add_argument("--end", type=_iso_date, help="last day (default: the data's as-of date)")
+    parser.add_argument("--start", type=iso_date, help="first day (default: 89 days before --end)")
+    parser.add_argument("--end", type=iso_date, help="last day (default: the data's as-of date)")
     parser.add_argument("--segment", action="append", default=[], help="repeatable")
     parser.add_argument("--region", action="append", default=[], help="repeatable")
     parser.add_argument("--channel", action="append", default=[], help="repeatable")
@@ -58,12 +36,12 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m cxdata", description="CX dashboard data tools")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = Parser(prog="python -m cxdata", description="CX dashboard data tools")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     init = commands.add_parser("init", help="create the database with the embedded sample")
     init.add_argument("--db", help="DuckDB file (default: $CX_DB or data/cx.duckdb)")
-    init.add_argument("--scale", type=_positive_float, default=None, help="1 = ~1M customers (default 0.05)")
+    init.add_argument("--scale", type=positive_float, default=None, help="1 = ~1M customers (default 0.05)")
     init.add_argument("--seed", type=int, default=None, help="random seed (default 42)")
     init.add_argument("--force", action="store_true", help="replace an existing database")
 
@@ -188,24 +166,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_with_contract(build_parser(), COMMANDS, argv)
 
 
-def run_with_contract(parser: argparse.ArgumentParser, commands: dict, argv: Sequence[str] | None) -> int:
-    """Parse and run a command under the CLI contract: exit 2 + one line for usage errors,
-    1 + one line for failures, never a traceback."""
-    args = None
-    try:
-        args = parser.parse_args(argv)
-        return commands[args.command](args)
-    except duckdb.Error as error:  # the database itself: what is wrong with it, in words, not the engine's text
-        lang = getattr(args, "lang", "en") or "en"
-        print(f"error: {describe_database_error(error, resolve_db_path(getattr(args, 'db', None)), lang)}",
-              file=sys.stderr)
-        return 1
-    except UsageError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except (KeyboardInterrupt, BrokenPipeError):
-        return 130
-    except Exception as error:  # noqa: BLE001 - the contract is one line, no traceback
-        message = " ".join(line.strip() for line in str(error).splitlines() if line.strip())  # e.g. a gRPC status
-        print(f"error: {type(error).__name__}: {message}", file=sys.stderr)
-        return 1

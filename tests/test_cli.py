@@ -64,7 +64,8 @@ def test_cli_funnel_reproduces_the_metric_layer(sample_db):
 
 def test_a_failure_with_a_message_of_many_lines_is_still_one_line(capsys):
     """Engines report some failures over several lines (a Spark Connect gRPC status, for one)."""
-    from cxdata.cli import build_parser, run_with_contract
+    from cxdata.cli import build_parser
+    from cxdata.cli_contract import run_with_contract
 
     def fail(args):
         raise RuntimeError("<RPC that terminated with:\n\tstatus = StatusCode.UNKNOWN\n\tdetails = \"Java heap space\"\n>")

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from cxdata.cli import UsageError, _Parser
+from cxdata.cli_contract import Parser, UsageError
 from cxdata.ingest.cli import COMMANDS, add_commands
 from tests.fixtures.ingest.support import (
     cli_json,
@@ -20,8 +20,8 @@ from tests.fixtures.ingest.support import (
 
 def parse(*argv: str):
     """The parser the team lead will have: cxdata's parser class plus add_commands."""
-    parser = _Parser(prog="python -m cxdata")
-    add_commands(parser.add_subparsers(dest="command", required=True, parser_class=_Parser))
+    parser = Parser(prog="python -m cxdata")
+    add_commands(parser.add_subparsers(dest="command", required=True, parser_class=Parser))
     return parser.parse_args(argv)
 
 

@@ -100,6 +100,11 @@ def snapshot_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection
     return cursor
 
 
+def is_duckdb(db) -> bool:
+    """True for an Ibis DuckDB backend: the only one the rollups' SQL readers run on."""
+    return getattr(db, "name", None) == "duckdb"
+
+
 def read_meta(con) -> dict[str, str]:
     """All ``meta`` settings as a dict.
 

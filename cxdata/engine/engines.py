@@ -23,7 +23,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from cxdata.engine.db import open_snapshot, read_meta
+from cxdata.engine.db import is_duckdb, open_snapshot, read_meta
 from cxdata.model.schema import TABLES
 
 ENGINES = ("duckdb", "polars", "spark")
@@ -88,11 +88,6 @@ def open_engine(name: str | None, db_path: str | os.PathLike):
     if engine == "polars":
         return _open_polars(path)
     return _open_spark(path)
-
-
-def is_duckdb(db) -> bool:
-    """True for an Ibis DuckDB backend: the only one the rollups' SQL readers run on."""
-    return getattr(db, "name", None) == "duckdb"
 
 
 def read_backend_meta(db) -> dict[str, str]:

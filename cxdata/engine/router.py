@@ -28,8 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from cxdata.engine.db import read_meta
-from cxdata.engine.engines import is_duckdb
+from cxdata.engine.db import is_duckdb, read_meta
 from cxdata.engine.rollups import SHAPE, SHAPE_META_KEY, meta_says_fresh
 from cxdata.engine.rollups_journey import STAGES_META_KEY
 

@@ -3,7 +3,7 @@
 ``cxdata/cli.py`` wires them in with ``add_commands(commands)`` and ``COMMANDS``; until then
 ``python -m cxdata.ingest load ...`` runs the same commands. The contract is the project's:
 JSON on stdout; exit 0 for ``loaded``/``unchanged``, 1 for ``rejected`` or a runtime failure
-(one line on stderr), 2 for usage errors (raised as ``cxdata.cli.UsageError``).
+(one line on stderr), 2 for usage errors (raised as ``cxdata.cli_contract.UsageError``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from cxdata.cli_contract import Parser, UsageError, positive_float, run_with_contract
 from cxdata.engine.db import resolve_db_path
 from cxdata.ingest.mapping import LOADABLE_TABLES, MODES
 
@@ -27,10 +28,8 @@ def _default_user() -> str:
 
 def add_commands(subparsers) -> None:
     """Register ``load``, ``uploads`` and ``undo`` on an argparse subparsers object."""
-    from cxdata.cli import (
-        _positive_float as _positive,  # the same argument check as every command  # the same argument check as every command
-    )
     from cxdata.ingest.preset import Limits
+
     load = subparsers.add_parser("load", help="load an extract (CSV/TSV/TXT, XLSX, Parquet) into a table")
     load.add_argument("table", choices=LOADABLE_TABLES, help="the table to load into")
     load.add_argument("file", help="the extract")
@@ -42,9 +41,9 @@ def add_commands(subparsers) -> None:
     load.add_argument("--lang", choices=("en", "ru"), default="en", help="language of the messages")
     load.add_argument("--user", default=None, help="who uploads (default: the login name)")
     default_mb = Limits().max_bytes // (1024 * 1024)
-    load.add_argument("--max-mb", type=_positive, default=default_mb,
+    load.add_argument("--max-mb", type=positive_float, default=default_mb,
                       help=f"size limit in MB (default {default_mb}; the other limits stay: README, Limits)")
-    load.add_argument("--wait", type=_positive, default=60, help="seconds to wait for another upload (default 60)")
+    load.add_argument("--wait", type=positive_float, default=60, help="seconds to wait for another upload (default 60)")
 
     uploads = subparsers.add_parser("uploads", help="print the upload log as JSON, newest first")
     uploads.add_argument("--db", help="DuckDB file (default: $CX_DB or data/cx.duckdb)")
@@ -57,13 +56,12 @@ def add_commands(subparsers) -> None:
     undo.add_argument("--lang", choices=("en", "ru"), default="en", help="language of the messages")
     undo.add_argument("--db", help="DuckDB file (default: $CX_DB or data/cx.duckdb)")
     undo.add_argument("--user", default=None, help="who undoes (default: the login name)")
-    undo.add_argument("--wait", type=_positive, default=60, help="seconds to wait for another upload (default 60)")
+    undo.add_argument("--wait", type=positive_float, default=60, help="seconds to wait for another upload (default 60)")
 
 
 def run_load(args) -> int:
     import duckdb
 
-    from cxdata.cli import UsageError
     from cxdata.i18n import translate
     from cxdata.ingest.errors import describe_failure
     from cxdata.ingest.locking import describe_holder, lock_path_for
@@ -109,7 +107,6 @@ def run_load(args) -> int:
 
 
 def run_uploads(args) -> int:
-    from cxdata.cli import UsageError
     from cxdata.ingest.log import list_uploads
 
     db_path = resolve_db_path(args.db)
@@ -133,7 +130,6 @@ def run_undo(args) -> int:
     meanwhile, this undo refuses (exit 1) instead of acting on data its caller has not seen. The
     command acts with the rights of whoever can write the database file: any upload, as an admin.
     """
-    from cxdata.cli import UsageError
     from cxdata.ingest.errors import UndoError, UndoNotFound
     from cxdata.ingest.log import latest_undoable, read_data_version
     from cxdata.ingest.publish import undo_and_publish
@@ -164,8 +160,7 @@ COMMANDS = {"load": run_load, "uploads": run_uploads, "undo": run_undo, "presets
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m cxdata.ingest``: the same commands, with ``python -m cxdata``'s error contract."""
-    from cxdata.cli import _Parser, run_with_contract
 
-    parser = _Parser(prog="python -m cxdata.ingest", description="CX dashboard uploads")
-    add_commands(parser.add_subparsers(dest="command", required=True, parser_class=_Parser))
+    parser = Parser(prog="python -m cxdata.ingest", description="CX dashboard uploads")
+    add_commands(parser.add_subparsers(dest="command", required=True, parser_class=Parser))
     return run_with_contract(parser, COMMANDS, argv)
