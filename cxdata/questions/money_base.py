@@ -135,7 +135,7 @@ def fetch_customer_table(
     """
     start, end = period_bounds(filters)
     life = customer_lifecycle(db, filters)
-    life = life.filter(life.first_purchase_at < end, life.churned_at.isnull() | (life.churned_at >= start))  # active in it
+    life = life.filter(life.first_purchase_at < end, life.churned_at.isnull() | (life.churned_at >= start))
 
     # A view narrowed by customer attributes groups only its customers' rows; without such a
     # filter the semi-join would cost more than it saves (most rows belong to the customers).
@@ -177,8 +177,7 @@ def fetch_customer_table(
             (joined.has_unresolved, "unresolved"), (joined.has_unresolved.notnull(), "resolved"), else_="none"
         ),
         is_active_at_start=is_active_at_start,
-        is_retained=is_active_at(joined.first_purchase_at, joined.churned_at, start) & is_active_at(
-            joined.first_purchase_at, joined.churned_at, end),
+        is_retained=is_active_at_start & is_active_at(joined.first_purchase_at, joined.churned_at, end),
         revenue_in_period=joined.revenue_in_period.fill_null(0.0),
         net_revenue_to_date=joined.net_revenue_to_date.fill_null(0.0),
         transactions_in_period=joined.transactions_in_period.fill_null(0),
