@@ -39,7 +39,7 @@ def main(default_page: str = "overview") -> None:
     import duckdb
 
     from cxdata import i18n
-    from cxdata.app import ui
+    from cxdata.app import ui, upload_guard
     from cxdata.model.roles import LoginConfigError, can
 
     # An emoji icon is drawn by the browser; a material one is fetched from fonts.gstatic.com on every visit.
@@ -52,6 +52,8 @@ def main(default_page: str = "overview") -> None:
         # Fail closed: a login configuration that cannot be used never falls back to local mode.
         visitor, config_error = None, error
     needs_login = visitor is None or (not visitor.local_mode and not st.user.get("is_logged_in"))
+    # Files reach the server outside any page run: only a session that may upload may send one.
+    upload_guard.permit_this_session(not needs_login and can(visitor.role, "upload"))
     navigation = st.navigation(
         [
             st.Page(

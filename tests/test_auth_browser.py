@@ -8,6 +8,7 @@ which ``[roles]`` maps to a role.
 
 from __future__ import annotations
 
+import re
 import secrets
 import shutil
 
@@ -112,6 +113,53 @@ def test_a_viewer_sees_the_dashboards_but_no_upload_page(auth_server, browser):
     assert page.locator("[data-testid='stFileUploader']").count() == 0
     assert page.get_by_role("heading", name="Upload data").count() == 0
     page.close()
+
+
+UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+# What the browser's own uploader does: a multipart PUT with the XSRF cookie echoed in a header.
+PUT_FILE = """async (url) => {
+    const cookie = document.cookie.split('; ').find(c => c.startsWith('_streamlit_xsrf='));
+    const headers = cookie ? {'X-Xsrftoken': decodeURIComponent(cookie.split('=').slice(1).join('='))} : {};
+    const form = new FormData();
+    form.append('file', new Blob(['customer_id,amount\\n1,2\\n']), 'probe.csv');
+    const response = await fetch(url, {method: 'PUT', body: form, headers, credentials: 'same-origin'});
+    return [response.status, await response.text()];
+}"""
+
+
+def ids_sent_by_the_server(page) -> set[str]:
+    """Every id in the server's websocket messages so far: the session's own id is one of them."""
+    ids: set[str] = set()
+
+    def on_websocket(socket):
+        socket.on("framereceived", lambda frame: ids.update(
+            m.decode() for m in UUID.findall(frame if isinstance(frame, bytes) else frame.encode())))
+
+    page.on("websocket", on_websocket)
+    return ids
+
+
+def put_to_every_id(page, url: str, ids: set[str]) -> list[tuple[int, str]]:
+    return [tuple(page.evaluate(PUT_FILE, f"{url}/_stcore/upload_file/{session}/probe-file")) for session in sorted(ids)]
+
+
+def test_only_a_session_that_may_upload_can_leave_a_file_on_the_server(auth_server, browser):
+    """Streamlit accepts a file from any live session; the dashboard keeps none from a viewer's."""
+    url, _db = auth_server
+    for subject, role, expected in (("vic", "viewer", 403), ("ann", "analyst", 204)):
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        ids = ids_sent_by_the_server(page)
+        log_in(page, url, subject)
+        assert page.get_by_text(f"({role})").count() == 1
+        answers = put_to_every_id(page, url, ids)
+        statuses = [status for status, _ in answers]
+        # Ids that are not sessions get 400; the session's own id decides.
+        assert statuses.count(expected) == 1, answers
+        assert not {204, 403} - {expected} & set(statuses), answers
+        if expected == 403:
+            assert any("may not upload" in text for _, text in answers), answers  # not an XSRF refusal
+        page.close()
 
 
 def test_an_analyst_logs_in_and_uploads(auth_server, browser):
