@@ -183,3 +183,41 @@ def test_overview_tiles_with_churn_events_are_numbers(tmp_path, monkeypatch, dat
     no_churn = open_page(tmp_path, monkeypatch, databases["no_churn"], period="last_quarter", lang="ru")
     assert {m.label: m.value for m in no_churn.metric}["Отток"] == "недоступно"
     assert "нет данных: события оттока не загружены — загрузите события оттока" in [shown(c.value) for c in no_churn.caption]
+
+
+def run_health_page(db_path, monkeypatch, role: str, lang: str) -> AppTest:
+    """pages/health.py alone, as ``role`` in local mode, on ``db_path`` (as the upload page's tests do)."""
+    from datetime import date
+
+    from cxdata.app import ui
+    from cxdata.model.filters import Filters
+
+    monkeypatch.setenv("CX_DB", str(db_path))
+    monkeypatch.setattr(ui, "current_visitor", lambda: ui.Visitor(user="tester", role=role, local_mode=True))
+    app = AppTest.from_file(str(ROOT / "pages" / "health.py"), default_timeout=60)
+    app.session_state["_page_context"] = ui.PageContext(
+        filters=Filters(date(2025, 1, 1), date(2025, 6, 30)), lang=lang,
+        data=ui.DataKey(path=str(db_path), version="test"), as_of=date(2025, 6, 30), currency="RUB",
+    )  # fmt: skip
+    app.run()
+    return app
+
+
+def test_health_page_in_russian(monkeypatch, databases, clear_caches):
+    app = run_health_page(databases["no_churn"], monkeypatch, "analyst", "ru")
+    assert not app.exception
+    assert app.title[0].value == "Состояние данных"
+    tables, missing, variants = (frame.value for frame in app.dataframe)
+    complaints = tables[tables["Таблица"] == "жалобы"].iloc[0]
+    assert (complaints["Строк"], complaints["Связано с известным клиентом"]) == ("5", "40,0%")
+    churn = missing[missing["Не хватает"] == "события оттока не загружены"].iloc[0]
+    assert churn["Из-за этого недоступно"].startswith("Отток, Удержание")
+    assert churn["Что сделать"] == "загрузите события оттока"
+    assert variants["Значения"].tolist() == ["«web» · «Web»", "«Billing» · «billing »"]
+
+
+def test_health_page_is_not_for_viewers(monkeypatch, databases, clear_caches):
+    app = run_health_page(databases["no_churn"], monkeypatch, "viewer", "en")
+    assert not app.exception
+    assert [w.value for w in app.warning] == ["The data health view is for analysts and admins."]
+    assert not app.dataframe
