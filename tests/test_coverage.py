@@ -15,6 +15,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from cxdata.cli import main
+from cxdata.engine.coverage import Gap
 from tests.conftest import ROOT, shown
 from tests.coverage_data import build_partial_db
 from tests.fixtures.ingest.support import CFPB, TELCO, fixture, require_dataset
@@ -36,6 +37,18 @@ def databases(tmp_path_factory):
         "no_resolution": build_partial_db(folder / "no_resolution.duckdb", resolved=False),
         "no_costs": build_partial_db(folder / "no_costs.duckdb", costs=False),
     }
+
+
+@pytest.mark.parametrize("gap, en, ru", [
+    (Gap("churn_events"), "not available: no churn events loaded — load churn events",
+     "нет данных: события оттока не загружены — загрузите события оттока"),
+    (Gap("customers", "acquisition_cost"), "not available: no acquisition costs loaded — load customers with acquisition costs",
+     "нет данных: стоимость привлечения не загружена — загрузите клиентов с заполненным полем «стоимость привлечения»"),
+    (Gap("customers", "segment"), "not available: the customers have no segments — load customers with segments",
+     "нет данных: клиенты: не заполнены сегменты — загрузите клиентов с заполненным полем «сегменты»"),
+])  # fmt: skip
+def test_gap_texts(gap, en, ru):
+    assert (gap.text("en"), gap.text("ru")) == (en, ru)
 
 
 def test_churn_and_retention_without_churn_events(capsys, databases):

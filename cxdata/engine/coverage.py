@@ -34,7 +34,7 @@ class Gap:
         if key in GAP_TEXT:
             return translate(key, lang)
         return translate("gap_column", lang, column=column_words(self.table, self.column, lang),
-                         table=table_words(self.table, lang))  # fmt: skip
+                         table=table_label(self.table, lang))  # fmt: skip
 
     def remedy(self, lang: str) -> str:
         """What to load: 'load churn events', 'load customers with their acquisition cost'."""
@@ -177,7 +177,7 @@ GAP_TEXT = {
     },
     "gap_column": {"en": "the {table} have no {column}", "ru": "{table}: не заполнены {column}"},
     "gap_load_table": {"en": "load {table}", "ru": "загрузите {table}"},
-    "gap_load_column": {"en": "load {table} with {column}", "ru": "загрузите {table}, где заполнены {column}"},
+    "gap_load_column": {"en": "load {table} with {column}", "ru": "загрузите {table} с заполненным полем «{column}»"},
     "not_available": {"en": "not available: {reason} — {remedy}", "ru": "нет данных: {reason} — {remedy}"},
     "not_available_short": {"en": "not available", "ru": "недоступно"},
 }
