@@ -24,9 +24,11 @@ PAGES = (
     ("journey", "page_journey", ":material/route:"),
     ("money", "page_money", ":material/payments:"),
     ("upload", "page_upload", ":material/upload_file:"),
+    ("health", "page_health", ":material/health_and_safety:"),
 )
-# Pages a role may open; the pages check the role again themselves.
-PAGE_ACTIONS = {"upload": "upload"}
+# Pages a role may open; the pages check the role again themselves. Data health is for the people
+# who load data (analysts, admins): it names tables and columns, not numbers for the board.
+PAGE_ACTIONS = {"upload": "upload", "health": "upload"}
 
 
 def main(default_page: str = "overview") -> None:

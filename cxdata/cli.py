@@ -35,6 +35,11 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--engine", help="duckdb, polars or spark (default: $CX_ENGINE or duckdb)")
 
 
+def add_lang_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lang", choices=("en", "ru"), default="en",
+                        help="language of the texts (reasons a number is not available, headlines)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="python -m cxdata", description="CX dashboard data tools")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
@@ -47,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     metrics = commands.add_parser("metrics", help="print every metric as JSON")
     add_filter_arguments(metrics)
+    add_lang_argument(metrics)
 
     funnel = commands.add_parser("funnel", help="print the journey funnel as JSON")
     add_filter_arguments(funnel)
@@ -54,8 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     funnel.add_argument("--stages", help="comma-separated stage order, overriding journey_stages")
     money = commands.add_parser("money", help="print CX economics, revenue at risk and unit economics as JSON")
     add_filter_arguments(money)
+    add_lang_argument(money)
     money.add_argument("--horizon-months", type=_horizon_months, default=None,
                        help="months ahead for revenue at risk and drivers (default 12)")
+    health = commands.add_parser("health", help="print what each table holds and what is missing, as JSON")
+    health.add_argument("--db", help="DuckDB file (default: $CX_DB or data/cx.duckdb)")
+    add_lang_argument(health)
     ingest_cli.add_commands(commands)
     return parser
 
@@ -121,7 +131,7 @@ def run_metrics(args) -> int:
     db = open_reporting_backend(args)
     as_of = fetch_as_of(db)
     values = compute_metrics(db, filters_from_args(args, as_of), as_of)
-    print(json.dumps({name: value.to_dict() for name, value in values.items()}, ensure_ascii=False))
+    print(json.dumps({name: value.to_dict(args.lang) for name, value in values.items()}, ensure_ascii=False))
     return 0
 
 
@@ -154,12 +164,25 @@ def run_money(args) -> int:
     db = open_reporting_backend(args)
     as_of = fetch_as_of(db)
     horizon = DEFAULT_HORIZON_MONTHS if args.horizon_months is None else args.horizon_months
-    report = build_money_report(db, filters_from_args(args, as_of), as_of, horizon)
+    report = build_money_report(db, filters_from_args(args, as_of), as_of, horizon, args.lang)
     print(json.dumps(report, ensure_ascii=False))
     return 0
 
 
-COMMANDS = {"init": run_init, "metrics": run_metrics, "funnel": run_funnel, "money": run_money, **ingest_cli.COMMANDS}
+def run_health(args) -> int:
+    from cxdata.engine.query import open_backend
+    from cxdata.questions.health import build_health_report, fetch_health
+
+    path = resolve_db_path(args.db)
+    if not path.exists():
+        raise UsageError(f"database not found: {path} (create it with: python -m cxdata init)")
+    report = build_health_report(fetch_health(open_backend(path)), args.lang)
+    print(json.dumps({"db": str(path), **report}, ensure_ascii=False))
+    return 0
+
+
+COMMANDS = {"init": run_init, "metrics": run_metrics, "funnel": run_funnel, "money": run_money, "health": run_health,
+            **ingest_cli.COMMANDS}  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -33,6 +33,7 @@ from cxdata.questions.money import (
 from cxdata.questions.money_cohorts import fetch_cohort_view
 from cxdata.questions.money_drivers import compute_drivers
 from cxdata.questions.money_report import build_money_headline, fetch_stage_labels
+from cxdata.questions.metrics import fetch_gap
 from cxdata.questions.money_units import fetch_unit_economics
 from cxdata.questions.money_whatif import (
     NPS_TARGETS,
@@ -50,11 +51,14 @@ st.title(translate("page_money", lang))
 st.caption(markdown_text(f"{translate('data_as_of', lang, date=format_date(as_of, lang))} · {caption}"))
 
 # Every query of the page at once (in parallel); the what-if funnel only when it is asked for.
-economics, stage_labels, (cohorts, curves), units = ui.load_many(
+economics, stage_labels, (cohorts, curves), units, cost_gap = ui.load_many(
     ui.query(fetch_class_economics, filters, as_of), ui.query(fetch_stage_labels),
     ui.query(fetch_cohort_view, filters, as_of), ui.query(fetch_unit_economics, filters, as_of),
+    ui.query(fetch_gap, "unit_economics"),
 )
 cells = economics.cells
+# Without churn events, churn and retention are not measured: every churn gap below says so.
+retention_gap = economics.gaps.get("churn_rate")
 if cells.customers == 0:
     st.warning(markdown_text(translate("money_no_customers", lang, caption=caption)))
     st.stop()
@@ -67,7 +71,7 @@ horizon = horizon_column.number_input(
 )  # fmt: skip
 risk = ui.derive(compute_revenue_at_risk, economics, horizon)
 drivers = ui.derive(compute_drivers, cells, horizon)
-headline = ui.derive(build_money_headline, risk, drivers, lang, currency, horizon, stage_labels)
+headline = ui.derive(build_money_headline, risk, drivers, lang, currency, horizon, stage_labels, retention_gap)
 headline_column.info(f"**{translate('money_headline_title', lang)}.** {markdown_text(headline)}")
 if economics.nps_customers < MIN_SAMPLE_SIZE:
     st.warning(translate("money_too_small", lang, n=economics.nps_customers))
@@ -90,21 +94,27 @@ ui.show_table(
 
 # --- Revenue at risk: what the churn gaps cost over the horizon.
 st.header(translate("money_section_risk", lang))
-for column, tile in zip(st.columns(len(risk)), build_risk_tiles(risk, lang, currency, horizon)):
+for column, tile in zip(st.columns(len(risk)), build_risk_tiles(risk, lang, currency, horizon, retention_gap)):
     column.metric(tile["label"], tile["value"], help=tile["help"], border=True)
     column.caption(markdown_text(tile["note"]))
 st.caption(translate("money_risk_model", lang, h=horizon))
 
 # --- Key drivers in money: which touchpoints and complaints cost the most.
 st.header(translate("money_section_drivers", lang))
-ui.show_chart(ui.derive(build_driver_figure, drivers, lang, caption, currency, horizon, stage_labels), key="money_drivers")
-st.caption(translate("money_drivers_model", lang, h=horizon))
-ui.show_table(ui.derive(build_driver_table, drivers, lang, currency, horizon, stage_labels), name="money-drivers",
-              hide_index=True, height="content")
+if retention_gap is not None:
+    st.info(markdown_text(retention_gap.text(lang)))
+else:
+    figure = ui.derive(build_driver_figure, drivers, lang, caption, currency, horizon, stage_labels)
+    ui.show_chart(figure, key="money_drivers")
+    st.caption(translate("money_drivers_model", lang, h=horizon))
+    ui.show_table(ui.derive(build_driver_table, drivers, lang, currency, horizon, stage_labels), name="money-drivers",
+                  hide_index=True, height="content")
 
 # --- Cohort retention: do the customers (and their money) stay, and does NPS tell in advance?
 st.header(translate("money_section_cohorts", lang))
-if cohorts.empty:
+if retention_gap is not None:
+    st.info(markdown_text(retention_gap.text(lang)))
+elif cohorts.empty:
     st.info(translate("money_no_cohorts", lang))
 else:
     measure = st.segmented_control(
@@ -124,6 +134,8 @@ st.header(translate("money_section_units", lang))
 if units.empty:
     st.info(translate("money_no_acquisition", lang))
 else:
+    if cost_gap is not None:  # CAC, LTV/CAC and payback need acquisition costs
+        st.info(markdown_text(cost_gap.text(lang)))
     ui.show_chart(ui.derive(build_unit_economics_figure, units, lang, caption), key="money_units")
     st.caption(translate("money_units_rule", lang))
     ui.show_table(ui.derive(build_unit_table, units, lang, currency), name="money-unit-economics", hide_index=True)

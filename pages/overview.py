@@ -39,6 +39,7 @@ st.subheader(translate("trends", lang))
 chart_columns = st.columns(2)
 for index, metric in enumerate(TREND_METRICS):
     figure = build_trend_figure(
-        overview.trends, metric, lang, filters.caption(lang), overview.targets.get(metric), context.currency
+        overview.trends, metric, lang, filters.caption(lang), overview.targets.get(metric), context.currency,
+        overview.gaps.get(metric),
     )
     ui.show_chart(figure, key=f"overview_trend_{metric}", where=chart_columns[index % 2])

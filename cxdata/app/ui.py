@@ -39,6 +39,7 @@ from cxdata.engine.db import (
     resolve_db_path,
     snapshot_cursor,
 )
+from cxdata.engine.coverage import fetch_coverage
 from cxdata.engine.engines import dashboard_engine_note
 from cxdata.engine.query import open_snapshot_backend
 from cxdata.model.filters import DEFAULT_PRESET, PERIOD_PRESETS, Filters, preset_range
@@ -171,14 +172,15 @@ def load_settings(data: DataKey) -> dict:
             "is_sample": read_meta(db.con).get("source") == "sample",
             "options": fetch_dimension_values(db),
             "targets": fetch_target_table(db),
+            "coverage": fetch_coverage(db),
         }
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def load_overview(data: DataKey, filters: Filters, as_of: date) -> Overview:
-    targets = load_settings(data)["targets"]
+    settings = load_settings(data)
     with backend(data) as db:
-        return fetch_overview(db, filters, as_of, target_table=targets)
+        return fetch_overview(db, filters, as_of, target_table=settings["targets"], coverage=settings["coverage"])
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)

@@ -21,6 +21,15 @@ RETENTION_DEFINITION = (
 )
 
 
+# What the metrics are made of, "table.column" (see ``Metric.needs``). A purchase belongs to a
+# customer, and a customer's churn comes from ``churn_events``; the acquisition cohort is the people
+# first contacted in the period, with their purchases to the as-of date.
+PURCHASES = ("transactions.customer_id", "transactions.amount")
+RETENTION_NEEDS = ("customers.customer_id", *PURCHASES, "churn_events.churned_at")
+ACQUISITION_NEEDS = ("customers.signup_at", *PURCHASES)
+COST_NEEDS = (*ACQUISITION_NEEDS, "customers.acquisition_cost")
+
+
 @dataclass(frozen=True)
 class Metric:
     name: str
@@ -34,6 +43,9 @@ class Metric:
     higher_is_better: bool
     sample_of: str  # what n counts
     decimals: int = 1
+    # The "table.column"s the value is made of: when one is missing or never filled, the metric is
+    # not available (``metrics_needing``, ``cxdata.engine.coverage``).
+    needs: tuple[str, ...] = ()
     # True when the value depends on how long the customers have had to spend (cohort age), so a
     # recent period always looks worse than an older one: not compared in headlines.
     depends_on_cohort_age: bool = False
@@ -66,6 +78,7 @@ METRICS: dict[str, Metric] = {
             higher_is_better=True,
             sample_of="survey answers with an NPS score",
             decimals=1,
+            needs=("surveys.nps",),
         ),
         Metric(
             name="csat",
@@ -83,6 +96,7 @@ METRICS: dict[str, Metric] = {
             higher_is_better=True,
             sample_of="survey answers with a CSAT score",
             decimals=1,
+            needs=("surveys.csat",),
         ),
         Metric(
             name="ces",
@@ -98,6 +112,7 @@ METRICS: dict[str, Metric] = {
             higher_is_better=True,
             sample_of="survey answers with a CES score",
             decimals=2,
+            needs=("surveys.ces",),
         ),
         Metric(
             name="revenue",
@@ -111,6 +126,7 @@ METRICS: dict[str, Metric] = {
             higher_is_better=True,
             sample_of="transactions",
             decimals=0,
+            needs=("transactions.amount",),
         ),
         Metric(
             name="arpu",
@@ -126,6 +142,7 @@ METRICS: dict[str, Metric] = {
             higher_is_better=True,
             sample_of="customers with a transaction in the period",
             decimals=0,
+            needs=PURCHASES,
         ),
         Metric(
             name="churn_rate",
@@ -143,6 +160,7 @@ METRICS: dict[str, Metric] = {
             higher_is_better=False,
             sample_of="customers active at the start of the period",
             decimals=2,
+            needs=RETENTION_NEEDS,
         ),
         Metric(
             name="retention_rate",
@@ -158,6 +176,7 @@ METRICS: dict[str, Metric] = {
             higher_is_better=True,
             sample_of="customers active at the start of the period",
             decimals=1,
+            needs=RETENTION_NEEDS,
         ),
         Metric(
             name="conversion_rate",
@@ -172,6 +191,7 @@ METRICS: dict[str, Metric] = {
             higher_is_better=True,
             sample_of="people first contacted in the period",
             decimals=1,
+            needs=ACQUISITION_NEEDS,
             depends_on_cohort_age=True,
         ),
         Metric(
@@ -189,6 +209,7 @@ METRICS: dict[str, Metric] = {
             higher_is_better=True,
             sample_of="paying customers first contacted in the period",
             decimals=0,
+            needs=ACQUISITION_NEEDS,
             depends_on_cohort_age=True,
         ),
         Metric(
@@ -205,6 +226,7 @@ METRICS: dict[str, Metric] = {
             higher_is_better=False,
             sample_of="paying customers first contacted in the period",
             decimals=0,
+            needs=COST_NEEDS,
             depends_on_cohort_age=True,
         ),
         Metric(
@@ -220,6 +242,7 @@ METRICS: dict[str, Metric] = {
             higher_is_better=True,
             sample_of="paying customers first contacted in the period",
             decimals=2,
+            needs=COST_NEEDS,
             depends_on_cohort_age=True,
         ),
         Metric(
@@ -234,6 +257,7 @@ METRICS: dict[str, Metric] = {
             higher_is_better=False,
             sample_of="complaints",
             decimals=0,
+            needs=("complaints.opened_at",),
         ),
         Metric(
             name="unresolved_share",
@@ -247,6 +271,7 @@ METRICS: dict[str, Metric] = {
             higher_is_better=False,
             sample_of="complaints",
             decimals=1,
+            needs=("complaints.opened_at", "complaints.resolved_at"),
         ),
     )
 }
@@ -255,3 +280,65 @@ METRICS: dict[str, Metric] = {
 OVERVIEW_METRICS = ("nps", "csat", "ces", "revenue", "churn_rate", "ltv_cac")
 # The metrics the CLI ``metrics`` command prints (all of them).
 CLI_METRICS = tuple(METRICS)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A number shown on a page that is not a registry metric (the money page's per-class and
+    per-channel figures), with what it is made of, so coverage has one table for both."""
+
+    name: str
+    label_en: str
+    label_ru: str
+    needs: tuple[str, ...]
+
+    def label(self, lang: str) -> str:
+        return self.label_ru if lang == "ru" else self.label_en
+
+
+MEASURES: dict[str, Measure] = {
+    m.name: m
+    for m in (
+        Measure("class_retention", "Retention and churn by CX class", "Удержание и отток по классам CX",
+                RETENTION_NEEDS),
+        Measure("revenue_at_risk", "Revenue at risk", "Выручка под риском", RETENTION_NEEDS),
+        Measure("drivers", "Key drivers of churn", "Ключевые факторы оттока", RETENTION_NEEDS),
+        Measure("cohort_retention", "Retention of cohorts", "Удержание когорт", RETENTION_NEEDS),
+        Measure("unit_economics", "Unit economics by acquisition channel", "Юнит-экономика по каналам привлечения",
+                COST_NEEDS),
+        Measure("payback", "Payback and expected lifetime", "Окупаемость и ожидаемый срок жизни",
+                (*COST_NEEDS, "churn_events.churned_at")),
+    )
+}
+
+
+def needs_of(name: str) -> tuple[str, ...]:
+    """The "table.column"s a metric or a named measure is made of.
+
+    >>> needs_of("unresolved_share")
+    ('complaints.opened_at', 'complaints.resolved_at')
+    """
+    return METRICS[name].needs if name in METRICS else MEASURES[name].needs
+
+
+def metrics_needing(table: str, column: str) -> tuple[str, ...]:
+    """The registry metrics (in registry order) that ``table.column`` being absent or never filled
+    switches off. ``measures_needing`` answers the same for the named measures.
+
+    >>> metrics_needing("customers", "acquisition_cost")
+    ('cac', 'ltv_cac')
+    >>> metrics_needing("churn_events", "churned_at")
+    ('churn_rate', 'retention_rate')
+    """
+    wanted = f"{table}.{column}"
+    return tuple(name for name, metric in METRICS.items() if wanted in metric.needs)
+
+
+def measures_needing(table: str, column: str) -> tuple[str, ...]:
+    """The named measures (``MEASURES``) that ``table.column`` being absent or never filled switches off.
+
+    >>> measures_needing("customers", "acquisition_cost")
+    ('unit_economics', 'payback')
+    """
+    wanted = f"{table}.{column}"
+    return tuple(name for name, measure in MEASURES.items() if wanted in measure.needs)

@@ -21,14 +21,19 @@ SMALL_SAMPLE = 30
 
 
 def build_trend_figure(
-    trends: pd.DataFrame, metric: str, lang: str, caption: str, target: float | None = None, currency: str = ""
+    trends: pd.DataFrame, metric: str, lang: str, caption: str, target: float | None = None, currency: str = "",
+    gap=None,
 ) -> dict:
     """A line of ``metric`` per period with its 95% band, target line and small-sample markers.
 
     ``trends`` is the long frame of ``cxdata.questions.trends.fetch_trends``; the caption (the filters in
-    words) is the subtitle, so a screenshot of the chart says what it shows.
+    words) is the subtitle, so a screenshot of the chart says what it shows. With a ``gap`` (the
+    data the metric needs was never loaded, ``cxdata.engine.coverage.Gap``) the chart draws no line,
+    only what is missing.
     """
     spec = METRICS[metric]
+    if gap is not None:
+        return build_unavailable_figure(spec.label(lang), caption, gap.text(lang))
     data = trends[trends["metric"] == metric].sort_values("period_start")
     traces = []
     if data["low"].notna().any():
@@ -76,6 +81,19 @@ def build_trend_figure(
         layout["shapes"] = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": target, "y1": target,
                              "line": {"color": COLORS["target"], "dash": "dash", "width": 1}}]  # fmt: skip
     return make_figure(traces, layout)
+
+
+def build_unavailable_figure(title: str, caption: str, text: str) -> dict:
+    """An empty chart that says in its middle why there is nothing to draw."""
+    layout = {
+        "title": {"text": title, "subtitle": {"text": caption}, "x": 0, "xanchor": "left"},
+        "margin": {"l": 10, "r": 10, "t": 60, "b": 10},
+        "height": 300,
+        "xaxis": {"visible": False},
+        "yaxis": {"visible": False},
+        "annotations": [{"text": text, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5, "showarrow": False}],
+    }
+    return make_figure([], layout)
 
 
 def make_figure(traces: list[dict], layout: dict) -> dict:

@@ -15,7 +15,7 @@ from plotly.colors import get_colorscale
 
 from cxdata.i18n import format_date, format_value, translate
 from cxdata.model.registry import MIN_SAMPLE_SIZE
-from cxdata.presentation.charts import COLORS, make_figure
+from cxdata.presentation.charts import COLORS, build_unavailable_figure, make_figure
 from cxdata.presentation.money_text import class_label, driver_label, significance_text
 from cxdata.questions.money import ClassEconomics
 from cxdata.questions.money_base import class_order
@@ -65,6 +65,9 @@ def build_class_metric_figure(
     The reference class is dark, classes significantly different from it are red, the rest
     light with "not significant" written under the value; amber bars have n < 30.
     """
+    if metric in economics.gaps:  # no churn events loaded: no bars, what is missing instead
+        title = translate(f"money_metric_{metric}", lang)
+        return build_unavailable_figure(title, caption, economics.gaps[metric].text(lang))
     unit, decimals = METRIC_UNITS[metric]
     rows = {c: economics.row(dimension, c, metric) for c in _classes(dimension)}
     classes = [c for c, row in rows.items() if row["n"] > 0]

@@ -147,10 +147,18 @@ def describe_columns(lang: str) -> dict[str, str]:
     return {translate(f"money_metric_{metric}", lang): translate(f"money_def_{metric}", lang) for metric in METRIC_UNITS}
 
 
-def build_risk_tiles(risk, lang: str, currency: str, horizon_months: int) -> list[dict]:
-    """One tile per revenue-at-risk group: label, value (compact money), note, help (the model)."""
+def build_risk_tiles(risk, lang: str, currency: str, horizon_months: int, gap=None) -> list[dict]:
+    """One tile per revenue-at-risk group: label, value (compact money), note, help (the model);
+    with a ``gap`` (no churn data, ``cxdata.engine.coverage.Gap``) "not available" and why."""
     tiles = []
     for r in risk.itertuples():
+        if gap is not None:
+            tiles.append({
+                "label": f"{translate(f'money_risk_group_{r.group}', lang)}, {currency}".rstrip(", "),
+                "value": translate("not_available_short", lang), "note": gap.text(lang),
+                "help": translate("money_risk_model", lang, h=horizon_months),
+            })  # fmt: skip
+            continue
         note = translate(
             "money_risk_note", lang, churn=_fmt(r.churn_rate, "%", 2, lang),
             reference_churn=_fmt(r.reference_churn_rate, "%", 2, lang), customers=format_number(r.customers, lang),

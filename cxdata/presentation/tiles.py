@@ -36,6 +36,17 @@ def build_tile(overview: Overview, metric: str, lang: str, currency: str = "") -
     """The tile for ``metric`` on the overview."""
     spec = METRICS[metric]
     current, previous = overview.current[metric], overview.previous[metric]
+    if current.gap is not None:  # the data it needs was never loaded: say so, not a number
+        return Tile(
+            metric=metric,
+            label=spec.label(lang),
+            value=translate("not_available_short", lang),
+            delta=None,
+            delta_color="off",
+            note=current.gap.text(lang),
+            help=describe_metric(metric, lang),
+            status=None,
+        )
 
     def fmt(value, compact=False):
         return format_value(value, spec.unit, lang, spec.decimals, currency, compact=compact)

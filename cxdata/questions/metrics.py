@@ -30,6 +30,7 @@ from cxdata.analysis.stats import (
     wilson_interval,
 )
 from cxdata.engine import metrics_rollup
+from cxdata.engine.coverage import Coverage, Gap, fetch_coverage
 from cxdata.engine.query import (
     customer_lifecycle,
     day_start,
@@ -38,7 +39,7 @@ from cxdata.engine.query import (
 )
 from cxdata.engine.router import CURRENT, CUSTOMER_SUMMARY, answered_by
 from cxdata.model.filters import Filters
-from cxdata.model.registry import METRICS, MIN_SAMPLE_SIZE
+from cxdata.model.registry import METRICS, MIN_SAMPLE_SIZE, needs_of
 from cxdata.model.rules import is_active_at, is_purchase, survey_counts
 from cxdata.model.schema import TABLES
 
@@ -48,13 +49,15 @@ GRAIN_UNITS = {"week": "W", "month": "M"}
 
 @dataclass(frozen=True)
 class MetricValue:
-    """One metric over one selection: value in the registry's unit, sample size, 95% interval."""
+    """One metric over one selection: value in the registry's unit, sample size, 95% interval;
+    ``gap`` says why there is no value when the data it needs was never loaded."""
 
     name: str
     value: float | None
     n: int
     low: float | None = None
     high: float | None = None
+    gap: Gap | None = None
 
     @property
     def is_small_sample(self) -> bool:
@@ -64,9 +67,12 @@ class MetricValue:
     def has_interval(self) -> bool:
         return self.low is not None and not math.isnan(self.low)
 
-    def to_dict(self) -> dict:
+    def to_dict(self, lang: str = "en") -> dict:
+        """value, n, low, high as JSON; a metric without its data: value null, n 0 and the reason."""
+        if self.gap is not None:
+            return {"value": None, "n": 0, "reason": self.gap.reason(lang)}
         data = asdict(self)
-        del data["name"]
+        del data["name"], data["gap"]
         return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in data.items()}
 
 
@@ -186,8 +192,6 @@ def survey_metrics(counts: dict) -> dict[str, MetricValue]:
     }
 
 
-
-
 # --- money ---------------------------------------------------------------------------------------
 
 
@@ -216,8 +220,6 @@ def arpu_metrics(sums: dict) -> dict[str, MetricValue]:
     n, active = _count(sums["n"]), _count(sums["active"])
     revenue = _number(sums["revenue"]) if n else None
     return {"arpu": MetricValue("arpu", revenue / active if active and revenue is not None else None, active)}
-
-
 
 
 # --- retention ---------------------------------------------------------------------------------
@@ -271,8 +273,6 @@ def retention_metrics(counts: pd.DataFrame, index: int, period: Filters) -> dict
     }
 
 
-
-
 # --- acquisition -------------------------------------------------------------------------------
 
 
@@ -312,8 +312,6 @@ def acquisition_metrics(sums: dict) -> dict[str, MetricValue]:
     }
 
 
-
-
 # --- complaints --------------------------------------------------------------------------------
 
 
@@ -331,8 +329,6 @@ def complaint_metrics(counts: dict) -> dict[str, MetricValue]:
         "complaints": MetricValue("complaints", float(n), n),
         "unresolved_share": _from_interval("unresolved_share", wilson_interval(_count(counts["unresolved"]), n), n),
     }
-
-
 
 
 # --- all of them -------------------------------------------------------------------------------
@@ -387,15 +383,36 @@ def metrics_from_counts(counts: dict[str, pd.DataFrame], index: int, period: Fil
     return {name: values[name] for name in METRICS if name in wanted and name in values}
 
 
-def compute_metrics_for_periods(db, periods: Sequence[Filters], as_of: date, names=None) -> list[dict[str, MetricValue]]:
+def cover(values: dict[str, MetricValue], coverage: Coverage) -> dict[str, MetricValue]:
+    """``values`` with every metric whose data was never loaded replaced by no value and its gap."""
+    gaps = {name: coverage.gap_of(name) for name in values}
+    return {name: value if gaps[name] is None else MetricValue(name, None, 0, gap=gaps[name])
+            for name, value in values.items()}  # fmt: skip
+
+
+def fetch_metric_coverage(db, names=None) -> Coverage:
+    """``fetch_coverage`` of the tables the metrics ``names`` (default: all) are made of."""
+    tables = {need.split(".")[0] for name in (METRICS if names is None else names) for need in needs_of(name)}
+    return fetch_coverage(db, tables)
+
+
+def fetch_gap(db, name: str) -> Gap | None:
+    """Why the metric or named measure ``name`` cannot be shown (its data was never loaded), or None."""
+    return fetch_metric_coverage(db, (name,)).gap_of(name)
+
+
+def compute_metrics_for_periods(db, periods: Sequence[Filters], as_of: date, names=None,
+                                coverage: Coverage | None = None) -> list[dict[str, MetricValue]]:  # fmt: skip
     """``compute_metrics`` for several periods of one selection, one query per group of metrics."""
     counts = fetch_metric_counts(db, periods, as_of, names)
-    return [metrics_from_counts(counts, index, period, names) for index, period in enumerate(periods)]
+    coverage = fetch_metric_coverage(db, names) if coverage is None else coverage
+    return [cover(metrics_from_counts(counts, index, period, names), coverage) for index, period in enumerate(periods)]
 
 
-def compute_metrics(db, filters: Filters, as_of: date, names=None) -> dict[str, MetricValue]:
-    """The registry's metrics (all, or ``names``) for one selection, in registry order.
+def compute_metrics(db, filters: Filters, as_of: date, names=None, coverage: Coverage | None = None) -> dict[str, MetricValue]:
+    """The registry's metrics (all, or ``names``) for one selection, in registry order; a metric
+    whose data was never loaded has no value and its gap (``cxdata.engine.coverage``).
 
     Only the queries the requested metrics need are run.
     """
-    return compute_metrics_for_periods(db, [filters], as_of, names)[0]
+    return compute_metrics_for_periods(db, [filters], as_of, names, coverage)[0]

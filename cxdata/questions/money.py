@@ -21,7 +21,7 @@ and purchase frequency.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 
@@ -38,7 +38,9 @@ from cxdata.analysis.money_stats import (
     welch_test,
 )
 from cxdata.analysis.stats import mean_interval, monthly_rate, wilson_interval
+from cxdata.engine.coverage import Gap
 from cxdata.model.filters import Filters
+from cxdata.questions.metrics import fetch_gap
 from cxdata.questions.money_base import (
     CELL_SUMS,
     COMPLAINT_STATUSES,
@@ -64,6 +66,7 @@ RISK_COLUMNS = [
     "churn_rate", "reference_churn_rate", "monthly_revenue", "revenue_at_risk", "p_value", "is_significant",
 ]  # fmt: skip
 DEFAULT_HORIZON_MONTHS = 12
+RETENTION_METRICS = ("retention_rate", "churn_rate")
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,9 @@ class ClassEconomics:
 
     cells: MoneyCells
     table: pd.DataFrame
+    # Metrics of the table whose data was never loaded (churn and retention without churn events)
+    # -> why: their rows hold no value.
+    gaps: dict[str, Gap] = field(default_factory=dict)
 
     @property
     def filters(self) -> Filters:
@@ -98,8 +104,9 @@ class ClassEconomics:
     def row(self, dimension: str, cx_class: str, metric: str) -> dict:
         """One row of ``table`` as a dict (value None when the class has no customers)."""
         match = self._rows.get((dimension, cx_class, metric))
-        if match is None:
-            return {"value": None, "n": 0, "low": None, "high": None, "p_value": None, "is_significant": False}
+        if match is None or metric in self.gaps:
+            empty = {"value": None, "n": 0, "low": None, "high": None, "p_value": None, "is_significant": False}
+            return {**empty, "gap": self.gaps[metric]} if metric in self.gaps else empty
         return dict(match)
 
     def group_sums(self, dimension: str, cx_class: str) -> dict[str, float]:
@@ -123,15 +130,29 @@ def _clean(value):
     return value.item() if hasattr(value, "item") else value
 
 
-def build_class_economics(cells: MoneyCells) -> ClassEconomics:
-    """Economics by NPS class, CSAT band, CES band and complaint status (module definitions)."""
-    return ClassEconomics(cells=cells, table=summarise_cells(cells.frame, cells.days))
+def build_class_economics(cells: MoneyCells, retention_gap: Gap | None = None) -> ClassEconomics:
+    """Economics by NPS class, CSAT band, CES band and complaint status (module definitions).
+
+    With a ``retention_gap`` (``fetch_retention_gap``) retention and churn have no value anywhere.
+    """
+    table = summarise_cells(cells.frame, cells.days)
+    if retention_gap is None:
+        return ClassEconomics(cells=cells, table=table)
+    unavailable = table["metric"].isin(RETENTION_METRICS)
+    table.loc[unavailable, ["value", "low", "high", "p_value"]] = math.nan
+    table.loc[unavailable, "n"], table.loc[unavailable, "is_significant"] = 0, False
+    return ClassEconomics(cells=cells, table=table, gaps=dict.fromkeys(RETENTION_METRICS, retention_gap))
+
+
+def fetch_retention_gap(db) -> Gap | None:
+    """Why retention and churn by class cannot be measured (no churn events loaded), or None."""
+    return fetch_gap(db, "class_retention")
 
 
 def fetch_class_economics(db, filters: Filters, as_of: date) -> ClassEconomics:
     """``build_class_economics`` of ``cxdata.questions.money_base.fetch_money_cells``, with its lookups
     built, so a cached copy answers ``row`` and ``group_sums`` at once."""
-    economics = build_class_economics(fetch_money_cells(db, filters, as_of))
+    economics = build_class_economics(fetch_money_cells(db, filters, as_of), fetch_retention_gap(db))
     economics.row("all", "all", "customers"), economics.group_sums("all", "all")  # build the lookups
     return economics
 

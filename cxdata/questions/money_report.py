@@ -13,6 +13,7 @@ from datetime import date
 
 import pandas as pd
 
+from cxdata.engine.coverage import Gap
 from cxdata.engine.engines import read_backend_meta
 from cxdata.i18n import format_value, translate
 from cxdata.model.filters import Filters
@@ -22,7 +23,9 @@ from cxdata.questions.money import (
     ClassEconomics,
     build_class_economics,
     compute_revenue_at_risk,
+    fetch_retention_gap,
 )
+from cxdata.questions.metrics import fetch_metric_coverage
 from cxdata.questions.money_base import class_order, fetch_money_cells
 from cxdata.questions.money_drivers import compute_drivers
 from cxdata.questions.money_units import fetch_unit_economics
@@ -73,9 +76,12 @@ def lever_label(lever: Lever, lang: str, stage_labels: dict[str, dict[str, str]]
 
 def build_money_headline(
     risk: pd.DataFrame, drivers: pd.DataFrame, lang: str, currency: str, horizon_months: int,
-    stage_labels: dict[str, dict[str, str]],
+    stage_labels: dict[str, dict[str, str]], retention_gap: Gap | None = None,
 ) -> str:  # fmt: skip
-    """One or two sentences: the lever worth most money and the runner-up, or why there is none."""
+    """One or two sentences: the lever worth most money and the runner-up, or why there is none
+    (every lever is a churn gap: without churn data, what is missing)."""
+    if retention_gap is not None:
+        return retention_gap.text(lang)
     levers = rank_levers(risk, drivers)
     if not levers:
         return translate("money_headline_none", lang)
@@ -113,7 +119,7 @@ def _number(value):
     return value.item() if hasattr(value, "item") else value
 
 
-def _economics_json(economics: ClassEconomics) -> dict:
+def _economics_json(economics: ClassEconomics, lang: str) -> dict:
     classes = {}
     for cx_class in class_order("nps"):
         entry = {}
@@ -121,6 +127,9 @@ def _economics_json(economics: ClassEconomics) -> dict:
             row = economics.row("nps", cx_class, metric)
             if metric in ("customers", "revenue"):
                 entry[metric] = _number(row["value"]) if metric == "revenue" else int(row["value"] or 0)
+                continue
+            if row.get("gap") is not None:
+                entry[metric] = {"value": None, "n": 0, "reason": row["gap"].reason(lang)}
                 continue
             entry[metric] = {
                 "value": _number(row["value"]), "n": int(row["n"]), "low": _number(row["low"]),
@@ -131,7 +140,12 @@ def _economics_json(economics: ClassEconomics) -> dict:
     return classes
 
 
-def build_money_report(db, filters: Filters, as_of: date, horizon_months: int = DEFAULT_HORIZON_MONTHS) -> dict:
+# The money measures whose data can be missing, named as in ``cxdata.model.registry.MEASURES``.
+REPORT_MEASURES = ("class_retention", "revenue_at_risk", "drivers", "cohort_retention", "unit_economics", "payback")
+
+
+def build_money_report(db, filters: Filters, as_of: date, horizon_months: int = DEFAULT_HORIZON_MONTHS,
+                       lang: str = "en") -> dict:  # fmt: skip
     """Everything ``python -m cxdata money`` prints, as plain JSON-ready values.
 
     ``economics``: per NPS class (promoter, passive, detractor, no_answer): ``customers``,
@@ -140,12 +154,17 @@ def build_money_report(db, filters: Filters, as_of: date, horizon_months: int = 
     ``revenue_at_risk``: per group (detractor, passive, unresolved). ``drivers``: by money.
     ``unit_economics``: per acquisition channel (and ``all``): ``cac``, ``ltv``, ``ltv_cac``,
     ``payback_months``, ``expected_lifetime_months``, ``pays_back``, ``paying``, ``contacted``,
-    and ``by_nps_class``. ``currency`` and ``headline`` (the page's headline in English).
+    and ``by_nps_class``. ``currency`` and ``headline`` (the page's headline in ``lang``).
+    When data a measure needs was never loaded, ``unavailable`` maps the measure (``REPORT_MEASURES``)
+    to the reason in ``lang``; its numbers are null (retention and churn: ``{value, n, reason}``)
+    and the drivers are empty.
     """
     cells = fetch_money_cells(db, filters, as_of)
-    economics = build_class_economics(cells)
+    retention_gap = fetch_retention_gap(db)
+    economics = build_class_economics(cells, retention_gap)
     risk = compute_revenue_at_risk(economics, horizon_months)
     drivers = compute_drivers(cells, horizon_months)
+    drivers = drivers if retention_gap is None else drivers.iloc[:0]  # every driver is a churn gap
     units = fetch_unit_economics(db, filters, as_of)
     currency = read_backend_meta(db).get("currency", "")
     unit_fields = ["contacted", "paying", "cac", "ltv", "ltv_cac", "payback_months", "expected_lifetime_months", "pays_back"]
@@ -157,12 +176,15 @@ def build_money_report(db, filters: Filters, as_of: date, horizon_months: int = 
             channel.update(values)
         else:
             channel["by_nps_class"][row["cx_class"]] = values
-    return {
+    coverage = fetch_metric_coverage(db, REPORT_MEASURES)
+    gaps = {name: coverage.gap_of(name) for name in REPORT_MEASURES}
+    unavailable = {name: gap.reason(lang) for name, gap in gaps.items() if gap is not None}
+    report = {
         "start": filters.start.isoformat(),
         "end": filters.end.isoformat(),
         "as_of": as_of.isoformat(),
         "horizon_months": horizon_months,
-        "economics": _economics_json(economics),
+        "economics": _economics_json(economics, lang),
         "revenue_at_risk": {
             row["group"]: {k: _number(v) for k, v in row.items() if k not in ("group", "dimension")}
             for row in risk.to_dict(orient="records")
@@ -170,5 +192,7 @@ def build_money_report(db, filters: Filters, as_of: date, horizon_months: int = 
         "drivers": [{k: _number(v) for k, v in row.items()} for row in drivers.to_dict(orient="records")],
         "unit_economics": unit_economics,
         "currency": currency,
-        "headline": build_money_headline(risk, drivers, "en", currency, horizon_months, fetch_stage_labels(db)),
+        "headline": build_money_headline(risk, drivers, lang, currency, horizon_months, fetch_stage_labels(db),
+                                         retention_gap),
     }
+    return {**report, "unavailable": unavailable} if unavailable else report

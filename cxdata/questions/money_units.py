@@ -35,6 +35,7 @@ from cxdata.engine.query import customer_lifecycle, filter_table
 from cxdata.engine.router import MONEY, answered_by
 from cxdata.model.filters import UNKNOWN, Filters
 from cxdata.model.registry import MIN_SAMPLE_SIZE
+from cxdata.questions.metrics import fetch_gap
 from cxdata.questions.money_base import (
     NO_ANSWER,
     as_of_bound,
@@ -57,8 +58,21 @@ def fetch_unit_economics(db, filters: Filters, as_of: date) -> pd.DataFrame:
     currency: every channel with ``cx_class`` "all" and per NPS class, plus the channel "all".
     Channels with nobody contacted in the period are absent. The ``cxdata.engine.rollups_money`` tables
     answer when they hold nothing after the period's end or the as-of date.
+
+    Without acquisition costs, CAC, LTV/CAC and payback have no value (not a CAC of 0); without
+    churn events, neither have the expected lifetime and whether a customer pays back
+    (``cxdata.model.registry.MEASURES``: ``unit_economics``, ``payback``).
     """
-    return summarise_unit_economics(_fetch_unit_sums(db, filters, as_of))
+    units = summarise_unit_economics(_fetch_unit_sums(db, filters, as_of))
+    unavailable = []
+    if fetch_gap(db, "unit_economics") is not None:
+        unavailable += ["cac", "ltv_cac", "payback_months"]
+    if fetch_gap(db, "payback") is not None:
+        unavailable += ["payback_months", "expected_lifetime_months"]
+    if unavailable:
+        units[list(dict.fromkeys(unavailable))] = math.nan
+        units["pays_back"] = pd.Series([None] * len(units), dtype=object, index=units.index)
+    return units
 
 
 @answered_by(MONEY, saved=money_rollup.fetch_unit_sums, extra=money_rollup.holds)

@@ -14,9 +14,12 @@ from cxdata.engine.router import CURRENT, answered_by
 from cxdata.i18n import format_period, format_value, translate
 from cxdata.model.filters import CUSTOMER_DIMENSIONS, UNKNOWN, Filters
 from cxdata.model.registry import METRICS, OVERVIEW_METRICS
+from cxdata.engine.coverage import Coverage, Gap
 from cxdata.questions.metrics import (
     MetricValue,
+    cover,
     fetch_metric_counts,
+    fetch_metric_coverage,
     metrics_from_counts,
 )
 from cxdata.questions.trends import TREND_METRICS, build_trends, choose_grain
@@ -49,6 +52,8 @@ class Overview:
     previous: dict[str, MetricValue]
     targets: dict[str, float]
     trends: pd.DataFrame = field(repr=False)
+    # Metrics (tiles and trends) whose data was never loaded -> why.
+    gaps: dict[str, Gap] = field(default_factory=dict)
 
     @property
     def is_empty(self) -> bool:
@@ -173,18 +178,26 @@ def fetch_dimension_values(db) -> dict[str, list[str]]:
     return options
 
 
-def fetch_overview(db, filters: Filters, as_of: date, target_table: pd.DataFrame | None = None) -> Overview:
+def fetch_overview(db, filters: Filters, as_of: date, target_table: pd.DataFrame | None = None,
+                   coverage: Coverage | None = None) -> Overview:  # fmt: skip
     """Everything the overview page shows for one selection.
 
     The period, the previous one and the trends come from one query per group of metrics
     (survey answers, revenue, retention, acquisition), split by period and trend period.
-    ``target_table`` is ``fetch_target_table(db)`` when the caller already has it.
+    ``target_table`` is ``fetch_target_table(db)`` and ``coverage`` ``fetch_coverage(db)`` when
+    the caller already has them (both change only with the data version).
     """
     periods = (filters, filters.previous())
     grain = choose_grain(filters)
-    counts = fetch_metric_counts(db, periods, as_of, OVERVIEW_METRICS + TREND_METRICS, grain)
-    current, previous = (metrics_from_counts(counts, index, period, OVERVIEW_METRICS) for index, period in enumerate(periods))
+    names = OVERVIEW_METRICS + TREND_METRICS
+    counts = fetch_metric_counts(db, periods, as_of, names, grain)
+    coverage = fetch_metric_coverage(db, names) if coverage is None else coverage
+    current, previous = (
+        cover(metrics_from_counts(counts, index, period, OVERVIEW_METRICS), coverage) for index, period in enumerate(periods)
+    )
+    gaps = {name: coverage.gap_of(name) for name in dict.fromkeys(names)}
     return Overview(
+        gaps={name: gap for name, gap in gaps.items() if gap is not None},
         filters=filters,
         as_of=as_of,
         current=current,

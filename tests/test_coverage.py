@@ -1,0 +1,236 @@
+"""Coverage is part of every number: a metric whose data was never loaded says so, in the CLI
+and on the pages, instead of a confident 0% or 100%; and the data health report.
+
+The database is ``tests/coverage_data.py``: each case is checked against the same database with
+the piece loaded, so every assertion can fail.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from cxdata.cli import main
+from cxdata.engine.coverage import Gap
+from tests.conftest import ROOT, shown
+from tests.coverage_data import build_partial_db
+from tests.fixtures.ingest.support import CFPB, TELCO, fixture, require_dataset
+
+JAN_JUN = ("--start", "2025-01-01", "--end", "2025-06-30")
+
+
+def cli(capsys, *args) -> dict:
+    assert main(list(args)) == 0, capsys.readouterr().err
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture(scope="module")
+def databases(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("coverage")
+    return {
+        "full": build_partial_db(folder / "full.duckdb"),
+        "no_churn": build_partial_db(folder / "no_churn.duckdb", churn=False),
+        "no_resolution": build_partial_db(folder / "no_resolution.duckdb", resolved=False),
+        "no_costs": build_partial_db(folder / "no_costs.duckdb", costs=False),
+    }
+
+
+@pytest.mark.parametrize("gap, en, ru", [
+    (Gap("churn_events"), "not available: no churn events loaded — load churn events",
+     "нет данных: события оттока не загружены — загрузите события оттока"),
+    (Gap("customers", "acquisition_cost"), "not available: no acquisition costs loaded — load customers with acquisition costs",
+     "нет данных: стоимость привлечения не загружена — загрузите клиентов с заполненным полем «стоимость привлечения»"),
+    (Gap("customers", "segment"), "not available: the customers have no segments — load customers with segments",
+     "нет данных: клиенты: не заполнены сегменты — загрузите клиентов с заполненным полем «сегменты»"),
+])  # fmt: skip
+def test_gap_texts(gap, en, ru):
+    assert (gap.text("en"), gap.text("ru")) == (en, ru)
+
+
+def test_churn_and_retention_without_churn_events(capsys, databases):
+    # Apr–Jun (the default 90 days): c1–c4 bought before 2 Apr; c4 churned on 20 May.
+    full = cli(capsys, "metrics", "--db", str(databases["full"]))
+    assert full["retention_rate"]["value"] == pytest.approx(75.0) and full["retention_rate"]["n"] == 4
+    printed = cli(capsys, "metrics", "--db", str(databases["no_churn"]))
+    missing = {"value": None, "n": 0, "reason": "no churn events loaded"}
+    assert printed["churn_rate"] == printed["retention_rate"] == missing  # not 0% churn, 100% retention
+    # Everything else is measured as before: NPS = 100 × (2 promoters − 1 detractor) / 4.
+    assert printed["nps"]["value"] == pytest.approx(25.0) and printed["nps"]["n"] == 4
+    assert printed["revenue"] == full["revenue"]
+    russian = cli(capsys, "metrics", "--db", str(databases["no_churn"]), "--lang", "ru")
+    assert russian["churn_rate"] == {"value": None, "n": 0, "reason": "события оттока не загружены"}
+
+
+def test_resolution_without_any_resolution_date(capsys, databases):
+    full = cli(capsys, "metrics", "--db", str(databases["full"]))
+    assert full["unresolved_share"]["value"] == pytest.approx(60.0)  # k3, k4, k5 of 5
+    printed = cli(capsys, "metrics", "--db", str(databases["no_resolution"]))
+    assert printed["unresolved_share"] == {"value": None, "n": 0, "reason": "no complaint has a resolution date"}
+    assert printed["complaints"]["value"] == 5  # counting them needs no resolution date
+
+
+def test_cac_without_acquisition_costs(capsys, databases):
+    # Contacted Jan–Jun: c1–c5, paying c1–c4; cost 400 → CAC 100; revenue 1150 → LTV 287.5.
+    full = cli(capsys, "metrics", "--db", str(databases["full"]), *JAN_JUN)
+    assert (full["cac"]["value"], full["ltv_cac"]["value"]) == (pytest.approx(100.0), pytest.approx(2.875))
+    printed = cli(capsys, "metrics", "--db", str(databases["no_costs"]), *JAN_JUN)
+    reason = {"value": None, "n": 0, "reason": "no acquisition costs loaded"}
+    assert printed["cac"] == printed["ltv_cac"] == reason
+    assert printed["ltv"]["value"] == pytest.approx(287.5)
+    russian = cli(capsys, "metrics", "--db", str(databases["no_costs"]), *JAN_JUN, "--lang", "ru")
+    assert russian["cac"]["reason"] == "стоимость привлечения не загружена"
+
+
+def test_money_report_without_churn_events(capsys, databases):
+    full = cli(capsys, "money", "--db", str(databases["full"]))
+    assert "unavailable" not in full and full["economics"]["promoter"]["churn_rate"]["n"] > 0
+    printed = cli(capsys, "money", "--db", str(databases["no_churn"]), "--lang", "ru")
+    for cx_class in ("promoter", "passive", "detractor"):
+        for metric in ("churn_rate", "retention_rate"):
+            assert printed["economics"][cx_class][metric] == {"value": None, "n": 0, "reason": "события оттока не загружены"}
+    assert set(printed["unavailable"]) == {"class_retention", "revenue_at_risk", "drivers", "cohort_retention", "payback"}
+    assert printed["drivers"] == []
+    assert printed["revenue_at_risk"]["detractor"]["revenue_at_risk"] is None
+    assert printed["headline"].startswith("нет данных: события оттока не загружены")
+    costs = cli(capsys, "money", "--db", str(databases["no_costs"]), *JAN_JUN)
+    assert costs["unavailable"] == {"unit_economics": "no acquisition costs loaded", "payback": "no acquisition costs loaded"}
+    assert costs["unit_economics"]["ads"]["cac"] is None
+
+
+def test_health_counts_a_person_can_check(capsys, databases):
+    report = cli(capsys, "health", "--db", str(databases["no_churn"]))
+    tables = {t["table"]: t for t in report["tables"]}
+    complaints = tables["complaints"]
+    # k1 (c1) and k2 (c2) belong to known customers; zz1, zz2 are unknown and k5 has none: 2 of 5.
+    assert (complaints["rows"], complaints["linked_rows"], complaints["linked_share"]) == (5, 2, 40.0)
+    assert (complaints["first"], complaints["last"]) == ("2025-05-05T00:00:00", "2025-05-09T00:00:00")
+    assert complaints["spelling_variants"] == {"category": [["Billing", "billing "]]}
+    assert tables["customers"]["spelling_variants"] == {"channel": [["web", "Web"]]}
+    assert tables["customers"]["linked_share"] is None and tables["transactions"]["linked_share"] == 100.0
+    assert tables["churn_events"]["rows"] == 0
+    (missing,) = tables["churn_events"]["missing"]
+    assert missing["reason"] == "no churn events loaded" and missing["remedy"] == "load churn events"
+    assert missing["switches_off"][:2] == ["Churn rate", "Retention"]
+    assert "Revenue at risk" in missing["switches_off"]
+    pieces = {name: [m["column"] for m in t["missing"]] for name, t in tables.items() if t["missing"]}
+    assert pieces == {"journey_stages": [None], "journey_events": [None], "surveys": ["comment"], "complaints": ["text"],
+                      "churn_events": [None], "targets": [None]}  # fmt: skip
+
+
+def test_health_names_a_column_never_filled_and_what_it_switches_off(capsys, databases):
+    report = cli(capsys, "health", "--db", str(databases["no_resolution"]), "--lang", "ru")
+    complaints = next(t for t in report["tables"] if t["table"] == "complaints")
+    assert complaints["label"] == "жалобы" and complaints["never_filled"] == ["resolved_at", "text"]
+    resolution = next(m for m in complaints["missing"] if m["column"] == "resolved_at")
+    assert resolution["reason"] == "ни у одной жалобы нет даты решения"
+    assert resolution["switches_off"] == ["Нерешённые жалобы"]
+    text = next(m for m in complaints["missing"] if m["column"] == "text")
+    assert text["switches_off"] == [] and text["switches_off_text"] == "ни одного показателя"
+
+
+def test_health_of_the_public_complaints_and_customers(capsys, tmp_path):
+    from cxdata.ingest import load_extract
+
+    source = pd.read_csv(require_dataset(CFPB), dtype=str, keep_default_na=False)
+    telco = pd.read_csv(require_dataset(TELCO), dtype=str)
+    db = tmp_path / "public.duckdb"
+    load_extract(db, "customers", TELCO, mapping=fixture("preset_telco_customers.json"), user="anna")
+    load_extract(db, "complaints", CFPB, mapping=fixture("preset_cfpb_complaints.json"), user="anna")
+    tables = {t["table"]: t for t in cli(capsys, "health", "--db", str(db))["tables"]}
+    complaints, customers = tables["complaints"], tables["customers"]
+    received = pd.to_datetime(source["Date received"])
+    assert complaints["rows"] == len(source) and customers["rows"] == len(telco)
+    assert (complaints["first"], complaints["last"]) == (received.min().isoformat(), received.max().isoformat())
+    assert (complaints["linked_rows"], complaints["linked_share"]) == (0, 0.0)  # the file has no customer column
+    resolution = next(m for m in complaints["missing"] if m["column"] == "resolved_at")
+    assert resolution["switches_off"] == ["Unresolved complaints"]
+    assert "customer_id" in complaints["never_filled"]
+
+
+# --- the overview page ---------------------------------------------------------------------------
+
+ENTRY = "import sys\nsys.path.insert(0, {root!r})\nimport dashboard\ndashboard.main(default_page={page!r})\n"
+
+
+@pytest.fixture
+def clear_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def open_page(tmp_path, monkeypatch, db_path, page="overview", lang=None, period=None) -> AppTest:
+    monkeypatch.setenv("CX_DB", str(db_path))
+    script = tmp_path / f"entry_{page}.py"
+    script.write_text(ENTRY.format(root=str(ROOT), page=page))
+    app = AppTest.from_file(str(script), default_timeout=120)
+    if lang:
+        app.query_params["lang"] = lang
+    if period:
+        app.query_params["f_period"] = period
+    app.run()
+    return app
+
+
+def test_overview_tiles_say_what_is_missing(tmp_path, monkeypatch, databases, clear_caches):
+    app = open_page(tmp_path, monkeypatch, databases["no_churn"])
+    assert not app.exception
+    tiles = {m.label: m.value for m in app.metric}
+    assert tiles["Churn rate"] == "not available"
+    assert tiles["NPS"] != "not available"
+    captions = [shown(c.value) for c in app.caption]
+    assert "not available: no churn events loaded — load churn events" in captions
+
+
+def test_overview_tiles_with_churn_events_are_numbers(tmp_path, monkeypatch, databases, clear_caches):
+    # Apr–Jun: c1–c4 active on 1 Apr, c4 churned: retention 3/4 over 91 days, churn 1 − 0.75^(30/91) a month.
+    app = open_page(tmp_path, monkeypatch, databases["full"], period="last_quarter")
+    assert not app.exception
+    assert {m.label: m.value for m in app.metric}["Churn rate"] == f"{100 * (1 - 0.75 ** (30 / 91)):.2f}%"
+    no_churn = open_page(tmp_path, monkeypatch, databases["no_churn"], period="last_quarter", lang="ru")
+    assert {m.label: m.value for m in no_churn.metric}["Отток"] == "недоступно"
+    assert "нет данных: события оттока не загружены — загрузите события оттока" in [shown(c.value) for c in no_churn.caption]
+
+
+def run_health_page(db_path, monkeypatch, role: str, lang: str) -> AppTest:
+    """pages/health.py alone, as ``role`` in local mode, on ``db_path`` (as the upload page's tests do)."""
+    from datetime import date
+
+    from cxdata.app import ui
+    from cxdata.model.filters import Filters
+
+    monkeypatch.setenv("CX_DB", str(db_path))
+    monkeypatch.setattr(ui, "current_visitor", lambda: ui.Visitor(user="tester", role=role, local_mode=True))
+    app = AppTest.from_file(str(ROOT / "pages" / "health.py"), default_timeout=60)
+    app.session_state["_page_context"] = ui.PageContext(
+        filters=Filters(date(2025, 1, 1), date(2025, 6, 30)), lang=lang,
+        data=ui.DataKey(path=str(db_path), version="test"), as_of=date(2025, 6, 30), currency="RUB",
+    )  # fmt: skip
+    app.run()
+    return app
+
+
+def test_health_page_in_russian(monkeypatch, databases, clear_caches):
+    app = run_health_page(databases["no_churn"], monkeypatch, "analyst", "ru")
+    assert not app.exception
+    assert app.title[0].value == "Состояние данных"
+    tables, missing, variants = (frame.value for frame in app.dataframe)
+    complaints = tables[tables["Таблица"] == "жалобы"].iloc[0]
+    assert (complaints["Строк"], complaints["Связано с известным клиентом"]) == ("5", "40,0%")
+    churn = missing[missing["Не хватает"] == "события оттока не загружены"].iloc[0]
+    assert churn["Из-за этого недоступно"].startswith("Отток, Удержание")
+    assert churn["Что сделать"] == "загрузите события оттока"
+    assert variants["Значения"].tolist() == ["«web» · «Web»", "«Billing» · «billing »"]
+
+
+def test_health_page_is_not_for_viewers(monkeypatch, databases, clear_caches):
+    app = run_health_page(databases["no_churn"], monkeypatch, "viewer", "en")
+    assert not app.exception
+    assert [w.value for w in app.warning] == ["The data health view is for analysts and admins."]
+    assert not app.dataframe
