@@ -25,9 +25,6 @@ MODES = ("append", "replace", "upsert")  # how a load meets the stored rows: see
 # Columns that get a deterministic id when the file has none (hash of the row + occurrence).
 GENERATED_KEYS = {"transactions": "transaction_id", "surveys": "response_id", "complaints": "complaint_id"}
 
-# Inclusive ranges of the survey scales (README: nps 0–10, csat 1–5, ces 1–7).
-SCORE_RANGES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
-
 _DATE = ("date", "datetime", "timestamp", "дата", "дата и время", "время")
 
 _ALIASES: dict[str, tuple[str, ...]] = {
