@@ -162,3 +162,18 @@ def test_cfpb_complaints_dates_customers_channels_and_resolution(sample_db, tmp_
     assert merged.status == "loaded" and merged.mapping["merged"] == {"channel": {"Web": "web"}}
     assert query(db, "SELECT count(*) FROM complaints WHERE channel = 'Web'") == [(0,)]
     assert query(db, "SELECT count(*) FROM complaints WHERE channel = 'web' AND customer_id IS NULL") == [(5143,)]
+
+
+def test_arpu_is_over_known_customers_revenue(sample_db, tmp_path):
+    db = tmp_path / "sample.duckdb"
+    shutil.copy(sample_db, db)
+    arpu_before = compute_metrics(open_backend(db), NOVEMBER, date(2025, 12, 31))["arpu"]
+    report = load_extract(db, "transactions", fixture("transactions_no_customer.csv"), mapping={"anonymous": True})
+    assert report.status == "loaded"
+    after = compute_metrics(open_backend(db), NOVEMBER, date(2025, 12, 31))
+    # The anonymous 150.5 of November is revenue, but no customer's: ARPU and its customers do not move.
+    assert (after["arpu"].value, after["arpu"].n) == (pytest.approx(arpu_before.value), arpu_before.n)
+    (revenue, customers), = query(db, "SELECT sum(amount), count(DISTINCT customer_id) FROM transactions "
+                                      "WHERE customer_id IS NOT NULL AND occurred_at >= '2025-11-01' "
+                                      "AND occurred_at < '2025-12-01'")
+    assert after["arpu"].value == pytest.approx(revenue / customers)

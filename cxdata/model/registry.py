@@ -122,8 +122,10 @@ METRICS: dict[str, Metric] = {
             name="revenue",
             label_en="Revenue",
             label_ru="Выручка",
-            description_en="Net revenue: sum of transaction amounts dated in the period, refunds subtracted.",
-            description_ru="Чистая выручка: сумма транзакций за период за вычетом возвратов.",
+            description_en="Net revenue: sum of transaction amounts dated in the period, refunds subtracted; "
+            "anonymous transactions (loaded on purpose without a customer) included.",
+            description_ru="Чистая выручка: сумма транзакций за период за вычетом возвратов, включая анонимные "
+            "(загруженные намеренно без клиента).",
             formula="Σ amount (refunds negative)",
             unit="money",
             scale="currency",
@@ -136,11 +138,13 @@ METRICS: dict[str, Metric] = {
             name="arpu",
             label_en="ARPU",
             label_ru="ARPU",
-            description_en="Average revenue per active customer: net revenue in the period divided by the "
-            "number of customers with at least one transaction in the period.",
-            description_ru="Средняя выручка на активного клиента: чистая выручка за период, делённая на число "
-            "клиентов хотя бы с одной транзакцией за период.",
-            formula="revenue / customers with a transaction in the period",
+            description_en="Average revenue per active customer: net revenue of known customers in the period "
+            "divided by the number of customers with at least one transaction in the period (anonymous "
+            "transactions belong to no customer and are left out of both).",
+            description_ru="Средняя выручка на активного клиента: чистая выручка известных клиентов за период, "
+            "делённая на число клиентов хотя бы с одной транзакцией за период (анонимные транзакции не "
+            "относятся ни к одному клиенту и не входят ни в одно, ни в другое).",
+            formula="revenue of known customers / customers with a transaction in the period",
             unit="money",
             scale="currency per customer",
             higher_is_better=True,

@@ -208,9 +208,11 @@ def revenue_metrics(sums: dict) -> dict[str, MetricValue]:
 
 
 def fetch_arpu_sums(db, periods: Sequence[Filters], as_of: date | None = None, grain: str | None = None) -> pd.DataFrame:
-    """Revenue, transactions and distinct customers per period (a distinct count: no rollup)."""
+    """Revenue of known customers, transactions and distinct customers per period (a distinct
+    count: no rollup). Anonymous transactions (no customer) belong to no one's average."""
     t = filter_table(db, "transactions", span_of(periods))
-    aggregates = dict(revenue=t.amount.sum(), n=t.count(), active=t.customer_id.nunique())
+    known = t.customer_id.notnull()
+    aggregates = dict(revenue=t.amount.sum(where=known), n=known.sum(), active=t.customer_id.nunique())
     return group_by_period(t, t.occurred_at, periods, aggregates)
 
 
