@@ -16,6 +16,11 @@ every key is optional::
   ``"iso"`` or ``"excel"`` (serial day numbers); overrides the detection.
 - ``skip_rows_missing``: canonical columns whose empty rows are skipped and counted instead of
   rejecting the upload (e.g. Telco's 11 blank ``TotalCharges``: no charge yet, no transaction).
+- ``scales``: source header -> the score and scale of a survey column (``"csat_1_5"``; NPS only
+  ``"nps_0_10"``): the answer to the question a check asks about an ambiguous score column.
+- ``anonymous``: true loads a transactions or complaints file that has no customer column on purpose.
+- ``merge``: canonical column -> {spelling: spelling to store instead}, for values that differ only
+  by case or spacing (``{"channel": {"Web": "web"}}``).
 - ``table``: the table the preset was made for (the Upload page saves it); loading it into another
   table is refused, so a complaints preset cannot silently map a transactions file.
 """
