@@ -40,6 +40,7 @@ import pyarrow as pa
 
 from cxdata.engine.db import bump_data_version, write_meta
 from cxdata.engine.rollups import refresh_rollups
+from cxdata.model.rules import DEFAULT_SCALE as DEFAULT_SURVEY_SCALE, scale_range
 from cxdata.model.schema import TABLES, create_schema
 
 DEFAULT_SCALE = 0.05  # 50k customers
@@ -781,7 +782,9 @@ _SELECTS = {
     "surveys": f"""{_row_id('S')}, {_customer_id()}, {_timestamp('responded_s')},
         list_extract($stages, touchpoint + 1), list_extract($channels, channel + 1),
         NULLIF(nps, -1), NULLIF(csat, -1), NULLIF(ces, -1),
-        CASE WHEN comment >= 0 THEN list_extract($comments, comment + 1) END""",
+        CASE WHEN comment >= 0 THEN list_extract($comments, comment + 1) END,
+        CASE WHEN csat >= 0 THEN {scale_range(DEFAULT_SURVEY_SCALE['csat'])[1]} END,
+        CASE WHEN ces >= 0 THEN {scale_range(DEFAULT_SURVEY_SCALE['ces'])[1]} END""",
     "transactions": f"""{_row_id('T')}, {_customer_id()}, {_timestamp('occurred_s')}, amount,
         list_extract($products, product + 1), list_extract($channels, channel + 1)""",
     "complaints": f"""{_row_id('K')}, {_customer_id()}, {_timestamp('opened_s')},

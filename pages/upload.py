@@ -24,6 +24,17 @@ from cxdata.ingest.preset_store import list_presets
 from cxdata.ingest.publish import load_and_publish
 from cxdata.model.roles import can
 from cxdata.presentation.plaintext import markdown_text
+from cxdata.presentation.upload_questions import (
+    KEEP,
+    column_label,
+    combine_questions,
+    merge_answers,
+    merge_key,
+    merge_label,
+    scale_answers,
+    scale_key,
+    scale_label,
+)
 from cxdata.presentation.upload_view import (
     NOT_LOADED,
     OVERRIDE_CHOICES,
@@ -146,8 +157,17 @@ if uploaded is not None:
         hide_index=True,
         key=f"upload_mapping_{table}_{uploaded.name}_{saved_name}",
     )
-    preset_data = {**preset.to_dict(), "columns": columns_from_rows(edited)}
+    anonymous = table in ("transactions", "complaints") and st.checkbox(
+        translate("upload_anonymous", lang), key=f"upload_anonymous_{table}", help=translate("upload_anonymous_help", lang))
+    # What earlier checks of this file asked (a score's scale, spellings to merge), and the answers given.
+    questions_key = f"upload_questions_{table}_{uploaded.name}"
+    questions = st.session_state.get(questions_key, {})
+    answers = {"scales": {**preset.scales, **scale_answers(questions, st.session_state)},
+               "merge": {**preset.merge, **merge_answers(questions, st.session_state)},
+               "anonymous": preset.anonymous or anonymous}
+    preset_data = {**preset.to_dict(), "columns": columns_from_rows(edited), **answers}
     chosen = MappingPreset.from_dict(preset_data)
+    preset_data = chosen.to_dict()
     save_row = st.columns([3, 1, 2, 2], vertical_alignment="bottom")
     save_row[0].text_input(translate("upload_preset_name", lang), key="upload_preset_name", max_chars=64)
     save_row[1].checkbox(translate("upload_preset_replace", lang), key="upload_preset_replace")
@@ -158,6 +178,7 @@ if uploaded is not None:
                                 file_name=f"{table}-preset.json", mime="application/json", key="upload_save")
     show_note("upload_note_save")
 
+    questions_box = st.container()  # filled below, once this run's check has said what it asks
     check, load = st.columns(2)
     action = "check" if check.button(translate("upload_check", lang), key="upload_check") else None
     action = "load" if load.button(translate("upload_load", lang), type="primary", key="upload_load") else action
@@ -199,6 +220,23 @@ if uploaded is not None:
         if report.get("preview"):
             st.subheader(translate("upload_preview", lang))
             ui.show_table(report["preview"], name="upload-preview", hide_index=True)
+        questions = combine_questions(questions, report.get("questions") or {})
+        st.session_state[questions_key] = questions
+    if questions:
+        questions_box.subheader(translate("upload_questions", lang))
+        questions_box.caption(translate("upload_questions_help", lang))
+        for header, choices in questions.get("scales", {}).items():
+            questions_box.selectbox(markdown_text(translate("upload_scale_question", lang, header=header)), choices,
+                                    index=None,
+                                    key=scale_key(header), placeholder=translate("upload_scale_placeholder", lang),
+                                    format_func=lambda choice: scale_label(choice, lang))
+        for column, groups in questions.get("variants", {}).items():
+            for group in groups:
+                values = " / ".join(f"«{v}»" for v in group)
+                questions_box.selectbox(
+                    markdown_text(translate("upload_merge_question", lang, column=column_label(column, lang),
+                                            values=values)),
+                    [*group, KEEP], key=merge_key(column, group), format_func=lambda value: merge_label(value, lang))
 
 st.subheader(translate("upload_log", lang))
 

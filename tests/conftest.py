@@ -27,10 +27,15 @@ def shown(markdown: str) -> str:
 
 
 def insert_rows(con, table: str, rows: list[tuple]) -> None:
-    """Insert literal rows; the tests read like tables."""
+    """Insert literal rows; the tests read like tables. A row shorter than the table fills its
+    first columns (the rest stay empty: a survey answer without a stored scale is on the default)."""
     if rows:
+        from cxdata.model.schema import TABLES
+
         placeholders = ", ".join("?" * len(rows[0]))
-        con.executemany(f"INSERT INTO {table} VALUES ({placeholders})", rows)
+        names = ", ".join(f'"{c}"' for c in TABLES[table].column_names[: len(rows[0])]) if table in TABLES else None
+        into = f"{table} ({names})" if names else table
+        con.executemany(f"INSERT INTO {into} VALUES ({placeholders})", rows)
 
 
 def build_rollups(con, as_of: str | None = None) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import shutil
 import threading
 from datetime import date, datetime
@@ -70,8 +72,14 @@ def test_telco_customers_and_their_total_charges(tmp_path):
 def test_cfpb_complaints_with_line_breaks_in_narratives(tmp_path):
     db = tmp_path / "cfpb.duckdb"
     source = pd.read_csv(require_dataset(CFPB), dtype=str, keep_default_na=False)
-    report = load(db, "complaints", CFPB, mapping=fixture("preset_cfpb_complaints.json"))
+    preset = json.loads(fixture("preset_cfpb_complaints.json").read_text())
+    # The CFPB publishes no consumer id: refused until the analyst marks the file anonymous.
+    refused = load(db, "complaints", CFPB, mapping=preset)
+    assert refused.status == "rejected" and [i.code for i in refused.issues if i.is_error] == ["no_customer_column"]
+    assert query(db, "SELECT count(*) FROM complaints") == [(0,)]
+    report = load(db, "complaints", CFPB, mapping={**preset, "anonymous": True})
     assert (report.status, report.rows_read, report.rows_loaded) == ("loaded", 6623, 6623)
+    assert report.counts["anonymous_rows"] == 6623
     assert report.detected["date_formats"] == {"opened_at": "%Y-%m-%d"}
     stored = dict(query(db, "SELECT complaint_id, text FROM complaints"))
     pairs = zip(source["Complaint ID"], source["Consumer complaint narrative"])
@@ -290,5 +298,6 @@ def test_loading_into_a_copy_of_the_sample_counts_known_customers(sample_db, tmp
     report = load(db, "transactions", write_csv(tmp_path / "t.csv", "customer,date,amount\n" + rows))
     assert report.status == "loaded" and report.counts["unknown_customers"] == 1
     late = load(db, "transactions", write_csv(tmp_path / "late.csv", "customer,date,amount\nnobody,2026-01-02,5\n"))
+    # No channel column: the channel filter shows the row as Unknown.
     assert late.counts["after_as_of"] == 1 and [i.code for i in late.issues if i.severity == "warning"] == [
-        "unknown_customers", "after_as_of"]
+        "unknown_customers", "after_as_of", "empty_filter_columns"]

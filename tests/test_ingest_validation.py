@@ -189,6 +189,6 @@ def test_every_issue_reads_in_english_and_russian(db):
     assert codes == {
         "ambiguous_dates", "anonymous_responses", "decimal_guessed", "duplicate_key", "empty_file",
         "extension_mismatch", "generated_ids", "identical_rows", "key_conflict", "malformed_row", "missing_codes",
-        "missing_required", "mixed_types",
-        "not_a_date", "not_a_number", "not_a_whole_number", "out_of_range", "refunds", "required_value_missing",
+        "missing_required", "mixed_types", "scale_detected", "before_period", "empty_filter_columns",
+        "metrics_switched_off", "not_a_date", "not_a_number", "not_a_whole_number", "out_of_range", "refunds", "required_value_missing",
         "unknown_column", "unknown_customers"}

@@ -28,7 +28,8 @@ TRUNCATE_PARTS = {"week": "week", "month": "month"}
 
 # Count name -> its sum over ``survey_daily``: the rollup holds ``rules.survey_counts`` by name.
 SURVEY_SUMS = {name: name for name in (
-    "nps_n", "promoters", "detractors", "csat_n", "satisfied", "ces_n", "ces_sum", "ces_sum_squares")}  # fmt: skip
+    "nps_n", "promoters", "detractors", "csat_n", "satisfied", "ces_n", "ces_sum", "ces_sum_squares", "ces_scale_sum",
+    "ces_scale_sum_squares")}  # fmt: skip
 # Count name -> its sum over ``transaction_daily`` (the names of ``metrics.fetch_revenue_sums``).
 REVENUE_SUMS = {"revenue": "amount_sum", "n": "transaction_count"}
 # Sums that are money (DOUBLE); every other sum is a whole count, returned as int64.

@@ -38,6 +38,13 @@ def add_commands(subparsers) -> None:
                                         "or the name of a preset saved on the Upload page (see: presets)")
     load.add_argument("--mode", choices=MODES, default="append", help="default: append")
     load.add_argument("--dry-run", action="store_true", help="validate and report, change nothing")
+    load.add_argument("--anonymous", action="store_true",
+                      help="the file has no customer column on purpose (transactions, complaints): load it as anonymous")
+    load.add_argument("--scale", action="append", default=[], metavar="HEADER=SCORE_SCALE",
+                      help="the scale of a survey score column, e.g. score=csat_1_5 (nps_0_10, csat_1_5, csat_1_7, "
+                           "csat_1_10, ces_1_5, ces_1_7, ces_1_10); repeat for more columns")
+    load.add_argument("--merge-variants", action="store_true",
+                      help="merge category values that differ only by case or spacing (Web / web) into one spelling")
     load.add_argument("--lang", choices=("en", "ru"), default="en", help="language of the messages")
     load.add_argument("--user", default=None, help="who uploads (default: the login name)")
     default_mb = Limits().max_bytes // (1024 * 1024)
@@ -78,6 +85,8 @@ def run_load(args) -> int:
         raise UsageError(f"--mapping: {error.message(args.lang)}") from None
     except OSError as error:  # the user's own path, as they typed it
         raise UsageError(f"--mapping {args.mapping}: {error.strerror or type(error).__name__}") from None
+    if args.anonymous or args.scale:
+        preset = _with_flags(preset, args)
 
     def progress(stage: str, fraction: float) -> None:
         if stage == "waiting":  # the only progress line the CLI prints: why it is not done yet
@@ -91,7 +100,8 @@ def run_load(args) -> int:
         report = load_and_publish(db_path, args.table, args.file, mapping=preset, mode=args.mode, dry_run=args.dry_run,
                               user=args.user or _default_user(), lang=args.lang,
                               limits=Limits(max_bytes=int(args.max_mb * 1024 * 1024)), lock_timeout=args.wait,
-                              progress=progress, seen_state=read_table_state(db_path, args.table, args.mode))
+                              progress=progress, seen_state=read_table_state(db_path, args.table, args.mode),
+                              merge_variants=args.merge_variants)
     except PresetError as error:  # the preset does not fit the table, a bad mode for the table
         raise UsageError(error.message(args.lang)) from None
     except ValueError as error:  # another argument the table refuses
@@ -104,6 +114,24 @@ def run_load(args) -> int:
         return 1
     print(json.dumps(report.to_dict(), ensure_ascii=False, default=str))
     return 0 if report.status in ("loaded", "unchanged") else 1
+
+
+def _with_flags(preset, args):
+    """The preset with ``--anonymous`` and ``--scale HEADER=CHOICE`` added (the flags win)."""
+    from cxdata.ingest.preset import MappingPreset, PresetError
+
+    data = preset.to_dict() if preset is not None else {}
+    scales = dict(data.get("scales", {}))
+    for entry in args.scale:
+        header, equals, choice = entry.rpartition("=")
+        if not equals or not header:
+            raise UsageError(f"--scale {entry}: write it as HEADER=SCORE_SCALE, e.g. score=csat_1_5")
+        scales[header] = choice
+    try:
+        return MappingPreset.from_dict({**data, **({"scales": scales} if scales else {}),
+                                        **({"anonymous": True} if args.anonymous else {})})
+    except PresetError as error:
+        raise UsageError(f"--scale: {error.message(args.lang)}") from None
 
 
 def run_uploads(args) -> int:

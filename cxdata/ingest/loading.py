@@ -42,6 +42,7 @@ from cxdata.ingest.log import (
     undo_table,
 )
 from cxdata.ingest.mapping import MODES, rules_for
+from cxdata.ingest.meaning import empty_column_notes, merge_spellings, period_notes
 from cxdata.ingest.messages import ERROR, INFO, ROW_ISSUE_LIMIT, WARNING, Issue, issue
 from cxdata.ingest.preset import Limits, PresetError, as_preset
 from cxdata.ingest.reading import ROW, Progress, read_extract
@@ -69,10 +70,12 @@ class _Plan:
 
 def load_extract(db_path, table: str, path, *, mapping=None, mode: str = "append", dry_run: bool = False,
                  user: str = "local", lang: str = "en", limits: Limits = Limits(), lock_timeout: float = 60.0,
-                 progress: Progress | None = None, now: datetime | None = None, connection=None) -> Report:
+                 progress: Progress | None = None, now: datetime | None = None, connection=None,
+                 merge_variants: bool = False) -> Report:
     """Load the extract at ``path`` into ``table`` of the database ``db_path`` (None: $CX_DB or the default).
 
-    ``mapping``: a MappingPreset, a preset dict or a path to its JSON. ``connection``: an open
+    ``mapping``: a MappingPreset, a preset dict or a path to its JSON. ``merge_variants``: merge
+    every group of category values that differ only by case or spacing (``cxdata.ingest.meaning``). ``connection``: an open
     read-write DuckDB connection to the same file (the app's), used instead of opening the file.
     Raises ValueError (bad table, mode or preset), FileNotFoundError, UploadBusyError.
     """
@@ -117,13 +120,22 @@ def load_extract(db_path, table: str, path, *, mapping=None, mode: str = "append
             report.waited_seconds = waited
             deadline = time.monotonic() + max(lock_timeout - waited, 1.0)
             with _database(db_path, dry_run, deadline, connection) as con:
-                _load(con, report, validated, preset, mode, dry_run, user, now, step)
+                _load(con, report, validated, preset, mode, dry_run, user, now, step, merge_variants)
     step("done", 1.0)
     return report
 
 
-def _load(con, report: Report, validated: Validated, preset, mode: str, dry_run: bool, user: str, now, step) -> None:
+def _load(con, report: Report, validated: Validated, preset, mode: str, dry_run: bool, user: str, now, step,
+          merge_variants: bool = False) -> None:
     table = validated.table
+    report.questions = {"scales": {d.header: list(d.choices) for d in validated.scales.values() if d.choices}}
+    if not validated.has_file_level_error:
+        validated.data, notes, offered, merged = merge_spellings(con, table, validated.data, preset.merge,
+                                                                 merge_variants)
+        report.issues += notes
+        report.questions["variants"] = offered
+        report.mapping["merged"] = merged
+        report.preview = build_preview(validated.data)
     same = find_same_upload(con, sha256=report.file["sha256"], table=table, mode=mode,
                             mapping_sha256=preset.fingerprint())
     if mode == "append" and same is not None and not validated.has_errors:
@@ -211,7 +223,7 @@ def _plan_changes(con, validated: Validated, mode: str) -> _Plan:
             rows = _rows(con, "incoming", "is_identical")
             plan.issues.append(issue("identical_to_stored", WARNING, count=identical, rows=rows, table=table))
         plan.inserted, plan.insert_condition = total, "true"
-    plan.issues += _reference_notes(con, table, plan.counts)
+    plan.issues += _reference_notes(con, table, plan.counts) + period_notes(con, table) + empty_column_notes(con, table)
     return plan
 
 

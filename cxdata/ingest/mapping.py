@@ -25,9 +25,6 @@ MODES = ("append", "replace", "upsert")  # how a load meets the stored rows: see
 # Columns that get a deterministic id when the file has none (hash of the row + occurrence).
 GENERATED_KEYS = {"transactions": "transaction_id", "surveys": "response_id", "complaints": "complaint_id"}
 
-# Inclusive ranges of the survey scales (README: nps 0–10, csat 1–5, ces 1–7).
-SCORE_RANGES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
-
 _DATE = ("date", "datetime", "timestamp", "дата", "дата и время", "время")
 
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -85,6 +82,11 @@ _ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
+# A survey scale written in a header, "CSAT (1-10)", "Оценка из 5": not part of the column's name.
+_SCALE_WRITTEN = re.compile(r"[(\[]?\s*(?:\b[01]\s*(?:-|–|—|…|\.\.|to|до)\s*|(?:out of|из|/)\s*)(?:5|7|10)\b\s*[)\]]?",
+                            re.IGNORECASE)
+
+
 def normalize_header(text: str) -> str:
     """A header reduced to lowercase words.
 
@@ -139,11 +141,13 @@ def suggest_mapping(table: str, headers) -> dict[str, str]:
     {'Клиент': 'customer_id', 'Дата покупки': 'occurred_at', 'Сумма': 'amount'}
     >>> suggest_mapping("surveys", ["ID клиента", "Дата", "Оценка", "CSAT"])
     {'ID клиента': 'customer_id', 'Дата': 'responded_at', 'Оценка': 'nps', 'CSAT': 'csat'}
+    >>> suggest_mapping("surveys", ["CSAT (1-10)", "Усилия из 7"])
+    {'CSAT (1-10)': 'csat', 'Усилия из 7': 'ces'}
     """
     aliases = rules_for(table).aliases()
     mapping: dict[str, str] = {}
     for header in headers:
-        column = aliases.get(normalize_header(header))
+        column = aliases.get(normalize_header(header)) or aliases.get(normalize_header(_SCALE_WRITTEN.sub(" ", header)))
         if column and column not in mapping.values():
             mapping[header] = column
     return mapping

@@ -198,6 +198,14 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "The file has no customer column, so its {count} responses are anonymous: they count in survey metrics, not in customer-level ones.",
         "ru": "В файле нет столбца клиента, поэтому ответы анонимны (их {count}): они учитываются в метриках опросов, но не в клиентских.",
     },
+    "ingest_no_customer_column": {
+        "en": "The file has no customer column, so its {table} would belong to no one; map the customer id column, or, if the file is anonymous on purpose, mark it anonymous (load --anonymous; the \"Anonymous on purpose\" box on the Upload page).",
+        "ru": "В файле нет столбца клиента, и строки {table} не будут принадлежать никому; сопоставьте столбец с id клиента или, если файл анонимный намеренно, отметьте его анонимным (load --anonymous; флажок «Анонимный файл» на странице загрузки).",
+    },
+    "ingest_anonymous_rows": {
+        "en": "The file is marked anonymous: its {count} rows of {table} are loaded without a customer; they count in totals (revenue, complaints) and as anonymous, not in any customer's numbers (ARPU, LTV, classes).",
+        "ru": "Файл отмечен как анонимный: его строки {table} (их {count}) загружены без клиента; они входят в итоги (выручка, жалобы) как анонимные, но не в показатели клиентов (ARPU, LTV, группы).",
+    },
     # --- values ---
     "ingest_required_value_missing": {
         "en": "{field} is empty, but every row needs it (to skip such rows, list {field} in \"skip_rows_missing\").",
@@ -237,6 +245,18 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Dates like {value} fit both day/month and month/day order; choose: set \"date_format\" to {choices}.",
         "ru": "Даты вида {value} подходят и под порядок день/месяц, и под месяц/день; выберите: укажите \"date_format\" = {choices}.",
     },
+    "ingest_ambiguous_scale": {
+        "en": "Column {column} holds answers {low}–{high}, which could be more than one survey score; choose its scale: set \"scales\": {{\"{header}\": ...}} to one of {choices} (on the Upload page: the question under the mapping).",
+        "ru": "В столбце {column} ответы от {low} до {high}: это может быть разная оценка опроса; выберите шкалу: укажите \"scales\": {{\"{header}\": ...}} — одно из {choices} (на странице загрузки: вопрос под сопоставлением).",
+    },
+    "ingest_scale_impossible": {
+        "en": "Column {column} holds answers {low}–{high}, which fit no survey scale ({scales}); is it a score? Map it to another column or fix the values.",
+        "ru": "В столбце {column} ответы от {low} до {high}: они не укладываются ни в одну шкалу опроса ({scales}); это точно оценка? Сопоставьте столбец с другим полем или исправьте значения.",
+    },
+    "ingest_scale_detected": {
+        "en": "Column {column} is read as {score} on the {scale} scale (answers {low}–{high}); if that is wrong, set \"scales\": {{\"{header}\": ...}}.",
+        "ru": "Столбец {column} прочитан как {score} по шкале {scale} (ответы от {low} до {high}); если это неверно, укажите \"scales\": {{\"{header}\": ...}}.",
+    },
     "ingest_missing_codes": {
         "en": "Values declared as missing ({codes}), loaded as empty: {count}.",
         "ru": "Значения, объявленные пропусками ({codes}), загружены как пустые: {count}.",
@@ -275,8 +295,28 @@ TEXT: dict[str, dict[str, str]] = {
         "ru": "Строки, совпадающие с уже загруженными: {count} (строки {rows}). Они добавлены повторно, так как {table} допускает повторы; отмените загрузку, если файл уже загружался.",
     },
     "ingest_unknown_customers": {
-        "en": "Rows about customers that are not in the customer table: {count} (rows {rows}). They are loaded and show as \"Unknown\".",
-        "ru": "Строки о клиентах, которых нет в таблице клиентов: {count} (строки {rows}). Они загружены и показываются как «Неизвестно».",
+        "en": "Rows about customers that are not in the customer table: {count} (rows {rows}). They are loaded and count in totals, but no segment, region or acquisition channel is known for them: the filters show them as \"Unknown\" until a customers file with these ids is loaded.",
+        "ru": "Строки о клиентах, которых нет в таблице клиентов: {count} (строки {rows}). Они загружены и входят в итоги, но сегмент, регион и канал привлечения для них неизвестны: фильтры показывают их как «Неизвестно», пока не загружен файл клиентов с этими id.",
+    },
+    "ingest_before_period": {
+        "en": "Rows dated before the dashboard's default period ({start} … {end}): {count}, dated {first} … {last}: visible with \"All time\" or a custom range.",
+        "ru": "Строки с датой раньше периода дашборда по умолчанию ({start} … {end}): {count}, даты {first} … {last}: видны при «Всё время» или своём диапазоне дат.",
+    },
+    "ingest_empty_filter_columns": {
+        "en": "{columns}: empty in every row of the file; the filters will show these rows as \"Unknown\".",
+        "ru": "{columns}: пусто во всех строках файла; фильтры покажут эти строки как «Неизвестно».",
+    },
+    "ingest_metrics_switched_off": {
+        "en": "{field} is empty in every row (or not in the file): {metrics} will be unavailable for these rows.",
+        "ru": "{field} пусто во всех строках (или нет в файле): {metrics} для этих строк будут недоступны.",
+    },
+    "ingest_spelling_variants": {
+        "en": "{field}: {values} differ only by case or spacing and would show as separate values; merge them into {target} (on the Upload page: the choice under the check; load --merge-variants; \"merge\" in the preset).",
+        "ru": "{field}: {values} отличаются только регистром или пробелами и будут показаны как разные значения; объедините их в {target} (на странице загрузки: выбор под проверкой; load --merge-variants; \"merge\" в пресете).",
+    },
+    "ingest_variants_merged": {
+        "en": "{field}: {values} differ only by case or spacing; merged into {target}.",
+        "ru": "{field}: {values} отличаются только регистром или пробелами; объединены в {target}.",
     },
     "ingest_after_as_of": {
         "en": "Rows dated after the data's as-of date {as_of}: {count} (rows {rows}). The dashboard shows them once as_of moves.",

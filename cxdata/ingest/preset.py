@@ -16,6 +16,11 @@ every key is optional::
   ``"iso"`` or ``"excel"`` (serial day numbers); overrides the detection.
 - ``skip_rows_missing``: canonical columns whose empty rows are skipped and counted instead of
   rejecting the upload (e.g. Telco's 11 blank ``TotalCharges``: no charge yet, no transaction).
+- ``scales``: source header -> the score and scale of a survey column (``"csat_1_5"``; NPS only
+  ``"nps_0_10"``): the answer to the question a check asks about an ambiguous score column.
+- ``anonymous``: true loads a transactions or complaints file that has no customer column on purpose.
+- ``merge``: canonical column -> {spelling: spelling to store instead}, for values that differ only
+  by case or spacing (``{"channel": {"Web": "web"}}``).
 - ``table``: the table the preset was made for (the Upload page saves it); loading it into another
   table is refused, so a complaints preset cannot silently map a transactions file.
 """
@@ -36,8 +41,8 @@ from cxdata.i18n import register_text, translate
 DELIMITERS = (",", ";", "\t", "|")
 DECIMALS = (",", ".")
 
-_KEYS = ("columns", "constants", "date_format", "date_formats", "decimal", "delimiter", "encoding",
-         "missing_values", "sheet", "skip_rows_missing", "table")
+_KEYS = ("anonymous", "columns", "constants", "date_format", "date_formats", "decimal", "delimiter", "encoding",
+         "merge", "missing_values", "scales", "sheet", "skip_rows_missing", "table")
 
 
 class PresetError(ValueError):
@@ -99,6 +104,9 @@ class MappingPreset:
     sheet: str | int | None = None
     skip_rows_missing: tuple[str, ...] = ()
     table: str | None = None
+    scales: dict[str, str] = field(default_factory=dict)
+    anonymous: bool = False
+    merge: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: dict) -> "MappingPreset":
@@ -118,7 +126,22 @@ class MappingPreset:
         skip = data.get("skip_rows_missing", [])
         if not isinstance(skip, list) or not all(isinstance(v, str) for v in skip):
             raise PresetError("preset_bad_list", name="skip_rows_missing")
-        entries = len(columns) + len(constants) + len(date_formats) + len(missing) + len(skip)
+        scales = _string_dict(data.get("scales", {}), "scales")
+        allowed_scales = _scale_choices()
+        for header, choice in scales.items():
+            if choice.strip().lower() not in allowed_scales:
+                raise PresetError("preset_bad_scale", entry=_shown(header), value=_shown(choice),
+                                  allowed=", ".join(allowed_scales))
+        scales = {header: choice.strip().lower() for header, choice in scales.items()}
+        anonymous = data.get("anonymous", False)
+        if not isinstance(anonymous, bool):
+            raise PresetError("preset_bad_anonymous")
+        merge = data.get("merge", {})
+        if not isinstance(merge, dict):
+            raise PresetError("preset_not_mapping", name="merge")
+        merge = {column: _string_dict(spellings, f"merge → {_shown(column)}") for column, spellings in merge.items()}
+        entries = (len(columns) + len(constants) + len(date_formats) + len(missing) + len(skip) + len(scales)
+                   + sum(len(spellings) for spellings in merge.values()))
         if entries > PRESET_MAX_ENTRIES:
             raise PresetError("preset_too_many_entries", entries=entries, limit=PRESET_MAX_ENTRIES)
         delimiter = data.get("delimiter")
@@ -147,7 +170,7 @@ class MappingPreset:
         return cls(columns=columns, constants=constants, date_format=date_format, date_formats=date_formats,
                    decimal=decimal, delimiter=delimiter, encoding=encoding,
                    missing_values=tuple(str(v) for v in missing), sheet=sheet, skip_rows_missing=tuple(skip),
-                   table=table)
+                   table=table, scales=scales, anonymous=anonymous, merge=merge)
 
     @classmethod
     def from_json(cls, content: bytes | str) -> "MappingPreset":
@@ -179,7 +202,7 @@ class MappingPreset:
         data = asdict(self)
         data["missing_values"] = list(self.missing_values)
         data["skip_rows_missing"] = list(self.skip_rows_missing)
-        return {k: v for k, v in data.items() if v not in (None, {}, [], ())}
+        return {k: v for k, v in data.items() if v not in (None, {}, [], (), False)}
 
     def fingerprint(self) -> str:
         """SHA-256 of the canonical JSON: the same file with the same preset is the same upload
@@ -198,6 +221,12 @@ def as_preset(mapping: "MappingPreset | dict | str | os.PathLike | None") -> Map
     if isinstance(mapping, dict):
         return MappingPreset.from_dict(mapping)
     return MappingPreset.from_file(mapping)
+
+
+def _scale_choices() -> tuple[str, ...]:
+    from cxdata.ingest.scales import ALL_CHOICES  # scales reads the mapping, which reads this module
+
+    return ALL_CHOICES
 
 
 def _string_dict(value, name: str, *, allow_null: bool = False, allow_scalars: bool = False) -> dict:
@@ -288,6 +317,12 @@ TEXT = {
     },
     "preset_bad_sheet": {"en": "\"sheet\" in the preset must be a sheet name or its number (1 = first).",
                          "ru": "«sheet» в пресете — название листа или его номер (1 — первый)."},
+    "preset_bad_scale": {
+        "en": "\"scales\" → \"{entry}\": \"{value}\" is not a survey scale a score can have (NPS is only 0–10); use one of: {allowed}.",
+        "ru": "«scales» → «{entry}»: «{value}» — не шкала, возможная для этой оценки (NPS только 0–10); допустимые: {allowed}.",
+    },
+    "preset_bad_anonymous": {"en": "\"anonymous\" in the preset must be true or false.",
+                             "ru": "«anonymous» в пресете должно быть true или false."},
     "preset_bad_table": {"en": "\"table\" in the preset must be a table name such as \"transactions\".",
                          "ru": "«table» в пресете — название таблицы, например \"transactions\"."},
 }

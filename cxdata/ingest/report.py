@@ -46,6 +46,8 @@ class Report:
     preview: list[dict] = field(default_factory=list)
     waited_seconds: float = 0.0
     data_version: str | None = None
+    # What the analyst is asked to decide: {"scales": {header: [choices]}, "variants": {column: [[spellings]]}}.
+    questions: dict = field(default_factory=dict)
 
     @property
     def error_count(self) -> int:
@@ -65,6 +67,7 @@ class Report:
             "issues": [i.to_dict(lang) for i in self.issues], "file": self.file, "detected": self.detected,
             "mapping": self.mapping, "counts": self.counts, "preview": self.preview,
             "waited_seconds": round(self.waited_seconds, 2), "data_version": self.data_version,
+            "questions": self.questions,
         }
 
 

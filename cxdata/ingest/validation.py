@@ -10,7 +10,7 @@ rows skipped by the preset's ``skip_rows_missing``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 
@@ -22,11 +22,13 @@ from cxdata.ingest.detection import (
     number_sql,
 )
 from cxdata.ingest.keys import add_generated_ids, duplicate_key_issues
-from cxdata.ingest.mapping import SCORE_RANGES, TableRules, resolve_mapping, rules_for
+from cxdata.ingest.mapping import TableRules, resolve_mapping, rules_for
 from cxdata.ingest.messages import ERROR, INFO, ROW_ISSUE_LIMIT, WARNING, Issue, issue
 from cxdata.ingest.preset import PresetError
 from cxdata.ingest.reading import ROW, Extract
+from cxdata.ingest.scales import ScaleDecision, choice_name, decide_scales, parse_choice
 from cxdata.model.registry import METRICS
+from cxdata.model.rules import DEFAULT_SCALE, SCALE_COLUMNS, SCALES, SCORE_SCALES, scale_range, scale_text
 
 _EARLIEST, _LATEST = "1900-01-01", "2100-12-31"  # dates outside are typos (a year 24 or 2204)
 _KINDS = {
@@ -34,7 +36,9 @@ _KINDS = {
     "whole number": {"en": "whole numbers", "ru": "целое число", "article": "a whole number"},
     "date": {"en": "dates", "ru": "дата", "article": "a date"},
 }
-_FILE_LEVEL = ("missing_required", "ambiguous_dates", "no_values_of_type")
+# Tables whose rows without a customer column are loaded only when the analyst marks the file anonymous.
+ANONYMOUS_ON_REQUEST = ("transactions", "complaints")
+_FILE_LEVEL = ("no_customer_column", "missing_required", "ambiguous_dates", "no_values_of_type", "ambiguous_scale", "scale_impossible")
 
 
 @dataclass
@@ -52,6 +56,7 @@ class Validated:
     rows_rejected: int
     rows_skipped: int
     data: pa.Table
+    scales: dict[str, ScaleDecision] = field(default_factory=dict)  # score column -> its scale
 
     @property
     def has_errors(self) -> bool:
@@ -79,20 +84,31 @@ def validate_extract(extract: Extract, table: str) -> Validated:
     unknown_skip = sorted(set(preset.skip_rows_missing) - set(rules.columns))
     if unknown_skip:
         raise PresetError("preset_skip_unknown", table=table, columns=", ".join(unknown_skip[:5]))
-    mapping = resolve_mapping(table, extract.headers, preset.columns, preset.constants)
+    # A declared scale also says which score the column is ("scales": {"Score": "csat_1_5"}).
+    declared = {header: parse_choice(choice)[0] for header, choice in preset.scales.items()}
+    mapping = resolve_mapping(table, extract.headers, {**preset.columns, **declared}, preset.constants)
     by_field = {column: header for header, column in mapping.items()}
     generated = rules.generated_key if rules.generated_key not in (*by_field, *preset.constants) else None
     issues = list(extract.issues) + _mapping_issues(extract, rules, mapping, by_field, generated)
     con, params = extract.workspace, Params()
-    selects, checks, date_formats = [], [], {}
+    scales = decide_scales(extract, by_field, preset.scales) if table == "surveys" else {}
+    selects, checks, date_formats, texts = [], [], {}, {}
     data_columns = [c for c in rules.columns if c != generated]
     for column in data_columns:
         has_source = column in by_field or column in preset.constants
+        scored = next((score for score, name in SCALE_COLUMNS.items() if name == column), None)
+        if not has_source and scored in texts and scales.get(scored) and scales[scored].top:
+            top = scales[scored].top  # the scale's top, stored with every answer of the column
+            selects.append(f"CAST(NULL AS VARCHAR) AS t_{column}, "
+                           f"CASE WHEN {texts[scored]} IS NOT NULL THEN {int(top)} END AS v_{column}")
+            continue
         if not has_source:  # a missing required column is one file-level issue, not one per row
             selects.append(f"CAST(NULL AS VARCHAR) AS t_{column}, CAST(NULL AS {rules.types[column]}) AS v_{column}")
             continue
         text, header = _source_sql(extract, column, by_field, params)
-        value, column_checks, date_format, problem = _parse(extract, column, header, text, rules.types[column], params)
+        texts[column] = text
+        value, column_checks, date_format, problem = _parse(extract, column, header, text, rules.types[column], params,
+                                                            scales.get(column))
         issues += [problem] if problem else []
         if date_format:
             date_formats[column] = date_format
@@ -107,7 +123,7 @@ def validate_extract(extract: Extract, table: str) -> Validated:
     found, rows_with_errors = _run_checks(con, checks)
     issues += found
     summaries, counts = _summaries(con, extract, rules, by_field)
-    issues += summaries
+    issues += summaries + _scale_issues(scales)
     any_error = " OR ".join(f"coalesce({c.condition}, false)" for c in checks) or "false"
     typed = ", ".join(f"TRY_CAST(v_{c} AS {rules.types[c]}) AS {c}" for c in data_columns)
     con.execute(f"CREATE OR REPLACE TABLE loadable AS SELECT {ROW}, {typed} FROM staged "
@@ -124,7 +140,7 @@ def validate_extract(extract: Extract, table: str) -> Validated:
     for name in ("staged", "loadable"):  # the rows live on in ``data``: free the workspace's copies for the load
         con.execute(f"DROP TABLE IF EXISTS {name}")
     result = Validated(table, mapping, generated, date_formats, issues, counts, extract.rows_read, 0, counts["skipped"],
-                       data)
+                       data, scales)
     result.rows_rejected = extract.rows_read if result.has_file_level_error else (
         rows_with_errors + extract.malformed_rows + duplicate_count)
     return result
@@ -144,8 +160,13 @@ def _mapping_issues(extract: Extract, rules: TableRules, mapping: dict, by_field
                if c not in by_field and c not in preset.constants and c != generated]
     if generated:
         issues.append(issue("generated_ids", INFO, field=generated))
-    if rules.name == "surveys" and "customer_id" not in by_field and "customer_id" not in preset.constants:
+    no_customer = "customer_id" not in by_field and "customer_id" not in preset.constants
+    if rules.name == "surveys" and no_customer:
         issues.append(issue("anonymous_responses", INFO, field="customer_id", count=extract.rows_read))
+    if rules.name in ANONYMOUS_ON_REQUEST and no_customer:
+        # Money or complaints that belong to no one must be meant: refused unless marked anonymous.
+        issues.append(issue("anonymous_rows", INFO, field="customer_id", count=extract.rows_read, table=rules.name)
+                      if preset.anonymous else issue("no_customer_column", ERROR, field="customer_id", table=rules.name))
     return issues
 
 
@@ -157,7 +178,26 @@ def _source_sql(extract: Extract, column: str, by_field: dict, params: Params) -
     return f"CAST({params.add(extract.options.constants[column])} AS VARCHAR)", None
 
 
-def _parse(extract: Extract, column: str, header: str | None, text: str, sql_type: str, params: Params):
+def _scale_issues(scales: dict[str, ScaleDecision]) -> list[Issue]:
+    """A score column that needs a decision or fits no scale refuses the file; a detected scale is said."""
+    issues = []
+    for score, decision in scales.items():
+        values = {"column": decision.header, "field": score, "low": decision.low, "high": decision.high}
+        if decision.scale is None and decision.choices:
+            issues.append(issue("ambiguous_scale", ERROR, **values, header=decision.header,
+                                choices=" / ".join(f'"{c}"' for c in decision.choices)))
+        elif decision.scale is None:
+            issues.append(issue("scale_impossible", ERROR, **values, scales=", ".join(scale_text(s) for s in SCALES)))
+        elif not decision.declared and decision.low is not None and \
+                scale_range(decision.scale)[0] <= decision.low and decision.high <= scale_range(decision.scale)[1]:
+            issues.append(issue("scale_detected", INFO, **values, score=decision.score.upper(),
+                                scale=scale_text(decision.scale), header=decision.header,
+                                choice=choice_name(decision.score, decision.scale)))
+    return issues
+
+
+def _parse(extract: Extract, column: str, header: str | None, text: str, sql_type: str, params: Params,
+           scale: ScaleDecision | None = None):
     """(value SQL, checks, date format, column-level error) for one canonical column."""
     if sql_type == "VARCHAR":
         return text, [], None, None
@@ -168,8 +208,8 @@ def _parse(extract: Extract, column: str, header: str | None, text: str, sql_typ
         if sql_type != "DOUBLE":
             checks.append(_Check("not_a_whole_number", f"v_{column} <> round(v_{column})", column, header,
                                  f"t_{column}"))
-        if column in SCORE_RANGES:
-            low, high = SCORE_RANGES[column]
+        if column in SCORE_SCALES:
+            low, high = scale_range(scale.scale if scale is not None and scale.scale else DEFAULT_SCALE[column])
             checks.append(_Check("out_of_range", f"v_{column} NOT BETWEEN {low} AND {high}", column, header,
                                  f"t_{column}", (("low", low), ("high", high))))
         if column == "acquisition_cost":
@@ -251,7 +291,7 @@ def _check_issues(con, check: _Check, count: int) -> list[Issue]:
 def _summaries(con, extract: Extract, rules: TableRules, by_field: dict) -> tuple[list[Issue], dict[str, int]]:
     """Facts that do not reject the upload but are counted: refunds, missing codes, skipped rows."""
     issues: list[Issue] = []
-    counts = {"refunds": 0, "missing_values": 0, "skipped": 0, "anonymous_responses": 0}
+    counts = {"refunds": 0, "missing_values": 0, "skipped": 0, "anonymous_responses": 0, "anonymous_rows": 0}
     skipped, rows = con.execute(f"SELECT count(*), list({ROW} ORDER BY {ROW})[1:{ROW_ISSUE_LIMIT}] FROM staged "
                                 f"WHERE is_skipped").fetchall()[0]
     if skipped:
@@ -273,4 +313,7 @@ def _summaries(con, extract: Extract, rules: TableRules, by_field: dict) -> tupl
             issues.append(issue("missing_codes", INFO, column=header, field=column, count=found, codes=codes))
     if rules.name == "surveys" and "customer_id" not in by_field and "customer_id" not in extract.options.constants:
         counts["anonymous_responses"] = extract.rows_read
+    if rules.name in ANONYMOUS_ON_REQUEST and extract.options.anonymous and "customer_id" not in by_field \
+            and "customer_id" not in extract.options.constants:
+        counts["anonymous_rows"] = extract.rows_read
     return issues, counts

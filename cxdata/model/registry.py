@@ -84,13 +84,13 @@ METRICS: dict[str, Metric] = {
             name="csat",
             label_en="CSAT",
             label_ru="CSAT",
-            description_en=f"Customer satisfaction: share of answers {band_text('csat', 'satisfied')} on the 1–5 "
-            "satisfaction scale, "
-            "surveys dated in the period. 95% Wilson interval.",
-            description_ru=f"Удовлетворённость: доля ответов {band_text('csat', 'satisfied')} по шкале 1–5 в опросах "
-            "за период. "
-            "95% интервал Уилсона.",
-            formula=f"100 × answers {band_text('csat', 'satisfied')} / answers",
+            description_en="Customer satisfaction: share of answers in the top two boxes of their own scale "
+            f"({band_text('csat', 'satisfied')} on 1–5, 6–7 on 1–7, 9–10 on 1–10; the scale is stored with each answer, "
+            "1–5 by default), surveys dated in the period. 95% Wilson interval.",
+            description_ru="Удовлетворённость: доля ответов в двух верхних баллах своей шкалы "
+            f"({band_text('csat', 'satisfied')} из 1–5, 6–7 из 1–7, 9–10 из 1–10; шкала хранится с каждым ответом, "
+            "по умолчанию 1–5) в опросах за период. 95% интервал Уилсона.",
+            formula="100 × answers in the top two boxes of their scale / answers",
             unit="%",
             scale="0 … 100 %",
             higher_is_better=True,
@@ -103,9 +103,13 @@ METRICS: dict[str, Metric] = {
             label_en="CES",
             label_ru="CES",
             description_en="Customer Effort Score: mean agreement with 'It was easy to get what I needed' "
-            "on a 1–7 scale (7 = least effort), surveys dated in the period. 95% normal interval.",
+            "on the answers' scale (1–7 by default, 1–5 or 1–10 as declared when loaded; the top = least effort), "
+            "surveys dated in the period. Not available when the selection mixes answers on different scales "
+            "(a mean across them means nothing). 95% normal interval.",
             description_ru="Индекс усилий клиента: среднее согласие с «Мне было легко решить задачу» "
-            "по шкале 1–7 (7 = минимум усилий) в опросах за период. 95% нормальный интервал.",
+            "по шкале ответов (по умолчанию 1–7; 1–5 или 1–10, если так указано при загрузке; высший балл = "
+            "минимум усилий) в опросах за период. Недоступен, если в выборке ответы по разным шкалам "
+            "(их среднее ничего не значит). 95% нормальный интервал.",
             formula="mean(CES answer)",
             unit="score",
             scale="1 … 7 (7 = easiest)",
@@ -118,8 +122,10 @@ METRICS: dict[str, Metric] = {
             name="revenue",
             label_en="Revenue",
             label_ru="Выручка",
-            description_en="Net revenue: sum of transaction amounts dated in the period, refunds subtracted.",
-            description_ru="Чистая выручка: сумма транзакций за период за вычетом возвратов.",
+            description_en="Net revenue: sum of transaction amounts dated in the period, refunds subtracted; "
+            "anonymous transactions (loaded on purpose without a customer) included.",
+            description_ru="Чистая выручка: сумма транзакций за период за вычетом возвратов, включая анонимные "
+            "(загруженные намеренно без клиента).",
             formula="Σ amount (refunds negative)",
             unit="money",
             scale="currency",
@@ -132,11 +138,13 @@ METRICS: dict[str, Metric] = {
             name="arpu",
             label_en="ARPU",
             label_ru="ARPU",
-            description_en="Average revenue per active customer: net revenue in the period divided by the "
-            "number of customers with at least one transaction in the period.",
-            description_ru="Средняя выручка на активного клиента: чистая выручка за период, делённая на число "
-            "клиентов хотя бы с одной транзакцией за период.",
-            formula="revenue / customers with a transaction in the period",
+            description_en="Average revenue per active customer: net revenue of known customers in the period "
+            "divided by the number of customers with at least one transaction in the period (anonymous "
+            "transactions belong to no customer and are left out of both).",
+            description_ru="Средняя выручка на активного клиента: чистая выручка известных клиентов за период, "
+            "делённая на число клиентов хотя бы с одной транзакцией за период (анонимные транзакции не "
+            "относятся ни к одному клиенту и не входят ни в одно, ни в другое).",
+            formula="revenue of known customers / customers with a transaction in the period",
             unit="money",
             scale="currency per customer",
             higher_is_better=True,

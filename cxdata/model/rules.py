@@ -29,6 +29,63 @@ COMPLAINT_STATUSES = ("none", "resolved", "unresolved")
 # A poor answer at a touchpoint (the drivers' "exposure"): below the satisfied / easy band.
 POOR_ANSWER_BELOW = {"csat": 4, "ces": 5}
 
+# --- survey scales -------------------------------------------------------------------------------
+# A score column is answered on one of these scales, named "<low>_<high>". NPS is asked only on
+# 0–10 (its bands are defined there); CSAT and CES take the scales surveys use. The top of a CSAT
+# or CES answer's scale is stored with it (``surveys.csat_scale`` / ``ces_scale``); an answer
+# stored without one is on the default scale (the sample's: CSAT 1–5, CES 1–7). The classes
+# above (``SCORE_CLASSES``) are the default scales'; the metrics read the declared scale.
+SCALES: dict[str, tuple[int, int]] = {"0_10": (0, 10), "1_5": (1, 5), "1_7": (1, 7), "1_10": (1, 10)}
+SCORE_SCALES: dict[str, tuple[str, ...]] = {"nps": ("0_10",), "csat": ("1_5", "1_7", "1_10"),
+                                            "ces": ("1_5", "1_7", "1_10")}
+DEFAULT_SCALE = {"nps": "0_10", "csat": "1_5", "ces": "1_7"}
+# The score columns whose scale is stored per answer, and the column holding its top.
+SCALE_COLUMNS = {"csat": "csat_scale", "ces": "ces_scale"}
+
+
+def scale_range(scale: str) -> tuple[int, int]:
+    """(lowest, highest) answer of a scale.
+
+    >>> scale_range("1_7")
+    (1, 7)
+    """
+    return SCALES[scale]
+
+
+def scale_of_top(score: str, top: int) -> str:
+    """The scale of ``score`` whose top answer is ``top``.
+
+    >>> scale_of_top("csat", 10), scale_of_top("nps", 10)
+    ('1_10', '0_10')
+    """
+    return next(s for s in SCORE_SCALES[score] if SCALES[s][1] == top)
+
+
+def scale_text(scale: str) -> str:
+    """'1–5'"""
+    low, high = SCALES[scale]
+    return f"{low}–{high}"
+
+
+def top_box_lowest(top: int) -> int:
+    """The lowest answer in the top two boxes of a scale whose top answer is ``top``: CSAT counts
+    an answer as satisfied from here up (4 on 1–5, 6 on 1–7, 9 on 1–10).
+
+    >>> top_box_lowest(5), top_box_lowest(10)
+    (4, 9)
+    """
+    return top - 1
+
+
+def scale_top(surveys: ir.Table, score: str) -> ir.IntegerValue:
+    """The top of each answer's declared scale (the default scale's for answers stored without
+    one, and for a table laid out before scales were stored)."""
+    default = SCALES[DEFAULT_SCALE[score]][1]
+    column = SCALE_COLUMNS[score]
+    if column not in surveys.columns:
+        return ibis.literal(default, "int64")
+    return surveys[column].cast("int64").fill_null(default)
+
 
 def class_order(score: str) -> list[str]:
     """The classes of ``score`` in display order, ``no_answer`` last.
@@ -116,20 +173,40 @@ def not_churned_by_sql(churned_at: str, at: str) -> str:
 
 def survey_counts(surveys: ir.Table) -> dict[str, ir.Scalar]:
     """The counts NPS, CSAT and CES are made of, as aggregates over survey answers: ``nps_n``,
-    ``promoters``, ``detractors``, ``csat_n``, ``satisfied``, ``ces_n``, ``ces_sum``,
-    ``ces_sum_squares``. The metrics sum them over a selection; the ``survey_daily`` rollup is
-    these aggregates per day and dimensions."""
+    ``promoters``, ``detractors``, ``csat_n``, ``satisfied`` (top two boxes of each answer's own
+    scale), ``ces_n``, ``ces_sum``, ``ces_sum_squares``, and ``ces_scale_sum`` /
+    ``ces_scale_sum_squares`` (the sum and sum of squares of the answers' scale tops: the answers
+    share one scale exactly when n × Σtop² = (Σtop)², and it survives summing over days). The
+    metrics sum them over a selection; the ``survey_daily`` rollup is these aggregates per day and
+    dimensions."""
     ces = surveys.ces.cast("int64")
-    return dict(
-        nps_n=surveys.nps.count(),
-        promoters=in_class(surveys.nps, "nps", "promoter").cast("int64").sum(),
-        detractors=in_class(surveys.nps, "nps", "detractor").cast("int64").sum(),
-        csat_n=surveys.csat.count(),
-        satisfied=in_class(surveys.csat, "csat", "satisfied").cast("int64").sum(),
-        ces_n=surveys.ces.count(),
-        ces_sum=ces.sum(),
-        ces_sum_squares=(ces * ces).sum(),
-    )
+    ces_top = ibis.ifelse(surveys.ces.isnull(), ibis.null("int64"), scale_top(surveys, "ces"))
+    return {
+        "nps_n": surveys.nps.count(),
+        "promoters": in_class(surveys.nps, "nps", "promoter").cast("int64").sum(),
+        "detractors": in_class(surveys.nps, "nps", "detractor").cast("int64").sum(),
+        "csat_n": surveys.csat.count(),
+        "satisfied": (surveys.csat.cast("int64") >= top_box_lowest(scale_top(surveys, "csat"))).cast("int64").sum(),
+        "ces_n": surveys.ces.count(),
+        "ces_sum": ces.sum(),
+        "ces_sum_squares": (ces * ces).sum(),
+        "ces_scale_sum": ces_top.sum(),
+        "ces_scale_sum_squares": (ces_top * ces_top).sum(),
+    }
+
+
+def common_scale_top(n: int, scale_sum, scale_sum_squares) -> int | None:
+    """The scale top all ``n`` answers share, None when they mix scales (or there are none).
+
+    >>> common_scale_top(3, 21, 147), common_scale_top(2, 12, 74)
+    (7, None)
+    """
+    if n <= 0 or scale_sum is None:
+        return None
+    scale_sum, scale_sum_squares = int(scale_sum), int(scale_sum_squares or 0)
+    if n * scale_sum_squares != scale_sum * scale_sum or scale_sum % n:
+        return None
+    return scale_sum // n
 
 
 def stage_order(db) -> list[str]:

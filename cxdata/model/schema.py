@@ -85,9 +85,12 @@ TABLES: dict[str, Table] = {
                 ("touchpoint", "VARCHAR"),  # a journey stage
                 ("channel", "VARCHAR"),
                 ("nps", "TINYINT"),  # 0..10, null if not asked
-                ("csat", "TINYINT"),  # 1..5
-                ("ces", "TINYINT"),  # 1..7, 7 = easiest
+                ("csat", "TINYINT"),  # on the scale csat_scale tops (1..5 by default)
+                ("ces", "TINYINT"),  # on the scale ces_scale tops (1..7 by default), top = easiest
                 ("comment", "VARCHAR"),
+                # The top of the answer's scale, stored with it (cxdata.model.rules.SCALES): 5, 7 or 10.
+                ("csat_scale", "TINYINT"),
+                ("ces_scale", "TINYINT"),
             ),
             date_column="responded_at",
             channel_column="channel",
@@ -163,6 +166,10 @@ TABLES: dict[str, Table] = {
 
 
 def create_schema(con) -> None:
-    """Create every table that does not exist yet on a DuckDB connection."""
+    """Create every table that does not exist yet on a DuckDB connection, and add the columns a
+    table made by an earlier layout lacks (they are appended, empty)."""
     for table in TABLES.values():
         con.execute(table.ddl())
+        for name, sql_type in table.columns:
+            if "NOT NULL" not in sql_type:
+                con.execute(f'ALTER TABLE "{table.name}" ADD COLUMN IF NOT EXISTS "{name}" {sql_type}')

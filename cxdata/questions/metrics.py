@@ -40,7 +40,7 @@ from cxdata.engine.query import (
 from cxdata.engine.router import CURRENT, CUSTOMER_SUMMARY, answered_by
 from cxdata.model.filters import Filters
 from cxdata.model.registry import METRICS, MIN_SAMPLE_SIZE, needs_of
-from cxdata.model.rules import is_active_at, is_purchase, survey_counts
+from cxdata.model.rules import common_scale_top, is_active_at, is_purchase, survey_counts
 from cxdata.model.schema import TABLES
 
 # Ibis truncation units of the trend grains (``cxdata.questions.trends``).
@@ -185,6 +185,8 @@ def survey_metrics(counts: dict) -> dict[str, MetricValue]:
     """NPS, CSAT and CES from the counts of ``survey_aggregates``."""
     nps_n, csat_n, ces_n = _count(counts["nps_n"]), _count(counts["csat_n"]), _count(counts["ces_n"])
     ces_mean, ces_sd = ces_stats(ces_n, _number(counts["ces_sum"]) or 0, _number(counts["ces_sum_squares"]) or 0)
+    if ces_n and common_scale_top(ces_n, counts.get("ces_scale_sum"), counts.get("ces_scale_sum_squares")) is None:
+        ces_mean = ces_sd = None  # answers on different scales: a mean of them means nothing
     return {
         "nps": _from_interval("nps", nps_interval(_count(counts["promoters"]), _count(counts["detractors"]), nps_n), nps_n),
         "csat": _from_interval("csat", wilson_interval(_count(counts["satisfied"]), csat_n), csat_n),
@@ -210,9 +212,11 @@ def revenue_metrics(sums: dict) -> dict[str, MetricValue]:
 
 
 def fetch_arpu_sums(db, periods: Sequence[Filters], as_of: date | None = None, grain: str | None = None) -> pd.DataFrame:
-    """Revenue, transactions and distinct customers per period (a distinct count: no rollup)."""
+    """Revenue of known customers, transactions and distinct customers per period (a distinct
+    count: no rollup). Anonymous transactions (no customer) belong to no one's average."""
     t = filter_table(db, "transactions", span_of(periods))
-    aggregates = dict(revenue=t.amount.sum(), n=t.count(), active=t.customer_id.nunique())
+    known = t.customer_id.notnull()
+    aggregates = dict(revenue=t.amount.sum(where=known), n=known.sum(), active=t.customer_id.nunique())
     return group_by_period(t, t.occurred_at, periods, aggregates)
 
 

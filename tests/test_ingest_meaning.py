@@ -1,0 +1,179 @@
+"""Uploads that understand what the data means: survey scales, anonymous files, and the warnings
+a check gives before anything is stored (period, empty columns, metrics switched off, spellings).
+
+Fixtures: ``shop_reviews.csv`` (20 hand-made reviews scored 1–5: seven 5s, five 4s, three 3s,
+two 2s, three 1s, so CSAT top-2-box = 12 / 20 = 60 %), ``transactions_no_customer.csv`` (four
+anonymous amounts: 100 + 50.5 + 20 − 10 = 160.5), ``telco_customers_slice.csv`` (the first 20
+rows of the public Telco churn extract) and the CFPB complaints extract in ../shared/datasets.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+
+import pytest
+
+from cxdata.cli import main
+from cxdata.engine.query import open_backend
+from cxdata.ingest import load_extract
+from cxdata.model.filters import Filters
+from cxdata.questions.metrics import compute_metrics
+from tests.fixtures.ingest.support import CFPB, fixture, require_dataset
+
+NOVEMBER = Filters(date(2025, 11, 1), date(2025, 11, 30))
+
+
+def query(db, sql: str):
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def survey_metrics(db, period: Filters = NOVEMBER) -> dict:
+    backend = open_backend(db)
+    return compute_metrics(backend, period, date(2025, 12, 31))
+
+
+def codes(report, severity: str) -> list[str]:
+    return [i.code for i in report.issues if i.severity == severity]
+
+
+def test_a_1_to_5_score_is_never_nps_and_is_asked_about(tmp_path):
+    db = tmp_path / "shop.duckdb"
+    refused = load_extract(db, "surveys", fixture("shop_reviews.csv"))
+    assert refused.status == "rejected" and codes(refused, "error") == ["ambiguous_scale"]
+    assert refused.questions["scales"] == {"score": ["csat_1_5", "ces_1_5"]}
+    (question,) = [i for i in refused.issues if i.code == "ambiguous_scale"]
+    assert "1–5" in question.message("en") and "шкалу" in question.message("ru")
+    assert query(db, "SELECT count(*) FROM surveys") == [(0,)]  # refused: nothing stored
+
+    report = load_extract(db, "surveys", fixture("shop_reviews.csv"), mapping={"scales": {"score": "csat_1_5"}})
+    assert report.status == "loaded" and report.rows_loaded == 20
+    assert query(db, "SELECT count(nps), count(csat), min(csat_scale), max(csat_scale), count(ces_scale) "
+                     "FROM surveys") == [(0, 20, 5, 5, 0)]
+    metrics = survey_metrics(db)
+    assert metrics["csat"].value == pytest.approx(60.0) and metrics["csat"].n == 20  # 12 of 20 answered 4 or 5
+    assert metrics["nps"].n == 0 and metrics["nps"].value is None
+
+
+def test_a_preset_cannot_put_a_1_to_5_scale_on_nps(tmp_path, capsys):
+    preset = tmp_path / "nps.json"
+    preset.write_text(json.dumps({"scales": {"score": "nps_1_5"}}))
+    code = main(["load", "surveys", str(fixture("shop_reviews.csv")), "--db", str(tmp_path / "x.duckdb"),
+                 "--mapping", str(preset), "--lang", "ru"])
+    assert code == 2 and "NPS только 0–10" in capsys.readouterr().err
+    assert main(["load", "surveys", str(fixture("shop_reviews.csv")), "--db", str(tmp_path / "x.duckdb"),
+                 "--scale", "score=nps_1_5"]) == 2
+    assert not (tmp_path / "x.duckdb").exists()
+
+
+def test_scale_flag_on_the_command_line_in_russian(tmp_path, capsys):
+    db = tmp_path / "cli.duckdb"
+    assert main(["load", "surveys", str(fixture("shop_reviews.csv")), "--db", str(db), "--lang", "ru"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    (question,) = [i for i in report["issues"] if i["code"] == "ambiguous_scale"]
+    assert question["message"].startswith("В столбце score ответы от 1 до 5")
+    assert main(["load", "surveys", str(fixture("shop_reviews.csv")), "--db", str(db), "--scale", "score=ces_1_5"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["status"] == "loaded"
+    # As CES on 1–5: the mean of the 20 answers (7×5 + 5×4 + 3×3 + 2×2 + 3×1) / 20 = 71 / 20.
+    assert survey_metrics(db)["ces"].value == pytest.approx(71 / 20)
+    assert query(db, "SELECT DISTINCT ces_scale FROM surveys") == [(5,)]
+
+
+def test_csat_on_ten_points_counts_the_top_two_boxes_and_mixed_ces_scales_are_not_averaged(tmp_path):
+    db = tmp_path / "scales.duckdb"
+    ten = tmp_path / "ten.csv"
+    ten.write_text("date,CSAT (1-10),CES\n2025-11-02,10,7\n2025-11-03,9,6\n2025-11-04,8,1\n2025-11-05,3,4\n")
+    report = load_extract(db, "surveys", ten)
+    assert report.status == "loaded", [i.message() for i in report.issues]
+    november = survey_metrics(db)
+    assert november["csat"].value == pytest.approx(50.0)  # 10 and 9 of four answers on 1–10
+    assert november["ces"].value == pytest.approx(18 / 4)  # one scale, 1–7: a mean
+    five = tmp_path / "five.csv"
+    five.write_text("date,Effort (1-5)\n2025-11-20,5\n2025-11-21,4\n")
+    assert load_extract(db, "surveys", five).status == "loaded"
+    assert query(db, "SELECT ces_scale, count(*) FROM surveys GROUP BY ALL ORDER BY 1") == [(5, 2), (7, 4)]
+    mixed = survey_metrics(db)["ces"]
+    assert mixed.value is None and mixed.n == 6  # 1–5 and 1–7 answers: no mean across them
+    late = survey_metrics(db, Filters(date(2025, 11, 15), date(2025, 11, 30)))["ces"]
+    assert late.value == pytest.approx(4.5) and late.n == 2  # only the 1–5 answers
+
+
+def test_transactions_without_a_customer_column_are_refused_unless_anonymous(sample_db, tmp_path, capsys):
+    db = tmp_path / "sample.duckdb"
+    shutil.copy(sample_db, db)
+    before = query(db, "SELECT count(*), sum(amount) FROM transactions")
+    path = str(fixture("transactions_no_customer.csv"))
+    assert main(["load", "transactions", path, "--db", str(db), "--lang", "ru"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["status"] == "rejected" and [i["code"] for i in report["issues"] if i["severity"] == "error"] == [
+        "no_customer_column"]
+    assert "load --anonymous" in report["issues"][-1]["message"] or any(
+        "load --anonymous" in i["message"] for i in report["issues"])
+    assert query(db, "SELECT count(*), sum(amount) FROM transactions") == before  # nothing stored changed
+
+    revenue_before = compute_metrics(open_backend(db), NOVEMBER, date(2025, 12, 31))["revenue"].value
+    assert main(["load", "transactions", path, "--db", str(db), "--anonymous"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["status"] == "loaded" and report["counts"]["anonymous_rows"] == 4
+    assert query(db, "SELECT count(*), sum(amount) FROM transactions WHERE customer_id IS NULL") == [(4, 160.5)]
+    revenue_after = compute_metrics(open_backend(db), NOVEMBER, date(2025, 12, 31))["revenue"].value
+    assert revenue_after - revenue_before == pytest.approx(150.5)  # the two November amounts
+
+
+def test_a_customers_file_with_empty_target_columns_is_warned(tmp_path):
+    report = load_extract(tmp_path / "telco.duckdb", "customers", fixture("telco_customers_slice.csv"), dry_run=True)
+    assert report.status == "loaded" and report.rows_loaded == 20
+    notes = {i.code: i for i in report.issues if i.severity == "warning" and i.code != "unknown_column"}
+    empty = notes["empty_filter_columns"]
+    assert empty.message("en") == ('segment, region, channel, acquisition_channel: empty in every row of the file; '
+                                   'the filters will show these rows as "Unknown".')
+    switched = {i.field: i.message("ru") for i in report.issues if i.code == "metrics_switched_off"}
+    assert set(switched) == {"signup_at", "acquisition_cost"}
+    assert "CAC" in switched["acquisition_cost"] and "будут недоступны" in switched["acquisition_cost"]
+
+
+def test_cfpb_complaints_dates_customers_channels_and_resolution(sample_db, tmp_path):
+    source = require_dataset(CFPB)
+    db = tmp_path / "sample.duckdb"
+    shutil.copy(sample_db, db)
+    before = query(db, "SELECT count(*) FROM complaints")
+    preset = json.loads(fixture("preset_cfpb_complaints.json").read_text())
+    refused = load_extract(db, "complaints", source, mapping=preset)
+    assert codes(refused, "error") == ["no_customer_column"] and query(db, "SELECT count(*) FROM complaints") == before
+
+    report = load_extract(db, "complaints", source, mapping={**preset, "anonymous": True}, dry_run=True)
+    assert report.status == "loaded" and report.rows_loaded == 6623
+    messages = {i.code: i.message("en") for i in report.issues}
+    assert messages["before_period"] == (
+        'Rows dated before the dashboard\'s default period (2025-07-01 … 2025-12-31): 6623, dated 2015-04-06 … '
+        '2020-03-19: visible with "All time" or a custom range.')
+    assert "resolved_at is empty in every row" in messages["metrics_switched_off"]
+    # "Web" in the extract, "web" stored by the sample: one channel spelled twice, the stored spelling kept.
+    assert report.questions["variants"]["channel"] == [["web", "Web"]]
+    merged = load_extract(db, "complaints", source, mapping={**preset, "anonymous": True}, merge_variants=True)
+    assert merged.status == "loaded" and merged.mapping["merged"] == {"channel": {"Web": "web"}}
+    assert query(db, "SELECT count(*) FROM complaints WHERE channel = 'Web'") == [(0,)]
+    assert query(db, "SELECT count(*) FROM complaints WHERE channel = 'web' AND customer_id IS NULL") == [(5143,)]
+
+
+def test_arpu_is_over_known_customers_revenue(sample_db, tmp_path):
+    db = tmp_path / "sample.duckdb"
+    shutil.copy(sample_db, db)
+    arpu_before = compute_metrics(open_backend(db), NOVEMBER, date(2025, 12, 31))["arpu"]
+    report = load_extract(db, "transactions", fixture("transactions_no_customer.csv"), mapping={"anonymous": True})
+    assert report.status == "loaded"
+    after = compute_metrics(open_backend(db), NOVEMBER, date(2025, 12, 31))
+    # The anonymous 150.5 of November is revenue, but no customer's: ARPU and its customers do not move.
+    assert (after["arpu"].value, after["arpu"].n) == (pytest.approx(arpu_before.value), arpu_before.n)
+    (revenue, customers), = query(db, "SELECT sum(amount), count(DISTINCT customer_id) FROM transactions "
+                                      "WHERE customer_id IS NOT NULL AND occurred_at >= '2025-11-01' "
+                                      "AND occurred_at < '2025-12-01'")
+    assert after["arpu"].value == pytest.approx(revenue / customers)
