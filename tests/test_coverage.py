@@ -139,7 +139,9 @@ def test_health_of_the_public_complaints_and_customers(capsys, tmp_path):
     telco = pd.read_csv(require_dataset(TELCO), dtype=str)
     db = tmp_path / "public.duckdb"
     load_extract(db, "customers", TELCO, mapping=fixture("preset_telco_customers.json"), user="anna")
-    load_extract(db, "complaints", CFPB, mapping=fixture("preset_cfpb_complaints.json"), user="anna")
+    # The CFPB publishes no consumer id: the file is loaded as anonymous on purpose.
+    preset = json.loads(fixture("preset_cfpb_complaints.json").read_text(encoding="utf-8"))
+    load_extract(db, "complaints", CFPB, mapping={**preset, "anonymous": True}, user="anna")
     tables = {t["table"]: t for t in cli(capsys, "health", "--db", str(db))["tables"]}
     complaints, customers = tables["complaints"], tables["customers"]
     received = pd.to_datetime(source["Date received"])

@@ -19,6 +19,7 @@ import pandas as pd
 from cxdata.engine.coverage import DATA_TABLES, Gap, table_label
 from cxdata.i18n import register_text, translate
 from cxdata.model.registry import MEASURES, METRICS, measures_needing, metrics_needing
+from cxdata.model.rules import SCALE_COLUMNS
 from cxdata.model.schema import TABLES
 from cxdata.model.spelling import spelling_variants
 
@@ -27,7 +28,9 @@ TEXT_DIMENSIONS = ("channel", "segment", "region", "category", "touchpoint", "pr
 # The column a table is dated by, for tables without a date filter column.
 DATE_COLUMNS = {name: TABLES[name].date_column for name in DATA_TABLES} | {"targets": "valid_from"}
 # Columns where no value is a statement, not a gap: a target without an end date is open-ended.
-EMPTY_BY_DESIGN = {("targets", "valid_to")}
+# Columns whose emptiness means something: an open-ended target; an answer on its score's default
+# scale (``cxdata.model.rules.SCALE_COLUMNS``).
+EMPTY_BY_DESIGN = {("targets", "valid_to"), *(("surveys", column) for column in SCALE_COLUMNS.values())}
 
 
 @dataclass(frozen=True)
