@@ -21,11 +21,14 @@ True
 
 from __future__ import annotations
 
+import contextlib
+import io
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from lifetimes import BetaGeoFitter, GammaGammaFitter
+from lifetimes.utils import ConvergenceError
 
 SUMMARY_COLUMNS = ("frequency", "recency", "T", "monetary_value")
 BGNBD_PARAMS = ("r", "alpha", "a", "b")
@@ -81,15 +84,40 @@ def fit_clv(summary: pd.DataFrame) -> ClvFit:
     repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
     if len(repeat) < 2:
         raise ValueError("fewer than 2 customers with a repeat purchase: the spend model cannot be fitted")
-    bgnbd = BetaGeoFitter(penalizer_coef=0.0).fit(*_arrays(summary, "frequency", "recency", "T"))
-    gamma_gamma = GammaGammaFitter(penalizer_coef=0.0).fit(*_arrays(repeat, "frequency", "monetary_value"))
-    spend = gamma_gamma.params_
+    # Both likelihoods are equivariant in their scale: times divided by c give alpha / c, spends
+    # divided by c give gamma / c. Fitting on times and spends of mean 1 keeps the optimizer,
+    # which starts every parameter at 0.1, in a well-conditioned region for any currency and unit.
+    time_scale = float(summary["T"].mean()) or 1.0
+    spend_scale = float(repeat["monetary_value"].mean())
+    frequency, recency, T = _arrays(summary, "frequency", "recency", "T")
+    bgnbd = _fit(BetaGeoFitter, frequency, recency / time_scale, T / time_scale)
+    repeat_frequency, spend = _arrays(repeat, "frequency", "monetary_value")
+    gamma_gamma = _fit(GammaGammaFitter, repeat_frequency, spend / spend_scale)
+    scaled = {"alpha": time_scale, "gamma": spend_scale}
+    params = {**bgnbd.params_.to_dict(), "gamma": gamma_gamma.params_["v"], "p": gamma_gamma.params_["p"],
+              "q": gamma_gamma.params_["q"]}  # fmt: skip
+    params = {k: float(v) * scaled.get(k, 1.0) for k, v in params.items()}
     return ClvFit(
-        bgnbd={k: float(bgnbd.params_[k]) for k in BGNBD_PARAMS},
-        gamma_gamma={"p": float(spend["p"]), "q": float(spend["q"]), "gamma": float(spend["v"])},
+        bgnbd={k: params[k] for k in BGNBD_PARAMS},
+        gamma_gamma={k: params[k] for k in GAMMA_GAMMA_PARAMS},
         customers=len(summary),
         repeat_customers=len(repeat),
     )
+
+
+def _fit(fitter_class, *arrays: np.ndarray):
+    """Maximum likelihood with lifetimes, from its own start and, if that does not converge, from
+    1 for every parameter. lifetimes prints the optimizer's report on failure: kept off stdout,
+    which the command line reserves for its JSON."""
+    for start in (None, 1.0):
+        fitter = fitter_class(penalizer_coef=0.0)
+        initial = None if start is None else np.full(4 if fitter_class is BetaGeoFitter else 3, start)
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                return fitter.fit(*arrays, initial_params=initial)
+        except ConvergenceError:
+            continue
+    raise ValueError(f"the {fitter_class.__name__} model did not converge on this data")
 
 
 def predict_customers(fit: ClvFit, summary: pd.DataFrame, horizon: float) -> pd.DataFrame:

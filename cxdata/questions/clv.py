@@ -159,7 +159,8 @@ def compute_clv_model(
     unit = DAYS_PER_UNIT[time_unit]
     summary = fetch_purchase_summary(db, calibration_end, as_of)
     attributes = fetch_customer_attributes(db, as_of)
-    frame = attributes.merge(summary, on="customer_id", how="inner")
+    # In one order whatever order the query returned: the fits sum in it, so reruns agree to the last digit.
+    frame = attributes.merge(summary, on="customer_id", how="inner").sort_values("customer_id", ignore_index=True)
     first = pd.to_datetime(frame["first_day"])
 
     frame["calibration_frequency"] = (frame["calibration_days"] - 1).where(frame["calibration_days"] > 0)
