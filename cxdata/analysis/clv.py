@@ -23,12 +23,17 @@ from __future__ import annotations
 
 import contextlib
 import io
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from lifetimes import BetaGeoFitter, GammaGammaFitter
-from lifetimes.utils import ConvergenceError
+
+with warnings.catch_warnings():
+    # lifetimes sets pandas' mode.chained_assignment on import, an option without effect since pandas 3.
+    warnings.filterwarnings("ignore", message="The 'mode.chained_assignment' option is deprecated")
+    from lifetimes import BetaGeoFitter, GammaGammaFitter
+    from lifetimes.utils import ConvergenceError
 
 SUMMARY_COLUMNS = ("frequency", "recency", "T", "monetary_value")
 BGNBD_PARAMS = ("r", "alpha", "a", "b")
