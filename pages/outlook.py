@@ -66,7 +66,8 @@ tiles = (
      translate("outlook_tile_gap_value", lang, months=months_text(gap["months_vs_reference"], lang)) if gap else "—",
      translate("outlook_tile_gap_help", lang)),
 )  # fmt: skip
-for column, (label, value, help_text) in zip(st.columns(len(tiles)), tiles):
+# Two rows of two: wide enough for a money value and a Russian label on a 1280-px projector.
+for column, (label, value, help_text) in zip(st.columns(2) + st.columns(2), tiles):
     column.metric(label, value, help=help_text, border=True)
 st.caption(translate("outlook_n", lang, n=format_number(len(customers), lang)))
 

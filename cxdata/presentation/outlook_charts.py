@@ -44,7 +44,8 @@ def build_equity_figure(equity: pd.DataFrame, dimension: str, lang: str, caption
     }  # fmt: skip
     title = translate("outlook_equity_title", lang, h=horizon, dimension=translate(f"outlook_dimension_{dimension}", lang))
     return make_figure([bar], _layout(title, caption, lang, height=max(260, 70 + 42 * len(rows)), showlegend=False,
-                                      xaxis={"title": {"text": currency}}, yaxis={"automargin": True}))  # fmt: skip
+                                      xaxis={"title": {"text": currency}, "exponentformat": "none", "separatethousands": True},
+                                      yaxis={"automargin": True}))  # fmt: skip
 
 
 def build_survival_figure(curves: pd.DataFrame, table: pd.DataFrame, dimension: str, lang: str, caption: str) -> dict:

@@ -49,7 +49,7 @@ TEXT: dict[str, dict[str, str]] = {
         "ru": "Сумма по клиентам: ожидаемое число покупок × ожидаемая сумма покупки, без дисконтирования.",
     },
     "outlook_tile_purchases": {"en": "Expected purchases, {h} months", "ru": "Ожидаемые покупки, {h} мес."},
-    "outlook_tile_alive": {"en": "Customers still buying", "ru": "Клиенты, которые ещё покупают"},
+    "outlook_tile_alive": {"en": "Customers still buying", "ru": "Ещё покупают, клиентов"},
     "outlook_tile_alive_help": {
         "en": "Sum of each customer's probability to be still active (P(alive), BG/NBD); churned customers count 0.",
         "ru": "Сумма вероятностей каждого клиента оставаться активным (BG/NBD); ушедшие клиенты считаются как 0.",
