@@ -38,7 +38,8 @@ st.title(translate("page_outlook", lang))
 st.caption(markdown_text(caption))
 
 try:
-    model = ui.load(compute_clv_model, as_of)  # fitted once per data version, whatever the filters
+    with st.spinner(translate("outlook_fitting", lang)):  # seconds on the sample, about two minutes at scale 1
+        model = ui.load(compute_clv_model, as_of)  # fitted once per data version, whatever the filters
 except ValueError as error:  # too little purchase history to fit the models
     st.info(markdown_text(translate("outlook_no_fit", lang, reason=str(error))))
     st.stop()

@@ -30,6 +30,10 @@ TEXT: dict[str, dict[str, str]] = {
         "по прогнозной месячной ценности критиков этот разрыв стоит {money}.",
     },
     "outlook_method": {"en": "BG/NBD and Gamma-Gamma", "ru": "модели BG/NBD и Gamma-Gamma"},
+    "outlook_fitting": {
+        "en": "Fitting the forecast to the current data (once after every upload)…",
+        "ru": "Строим прогноз по текущим данным (один раз после каждой загрузки)…",
+    },
     "outlook_no_fit": {
         "en": "Not enough purchase history to forecast: {reason}.",
         "ru": "Недостаточно истории покупок для прогноза: {reason}.",
