@@ -23,6 +23,7 @@ PAGES = (
     ("overview", "page_overview", ":material/monitoring:"),
     ("journey", "page_journey", ":material/route:"),
     ("money", "page_money", ":material/payments:"),
+    ("outlook", "page_outlook", ":material/insights:"),
     ("upload", "page_upload", ":material/upload_file:"),
     ("health", "page_health", ":material/health_and_safety:"),
 )

@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     health = commands.add_parser("health", help="print what each table holds and what is missing, as JSON")
     health.add_argument("--db", help="DuckDB file (default: $CX_DB or data/cx.duckdb)")
     add_lang_argument(health)
+    clv = commands.add_parser("clv", help="print the predicted lifetime value (BG/NBD + Gamma-Gamma) as JSON")
+    add_filter_arguments(clv)
+    clv.add_argument("--calibration-end", type=iso_date, default=None,
+                     help="last day of the calibration period (default: 70%% of the way to the as-of date)")
+    clv.add_argument("--time-unit", choices=("days", "weeks"), default="weeks", help="unit of the rates (default weeks)")
+    clv.add_argument("--horizon-months", type=_horizon_months, default=None, help="forecast horizon (default 12)")
     ingest_cli.add_commands(commands)
     return parser
 
@@ -181,8 +187,28 @@ def run_health(args) -> int:
     return 0
 
 
+def run_clv(args) -> int:
+    from cxdata.questions.clv import (
+        DEFAULT_HORIZON_MONTHS,
+        build_clv_report,
+        compute_clv_model,
+    )
+    from cxdata.questions.overview import fetch_as_of
+
+    db = open_reporting_backend(args)
+    as_of = fetch_as_of(db)
+    horizon = DEFAULT_HORIZON_MONTHS if args.horizon_months is None else args.horizon_months
+    filters = filters_from_args(args, as_of)
+    try:
+        model = compute_clv_model(db, as_of, args.calibration_end, args.time_unit, horizon)
+    except ValueError as error:  # a calibration end outside the data, too few customers to fit
+        raise UsageError(str(error)) from None
+    print(json.dumps(build_clv_report(model, filters), ensure_ascii=False))
+    return 0
+
+
 COMMANDS = {"init": run_init, "metrics": run_metrics, "funnel": run_funnel, "money": run_money, "health": run_health,
-            **ingest_cli.COMMANDS}  # fmt: skip
+            "clv": run_clv, **ingest_cli.COMMANDS}  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,103 @@
+"""Outlook: what the customer base is worth ahead, where that value is, and how much longer good
+CX keeps customers; then how well the forecast held on the past."""
+
+import streamlit as st
+
+from cxdata.app import ui
+from cxdata.i18n import format_date, format_number, translate
+from cxdata.model.registry import MIN_SAMPLE_SIZE
+from cxdata.presentation.outlook_charts import (
+    build_equity_figure,
+    build_survival_figure,
+    build_validation_figure,
+)
+from cxdata.presentation.outlook_text import (
+    build_outlook_headline,
+    describe_method,
+    describe_survival,
+    describe_validation,
+    money,
+    months_text,
+)
+from cxdata.presentation.plaintext import markdown_text
+from cxdata.questions.clv import (
+    EQUITY_DIMENSIONS,
+    compute_clv_model,
+    equity_by,
+    select_customers,
+    validation_table,
+)
+from cxdata.questions.survival import SURVIVAL_DIMENSIONS, compute_survival
+
+context = ui.page_context()
+lang, filters, currency, as_of = context.lang, context.filters, context.currency, context.as_of
+# The models read the whole history to the as-of date; the period filter does not apply here.
+caption = " · ".join([translate("outlook_scope", lang, date=format_date(as_of, lang)), *filters.caption(lang).split(" · ")[1:]])
+
+st.title(translate("page_outlook", lang))
+st.caption(markdown_text(caption))
+
+try:
+    with st.spinner(translate("outlook_fitting", lang)):  # seconds on the sample, about two minutes at scale 1
+        model = ui.load(compute_clv_model, as_of)  # fitted once per data version, whatever the filters
+except ValueError as error:  # too little purchase history to fit the models
+    st.info(markdown_text(translate("outlook_no_fit", lang, reason=str(error))))
+    st.stop()
+customers = ui.derive(select_customers, model, filters)
+if customers.empty:
+    st.warning(markdown_text(translate("outlook_no_customers", lang, caption=caption)))
+    st.stop()
+survival = ui.derive(compute_survival, model, filters)
+horizon = model.horizon_months
+
+# --- One screen: what the base is worth, how many still buy, and the CX gap in months and money.
+headline = ui.derive(build_outlook_headline, customers, survival, lang, currency, horizon)
+st.info(f"**{translate('outlook_headline_title', lang)}.** {markdown_text(headline)}")
+if len(customers) < MIN_SAMPLE_SIZE:
+    st.warning(translate("outlook_too_small", lang, n=len(customers)))
+gap = survival.row("nps", "detractor")
+tiles = (
+    (translate("outlook_tile_equity", lang, h=horizon), money(float(customers["expected_value"].sum()), lang, currency),
+     translate("outlook_tile_equity_help", lang)),
+    (translate("outlook_tile_purchases", lang, h=horizon), format_number(float(customers["expected_purchases"].sum()), lang),
+     None),
+    (translate("outlook_tile_alive", lang), format_number(float(customers["p_alive"].sum()), lang),
+     translate("outlook_tile_alive_help", lang)),
+    (translate("outlook_tile_gap", lang),
+     translate("outlook_tile_gap_value", lang, months=months_text(gap["months_vs_reference"], lang)) if gap else "—",
+     translate("outlook_tile_gap_help", lang)),
+)  # fmt: skip
+# Two rows of two: wide enough for a money value and a Russian label on a 1280-px projector.
+for column, (label, value, help_text) in zip(st.columns(2) + st.columns(2), tiles):
+    column.metric(label, value, help=help_text, border=True)
+st.caption(translate("outlook_n", lang, n=format_number(len(customers), lang)))
+
+# --- Where the value is: by segment, channel, acquisition channel and NPS class.
+st.header(translate("outlook_section_where", lang))
+dimension = st.segmented_control(
+    translate("outlook_split", lang), options=list(EQUITY_DIMENSIONS), default="segment", required=True,
+    format_func=lambda d: translate(f"outlook_dimension_{d}", lang), key="outlook_dimension",
+)  # fmt: skip
+equity = ui.derive(equity_by, model, filters, dimension)
+ui.show_chart(ui.derive(build_equity_figure, equity, dimension, lang, caption, currency, horizon), key="outlook_equity")
+st.caption(translate("outlook_equity_rule", lang))
+
+# --- Survival by CX class: Kaplan–Meier curves, the gap in months and money.
+st.header(translate("outlook_section_survival", lang))
+survival_dimension = st.segmented_control(
+    translate("outlook_split", lang), options=list(SURVIVAL_DIMENSIONS), default="nps", required=True,
+    format_func=lambda d: translate(f"money_dimension_{d}", lang), key="outlook_survival_dimension",
+)  # fmt: skip
+ui.show_chart(ui.derive(build_survival_figure, survival.curves, survival.table, survival_dimension, lang, caption),
+              key="outlook_survival")  # fmt: skip
+reference = SURVIVAL_DIMENSIONS[survival_dimension][2]
+for line in describe_survival(survival, survival_dimension, reference, lang, currency):
+    st.markdown(f"- {line}")
+st.caption(translate("outlook_survival_rule", lang))
+
+# --- Validation: the models fitted on the past, against what happened after.
+st.header(translate("outlook_section_validation", lang))
+validation = ui.derive(validation_table, model, filters)
+ui.show_chart(ui.derive(build_validation_figure, validation, model.calibration_end, lang, caption), key="outlook_validation")
+st.markdown(describe_validation(model, validation, lang, format_date))
+st.caption(describe_method(model, lang, format_date))

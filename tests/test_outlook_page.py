@@ -1,0 +1,75 @@
+"""The Outlook page through Streamlit's AppTest: it runs in both languages, its tiles are the
+forecast's numbers, filters narrow them, and its charts are valid plotly figures."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import plotly.graph_objects as go
+import pytest
+
+from cxdata.engine.query import open_backend
+from cxdata.i18n import format_value
+from cxdata.model.filters import Filters
+from cxdata.presentation.outlook_charts import (
+    build_equity_figure,
+    build_survival_figure,
+    build_validation_figure,
+)
+from cxdata.questions.clv import (
+    compute_clv_model,
+    equity_by,
+    select_customers,
+    validation_table,
+)
+from cxdata.questions.survival import compute_survival
+from tests.test_app import clear_streamlit_caches, open_app  # noqa: F401 - the fixture clears caches
+
+AS_OF = date(2025, 12, 31)
+
+
+@pytest.fixture(scope="module")
+def model(sample_db):
+    return compute_clv_model(open_backend(sample_db), AS_OF)
+
+
+def equity_text(model, lang: str, **dimensions) -> str:
+    customers = select_customers(model, Filters(AS_OF, AS_OF, **dimensions))
+    return format_value(float(customers["expected_value"].sum()), "money", lang, 0, "RUB", compact=True)
+
+
+def test_outlook_page_shows_the_forecast_and_follows_the_filters(tmp_path, monkeypatch, sample_db, model):
+    app = open_app(tmp_path, monkeypatch, sample_db, "outlook")
+    assert not app.exception
+    assert app.title[0].value == "Outlook"
+    tiles = {m.label: m.value for m in app.metric}
+    assert tiles["Customer equity, 12 months"] == equity_text(model, "en")
+    app.sidebar.multiselect(key="f_segment").select("SMB").run()
+    assert not app.exception
+    assert {m.label: m.value for m in app.metric}["Customer equity, 12 months"] == equity_text(model, "en", segments=("SMB",))
+    for key in ("outlook_dimension", "outlook_survival_dimension"):
+        for option in app.segmented_control(key=key).options:
+            app.segmented_control(key=key).set_value(option).run()
+            assert not app.exception
+    app.sidebar.segmented_control(key="lang").set_value("ru").run()
+    assert not app.exception
+    assert app.title[0].value == "Прогноз"
+    assert {m.label: m.value for m in app.metric}["Ценность базы, 12 мес."] == equity_text(model, "ru", segments=("SMB",))
+
+
+def test_outlook_page_on_an_empty_database_says_why(tmp_path, monkeypatch, empty_db):
+    app = open_app(tmp_path, monkeypatch, empty_db, "outlook")
+    assert not app.exception
+    assert any("Not enough purchase history" in i.value for i in app.info)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_outlook_charts_are_valid_plotly_figures(model, lang):
+    everyone = Filters(AS_OF, AS_OF)
+    survival = compute_survival(model, everyone)
+    figures = [build_equity_figure(equity_by(model, everyone, d), d, lang, "caption", "RUB", 12)
+               for d in ("segment", "channel", "acquisition_channel", "nps_class")]
+    figures += [build_survival_figure(survival.curves, survival.table, d, lang, "caption") for d in ("nps", "csat", "complaints")]
+    figures.append(build_validation_figure(validation_table(model, everyone), model.calibration_end, lang, "caption"))
+    for figure in figures:
+        go.Figure(figure)  # raises on any property plotly does not know
