@@ -35,8 +35,9 @@ CATEGORY_COLUMNS = ("segment", "region", "channel", "acquisition_channel", "touc
 
 
 def column_label(column: str, lang: str) -> str:
-    """A filter or category column as the reader's language names it ('Канал')."""
-    return translate(f"column_{column}", lang)
+    """A filter or category column as the reader's language names it ('Канал'): the filters' own
+    labels (``cxdata.i18n``) for the filter columns."""
+    return translate(column if column in FILTER_COLUMNS else f"column_{column}", lang)
 
 
 def _labels(columns) -> dict[str, str]:
@@ -163,10 +164,6 @@ def _renamed(con, data: pa.Table, renames: dict[str, dict[str, str]]) -> pa.Tabl
 
 
 TEXT = {
-    "column_segment": {"en": "Segment", "ru": "Сегмент"},
-    "column_region": {"en": "Region", "ru": "Регион"},
-    "column_channel": {"en": "Channel", "ru": "Канал"},
-    "column_acquisition_channel": {"en": "Acquisition channel", "ru": "Канал привлечения"},
     "column_touchpoint": {"en": "Touchpoint", "ru": "Точка контакта"},
     "column_category": {"en": "Category", "ru": "Категория"},
     "column_product": {"en": "Product", "ru": "Продукт"},
