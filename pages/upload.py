@@ -20,13 +20,13 @@ from cxdata.ingest import (
 )
 from cxdata.ingest.errors import TargetChanged, describe_failure
 from cxdata.ingest.log import read_log_as_seen, read_table_state
+from cxdata.ingest.meaning import column_label
 from cxdata.ingest.preset_store import list_presets
 from cxdata.ingest.publish import load_and_publish
 from cxdata.model.roles import can
 from cxdata.presentation.plaintext import markdown_text
 from cxdata.presentation.upload_questions import (
     KEEP,
-    column_label,
     combine_questions,
     merge_answers,
     merge_key,

@@ -133,8 +133,9 @@ def test_a_customers_file_with_empty_target_columns_is_warned(tmp_path):
     assert report.status == "loaded" and report.rows_loaded == 20
     notes = {i.code: i for i in report.issues if i.severity == "warning" and i.code != "unknown_column"}
     empty = notes["empty_filter_columns"]
-    assert empty.message("en") == ('segment, region, channel, acquisition_channel: empty in every row of the file; '
+    assert empty.message("en") == ('Segment, Region, Channel, Acquisition channel: empty in every row of the file; '
                                    'the filters will show these rows as "Unknown".')
+    assert empty.message("ru").startswith("Сегмент, Регион, Канал, Канал привлечения: пусто во всех строках")
     switched = {i.field: i.message("ru") for i in report.issues if i.code == "metrics_switched_off"}
     assert set(switched) == {"signup_at", "acquisition_cost"}
     assert "CAC" in switched["acquisition_cost"] and "будут недоступны" in switched["acquisition_cost"]

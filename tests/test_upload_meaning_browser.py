@@ -91,3 +91,32 @@ def test_scale_question_and_merge_offer_in_russian(sample_db, tmp_path, browser)
         # the 15 "Web"/"web" reviews (11 + 4) all under the stored spelling, the 5 "Shop" ones a new channel.
         assert [a - b for a, b in zip(after, summary)] == [20, 0, 71, 0, 15, 5]
         page.close()
+
+
+def test_a_file_without_customers_is_refused_until_marked_anonymous(sample_db, tmp_path, browser):
+    db = tmp_path / "upload.duckdb"
+    shutil.copy(sample_db, db)
+    anonymous = "SELECT count(*), sum(amount) FROM transactions WHERE customer_id IS NULL"
+    assert stored(db, anonymous) == [(0, None)]
+    with streamlit_server(db, tmp_path / "server.log") as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1600})
+        page.goto(f"{url}/upload?lang=ru")
+        wait_for_run(page)
+        page.locator("[data-testid='stSelectbox']").filter(has_text="Таблица").locator("input").click()
+        page.get_by_role("option", name="transactions", exact=True).click()
+        wait_for_run(page)
+        page.locator("[data-testid='stFileUploader'] input[type='file']").first.set_input_files(
+            str(ROOT / "tests" / "fixtures" / "ingest" / "transactions_no_customer.csv"))
+        wait_for_run(page)
+        page.get_by_role("button", name="Загрузить", exact=True).click()
+        wait_for_run(page)
+        assert page.get_by_text("Отклонено: ничего не изменено.").count() == 1
+        assert stored(db, anonymous) == [(0, None)]  # refused: nothing stored
+
+        page.get_by_text("Анонимный файл (намеренно без клиента)").click()
+        wait_for_run(page)
+        page.get_by_role("button", name="Загрузить", exact=True).click()
+        wait_for_run(page)
+        assert page.get_by_text("Загружено строк: 4 в transactions").count() == 1
+        assert stored(db, anonymous) == [(4, 160.5)]  # 100 + 50.5 + 20 − 10, belonging to no one
+        page.close()

@@ -56,7 +56,8 @@ def _hours_to_next(k: int) -> str:
 def fetch_touchpoint_sums(con, filters: Filters, stages: list[str]) -> pd.DataFrame:
     """Survey counts of the period per touchpoint among ``stages``, from the ``survey_daily``
     rollup (fresh rollups only): ``nps_n``, ``promoters``, ``detractors``, ``csat_n``,
-    ``satisfied``, ``ces_n``, ``ces_sum``, ``ces_sum_squares``; indexed by ``touchpoint``."""
+    ``satisfied``, ``ces_n``, ``ces_sum``, ``ces_sum_squares``, ``ces_scale_sum``,
+    ``ces_scale_sum_squares``; indexed by ``touchpoint``."""
     params: dict = {"start_day": filters.start, "end_day": filters.end, "stages": list(stages)}
     predicates = ["day >= $start_day", "day <= $end_day", "list_contains($stages, touchpoint)",
                   *filters.sql(params)]  # fmt: skip
@@ -64,7 +65,8 @@ def fetch_touchpoint_sums(con, filters: Filters, stages: list[str]) -> pd.DataFr
         f"""SELECT touchpoint, sum(nps_n) AS nps_n, sum(promoters) AS promoters,
                    sum(detractors) AS detractors, sum(csat_n) AS csat_n,
                    sum(satisfied) AS satisfied, sum(ces_n) AS ces_n, sum(ces_sum) AS ces_sum,
-                   sum(ces_sum_squares) AS ces_sum_squares
+                   sum(ces_sum_squares) AS ces_sum_squares, sum(ces_scale_sum) AS ces_scale_sum,
+                   sum(ces_scale_sum_squares) AS ces_scale_sum_squares
             FROM survey_daily WHERE {" AND ".join(predicates)} GROUP BY touchpoint""",
         params,
     ).df()

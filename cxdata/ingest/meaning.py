@@ -19,6 +19,7 @@ from datetime import date, datetime
 import pyarrow as pa
 
 from cxdata.engine.db import read_meta
+from cxdata.i18n import register_text, translate
 from cxdata.ingest.messages import INFO, WARNING, Issue, issue
 from cxdata.model.filters import DEFAULT_PRESET, preset_range
 from cxdata.model.registry import METRICS, metrics_needing
@@ -31,6 +32,16 @@ FILTER_COLUMNS = ("segment", "region", "channel", "acquisition_channel")
 # Columns whose values are categories a person reads (a spelling variant shows as a second category).
 CATEGORY_COLUMNS = ("segment", "region", "channel", "acquisition_channel", "touchpoint", "category", "product",
                     "reason", "stage")
+
+
+def column_label(column: str, lang: str) -> str:
+    """A filter or category column as the reader's language names it ('Канал'): the filters' own
+    labels (``cxdata.i18n``) for the filter columns."""
+    return translate(column if column in FILTER_COLUMNS else f"column_{column}", lang)
+
+
+def _labels(columns) -> dict[str, str]:
+    return {lang: ", ".join(column_label(c, lang) for c in columns) for lang in ("en", "ru")}
 
 
 def default_period(con) -> tuple[date, date] | None:
@@ -72,7 +83,7 @@ def empty_column_notes(con, table: str) -> list[Issue]:
     notes = []
     filters = [c for c in empty if c in FILTER_COLUMNS]
     if filters:
-        notes.append(issue("empty_filter_columns", WARNING, field=", ".join(filters), columns=", ".join(filters)))
+        notes.append(issue("empty_filter_columns", WARNING, field=", ".join(filters), columns=_labels(filters)))
     for column in empty:
         needing = metrics_needing(table, column)
         if needing:
@@ -126,11 +137,12 @@ def merge_spellings(con, table: str, data: pa.Table, merge: dict[str, dict[str, 
             shown = " / ".join(f'"{v}"' for v in group)
             if renames:
                 done.setdefault(column, {}).update(renames)
-                issues.append(issue("variants_merged", INFO, field=column, values=shown,
+                issues.append(issue("variants_merged", INFO, field=column, label=_labels([column]), values=shown,
                                     target=f'"{next(iter(renames.values()))}"'))
             else:
                 offered.setdefault(column, []).append(group)
-                issues.append(issue("spelling_variants", WARNING, field=column, values=shown, target=f'"{group[0]}"'))
+                issues.append(issue("spelling_variants", WARNING, field=column, label=_labels([column]), values=shown,
+                                    target=f'"{group[0]}"'))
     if done:
         data = _renamed(con, data, done)
     return data, issues, offered, done
@@ -149,3 +161,13 @@ def _renamed(con, data: pa.Table, renames: dict[str, dict[str, str]]) -> pa.Tabl
         return con.sql(f"SELECT * REPLACE ({', '.join(cases)}) FROM merge_rows", params=params).to_arrow_table()
     finally:
         con.unregister("merge_rows")
+
+
+TEXT = {
+    "column_touchpoint": {"en": "Touchpoint", "ru": "Точка контакта"},
+    "column_category": {"en": "Category", "ru": "Категория"},
+    "column_product": {"en": "Product", "ru": "Продукт"},
+    "column_reason": {"en": "Reason", "ru": "Причина"},
+    "column_stage": {"en": "Stage", "ru": "Этап"},
+}
+register_text(TEXT)

@@ -311,12 +311,12 @@ TEXT: dict[str, dict[str, str]] = {
         "ru": "{field} пусто во всех строках (или нет в файле): {metrics} для этих строк будут недоступны.",
     },
     "ingest_spelling_variants": {
-        "en": "{field}: {values} differ only by case or spacing and would show as separate values; merge them into {target} (on the Upload page: the choice under the check; load --merge-variants; \"merge\" in the preset).",
-        "ru": "{field}: {values} отличаются только регистром или пробелами и будут показаны как разные значения; объедините их в {target} (на странице загрузки: выбор под проверкой; load --merge-variants; \"merge\" в пресете).",
+        "en": "{label}: {values} differ only by case or spacing and would show as separate values; merge them into {target} (on the Upload page: the choice under the check; load --merge-variants; \"merge\" in the preset).",
+        "ru": "{label}: {values} отличаются только регистром или пробелами и будут показаны как разные значения; объедините их в {target} (на странице загрузки: выбор под проверкой; load --merge-variants; \"merge\" в пресете).",
     },
     "ingest_variants_merged": {
-        "en": "{field}: {values} differ only by case or spacing; merged into {target}.",
-        "ru": "{field}: {values} отличаются только регистром или пробелами; объединены в {target}.",
+        "en": "{label}: {values} differ only by case or spacing; merged into {target}.",
+        "ru": "{label}: {values} отличаются только регистром или пробелами; объединены в {target}.",
     },
     "ingest_after_as_of": {
         "en": "Rows dated after the data's as-of date {as_of}: {count} (rows {rows}). The dashboard shows them once as_of moves.",

@@ -65,11 +65,6 @@ def scale_label(choice: str, lang: str) -> str:
     return translate("upload_scale_option", lang, score=score.upper(), scale=scale_text(scale))
 
 
-def column_label(column: str, lang: str) -> str:
-    """The column as the reader's language names it."""
-    return translate(f"upload_column_{column}", lang)
-
-
 def merge_label(value: str, lang: str) -> str:
     return translate("upload_merge_keep", lang) if value == KEEP else translate("upload_merge_into", lang, value=value)
 
@@ -96,14 +91,5 @@ TEXT = {
                               "ru": "{column}: {values} отличаются только регистром или пробелами"},
     "upload_merge_into": {"en": "merge into «{value}»", "ru": "объединить в «{value}»"},
     "upload_merge_keep": {"en": "keep them apart", "ru": "оставить раздельно"},
-    "upload_column_segment": {"en": "Segment", "ru": "Сегмент"},
-    "upload_column_region": {"en": "Region", "ru": "Регион"},
-    "upload_column_channel": {"en": "Channel", "ru": "Канал"},
-    "upload_column_acquisition_channel": {"en": "Acquisition channel", "ru": "Канал привлечения"},
-    "upload_column_touchpoint": {"en": "Touchpoint", "ru": "Точка контакта"},
-    "upload_column_category": {"en": "Category", "ru": "Категория"},
-    "upload_column_product": {"en": "Product", "ru": "Продукт"},
-    "upload_column_reason": {"en": "Reason", "ru": "Причина"},
-    "upload_column_stage": {"en": "Stage", "ru": "Этап"},
 }
 register_text(TEXT)

@@ -43,6 +43,7 @@ from cxdata.i18n import (
 )
 from cxdata.model.filters import UNKNOWN, Filters
 from cxdata.model.registry import MIN_SAMPLE_SIZE
+from cxdata.model.rules import common_scale_top
 from cxdata.presentation.plaintext import markdown_text
 from cxdata.questions.funnel import (
     DEFAULT_WINDOW_DAYS,
@@ -348,8 +349,12 @@ def compute_moments_of_truth(db, filters: Filters, *, stages: list[str] | None =
     """
     stages = validate_stages(db, stages)
     sums = _touchpoint_sums(db, filters, stages)
-    ces = [ces_stats(int(n), total, squares) if pd.notna(n) else (None, None)
-           for n, total, squares in zip(sums["ces_n"], sums["ces_sum"], sums["ces_sum_squares"])]  # fmt: skip
+    # A stage whose CES answers mix scales has no mean (as the KPI tile: rules.common_scale_top).
+    ces = [ces_stats(int(n), total, squares)
+           if pd.notna(n) and (not n or common_scale_top(int(n), top_sum, top_squares) is not None) else (None, None)
+           for n, total, squares, top_sum, top_squares in zip(
+               sums["ces_n"], sums["ces_sum"], sums["ces_sum_squares"], sums["ces_scale_sum"],
+               sums["ces_scale_sum_squares"])]  # fmt: skip
     sums["ces_mean"] = [mean for mean, _ in ces]
     sums["ces_sd"] = [sd for _, sd in ces]
     rows = []
