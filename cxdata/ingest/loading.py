@@ -48,6 +48,7 @@ from cxdata.ingest.reading import ROW, Progress, read_extract
 from cxdata.ingest.report import LOADED, REJECTED, UNCHANGED, Report, build_preview
 from cxdata.ingest.validation import Validated, validate_extract
 from cxdata.model.schema import TABLES, create_schema
+from cxdata.model.workspace import settings_from_meta
 
 
 @dataclass
@@ -240,10 +241,12 @@ def _reference_notes(con, table: str, counts: dict) -> list[Issue]:
         if count:
             notes.append(issue("unknown_customers", WARNING, field="customer_id", count=count,
                                rows=_rows(con, "incoming", condition)))
-    as_of, date_column = read_meta(con).get("as_of"), TABLES[table].date_column
-    if as_of and date_column:
+    # Only a pinned as-of date hides new rows: one that follows the data moves with this load.
+    pinned, date_column = settings_from_meta(read_meta(con)).pinned_as_of, TABLES[table].date_column
+    if pinned and date_column:
+        as_of = pinned.isoformat()
         condition = f'"{date_column}" >= ?'
-        limit = datetime.fromisoformat(as_of) + timedelta(days=1)
+        limit = datetime.combine(pinned, datetime.min.time()) + timedelta(days=1)
         count = con.execute(f"SELECT count(*) FROM incoming WHERE {condition}", [limit]).fetchall()[0][0]
         counts["after_as_of"] = count
         if count:
