@@ -24,9 +24,10 @@ PAGES = (
     ("journey", "page_journey", ":material/route:"),
     ("money", "page_money", ":material/payments:"),
     ("upload", "page_upload", ":material/upload_file:"),
+    ("settings", "page_settings", ":material/settings:"),
 )
 # Pages a role may open; the pages check the role again themselves.
-PAGE_ACTIONS = {"upload": "upload"}
+PAGE_ACTIONS = {"upload": "upload", "settings": "admin"}
 
 
 def main(default_page: str = "overview") -> None:
@@ -39,7 +40,7 @@ def main(default_page: str = "overview") -> None:
     import duckdb
 
     from cxdata import i18n
-    from cxdata.app import ui
+    from cxdata.app import ui, workspace
     from cxdata.model.roles import LoginConfigError, can
 
     # An emoji icon is drawn by the browser; a material one is fetched from fonts.gstatic.com on every visit.
@@ -86,9 +87,13 @@ def main(default_page: str = "overview") -> None:
     ui.render_engine_note(lang)
     try:
         context = ui.render_global_filters(lang)
+        workspace.render_workspace_badge(context)
         ui.set_page_context(context)
         charts_loading.empty()
-        navigation.run()
+        if context.is_empty and (navigation.url_path or default_page) in workspace.DATA_PAGES:
+            workspace.show_welcome(context, visitor.role)  # what to load first, not empty charts
+        else:
+            navigation.run()
     except (duckdb.Error, OSError) as error:
         # A missing, damaged or locked database is a message to the reader, never a traceback, on
         # whichever page meets it (a damaged block may be met by one page's queries only).

@@ -30,6 +30,20 @@ def current_locale() -> str:
     return _LOCALE.get()
 
 
+def plotly_separators(lang: str) -> str:
+    """Plotly's ``layout.separators`` (decimal, then thousands) for the current locale (auto: by language)."""
+    locale = LOCALES.get(current_locale())
+    if locale:
+        return locale[1] + (" " if locale[0] == NBSP else locale[0])
+    return ", " if lang == "ru" else ".,"
+
+
+def plotly_day_format() -> str:
+    """A day in a chart's hover label, in the current locale's order (auto: 31.12.2025)."""
+    locale = LOCALES.get(current_locale())
+    return locale[2].replace("{d:02d}", "%d").replace("{m:02d}", "%m").replace("{y}", "%Y") if locale else "%d.%m.%Y"
+
+
 def date_input_format(lang: str) -> str:
     """The date picker's format for the current locale (auto: by language)."""
     locale = LOCALES.get(current_locale())
@@ -57,6 +71,8 @@ TEXT: dict[str, dict[str, str]] = {
     "preset_last_quarter": {"en": "Last 3 months", "ru": "Последние 3 месяца"},
     "preset_last_6m": {"en": "Last 6 months", "ru": "Последние 6 месяцев"},
     "preset_last_12m": {"en": "Last 12 months", "ru": "Последние 12 месяцев"},
+    "preset_this_fy": {"en": "This fiscal year", "ru": "Текущий финансовый год"},
+    "preset_last_fy": {"en": "Last fiscal year", "ru": "Прошлый финансовый год"},
     "preset_all": {"en": "All time", "ru": "Всё время"},
     "preset_custom": {"en": "Custom range", "ru": "Свой период"},
     "page_overview": {"en": "Overview", "ru": "Обзор"},

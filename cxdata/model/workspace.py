@@ -116,6 +116,17 @@ def parse_assignment(text: str) -> tuple[str, str]:
     return key, normalize_setting(key, value)
 
 
+def validate_changes(values: dict[str, str]) -> tuple[dict[str, str], list[SettingError]]:
+    """Typed values (key -> text) -> (stored values, every refused one): all or nothing is stored."""
+    changes, errors = {}, []
+    for key, value in values.items():
+        try:
+            changes[key] = normalize_setting(key, value)
+        except SettingError as error:
+            errors.append(error)
+    return changes, errors
+
+
 def settings_from_meta(meta: dict[str, str]) -> WorkspaceSettings:
     """The settings stored in ``meta`` (missing or unusable keys take their defaults)."""
 
