@@ -104,7 +104,7 @@ def load_extract(db_path, table: str, path, *, mapping=None, mode: str = "append
         return report
     with extract:
         step("validating", 0.4)
-        validated = validate_extract(extract, table)
+        validated = validate_extract(extract, table, _workspace_time_zone(db_path, connection))
         report.file.update(sha256=extract.file.sha256, format=extract.file.format)
         report.detected = {**extract.detected(), "date_formats": validated.date_formats}
         report.mapping = {"columns": validated.mapping, "constants": dict(preset.constants),
@@ -293,6 +293,15 @@ def _log_entry(report: Report, preset, user: str, now, upload_id: int, mapping: 
         "rows_removed": plan.removed if plan else 0, "error_count": report.error_count,
         "warning_count": report.warning_count, "data_version": report.data_version,
     }
+
+
+def _workspace_time_zone(db_path: Path, connection) -> str:
+    """The time zone stored timestamps are in (``meta.time_zone``; the default for a new file)."""
+    if connection is None and not Path(db_path).exists():
+        return settings_from_meta({}).time_zone
+    with connected(db_path, read_only=connection is None, deadline=time.monotonic() + 10,
+                   connection=connection) as con:
+        return settings_from_meta(read_meta(con) if has_table(con, "meta") else {}).time_zone
 
 
 @contextmanager
