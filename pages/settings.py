@@ -1,11 +1,14 @@
 """Workspace settings (admins): company name, currency, number and date format, fiscal year, time
 zone and the as-of date, stored in the database."""
 
+import duckdb
 import streamlit as st
 
 from cxdata.app.workspace import open_guarded_page, render_settings_form
 from cxdata.engine.db import resolve_db_path
 from cxdata.i18n import translate
+from cxdata.ingest import UploadBusyError
+from cxdata.ingest.errors import describe_failure
 from cxdata.ingest.publish import change_settings
 from cxdata.model.workspace import validate_changes
 
@@ -20,6 +23,12 @@ if values is not None:
     for error in errors:
         st.error(error.message(lang))
     if not errors:
-        change_settings(resolve_db_path(), changes, user=visitor.user)
-        st.session_state["settings_saved"] = True
-        st.rerun()
+        try:
+            change_settings(resolve_db_path(), changes, user=visitor.user, lock_timeout=30)
+        except UploadBusyError:
+            st.error(translate("settings_busy", lang))
+        except (OSError, duckdb.Error) as error:  # disk full, a read-only folder: one line, no server path
+            st.error(describe_failure(error, lang))
+        else:
+            st.session_state["settings_saved"] = True
+            st.rerun()

@@ -9,6 +9,7 @@ from zoneinfo import available_timezones
 import streamlit as st
 
 from cxdata import i18n
+from cxdata.app import ui
 from cxdata.app.ui import PageContext
 from cxdata.model.roles import can
 from cxdata.model.workspace import LATEST
@@ -31,8 +32,6 @@ def open_guarded_page(title_key: str, action: str, forbidden_key: str, intro_key
     """The start of a page only some roles may use: its title, then either the refusal (and the run
     stops) or its intro; returns (context, visitor). The page checks the role itself, not only the
     navigation."""
-    from cxdata.app import ui
-
     context, visitor = ui.page_context(), ui.current_visitor()
     show_title(context, title_key)
     if not can(visitor.role, action):
@@ -189,5 +188,7 @@ i18n.register_text({
     "settings_as_of_pinned": {"en": "Pinned to a date", "ru": "Закрепить дату"},
     "settings_as_of_date": {"en": "Pinned date", "ru": "Закреплённая дата"},
     "settings_save": {"en": "Save settings", "ru": "Сохранить настройки"},
+    "settings_busy": {"en": "An upload is running: the settings were not saved. Save them again when it has finished.",
+                      "ru": "Идёт загрузка данных: настройки не сохранены. Сохраните их снова, когда она закончится."},
     "settings_saved": {"en": "Settings saved: every page now follows them.", "ru": "Настройки сохранены: все страницы теперь им следуют."},
 })
