@@ -96,6 +96,8 @@ def test_as_of_follows_the_loaded_data_and_a_pin_stays(empty_workspace):
     window = frame[(frame["date"] >= "1998-04-02") & (frame["date"] <= "1998-06-30")]
     assert metrics["revenue"]["value"] == pytest.approx(window["amount"].sum(), abs=1e-6)
     assert metrics["revenue"]["n"] == len(window)
+    on_polars = ok(run_cli("metrics", "--db", str(empty_workspace), "--engine", "polars"))  # exports the file
+    assert on_polars["revenue"]["value"] == pytest.approx(window["amount"].sum(), abs=1e-6)
 
     pinned = ok(run_cli("settings", "--db", str(empty_workspace), "--set", "as_of=1997-12-31"))
     assert (pinned["as_of"], pinned["as_of_in_use"]) == ("1997-12-31", "1997-12-31")
@@ -107,6 +109,9 @@ def test_as_of_follows_the_loaded_data_and_a_pin_stays(empty_workspace):
     metrics = ok(run_cli("metrics", "--db", str(empty_workspace)))
     window = frame[(frame["date"] >= "1997-10-03") & (frame["date"] <= "1997-12-31")]
     assert metrics["revenue"]["value"] == pytest.approx(window["amount"].sum(), abs=1e-6)
+    # The other engine reads the settings from its export of the file: the pin makes a new export.
+    on_polars = ok(run_cli("metrics", "--db", str(empty_workspace), "--engine", "polars"))
+    assert on_polars["revenue"]["value"] == pytest.approx(window["amount"].sum(), abs=1e-6)
     # Loading more data keeps a pinned as-of date, and warns about rows it hides.
     later = empty_workspace.with_name("later.csv")
     later.write_text("customer_id,date,amount\n99999,1998-07-15,10.50\n", encoding="utf-8")
