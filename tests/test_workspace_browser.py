@@ -80,7 +80,7 @@ def test_an_empty_workspace_welcomes_then_shows_the_cdnow_data_in_usd(tmp_path, 
         page.goto(url)
         wait_for_run(page)
         assert "Overview · CDNOW" in main_text(page)
-        assert "data as of 30 Jun 1998 (the latest loaded)" in sidebar_text(page)
+        assert "CDNOW · USD · as of 30 Jun 1998, the latest data" in sidebar_text(page)
         assert "1 Jan 1998 – 30 Jun 1998" in main_text(page)  # the default period follows the data
         tiles = read_tiles(page)
         assert tiles["Revenue, USD"] == "6.0\u00a0k"

@@ -129,8 +129,8 @@ i18n.register_text({f"month_{n}": {lang: names[n - 1] for lang, names in _MONTHS
 i18n.register_text({
     "page_settings": {"en": "Workspace settings", "ru": "Настройки"},
     "workspace_no_data": {"en": "no data loaded yet", "ru": "данные ещё не загружены"},
-    "workspace_as_of_latest": {"en": "data as of {date} (the latest loaded)", "ru": "данные на {date} (последние загруженные)"},
-    "workspace_as_of_pinned": {"en": "data as of {date} (pinned)", "ru": "данные на {date} (дата закреплена)"},
+    "workspace_as_of_latest": {"en": "as of {date}, the latest data", "ru": "актуально на {date}, последние данные"},
+    "workspace_as_of_pinned": {"en": "as of {date}, pinned", "ru": "актуально на {date}, дата закреплена"},
     "welcome_title": {"en": "Welcome: a workspace for your own data", "ru": "Добро пожаловать: пространство для ваших данных"},
     "welcome_title_named": {"en": "Welcome to the CX dashboard of {name}", "ru": "Добро пожаловать в CX-дашборд: {name}"},
     "welcome_intro": {
