@@ -26,10 +26,11 @@ PAGES = (
     ("outlook", "page_outlook", ":material/insights:"),
     ("upload", "page_upload", ":material/upload_file:"),
     ("health", "page_health", ":material/health_and_safety:"),
+    ("settings", "page_settings", ":material/settings:"),
 )
 # Pages a role may open; the pages check the role again themselves. Data health is for the people
 # who load data (analysts, admins): it names tables and columns, not numbers for the board.
-PAGE_ACTIONS = {"upload": "upload", "health": "upload"}
+PAGE_ACTIONS = {"upload": "upload", "health": "upload", "settings": "admin"}
 
 
 def main(default_page: str = "overview") -> None:
@@ -42,7 +43,7 @@ def main(default_page: str = "overview") -> None:
     import duckdb
 
     from cxdata import i18n
-    from cxdata.app import ui, upload_guard
+    from cxdata.app import ui, upload_guard, workspace
     from cxdata.model.roles import LoginConfigError, can
 
     # An emoji icon is drawn by the browser; a material one is fetched from fonts.gstatic.com on every visit.
@@ -91,9 +92,13 @@ def main(default_page: str = "overview") -> None:
     ui.render_engine_note(lang)
     try:
         context = ui.render_global_filters(lang)
+        workspace.render_workspace_badge(context)
         ui.set_page_context(context)
         charts_loading.empty()
-        navigation.run()
+        if context.is_empty and (navigation.url_path or default_page) in workspace.DATA_PAGES:
+            workspace.show_welcome(context, visitor.role)  # what to load first, not empty charts
+        else:
+            navigation.run()
     except (duckdb.Error, OSError) as error:
         # A missing, damaged or locked database is a message to the reader, never a traceback, on
         # whichever page meets it (a damaged block may be met by one page's queries only).

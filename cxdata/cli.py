@@ -21,6 +21,7 @@ from cxdata.cli_contract import (
 from cxdata.engine.db import remember_database, resolve_db_path
 from cxdata.ingest import cli as ingest_cli
 from cxdata.model.filters import Filters
+from cxdata.model.workspace import DEFAULTS
 
 
 def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,11 +45,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="python -m cxdata", description="CX dashboard data tools")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
-    init = commands.add_parser("init", help="create the database with the embedded sample")
+    init = commands.add_parser("init", help="create the database with the embedded sample (or --empty)")
     init.add_argument("--db", help="DuckDB file (default: $CX_DB or data/cx.duckdb)")
     init.add_argument("--scale", type=positive_float, default=None, help="1 = ~1M customers (default 0.05)")
     init.add_argument("--seed", type=int, default=None, help="random seed (default 42)")
     init.add_argument("--force", action="store_true", help="replace an existing database")
+    init.add_argument("--empty", action="store_true", help="the schema and no sample: a workspace for your own data")
+    init.add_argument("--currency", help="with --empty: the currency code of its money (default USD)")
+    init.add_argument("--name", help="with --empty: the company name shown on every page")
+    init.add_argument("--lang", choices=("en", "ru"), default="en", help="language of the messages")
+
+    settings = commands.add_parser("settings", help="print the workspace settings as JSON; --set changes them")
+    settings.add_argument("--db", help="DuckDB file (default: $CX_DB or data/cx.duckdb)")
+    settings.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                          help="repeatable: company_name, currency, locale, fiscal_year_start, time_zone, "
+                               "as_of (a date, or latest to follow the data)")
+    settings.add_argument("--lang", choices=("en", "ru"), default="en", help="language of the messages")
 
     metrics = commands.add_parser("metrics", help="print every metric as JSON")
     add_filter_arguments(metrics)
@@ -122,11 +134,63 @@ def run_init(args) -> int:
     path = resolve_db_path(args.db)
     if path.exists() and not args.force:
         raise UsageError(f"{path} already exists; add --force to replace it")
+    if args.empty:
+        return _init_empty(args, path)
+    if args.currency is not None or args.name is not None:
+        raise UsageError("--currency and --name go with --empty (the sample's own are fixed)")
     scale = args.scale if args.scale is not None else DEFAULT_SCALE
     seed = args.seed if args.seed is not None else DEFAULT_SEED
     counts = build_sample_database(path, scale=scale, seed=seed, force=args.force)
     remember_database(path)  # from now on, a dashboard that finds it missing says so
     print(json.dumps({"db": str(path), "scale": scale, "seed": seed, "rows": counts}, ensure_ascii=False))
+    return 0
+
+
+def _init_empty(args, path) -> int:
+    from cxdata.engine.workspace import create_empty_database
+
+    if args.scale is not None or args.seed is not None:
+        raise UsageError("--scale and --seed are the sample's; an --empty database has no sample")
+    assignments = [f"currency={args.currency or DEFAULTS['currency']}"]
+    if args.name is not None:
+        assignments.append(f"company_name={args.name}")
+    changes = _parse_assignments(assignments, args.lang)
+    counts = create_empty_database(path, settings=changes, force=args.force)
+    remember_database(path)
+    print(json.dumps({"db": str(path), "source": "empty", "settings": changes, "rows": counts}, ensure_ascii=False))
+    return 0
+
+
+def _parse_assignments(assignments: Sequence[str], lang: str) -> dict[str, str]:
+    """KEY=VALUE texts -> stored values; the first refused one is a usage error (nothing changes)."""
+    from cxdata.model.workspace import SettingError, parse_assignment
+
+    changes = {}
+    for text in assignments:
+        try:
+            key, value = parse_assignment(text)
+        except SettingError as error:
+            raise UsageError(error.message(lang)) from None
+        changes[key] = value
+    return changes
+
+
+def run_settings(args) -> int:
+    from cxdata.engine.query import open_backend
+    from cxdata.engine.workspace import describe_workspace
+    from cxdata.ingest.publish import change_settings
+
+    path = resolve_db_path(args.db)
+    if not path.exists():
+        raise UsageError(f"database not found: {path} (create it with: python -m cxdata init --empty)")
+    changes = _parse_assignments(args.set, args.lang)
+    if changes:
+        change_settings(path, changes)
+    db = open_backend(path)
+    try:
+        print(json.dumps(describe_workspace(db), ensure_ascii=False))
+    finally:
+        db.disconnect()
     return 0
 
 
@@ -208,7 +272,7 @@ def run_clv(args) -> int:
 
 
 COMMANDS = {"init": run_init, "metrics": run_metrics, "funnel": run_funnel, "money": run_money, "health": run_health,
-            "clv": run_clv, **ingest_cli.COMMANDS}  # fmt: skip
+            "clv": run_clv, "settings": run_settings, **ingest_cli.COMMANDS}  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,10 +3,51 @@
 from __future__ import annotations
 
 import math
+from contextvars import ContextVar
 from datetime import date
 
 LANGUAGES = ("en", "ru")
 NBSP = "\u00a0"
+
+# Workspace locales: (thousands separator, decimal separator, day as numbers, date_input format).
+# "auto" (the default) follows the interface language instead (see ``cxdata.model.workspace``).
+LOCALES = {
+    "en-US": (",", ".", "{m:02d}/{d:02d}/{y}", "MM/DD/YYYY"),
+    "en-GB": (",", ".", "{d:02d}/{m:02d}/{y}", "DD/MM/YYYY"),
+    "ru-RU": (NBSP, ",", "{d:02d}.{m:02d}.{y}", "DD.MM.YYYY"),
+    "de-DE": (".", ",", "{d:02d}.{m:02d}.{y}", "DD.MM.YYYY"),
+}
+_LOCALE: ContextVar[str] = ContextVar("workspace_locale", default="auto")
+
+
+def use_locale(locale: str) -> None:
+    """Format numbers and dates by ``locale`` (a key of ``LOCALES``, else "auto") in this thread
+    from now on; the dashboard sets it from the workspace settings at the start of every run."""
+    _LOCALE.set(locale if locale in LOCALES else "auto")
+
+
+def current_locale() -> str:
+    return _LOCALE.get()
+
+
+def plotly_separators(lang: str) -> str:
+    """Plotly's ``layout.separators`` (decimal, then thousands) for the current locale (auto: by language)."""
+    locale = LOCALES.get(current_locale())
+    if locale:
+        return locale[1] + (" " if locale[0] == NBSP else locale[0])
+    return ", " if lang == "ru" else ".,"
+
+
+def plotly_day_format() -> str:
+    """A day in a chart's hover label, in the current locale's order (auto: 31.12.2025)."""
+    locale = LOCALES.get(current_locale())
+    return locale[2].replace("{d:02d}", "%d").replace("{m:02d}", "%m").replace("{y}", "%Y") if locale else "%d.%m.%Y"
+
+
+def date_input_format(lang: str) -> str:
+    """The date picker's format for the current locale (auto: by language)."""
+    locale = LOCALES.get(current_locale())
+    return locale[3] if locale else ("DD.MM.YYYY" if lang == "ru" else "YYYY-MM-DD")
 
 _MONTHS = {
     "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
@@ -30,6 +71,8 @@ TEXT: dict[str, dict[str, str]] = {
     "preset_last_quarter": {"en": "Last 3 months", "ru": "Последние 3 месяца"},
     "preset_last_6m": {"en": "Last 6 months", "ru": "Последние 6 месяцев"},
     "preset_last_12m": {"en": "Last 12 months", "ru": "Последние 12 месяцев"},
+    "preset_this_fy": {"en": "This fiscal year", "ru": "Текущий финансовый год"},
+    "preset_last_fy": {"en": "Last fiscal year", "ru": "Прошлый финансовый год"},
     "preset_all": {"en": "All time", "ru": "Всё время"},
     "preset_custom": {"en": "Custom range", "ru": "Свой период"},
     "page_overview": {"en": "Overview", "ru": "Обзор"},
@@ -116,7 +159,8 @@ def translate(key: str, lang: str, **values: object) -> str:
 
 
 def format_number(value: float | None, lang: str, decimals: int = 0) -> str:
-    """Thousands and decimal separators of the language (ru: no-break spaces, decimal comma).
+    """Thousands and decimal separators of the workspace locale, else of the language (ru: no-break
+    spaces, decimal comma).
 
     >>> format_number(-1234567.85, "en", 1), format_number(1234567.85, "ru", 1).replace(NBSP, " ")
     ('−1,234,567.9', '1 234 567,9')
@@ -126,8 +170,10 @@ def format_number(value: float | None, lang: str, decimals: int = 0) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     text = f"{value:,.{decimals}f}"
-    if lang == "ru":
-        text = text.replace(",", NBSP).replace(".", ",")
+    locale = LOCALES.get(current_locale())
+    group, decimal = locale[:2] if locale else ((NBSP, ",") if lang == "ru" else (",", "."))
+    if (group, decimal) != (",", "."):
+        text = text.replace(",", "\0").replace(".", decimal).replace("\0", group)
     return text.replace("-", "−")
 
 
@@ -167,11 +213,14 @@ def format_value(
 
 
 def format_date(value: date, lang: str) -> str:
-    """A short day: day, month abbreviation, year.
+    """A short day: day, month abbreviation, year; as numbers in a named workspace locale's order.
 
     >>> format_date(date(2025, 12, 31), "en"), format_date(date(2025, 5, 1), "ru")
     ('31 Dec 2025', '1 мая 2025')
     """
+    locale = LOCALES.get(current_locale())
+    if locale:
+        return locale[2].format(d=value.day, m=value.month, y=value.year)
     return f"{value.day} {_MONTHS[lang if lang in _MONTHS else 'en'][value.month - 1]} {value.year}"
 
 

@@ -30,18 +30,16 @@ import math
 import numbers
 import os
 import re
-import uuid
 from datetime import date
-from pathlib import Path
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
-from cxdata.engine.db import bump_data_version, write_meta
+from cxdata.engine.db import build_database_atomically, bump_data_version, write_meta
 from cxdata.engine.rollups import refresh_rollups
 from cxdata.model.rules import DEFAULT_SCALE as DEFAULT_SURVEY_SCALE, scale_range
-from cxdata.model.schema import TABLES, create_schema
+from cxdata.model.schema import TABLES
 
 DEFAULT_SCALE = 0.05  # 50k customers
 DEFAULT_SEED = 42
@@ -879,27 +877,6 @@ def build_sample_database(path: str | os.PathLike, *, scale: float = DEFAULT_SCA
     os.replace, so a killed build never leaves a half-written database. FileExistsError if `path`
     exists and not `force`.
     """
-    path = Path(path)
     validate_scale(scale)
     validate_seed(seed)
-    if path.exists() and not force:
-        raise FileExistsError(f"{path} exists; pass force=True to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.building.duckdb")
-    temp_wal = temp.with_name(temp.name + ".wal")
-    try:
-        con = duckdb.connect(str(temp))
-        try:
-            con.execute("SET enable_progress_bar = false")  # a library call should not draw on the terminal
-            create_schema(con)
-            counts = generate_sample(con, scale=scale, seed=seed)
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
-        # A write-ahead log left by the replaced database would be replayed onto the new one.
-        path.with_name(path.name + ".wal").unlink(missing_ok=True)
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
-        temp_wal.unlink(missing_ok=True)
-    return counts
+    return build_database_atomically(path, lambda con: generate_sample(con, scale=scale, seed=seed), force=force)

@@ -4,6 +4,7 @@ narrows the stage detail (reasons, silent loss, time to convert, moments of trut
 import streamlit as st
 
 from cxdata.app import ui
+from cxdata.app.workspace import show_title
 from cxdata.i18n import format_date, translate
 from cxdata.model.registry import MIN_SAMPLE_SIZE
 from cxdata.presentation import journey_charts as charts
@@ -24,7 +25,7 @@ context = ui.page_context()
 lang, filters, as_of, currency = context.lang, context.filters, context.as_of, context.currency
 caption = filters.caption(lang)
 
-st.title(translate("page_journey", lang))
+show_title(context, "page_journey")
 heading, window_column = st.columns([4, 1], vertical_alignment="bottom")
 window_days = int(
     window_column.number_input(

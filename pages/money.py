@@ -4,6 +4,7 @@ and the CX change worth most money."""
 import streamlit as st
 
 from cxdata.app import ui
+from cxdata.app.workspace import show_title
 from cxdata.i18n import format_date, translate
 from cxdata.model.registry import MIN_SAMPLE_SIZE
 from cxdata.presentation.money_charts import (
@@ -47,7 +48,7 @@ context = ui.page_context()
 lang, filters, currency, as_of = context.lang, context.filters, context.currency, context.as_of
 caption = filters.caption(lang)
 
-st.title(translate("page_money", lang))
+show_title(context, "page_money")
 st.caption(markdown_text(f"{translate('data_as_of', lang, date=format_date(as_of, lang))} · {caption}"))
 
 # Every query of the page at once (in parallel); the what-if funnel only when it is asked for.

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from cxdata.app import ui
+from cxdata.app.workspace import show_title
 from cxdata.i18n import format_date, translate
 from cxdata.model.registry import OVERVIEW_METRICS
 from cxdata.presentation.charts import build_trend_figure
@@ -16,7 +17,7 @@ context = ui.page_context()
 lang, filters = context.lang, context.filters
 overview = ui.load_overview(context.data, filters, context.as_of)
 
-st.title(translate("page_overview", lang))
+show_title(context, "page_overview")
 st.caption(markdown_text(
     f"{translate('data_as_of', lang, date=format_date(context.as_of, lang))} · {filters.caption(lang)} · "
     + translate("compared_with", lang, period=filters.previous().caption(lang).split(" · ")[0])

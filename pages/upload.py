@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from cxdata.app import ui
+from cxdata.app.workspace import open_guarded_page
 from cxdata.i18n import translate
 from cxdata.ingest import (
     LOADABLE_TABLES,
@@ -52,15 +53,8 @@ from cxdata.presentation.upload_view import (
     visible_uploads,
 )
 
-context = ui.page_context()
+context, visitor = open_guarded_page("upload_title", "upload", "upload_forbidden", "upload_intro")
 lang = context.lang
-visitor = ui.current_visitor()
-
-st.title(translate("upload_title", lang))
-if not can(visitor.role, "upload"):  # the page checks the role itself, not only the navigation
-    st.error(translate("upload_forbidden", lang, role=translate(f"role_{visitor.role}", lang)))
-    st.stop()
-st.caption(translate("upload_intro", lang))
 
 left, right = st.columns(2)
 table = left.selectbox(translate("upload_table", lang), LOADABLE_TABLES, key="upload_table")

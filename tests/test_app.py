@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import duckdb
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -103,10 +104,30 @@ def test_russian_interface_keeps_the_filters(tmp_path, monkeypatch, sample_db):
     assert tile_values(app)["CSAT"] == expected_tile(sample_db, filters, "csat", lang="ru")
 
 
-def test_empty_database_shows_a_message_not_a_traceback(tmp_path, monkeypatch, empty_db):
+@pytest.mark.parametrize("page", PAGES)
+def test_an_empty_database_welcomes_instead_of_empty_charts(tmp_path, monkeypatch, empty_db, page):
+    app = open_app(tmp_path, monkeypatch, empty_db, page)
+    assert not app.exception
+    assert shown(app.title[0].value) == "Welcome: a workspace for your own data"
+    assert not app.metric and not app.get("plotly_chart")
+    assert "2. **Transactions** (`transactions`): purchases and refunds" in app.markdown[0].value
+
+
+def add_one_lead(db_path) -> None:
+    """One customer first contacted on 1 Mar 2025 and nothing else: the data's as-of date."""
+    con = duckdb.connect(str(db_path))
+    con.execute("INSERT INTO customers (customer_id, signup_at) VALUES ('lead-1', TIMESTAMP '2025-03-01 10:00')")
+    con.close()
+
+
+def test_a_selection_without_data_shows_a_message_not_a_traceback(tmp_path, monkeypatch, empty_db):
+    add_one_lead(empty_db)
     app = open_app(tmp_path, monkeypatch, empty_db)
     assert not app.exception
-    assert any("No data for this selection" in w.value for w in app.warning)
+    app.sidebar.selectbox(key="f_period").select("last_fy").run()  # the calendar year 2024: nothing
+    assert not app.exception
+    assert [shown(w.value) for w in app.warning] == [
+        "No data for this selection (1 Jan 2024 – 31 Dec 2024 · all customers). Widen the period or remove some filters."]
 
 
 def test_unreadable_database_shows_a_message(tmp_path, monkeypatch):
@@ -135,9 +156,10 @@ def test_custom_dates_and_reset(tmp_path, monkeypatch, sample_db):
 
 
 @pytest.mark.parametrize(("page", "message"), [("journey", "journey_stages is empty"), ("money", "No paying customers")])
-def test_pages_of_an_empty_database_say_so(tmp_path, monkeypatch, empty_db, page, message):
-    """The pages run their queries together (``ui.load_many``, in threads); on an empty database
-    the error of a query still reaches the page, which says what is missing."""
+def test_pages_of_a_database_without_their_data_say_so(tmp_path, monkeypatch, empty_db, page, message):
+    """The pages run their queries together (``ui.load_many``, in threads); on a database with one
+    lead and nothing else the error of a query still reaches the page, which says what is missing."""
+    add_one_lead(empty_db)
     app = open_app(tmp_path, monkeypatch, empty_db, page)
     assert not app.exception
     assert any(message in shown(warning.value) for warning in app.warning), [w.value for w in app.warning]

@@ -97,8 +97,25 @@ def test_a_page_that_stops_early_leaves_no_blank_chart(page, empty_db, tmp_path)
     # before the page runs, so a page that stops on an empty selection leaves nothing behind.
     from tests.browser import streamlit_server
 
+    import os
+    import shutil
+
+    import duckdb
+
     with streamlit_server(empty_db, tmp_path / "streamlit.log") as url:
-        page.goto(f"{url}/")
+        page.goto(f"{url}/")  # an empty workspace: the welcome, and no blank chart left behind
+        wait_for_run(page)
+        assert page.get_by_text("Welcome").count() >= 1
+        assert page.locator(".js-plotly-plot, [data-testid='stPlotlyChart']").count() == 0
+        # One lead (1 Mar 2025) and nothing else, published as a load does (a new file replaces it):
+        # the last fiscal year (2024) has no data, so the page stops early.
+        copy = tmp_path / "one_lead.duckdb"
+        shutil.copyfile(empty_db, copy)
+        con = duckdb.connect(str(copy))
+        con.execute("INSERT INTO customers (customer_id, signup_at) VALUES ('lead-1', TIMESTAMP '2025-03-01 10:00')")
+        con.close()
+        os.replace(copy, empty_db)
+        page.goto(f"{url}/?f_period=last_fy")
         wait_for_run(page)
         assert page.get_by_text("No data for").count() == 1
         assert page.locator(".js-plotly-plot, [data-testid='stPlotlyChart']").count() == 0

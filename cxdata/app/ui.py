@@ -42,6 +42,7 @@ from cxdata.engine.db import (
 from cxdata.engine.coverage import fetch_coverage
 from cxdata.engine.engines import dashboard_engine_note
 from cxdata.engine.query import open_snapshot_backend
+from cxdata.engine.workspace import fetch_is_empty, fetch_settings
 from cxdata.model.filters import DEFAULT_PRESET, PERIOD_PRESETS, Filters, preset_range
 from cxdata.model.roles import (
     LoginConfig,
@@ -51,6 +52,7 @@ from cxdata.model.roles import (
     role_for_claims,
     role_in_local_mode,
 )
+from cxdata.model.workspace import WorkspaceSettings
 from cxdata.questions.overview import (
     Overview,
     fetch_as_of,
@@ -93,6 +95,8 @@ class PageContext:
     data: DataKey
     as_of: date
     currency: str
+    workspace: WorkspaceSettings = dataclasses.field(default_factory=WorkspaceSettings)
+    is_empty: bool = False  # no data loaded yet: the data pages welcome instead (cxdata.app.workspace)
 
 
 # --- database ----------------------------------------------------------------------------------
@@ -155,7 +159,9 @@ def current_data_key() -> DataKey:
     stat = os.stat(path)  # FileNotFoundError when it is gone: never a reason to build anything
     remember_database(path)
     meta = read_meta(snapshot_cursor(_connection(str(path))))
-    return DataKey(path=str(path), version=meta.get("data_version", ""),
+    # A settings change (currency, locale, as-of date…) makes every cached page stale, as a load does.
+    version = f"{meta.get('data_version', '')}.{meta.get('settings_version', '')}"
+    return DataKey(path=str(path), version=version,
                    file=(stat.st_ino, stat.st_mtime_ns, stat.st_size))
 
 
@@ -165,11 +171,14 @@ def current_data_key() -> DataKey:
 @st.cache_data(show_spinner=False, max_entries=16)
 def load_settings(data: DataKey) -> dict:
     with backend(data) as db:
+        workspace = fetch_settings(db)
         return {
             "as_of": fetch_as_of(db),
             "data_start": fetch_data_start(db),
-            "currency": read_meta(db.con).get("currency", ""),
+            "workspace": workspace,
+            "currency": workspace.currency,
             "is_sample": read_meta(db.con).get("source") == "sample",
+            "is_empty": fetch_is_empty(db),
             "options": fetch_dimension_values(db),
             "targets": fetch_target_table(db),
             "coverage": fetch_coverage(db),
@@ -261,7 +270,7 @@ def derive(function: Callable, *args, **kwargs):
     depends on their arguments only; never mutate what ``load`` or ``derive`` returned.
     """
     path = _dotted_name(function)
-    key, content = _cache_key((path,), args, kwargs)
+    key, content = _cache_key((path, i18n.current_locale()), args, kwargs)  # texts are written in the locale
     return _remember(_derive_cached(key, content, (path, args, kwargs)), key, content)
 
 
@@ -408,7 +417,8 @@ def render_global_filters(lang: str) -> PageContext:
     """The sidebar filters (kept across page switches, bound to the URL) -> the page context."""
     data = current_data_key()
     settings = load_settings(data)
-    as_of, data_start = settings["as_of"], settings["data_start"]
+    as_of, data_start, workspace = settings["as_of"], settings["data_start"], settings["workspace"]
+    i18n.use_locale(workspace.locale)  # every number and date of this run
     sidebar = st.sidebar
     sidebar.header(i18n.translate("filters", lang))
     _init_from_url("f_period", DEFAULT_PRESET, PERIOD_PRESETS)
@@ -419,14 +429,15 @@ def render_global_filters(lang: str) -> PageContext:
         key="f_period",
     )
     _mirror_to_url("f_period", preset, DEFAULT_PRESET)
-    start, end = preset_range(preset if preset != "custom" else DEFAULT_PRESET, as_of, data_start)
+    start, end = preset_range(preset if preset != "custom" else DEFAULT_PRESET, as_of, data_start,
+                              workspace.fiscal_year_start)
     if preset == "custom":
         picked = sidebar.date_input(
             i18n.translate("dates", lang),
             value=(start, end),
             min_value=data_start,
             max_value=as_of,
-            format="DD.MM.YYYY" if lang == "ru" else "YYYY-MM-DD",
+            format=i18n.date_input_format(lang),
             key="f_dates",
             bind="query-params",
         )
@@ -454,7 +465,8 @@ def render_global_filters(lang: str) -> PageContext:
     filters = Filters(start=start, end=end, **dimensions)
     if settings["is_sample"]:  # on every page, so nobody takes the sample for the company's numbers
         sidebar.warning(i18n.translate("sample_badge", lang))
-    return PageContext(filters=filters, lang=lang, data=data, as_of=as_of, currency=settings["currency"])
+    return PageContext(filters=filters, lang=lang, data=data, as_of=as_of, currency=settings["currency"],
+                       workspace=workspace, is_empty=settings["is_empty"])
 
 
 def is_database_problem(error: BaseException) -> bool:

@@ -71,6 +71,36 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False) -
     return con
 
 
+def build_database_atomically(path: str | os.PathLike, fill, *, force: bool = False):
+    """Create a database at ``path``: the schema, then ``fill(connection)``, whose result is returned.
+
+    Atomic: built in a temporary file in the same folder and moved onto ``path`` with os.replace,
+    so a killed build never leaves a half-written database. FileExistsError if ``path`` exists
+    and not ``force``.
+    """
+    path = Path(path)
+    if path.exists() and not force:
+        raise FileExistsError(f"{path} exists; pass force=True to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.building.duckdb")
+    try:
+        con = duckdb.connect(str(temp))
+        try:
+            con.execute("SET enable_progress_bar = false")  # a library call should not draw on the terminal
+            create_schema(con)
+            result = fill(con)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        # A write-ahead log left by the replaced database would be replayed onto the new one.
+        path.with_name(path.name + ".wal").unlink(missing_ok=True)
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+        temp.with_name(temp.name + ".wal").unlink(missing_ok=True)
+    return result
+
+
 SNAPSHOT_ALIAS = "cx"
 
 

@@ -107,14 +107,17 @@ def read_backend_meta(db) -> dict[str, str]:
 
 def export_tables(db_path: Path) -> dict[str, Path]:
     """Table name -> its Parquet file: the database's tables (``schema.TABLES``, not the rollups)
-    exported once per data version into ``engine-cache/<file name>/<data version>/`` beside it.
+    exported once per data (and settings) version into ``engine-cache/<file name>/<version>/`` beside it.
 
     A new export is written in a folder of its own and renamed into place, so a reader never sees
     half of one; exports of older versions of the same file are removed.
     """
     con = open_snapshot(db_path)
     try:
-        version = read_meta(con).get("data_version") or _file_version(db_path)
+        meta = read_meta(con)
+        version = meta.get("data_version") or _file_version(db_path)
+        if meta.get("settings_version"):  # meta is exported too: a settings change (the as-of date) is a new export
+            version = f"{version}.{meta['settings_version']}"
         base = db_path.parent / EXPORT_FOLDER / db_path.name
         target = base / version
         if not target.exists():

@@ -33,6 +33,10 @@ Grains:
 
 from __future__ import annotations
 
+import ibis
+
+from cxdata.engine.db import read_meta
+from cxdata.engine.workspace import decide_as_of, fetch_data_span, fetch_settings
 from cxdata.model.filters import UNKNOWN, preset_range
 from cxdata.model.rules import (
     POOR_ANSWER_BELOW,
@@ -55,18 +59,14 @@ def _latest_answer_sql(score: str) -> str:
     return f"MAX({key}) FILTER (WHERE {score} IS NOT NULL) % 16"
 
 
-def _build_windows(con) -> None:
+def build_windows(con) -> None:
     """``money_windows``: each preset's days (``filters.preset_range``, the sidebar's own rule) for
-    the as-of date of ``meta`` (else the latest transaction or survey day)."""
-    as_of, data_start, data_version = con.execute(
-        """SELECT coalesce(
-                      (SELECT TRY_CAST(value AS DATE) FROM meta WHERE key = 'as_of' AND value <> ''),
-                      (SELECT CAST(greatest((SELECT max(occurred_at) FROM transactions),
-                                            (SELECT max(responded_at) FROM surveys)) AS DATE))),
-                  CAST(least((SELECT min(signup_at) FROM customers), (SELECT min(occurred_at) FROM transactions),
-                             (SELECT min(responded_at) FROM surveys)) AS DATE),
-                  (SELECT value FROM meta WHERE key = 'data_version')"""
-    ).fetchall()[0]
+    the as-of date (``workspace.fetch_as_of``, the one rule) and the data's first day."""
+    db = ibis.duckdb.from_connection(con)
+    settings = fetch_settings(db)
+    data_start, latest = fetch_data_span(db)
+    as_of = decide_as_of(settings, latest)
+    data_version = read_meta(con).get("data_version")
     con.execute(
         "CREATE OR REPLACE TABLE money_windows (window_number INTEGER, preset VARCHAR, as_of DATE, start_day DATE, "
         "end_day DATE, data_version VARCHAR)"
@@ -221,7 +221,7 @@ WHERE r.month >= date_trunc('month', p.first_purchase_at)
 ORDER BY p.first_purchase_at
 """
 
-STATEMENTS = (_build_windows, _DRIVERS, _build_customer, _CUSTOMER_MONTH)
+STATEMENTS = (build_windows, _DRIVERS, _build_customer, _CUSTOMER_MONTH)
 # What each statement reads, directly or through customer_summary (see cxdata.engine.rollups): a load of
 # another table keeps it. The windows and drivers (a few rows) are rebuilt on every refresh, so
 # the windows' ``data_version`` says the money tables are current; the bounds change only with
@@ -229,3 +229,4 @@ STATEMENTS = (_build_windows, _DRIVERS, _build_customer, _CUSTOMER_MONTH)
 # rebuild the customer rows too.
 _CUSTOMER_SOURCES = {"customers", "transactions", "churn_events", "surveys", "complaints"}
 SOURCES = (None, None, _CUSTOMER_SOURCES, _CUSTOMER_SOURCES - {"complaints"})
+

@@ -54,7 +54,9 @@ _FAMILIES = {
 }
 ISO = "%Y-%m-%d"
 EXCEL = "excel"
-_ISO_PATTERN = "^\\d{4}-\\d{1,2}-\\d{1,2}([ T]\\d{1,2}:\\d{2}(:\\d{2}(\\.\\d{1,6})?)?)?$"
+_ISO_PATTERN = "^\\d{4}-\\d{1,2}-\\d{1,2}([ T]\\d{1,2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?( ?(Z|[+-]\\d{2}(:?\\d{2})?))?)?$"
+# An ISO time with a UTC offset ("…T10:00:00+03:00", "… 10:00Z"): converted to the workspace's time zone.
+_ISO_OFFSET_PATTERN = "^[^ T]+[ T]\\d{1,2}:\\d{2}.*(Z|[+-]\\d{2}(:?\\d{2})?)$"
 # Excel serial days 20000..80000 are 1954..2119: plausible business dates, and not confused with
 # small counts or ids that happen to be numbers.
 _EXCEL_PATTERN = "^\\d{5}(\\.\\d+)?$"
@@ -102,11 +104,16 @@ def normalize_date_format(text: str) -> str:
     return _ALIASES.get(text.strip().lower(), text.strip())
 
 
-def date_sql(value: str, date_format: str, params: Params) -> str:
-    """SQL: the TIMESTAMP a cleaned text value stands for in this format, else NULL."""
+def date_sql(value: str, date_format: str, params: Params, time_zone: str = "UTC") -> str:
+    """SQL: the TIMESTAMP a cleaned text value stands for in this format, else NULL. An ISO value
+    with a UTC offset becomes the wall-clock time in ``time_zone`` (stored timestamps are naive, in
+    the workspace's time zone); one without is taken as already in it."""
     date_format = normalize_date_format(date_format)
     if date_format == ISO:
-        return f"CASE WHEN regexp_full_match({value}, {sql_text(_ISO_PATTERN)}) THEN TRY_CAST({value} AS TIMESTAMP) END"
+        with_offset = (f"timezone({params.add(time_zone)}, TRY_CAST({value} AS TIMESTAMPTZ))")
+        return (f"CASE WHEN regexp_full_match({value}, {sql_text(_ISO_PATTERN)}) THEN CASE WHEN "
+                f"regexp_full_match({value}, {sql_text(_ISO_OFFSET_PATTERN)}) THEN {with_offset} "
+                f"ELSE TRY_CAST({value} AS TIMESTAMP) END END")
     if date_format == EXCEL:
         low, high = _EXCEL_RANGE
         days = f"TRY_CAST({value} AS DOUBLE)"

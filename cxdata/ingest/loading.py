@@ -49,6 +49,7 @@ from cxdata.ingest.reading import ROW, Progress, read_extract
 from cxdata.ingest.report import LOADED, REJECTED, UNCHANGED, Report, build_preview
 from cxdata.ingest.validation import Validated, validate_extract
 from cxdata.model.schema import TABLES, create_schema
+from cxdata.model.workspace import settings_from_meta
 
 
 @dataclass
@@ -106,7 +107,7 @@ def load_extract(db_path, table: str, path, *, mapping=None, mode: str = "append
         return report
     with extract:
         step("validating", 0.4)
-        validated = validate_extract(extract, table)
+        validated = validate_extract(extract, table, _workspace_time_zone(db_path, connection))
         report.file.update(sha256=extract.file.sha256, format=extract.file.format)
         report.detected = {**extract.detected(), "date_formats": validated.date_formats}
         report.mapping = {"columns": validated.mapping, "constants": dict(preset.constants),
@@ -252,10 +253,12 @@ def _reference_notes(con, table: str, counts: dict) -> list[Issue]:
         if count:
             notes.append(issue("unknown_customers", WARNING, field="customer_id", count=count,
                                rows=_rows(con, "incoming", condition)))
-    as_of, date_column = read_meta(con).get("as_of"), TABLES[table].date_column
-    if as_of and date_column:
+    # Only a pinned as-of date hides new rows: one that follows the data moves with this load.
+    pinned, date_column = settings_from_meta(read_meta(con)).pinned_as_of, TABLES[table].date_column
+    if pinned and date_column:
+        as_of = pinned.isoformat()
         condition = f'"{date_column}" >= ?'
-        limit = datetime.fromisoformat(as_of) + timedelta(days=1)
+        limit = datetime.combine(pinned, datetime.min.time()) + timedelta(days=1)
         count = con.execute(f"SELECT count(*) FROM incoming WHERE {condition}", [limit]).fetchall()[0][0]
         counts["after_as_of"] = count
         if count:
@@ -302,6 +305,15 @@ def _log_entry(report: Report, preset, user: str, now, upload_id: int, mapping: 
         "rows_removed": plan.removed if plan else 0, "error_count": report.error_count,
         "warning_count": report.warning_count, "data_version": report.data_version,
     }
+
+
+def _workspace_time_zone(db_path: Path, connection) -> str:
+    """The time zone stored timestamps are in (``meta.time_zone``; the default for a new file)."""
+    if connection is None and not Path(db_path).exists():
+        return settings_from_meta({}).time_zone
+    with connected(db_path, read_only=connection is None, deadline=time.monotonic() + 10,
+                   connection=connection) as con:
+        return settings_from_meta(read_meta(con) if has_table(con, "meta") else {}).time_zone
 
 
 @contextmanager

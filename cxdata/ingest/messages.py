@@ -319,8 +319,10 @@ TEXT: dict[str, dict[str, str]] = {
         "ru": "{label}: {values} отличаются только регистром или пробелами; объединены в {target}.",
     },
     "ingest_after_as_of": {
-        "en": "Rows dated after the data's as-of date {as_of}: {count} (rows {rows}). The dashboard shows them once as_of moves.",
-        "ru": "Строки с датой позже даты актуальности данных {as_of}: {count} (строки {rows}). Дашборд покажет их после сдвига as_of.",
+        "en": "Rows dated after the pinned as-of date {as_of}: {count} (rows {rows}). The dashboard shows them once an "
+              "admin moves the as-of date or lets it follow the data (settings: as_of=latest).",
+        "ru": "Строки с датой позже закреплённой даты актуальности {as_of}: {count} (строки {rows}). Дашборд покажет их, "
+              "когда администратор сдвинет эту дату или разрешит ей следовать за данными (настройки: as_of=latest).",
     },
 }
 

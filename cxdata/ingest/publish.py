@@ -100,3 +100,32 @@ def undo_and_publish(db_path, upload_id: int, *, user: str = "local", owner: str
     with working_copy(live, timeout=lock_timeout, holder=holder) as (work, _waited):
         return undo_upload(work, upload_id, user=user, owner=owner, seen_version=seen_version,
                            lock_timeout=lock_timeout)
+
+
+def change_settings(db_path, changes: dict[str, str], *, user: str = "local", lock_timeout: float = 60.0) -> None:
+    """Store workspace settings (``cxdata.model.workspace.normalize_setting``'s values) on a working
+    copy, published atomically. A new ``settings_version`` makes every cached page stale; a new
+    as-of date rebuilds the money rollup's period windows (the other rollups are all-time and are
+    used only when no fact is dated after the as-of date: ``rollups.meta_says_fresh``)."""
+    import uuid
+
+    import duckdb
+
+    from cxdata.engine.db import write_meta
+    from cxdata.engine.rollups_money import build_windows
+
+    live = resolve_db_path(db_path)
+    if not live.exists():
+        raise FileNotFoundError(f"database not found: {live}")
+    holder = {"user": user, "action": "settings", "table": "", "since": datetime.now().strftime("%H:%M:%S")}
+    with working_copy(live, timeout=lock_timeout, holder=holder) as (work, _waited):
+        con = duckdb.connect(str(work))
+        try:
+            con.execute("BEGIN TRANSACTION")
+            write_meta(con, **changes, settings_version=uuid.uuid4().hex[:12])
+            if "as_of" in changes:
+                build_windows(con)
+            con.execute("COMMIT")
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()

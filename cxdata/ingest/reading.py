@@ -398,9 +398,8 @@ def _read_parquet(path: Path, limits: Limits) -> _Read:
 
 
 def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    kind = column.type
-    if pa.types.is_timestamp(kind) and kind.tz is not None:
-        column = pc.local_timestamp(column)  # the wall-clock time where it was recorded
+    # A time-zone-aware timestamp becomes ISO text with its offset ("… 13:00:00.000000+0300"), which
+    # validation converts to the workspace's time zone (cxdata.ingest.detection.date_sql).
     try:
         text = column.cast(pa.string())
     except (pa.ArrowNotImplementedError, pa.ArrowInvalid):

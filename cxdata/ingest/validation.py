@@ -78,8 +78,9 @@ class _Check:
     kind: str | None = None  # set for parse checks: "number", "whole number" or "date"
 
 
-def validate_extract(extract: Extract, table: str) -> Validated:
-    """Map, parse and check ``extract`` for ``table``. ValueError for a preset that does not fit it."""
+def validate_extract(extract: Extract, table: str, time_zone: str = "UTC") -> Validated:
+    """Map, parse and check ``extract`` for ``table``; times with a UTC offset are converted to
+    ``time_zone`` (the workspace's). ValueError for a preset that does not fit it."""
     rules, preset = rules_for(table), extract.options
     unknown_skip = sorted(set(preset.skip_rows_missing) - set(rules.columns))
     if unknown_skip:
@@ -108,7 +109,7 @@ def validate_extract(extract: Extract, table: str) -> Validated:
         text, header = _source_sql(extract, column, by_field, params)
         texts[column] = text
         value, column_checks, date_format, problem = _parse(extract, column, header, text, rules.types[column], params,
-                                                            scales.get(column))
+                                                            scales.get(column), time_zone)
         issues += [problem] if problem else []
         if date_format:
             date_formats[column] = date_format
@@ -197,7 +198,7 @@ def _scale_issues(scales: dict[str, ScaleDecision]) -> list[Issue]:
 
 
 def _parse(extract: Extract, column: str, header: str | None, text: str, sql_type: str, params: Params,
-           scale: ScaleDecision | None = None):
+           scale: ScaleDecision | None = None, time_zone: str = "UTC"):
     """(value SQL, checks, date format, column-level error) for one canonical column."""
     if sql_type == "VARCHAR":
         return text, [], None, None
@@ -227,7 +228,7 @@ def _parse(extract: Extract, column: str, header: str | None, text: str, sql_typ
         _Check("out_of_range", f"v_{column} NOT BETWEEN TIMESTAMP '{_EARLIEST}' AND TIMESTAMP '{_LATEST} 23:59:59'",
                column, header, f"t_{column}", (("low", _EARLIEST), ("high", _LATEST))),
     ]
-    return date_sql(text, date_format, params), checks, date_format, None
+    return date_sql(text, date_format, params, time_zone), checks, date_format, None
 
 
 def _date_decision(extract: Extract, header: str | None, text: str, params: Params):

@@ -123,19 +123,29 @@ class Filters:
 
 
 # Period presets offered in the sidebar, relative to the data's as-of date (never the clock).
-PERIOD_PRESETS = ("last_30", "last_quarter", "last_6m", "last_12m", "all", "custom")
+PERIOD_PRESETS = ("last_30", "last_quarter", "last_6m", "last_12m", "this_fy", "last_fy", "all", "custom")
 DEFAULT_PRESET = "last_6m"
 _PRESET_MONTHS = {"last_quarter": 3, "last_6m": 6, "last_12m": 12}
 
 
-def preset_range(preset: str, as_of: date, data_start: date | None = None) -> tuple[date, date]:
-    """The (start, end) days of a preset; months are calendar months ending on ``as_of``.
+def preset_range(preset: str, as_of: date, data_start: date | None = None,
+                 fiscal_year_start: int = 1) -> tuple[date, date]:
+    """The (start, end) days of a preset; months are calendar months ending on ``as_of``; the
+    fiscal year begins on the first of month ``fiscal_year_start`` (this one: to ``as_of``).
 
     >>> preset_range("last_6m", date(2025, 12, 31))
     (datetime.date(2025, 7, 1), datetime.date(2025, 12, 31))
     >>> preset_range("last_30", date(2025, 12, 31))
     (datetime.date(2025, 12, 2), datetime.date(2025, 12, 31))
+    >>> preset_range("this_fy", date(1998, 6, 30), fiscal_year_start=4), preset_range("last_fy", date(1998, 6, 30), fiscal_year_start=4)
+    ((datetime.date(1998, 4, 1), datetime.date(1998, 6, 30)), (datetime.date(1997, 4, 1), datetime.date(1998, 3, 31)))
     """
+    if preset in ("this_fy", "last_fy"):
+        year = as_of.year if as_of.month >= fiscal_year_start else as_of.year - 1
+        this_start = date(year, fiscal_year_start, 1)
+        if preset == "this_fy":
+            return this_start, as_of
+        return date(year - 1, fiscal_year_start, 1), this_start - timedelta(days=1)
     if preset == "last_30":
         return as_of - timedelta(days=29), as_of
     if preset == "all":

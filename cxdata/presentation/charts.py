@@ -12,7 +12,7 @@ from functools import lru_cache
 import pandas as pd
 import plotly.io as pio
 
-from cxdata.i18n import format_value, translate
+from cxdata.i18n import format_value, plotly_day_format, plotly_separators, translate
 from cxdata.model.registry import METRICS
 from cxdata.presentation.plaintext import plain_figure
 
@@ -67,7 +67,7 @@ def build_trend_figure(
             "size": 7,
         },
         "customdata": [list(pair) for pair in zip(text, data["n"].tolist())],
-        "hovertemplate": "%{x|%d.%m.%Y}<br>%{customdata[0]}<br>n = %{customdata[1]}<extra></extra>",
+        "hovertemplate": f"%{{x|{plotly_day_format()}}}<br>%{{customdata[0]}}<br>n = %{{customdata[1]}}<extra></extra>",
     })
     layout = {
         "title": {"text": spec.label(lang), "subtitle": {"text": caption}, "x": 0, "xanchor": "left"},
@@ -75,7 +75,7 @@ def build_trend_figure(
         "height": 300,
         "showlegend": False,
         "yaxis": {"title": {"text": _axis_title(spec, currency)}},
-        "separators": ", " if lang == "ru" else ".,",
+        "separators": plotly_separators(lang),
     }
     if target is not None:
         layout["shapes"] = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": target, "y1": target,

@@ -13,7 +13,13 @@ import math
 
 import pandas as pd
 
-from cxdata.i18n import format_compact, format_number, register_text, translate
+from cxdata.i18n import (
+    format_compact,
+    format_number,
+    plotly_separators,
+    register_text,
+    translate,
+)
 from cxdata.model.registry import METRICS
 from cxdata.presentation.charts import COLORS, make_figure
 from cxdata.presentation.plaintext import chart_text
@@ -165,7 +171,7 @@ def _layout(title: str, caption: str, lang: str, height: int, **extra) -> dict:
         "title": {"text": title, "subtitle": {"text": caption}, "x": 0, "xanchor": "left"},
         "margin": {"l": 10, "r": 10, "t": 70, "b": 10},
         "height": height,
-        "separators": ", " if lang == "ru" else ".,",
+        "separators": plotly_separators(lang),
         "hoverlabel": {"align": "left"},
         **extra,
     }

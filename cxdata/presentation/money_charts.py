@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from plotly.colors import get_colorscale
 
-from cxdata.i18n import format_date, format_value, translate
+from cxdata.i18n import format_date, format_value, plotly_separators, translate
 from cxdata.model.registry import MIN_SAMPLE_SIZE
 from cxdata.presentation.charts import COLORS, build_unavailable_figure, make_figure
 from cxdata.presentation.money_text import class_label, driver_label, significance_text
@@ -35,7 +35,7 @@ def _layout(title: str, caption: str, lang: str, height: int = 340, **extra) -> 
         "title": {"text": title, "subtitle": {"text": caption}, "x": 0, "xanchor": "left"},
         "margin": {"l": 10, "r": 10, "t": 64, "b": 10},
         "height": height,
-        "separators": ", " if lang == "ru" else ".,",
+        "separators": plotly_separators(lang),
         **extra,
     }
 

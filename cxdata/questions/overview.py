@@ -11,6 +11,7 @@ import pandas as pd
 
 from cxdata.analysis.stats import Z95
 from cxdata.engine.router import CURRENT, answered_by
+from cxdata.engine.workspace import fetch_as_of, fetch_data_start  # noqa: F401 - the pages' and tests' import
 from cxdata.i18n import format_period, format_value, translate
 from cxdata.model.filters import CUSTOMER_DIMENSIONS, UNKNOWN, Filters
 from cxdata.model.registry import METRICS, OVERVIEW_METRICS
@@ -115,28 +116,6 @@ def select_targets(targets: pd.DataFrame, filters: Filters) -> dict[str, float]:
         if only_segment is not None and row.segment == only_segment:
             chosen[row.metric] = float(row.target_value)
     return chosen
-
-
-def fetch_as_of(db) -> date:
-    """The data's as-of date: ``meta.as_of``, else the latest transaction or survey day."""
-    meta = db.table("meta")
-    rows = meta.filter(meta.key == "as_of").execute()
-    if len(rows) and rows.iloc[0]["value"]:
-        return date.fromisoformat(rows.iloc[0]["value"])
-    t, s = db.table("transactions"), db.table("surveys")
-    latest = [x for x in (t.occurred_at.max().execute(), s.responded_at.max().execute()) if x is not None and not pd.isna(x)]
-    return max(pd.Timestamp(x) for x in latest).date() if latest else date(1970, 1, 1)
-
-
-def fetch_data_start(db) -> date | None:
-    """The first day with any customer, transaction or survey (one query: it is on the first paint)."""
-    firsts = [
-        db.table(table).aggregate(day=db.table(table)[column].min().cast("timestamp"))
-        for table, column in (("customers", "signup_at"), ("transactions", "occurred_at"), ("surveys", "responded_at"))
-    ]
-    days = ibis.union(*firsts).execute()["day"]
-    days = [pd.Timestamp(d).date() for d in days if d is not None and not pd.isna(d)]
-    return min(days) if days else None
 
 
 # Tables whose ``channel`` column the channel filter narrows.
