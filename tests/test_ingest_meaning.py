@@ -117,7 +117,9 @@ def test_transactions_without_a_customer_column_are_refused_unless_anonymous(sam
         "no_customer_column"]
     assert "load --anonymous" in report["issues"][-1]["message"] or any(
         "load --anonymous" in i["message"] for i in report["issues"])
-    assert query(db, "SELECT count(*), sum(amount) FROM transactions") == before  # nothing stored changed
+    after = query(db, "SELECT count(*), sum(amount) FROM transactions")
+    # nothing stored changed (a parallel sum of doubles may differ in its last digits from run to run)
+    assert after[0][0] == before[0][0] and after[0][1] == pytest.approx(before[0][1], rel=1e-12)
 
     revenue_before = compute_metrics(open_backend(db), NOVEMBER, date(2025, 12, 31))["revenue"].value
     assert main(["load", "transactions", path, "--db", str(db), "--anonymous"]) == 0
