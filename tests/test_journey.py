@@ -640,6 +640,9 @@ def test_tiny_and_empty_selections_show_messages(tmp_path, monkeypatch, sample_d
     app.run()
     assert not app.exception
     assert any("small sample" in w.value or "No data" in w.value for w in app.warning)
+    con = duckdb.connect(str(empty_db))  # one lead and nothing else: an empty workspace would welcome instead
+    con.execute("INSERT INTO customers (customer_id, signup_at) VALUES ('lead-1', TIMESTAMP '2025-03-01 10:00')")
+    con.close()
     empty = open_app(tmp_path, monkeypatch, empty_db, page="journey")
     assert not empty.exception
     assert any("cannot be drawn" in w.value for w in empty.warning)

@@ -590,6 +590,9 @@ def test_money_page_follows_filters_language_and_widgets(tmp_path, monkeypatch, 
 
 
 def test_money_page_on_an_empty_database_shows_a_message(tmp_path, monkeypatch, empty_db):
+    con = duckdb.connect(str(empty_db))  # one lead and nothing else: an empty workspace would welcome instead
+    con.execute("INSERT INTO customers (customer_id, signup_at) VALUES ('lead-1', TIMESTAMP '2025-03-01 10:00')")
+    con.close()
     app = open_app(tmp_path, monkeypatch, empty_db, page="money")
     assert not app.exception
     assert any("No paying customers in this selection" in w.value for w in app.warning)
