@@ -128,6 +128,18 @@ TEXT: dict[str, dict[str, str]] = {
         "ru": "Даты в ссылке были перепутаны (конец раньше начала): показан период {start} – {end}. "
               "Выберите даты выше, чтобы изменить его.",
     },
+    "dates_clamped": {
+        "en": "The link asked for {asked}; the data covers {data}, so shown: {shown}.",
+        "ru": "Ссылка запрашивала период {asked}; данные есть за {data}, поэтому показан период {shown}.",
+    },
+    "dates_outside_data": {
+        "en": "The link asked for {asked}, when there is no data (the data covers {data}); it was ignored, shown: {shown}.",
+        "ru": "Ссылка запрашивала период {asked}, за который нет данных (данные есть за {data}); он не применён, показан период {shown}.",
+    },
+    "dates_unreadable": {
+        "en": "The dates in this link ({asked}) could not be read; they were ignored, shown: {shown}.",
+        "ru": "Даты в ссылке ({asked}) не удалось прочитать; они не применены, показан период {shown}.",
+    },
     "sample_badge": {
         "en": "Sample data: generated for demonstration, not your company's numbers.",
         "ru": "Демонстрационные данные: сгенерированы для примера, это не цифры вашей компании.",

@@ -17,11 +17,11 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from cxdata.engine.query import open_backend
-from cxdata.i18n import format_value
+from cxdata.i18n import format_period, format_value
 from cxdata.model.filters import DEFAULT_PRESET, Filters, preset_range
 from cxdata.model.registry import METRICS
 from cxdata.questions.metrics import compute_metrics
-from cxdata.questions.overview import fetch_as_of
+from cxdata.questions.overview import fetch_as_of, fetch_data_start
 from tests.conftest import ROOT, shown
 
 PAGES = ["overview", "journey", "money"]
@@ -197,3 +197,77 @@ def test_a_snapshot_backend_looks_each_table_up_once(sample_db, monkeypatch):
     assert db.table("surveys") is surveys and lookups == ["surveys"]
     expected = open_backend(sample_db).table("surveys").count().execute()
     assert db.table("surveys").count().execute() == expected > 0
+
+
+def open_link(tmp_path, monkeypatch, db_path, query: dict) -> AppTest:
+    """The overview opened from a link (``query``: the URL's parameters)."""
+    monkeypatch.setenv("CX_DB", str(db_path))
+    script = tmp_path / "entry_link.py"
+    script.write_text(ENTRY.format(root=str(ROOT), page="overview"))
+    app = AppTest.from_file(str(script), default_timeout=120)
+    for key, value in query.items():
+        app.query_params[key] = value
+    app.run()
+    return app
+
+
+def data_range(db_path) -> tuple[date, date]:
+    db = open_backend(db_path)
+    return fetch_data_start(db), fetch_as_of(db)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_a_link_reaching_past_the_data_is_cut_to_it_and_says_so(tmp_path, monkeypatch, sample_db, lang):
+    data_start, as_of = data_range(sample_db)
+    app = open_link(tmp_path, monkeypatch, sample_db,
+                    {"f_period": "custom", "f_dates": ["1990-01-01", "2030-12-31"], "lang": lang})
+    assert not app.exception
+    data = format_period(data_start, as_of, lang)
+    expected = {
+        "en": f"The link asked for 1 Jan 1990 – 31 Dec 2030; the data covers {data}, so shown: {data}.",
+        "ru": f"Ссылка запрашивала период 1 янв 1990 – 31 дек 2030; данные есть за {data}, поэтому показан период {data}.",
+    }[lang]
+    assert expected in [w.value for w in app.sidebar.warning]
+    assert app.sidebar.date_input(key="f_dates").value == (data_start, as_of)
+    clamped = Filters(data_start, as_of)
+    assert data in shown(app.caption[0].value)
+    assert tile_values(app)["NPS"] == expected_tile(sample_db, clamped, "nps", lang)
+    app.run()  # still said on a rerun, while the range is the link's
+    assert expected in [w.value for w in app.sidebar.warning]
+
+
+def test_a_link_starting_before_the_data_keeps_its_end(tmp_path, monkeypatch, sample_db):
+    data_start, as_of = data_range(sample_db)
+    app = open_link(tmp_path, monkeypatch, sample_db, {"f_period": "custom", "f_dates": ["1990-01-01", "2025-11-02"]})
+    assert not app.exception
+    assert (f"The link asked for 1 Jan 1990 – 2 Nov 2025; the data covers {format_period(data_start, as_of, 'en')}, "
+            f"so shown: {format_period(data_start, date(2025, 11, 2), 'en')}.") in [w.value for w in app.sidebar.warning]
+    assert tile_values(app)["NPS"] == expected_tile(sample_db, Filters(data_start, date(2025, 11, 2)), "nps")
+    app.sidebar.date_input(key="f_dates").set_value((date(2025, 10, 6), date(2025, 11, 2))).run()
+    assert not any(w.value.startswith("The link asked") for w in app.sidebar.warning)  # a range picked by hand
+
+
+@pytest.mark.parametrize(("dates", "en", "ru"), [
+    (["2025-13-01", "**x** :red[y]"], "The dates in this link (2025\\-13\\-01 – \\*\\*x\\*\\* \\:\u2060red\\[y\\]) "
+     "could not be read; they were ignored, shown: 1 Jul 2025 – 31 Dec 2025.",
+     "Даты в ссылке (2025\\-13\\-01 – \\*\\*x\\*\\* \\:\u2060red\\[y\\]) не удалось прочитать; они не применены, "
+     "показан период 1 июл 2025 – 31 дек 2025."),
+    (["2031-01-01", "2031-02-01"], "The link asked for 1 Jan 2031 – 1 Feb 2031, when there is no data (the data covers "
+     "{data}); it was ignored, shown: 1 Jul 2025 – 31 Dec 2025.", "Ссылка запрашивала период 1 янв 2031 – 1 фев 2031, "
+     "за который нет данных (данные есть за {data}); он не применён, показан период 1 июл 2025 – 31 дек 2025."),
+    (["2025-11-02", "2025-10-06"], "The dates in this link were reversed (the end before the start): showing "
+     "6 Oct 2025 – 2 Nov 2025. Pick the dates above to change them.", "Даты в ссылке были перепутаны (конец раньше "
+     "начала): показан период 6 окт 2025 – 2 ноя 2025. Выберите даты выше, чтобы изменить его."),
+], ids=["malformed", "outside", "reversed"])
+def test_a_link_with_dates_that_cannot_be_shown_says_what_is_shown_instead(tmp_path, monkeypatch, sample_db, dates,
+                                                                           en, ru):
+    data_start, as_of = data_range(sample_db)
+    for lang, text in (("en", en), ("ru", ru)):
+        st.cache_data.clear()
+        app = open_link(tmp_path, monkeypatch, sample_db, {"f_period": "custom", "f_dates": dates, "lang": lang})
+        assert not app.exception
+        expected = text.format(data=format_period(data_start, as_of, lang))
+        assert expected in [w.value for w in app.sidebar.warning]
+        start, end = sorted(app.sidebar.date_input(key="f_dates").value)  # a reversed link stays so in the widget
+        assert format_period(start, end, lang) in expected
+        assert tile_values(app)["NPS"] == expected_tile(sample_db, Filters(start, end), "nps", lang)

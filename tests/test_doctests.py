@@ -7,7 +7,7 @@ import pytest
 
 MODULES = ["cxdata.analysis.stats", "cxdata.model.filters", "cxdata.model.rules", "cxdata.i18n", "cxdata.questions.metrics",
            "cxdata.questions.funnel", "cxdata.model.roles", "cxdata.presentation.upload_view",
-           "cxdata.engine.engines", "cxdata.model.registry", "cxdata.model.spelling"]
+           "cxdata.engine.engines", "cxdata.model.registry", "cxdata.model.spelling", "cxdata.ingest.read_errors"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -197,10 +197,10 @@ def test_parquet_that_unpacks_beyond_the_limit_is_refused():
     assert refused_code(fixture("transactions.parquet"), limits=Limits(max_unpacked_bytes=100)) == "parquet_too_large"
 
 
-def test_corrupt_files_are_refused_with_the_reason(tmp_path):
+def test_corrupt_files_are_refused_in_our_words(tmp_path):
     broken = tmp_path / "broken.parquet"
     broken.write_bytes(b"PAR1" + b"\x00" * 100 + b"PAR1")
-    assert refused_code(broken) == "unreadable_file"
+    assert refused_code(broken) == "parquet_damaged"
 
 
 def test_macro_workbook_is_refused(tmp_path):

@@ -43,7 +43,7 @@ from cxdata.engine.coverage import fetch_coverage
 from cxdata.engine.engines import dashboard_engine_note
 from cxdata.engine.query import open_snapshot_backend
 from cxdata.engine.workspace import fetch_is_empty, fetch_settings
-from cxdata.model.filters import DEFAULT_PRESET, PERIOD_PRESETS, Filters, preset_range
+from cxdata.model.filters import DEFAULT_PRESET, PERIOD_PRESETS, Filters, fit_linked_dates, preset_range
 from cxdata.model.roles import (
     LoginConfig,
     LoginConfigError,
@@ -53,6 +53,7 @@ from cxdata.model.roles import (
     role_in_local_mode,
 )
 from cxdata.model.workspace import WorkspaceSettings
+from cxdata.presentation.plaintext import markdown_text
 from cxdata.questions.overview import (
     Overview,
     fetch_as_of,
@@ -413,6 +414,32 @@ def _reset_filters() -> None:
     st.query_params.pop("f_period", None)
 
 
+def _fit_linked_dates(data_start: date, as_of: date, default: tuple[date, date]) -> None:
+    """First run with ``f_dates`` in the link: fit them to the data, and remember what to say.
+
+    The widget drops a range outside its bounds (or unreadable) without a word and starts at its
+    default; the fitted range, set here, is what it starts at instead. A reversed range it takes
+    as is: the caller swaps it.
+    """
+    if "f_dates" in st.session_state or "f_dates" not in st.query_params or data_start is None:
+        return  # not the first run, no dates in the link, or no data to fit them to
+    fitted = fit_linked_dates(st.query_params.get_all("f_dates"), data_start, as_of, default)
+    if fitted.note is not None:
+        st.session_state["f_dates"] = (fitted.start, fitted.end)
+        st.session_state["f_dates_link"] = fitted
+
+
+def _linked_dates_note(shown: tuple[date, date], data_start: date, as_of: date, lang: str) -> str | None:
+    """What the link asked for and what is shown instead, while the shown range is still the link's."""
+    fitted = st.session_state.get("f_dates_link")
+    if fitted is None or (fitted.start, fitted.end) != tuple(shown):
+        return None
+    asked = i18n.format_period(*fitted.asked, lang) if fitted.asked else markdown_text(fitted.asked_text)
+    return i18n.translate(fitted.note, lang, asked=asked, shown=i18n.format_period(*shown, lang),
+                          data=i18n.format_period(data_start, as_of, lang),
+                          start=i18n.format_date(shown[0], lang), end=i18n.format_date(shown[1], lang))
+
+
 def render_global_filters(lang: str) -> PageContext:
     """The sidebar filters (kept across page switches, bound to the URL) -> the page context."""
     data = current_data_key()
@@ -432,6 +459,7 @@ def render_global_filters(lang: str) -> PageContext:
     start, end = preset_range(preset if preset != "custom" else DEFAULT_PRESET, as_of, data_start,
                               workspace.fiscal_year_start)
     if preset == "custom":
+        _fit_linked_dates(data_start, as_of, (start, end))
         picked = sidebar.date_input(
             i18n.translate("dates", lang),
             value=(start, end),
@@ -443,11 +471,10 @@ def render_global_filters(lang: str) -> PageContext:
         )
         # While a range is half-picked the widget returns one date: keep the last full range.
         if isinstance(picked, (tuple, list)) and len(picked) == 2:
-            start, end = picked
-            if start > end:  # a link written by hand (f_dates in the URL): the widget takes it as is
-                start, end = end, start
-                sidebar.warning(i18n.translate("dates_reversed", lang, start=i18n.format_date(start, lang),
-                                               end=i18n.format_date(end, lang)))
+            start, end = sorted(picked)  # a reversed link: the widget takes it as is
+            note = _linked_dates_note((start, end), data_start, as_of, lang)
+            if note:  # our own words; the link's text in it is escaped
+                sidebar.warning(note)
         else:
             sidebar.caption(i18n.translate("pick_end_date", lang))
     dimensions = {}

@@ -84,7 +84,8 @@ def run_load(args) -> int:
     except PresetError as error:
         raise UsageError(f"--mapping: {error.message(args.lang)}") from None
     except OSError as error:  # the user's own path, as they typed it
-        raise UsageError(f"--mapping {args.mapping}: {error.strerror or type(error).__name__}") from None
+        key = "ingest_file_not_found" if isinstance(error, FileNotFoundError) else "ingest_mapping_unreadable"
+        raise UsageError(f"--mapping: {translate(key, args.lang, file=args.mapping)}") from None
     if args.anonymous or args.scale:
         preset = _with_flags(preset, args)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import logging
 
 from cxdata.i18n import translate
 from cxdata.ingest.messages import Issue
@@ -74,4 +75,5 @@ def describe_failure(error: BaseException, lang: str) -> str:
         key = "ingest_failed_read_only"
     else:
         key = "ingest_failed_other"
-    return translate(key, lang, kind=type(error).__name__)
+    logging.getLogger(__name__).info("load failed: %s: %s", type(error).__name__, error)  # for the operator
+    return translate(key, lang)

@@ -42,7 +42,7 @@ class Issue:
         return self.severity == ERROR
 
     def message(self, lang: str = "en") -> str:
-        values = {"column": self.column or self.field or "", "field": self.field or "", "value": self.value,
+        values = {"column": self.column or self.field or "", "field": self.field or "", "value": self.value, "row": self.row,
                   "count": self.count, "rows": _row_list(self.rows, self.count)}
         for name, value in self.params:  # a parameter may itself be translated: {"en": ..., "ru": ...}
             values[name] = value.get(lang, value["en"]) if isinstance(value, dict) and "en" in value else value
@@ -112,10 +112,14 @@ TEXT: dict[str, dict[str, str]] = {
         "ru": "Сервер не может записывать в папку базы данных; ничего не изменено. Попросите администратора проверить права доступа.",
     },
     "ingest_failed_other": {
-        "en": "The load failed on the server ({kind}); nothing was changed. Try again; if it fails again, tell the administrator.",
-        "ru": "Загрузка не удалась на сервере ({kind}); ничего не изменено. Повторите; если ошибка повторится, сообщите администратору.",
+        "en": "The load failed on the server; nothing was changed. Try again; if it fails again, tell the administrator.",
+        "ru": "Загрузка не удалась на сервере; ничего не изменено. Повторите; если ошибка повторится, сообщите администратору.",
     },
     "ingest_file_not_found": {"en": "file not found: {file}", "ru": "файл не найден: {file}"},
+    "ingest_mapping_unreadable": {
+        "en": "the mapping file {file} cannot be read; check that it is a file you may read",
+        "ru": "файл сопоставления {file} не читается; проверьте, что это файл и что у вас есть право его читать",
+    },
     "ingest_empty_file": {"en": "The file is empty.", "ru": "Файл пуст."},
     "ingest_header_only": {
         "en": "The file has a header but no data rows.",
@@ -150,8 +154,44 @@ TEXT: dict[str, dict[str, str]] = {
         "ru": "Файл Parquet распаковывается в {unpacked} данных (лимит {limit}); разбейте его на части.",
     },
     "ingest_unreadable_file": {
-        "en": "The file cannot be read as {kind}: {reason}",
-        "ru": "Файл не читается как {kind}: {reason}",
+        "en": "The file could not be read as {kind}; save it again from the program it comes from and upload the new copy.",
+        "ru": "Файл не удалось прочитать как {kind}; сохраните его заново в программе, из которой он выгружен, и загрузите новую копию.",
+    },
+    "ingest_text_not_in_encoding": {
+        "en": "The text is not valid {encoding}; set \"encoding\" in the mapping (e.g. CP1251) or save the file as UTF-8.",
+        "ru": "Текст не в кодировке {encoding}; укажите \"encoding\" в сопоставлении (например, CP1251) или сохраните файл в UTF-8.",
+    },
+    "ingest_text_not_in_encoding_at": {
+        "en": "Line {line} of the file is not valid {encoding}; set \"encoding\" in the mapping (e.g. CP1251) or save the file as UTF-8.",
+        "ru": "Строка {line} файла не в кодировке {encoding}; укажите \"encoding\" в сопоставлении (например, CP1251) или сохраните файл в UTF-8.",
+    },
+    "ingest_csv_unclosed_quote": {
+        "en": "A quoted value is never closed, so the rest of the file reads as one value; check the quotes in the file.",
+        "ru": "Значение в кавычках нигде не закрыто, и весь остаток файла читается как одно значение; проверьте кавычки в файле.",
+    },
+    "ingest_xlsx_damaged": {
+        "en": "The workbook is damaged (its contents cannot be unpacked); open it in Excel and save it again as .xlsx.",
+        "ru": "Книга повреждена (её содержимое не распаковывается); откройте её в Excel и сохраните заново как .xlsx.",
+    },
+    "ingest_xlsx_encrypted": {
+        "en": "The workbook is protected with a password; remove the password in Excel and save it again as .xlsx.",
+        "ru": "Книга защищена паролем; снимите пароль в Excel и сохраните книгу заново как .xlsx.",
+    },
+    "ingest_xlsx_bad_number": {
+        "en": "A cell stored as a number holds {value}; open the workbook in Excel and save it again.",
+        "ru": "В ячейке, сохранённой как число, записано {value}; откройте книгу в Excel и сохраните её заново.",
+    },
+    "ingest_xlsx_bad_number_at": {
+        "en": "Row {row}: a cell stored as a number holds {value}; open the workbook in Excel and save it again.",
+        "ru": "Строка {row}: в ячейке, сохранённой как число, записано {value}; откройте книгу в Excel и сохраните её заново.",
+    },
+    "ingest_parquet_damaged": {
+        "en": "The Parquet file is damaged or incomplete (cut off while copying?); export it again from the source program.",
+        "ru": "Файл Parquet повреждён или неполон (обрезан при копировании?); выгрузите его заново из исходной программы.",
+    },
+    "ingest_parquet_unsupported": {
+        "en": "The Parquet file uses a compression or column type this server cannot read; export it again with default settings (e.g. snappy compression).",
+        "ru": "Файл Parquet использует сжатие или тип столбца, которые сервер не читает; выгрузите его заново с настройками по умолчанию (например, сжатие snappy).",
     },
     "ingest_sheet_not_found": {
         "en": "The workbook has no sheet {sheet}; its sheets are: {sheets}.",

@@ -37,6 +37,7 @@ from cxdata.ingest.detection import (
 from cxdata.ingest.errors import ExtractRefused
 from cxdata.ingest.messages import ERROR, ROW_ISSUE_LIMIT, WARNING, Issue, issue
 from cxdata.ingest.preset import Limits, MappingPreset, as_preset
+from cxdata.ingest.read_errors import describe_read_error
 
 ROW = "__row"
 # Kinds of columns and the decimal separator are judged on this many rows spread over the file;
@@ -223,7 +224,10 @@ def _read_text(path: Path, options: MappingPreset, head: bytes, scan: sniffing.F
         encoding, label = options.encoding, options.encoding.upper()
     else:
         encoding, label = sniffing.detect_encoding(head, scan.is_utf8)
-    text = sniffing.decode_head(head, encoding)
+    try:
+        text = sniffing.decode_head(head, encoding)
+    except UnicodeError as error:  # e.g. "utf-16" chosen for a file without a byte order mark
+        raise ExtractRefused(describe_read_error("CSV", error, encoding=encoding)) from None
     truncated = path.stat().st_size > len(head)
     delimiter = options.delimiter or sniffing.detect_delimiter(text, extension, truncated=truncated)
     headers = sniffing.read_header(text, delimiter)
@@ -247,8 +251,8 @@ def _read_text(path: Path, options: MappingPreset, head: bytes, scan: sniffing.F
 
     try:
         table = parse(True, lambda row: invalid.append(row.text) or "skip")
-    except (pa.ArrowInvalid, UnicodeDecodeError) as error:
-        raise ExtractRefused(issue("unreadable_file", ERROR, kind="CSV", reason=_first_line(error))) from None
+    except (pa.ArrowInvalid, UnicodeError) as error:
+        raise ExtractRefused(describe_read_error("CSV", error, path=path, encoding=encoding)) from None
     rows = np.arange(1, table.num_rows + 1, dtype=np.int64)
     bad: list[tuple[int, int]] = []
     if invalid:
@@ -263,10 +267,6 @@ def _read_text(path: Path, options: MappingPreset, head: bytes, scan: sniffing.F
     return _Read(headers, table.append_column(ROW, pa.array(rows)), issues, label, delimiter, malformed_rows=len(bad))
 
 
-def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-
-
 # --- workbooks ---------------------------------------------------------------------------------
 
 
@@ -276,14 +276,15 @@ def _read_xlsx(path: Path, options: MappingPreset, limits: Limits) -> _Read:
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # noqa: BLE001 - any parser failure means "not a readable workbook"
-        raise ExtractRefused(issue("unreadable_file", ERROR, kind="XLSX", reason=_first_line(error))) from None
+        raise ExtractRefused(describe_read_error("XLSX", error)) from None
     limits = dataclasses.replace(limits, max_cells=min(limits.max_cells, limits.max_workbook_cells))
+    header, header_row, number = None, 0, 0
     try:
         sheet = _pick_sheet(workbook, options.sheet)
         # The sheet's declared size ("A1:XFD1048576") would pad every row to it, and add empty rows
         # up to it: billions of cells from a few bytes. Rows are read as wide as their own cells.
         sheet.reset_dimensions()
-        header, header_row, cells, row_numbers, cell_count, chunks = None, 0, [], [], 0, []
+        cells, row_numbers, cell_count, chunks = [], [], 0, []
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
             texts = _trim_trailing_empty([_cell_text(v) for v in values])
             if len(texts) > limits.max_columns:  # checked on every row, before it is kept
@@ -306,7 +307,8 @@ def _read_xlsx(path: Path, options: MappingPreset, limits: Limits) -> _Read:
     except ExtractRefused:
         raise
     except Exception as error:  # noqa: BLE001 - a sheet's XML that the parser refuses midway
-        raise ExtractRefused(issue("unreadable_file", ERROR, kind="XLSX", reason=_first_line(error))) from None
+        row = number + 1 - header_row if header is not None else None  # the row being read when it failed
+        raise ExtractRefused(describe_read_error("XLSX", error, row=row)) from None
     finally:
         workbook.close()
     if header is None:
@@ -391,7 +393,7 @@ def _read_parquet(path: Path, limits: Limits) -> _Read:
     except ExtractRefused:
         raise
     except Exception as error:  # noqa: BLE001 - a corrupt file of any kind
-        raise ExtractRefused(issue("unreadable_file", ERROR, kind="Parquet", reason=_first_line(error))) from None
+        raise ExtractRefused(describe_read_error("Parquet", error)) from None
     columns = {f"c{i}": _as_text(source.column(i)) for i in range(source.num_columns)}
     columns[ROW] = pa.array(np.arange(1, source.num_rows + 1, dtype=np.int64))
     return _Read(list(source.column_names), pa.table(columns))

@@ -18,6 +18,7 @@ import hashlib
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ import numpy as np
 from cxdata.ingest.errors import ExtractRefused
 from cxdata.ingest.messages import ERROR, issue
 from cxdata.ingest.preset import DELIMITERS, Limits
+from cxdata.ingest.read_errors import describe_read_error
 
 FORMAT_OF_EXTENSION = {"csv": "text", "tsv": "text", "txt": "text", "xlsx": "xlsx", "parquet": "parquet",
                        "pq": "parquet"}
@@ -75,6 +77,8 @@ def check_file(path: Path, limits: Limits) -> str:
         actual = "xlsx" if _is_workbook(path) else "zip"
     if actual == "parquet" and tail != b"PAR1":
         actual = "binary"
+    if actual == "ole" and expected == "xlsx" and _is_encrypted_workbook(path):
+        _refuse("xlsx_encrypted")
     if actual != expected:
         _refuse("extension_mismatch", extension=extension, actual=_KINDS[actual])
     if expected == "text" and not head.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
@@ -109,8 +113,8 @@ def inspect_workbook(path: Path, limits: Limits) -> str:
             for entry in entries:
                 if entry.filename.endswith((".xml", ".rels")) and _declares_dtd(archive, entry):
                     _refuse("xlsx_dtd", entry=entry.filename)
-    except zipfile.BadZipFile as error:
-        _refuse("unreadable_file", kind="XLSX", reason=str(error))
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:  # a cut or damaged archive
+        raise ExtractRefused(describe_read_error("XLSX", error)) from None
     unpacked = sum(entry.file_size for entry in entries)
     packed = max(sum(entry.compress_size for entry in entries), 1)
     ratio = unpacked / packed
@@ -125,6 +129,12 @@ def _declares_dtd(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> bool:
     with archive.open(entry) as handle:
         start = handle.read(4096)
     return b"<!DOCTYPE" in start or b"<!ENTITY" in start
+
+
+def _is_encrypted_workbook(path: Path) -> bool:
+    """A password-protected .xlsx: Office wraps it in an OLE container with an ``EncryptedPackage`` stream."""
+    with open(path, "rb") as handle:
+        return "EncryptedPackage".encode("utf-16-le") in handle.read()
 
 
 def _is_workbook(path: Path) -> bool:

@@ -157,3 +157,50 @@ def preset_range(preset: str, as_of: date, data_start: date | None = None,
     # Day 29-31 does not exist in every month; day 28 does.
     start = date(start_year, start_month + 1, min(day_after.day, 28))
     return min(start, as_of), as_of
+
+
+@dataclass(frozen=True)
+class LinkedDates:
+    """A custom range asked for by a link (``f_dates`` twice in the URL), fitted to the data.
+
+    ``start``/``end`` is the range to show; ``note`` (a text key, or None when the link is shown
+    as asked) says why it differs; ``asked`` is the range the link asked for (None when its dates
+    could not be read: ``asked_text`` then holds them as written).
+    """
+
+    start: date
+    end: date
+    note: str | None = None
+    asked: tuple[date, date] | None = None
+    asked_text: str = ""
+
+
+def fit_linked_dates(values: list[str], data_start: date, as_of: date,
+                     default: tuple[date, date]) -> LinkedDates:
+    """The range a link's dates ask for, inside the data's ``data_start`` … ``as_of``.
+
+    Unreadable dates, or a range without a day of data, are ignored (``default`` is shown);
+    reversed ones are swapped; a range reaching past the data is cut to it.
+
+    >>> data, default = (date(2024, 1, 3), date(2025, 12, 31)), (date(2025, 7, 1), date(2025, 12, 31))
+    >>> fitted = fit_linked_dates(["1990-01-01", "2030-12-31"], *data, default)
+    >>> fitted.start, fitted.end, fitted.note
+    (datetime.date(2024, 1, 3), datetime.date(2025, 12, 31), 'dates_clamped')
+    >>> fit_linked_dates(["2025-13-01", "x"], *data, default).note
+    'dates_unreadable'
+    >>> fit_linked_dates(["2025-03-01", "2025-04-30"], *data, default).note is None
+    True
+    """
+    try:
+        start, end = (date.fromisoformat(value) for value in values)
+    except (TypeError, ValueError):  # not two dates: one, three, "2025-13-01", "yesterday"
+        return LinkedDates(*default, note="dates_unreadable", asked_text=" – ".join(values))
+    note = None
+    if start > end:
+        start, end, note = end, start, "dates_reversed"
+    if end < data_start or start > as_of:
+        return LinkedDates(*default, note="dates_outside_data", asked=(start, end))
+    fitted = max(start, data_start), min(end, as_of)
+    if note is None and fitted != (start, end):
+        note = "dates_clamped"
+    return LinkedDates(*fitted, note=note, asked=(start, end))
