@@ -37,6 +37,7 @@ from cxdata.presentation.upload_questions import (
     scale_label,
 )
 from cxdata.presentation.upload_view import (
+    table_name,
     NOT_LOADED,
     OVERRIDE_CHOICES,
     columns_from_rows,
@@ -57,7 +58,8 @@ context, visitor = open_guarded_page("upload_title", "upload", "upload_forbidden
 lang = context.lang
 
 left, right = st.columns(2)
-table = left.selectbox(translate("upload_table", lang), LOADABLE_TABLES, key="upload_table")
+table = left.selectbox(translate("upload_table", lang), LOADABLE_TABLES, key="upload_table",
+                       format_func=lambda name: table_name(name, lang))
 mode = right.selectbox(translate("upload_mode", lang), MODES, key="upload_mode",
                        format_func=lambda m: translate(f"upload_mode_{m}", lang))
 uploaded = st.file_uploader(translate("upload_file", lang), type=["csv", "tsv", "txt", "xlsx", "parquet"],
@@ -105,12 +107,12 @@ options_box.caption(translate("upload_options_help", lang))
 option_columns = options_box.columns(4)
 overrides = {
     "encoding": option_columns[0].selectbox(translate("upload_encoding", lang), OVERRIDE_CHOICES["encoding"],
-                                            key="upload_encoding", format_func=lambda v: v or "auto"),
+                                            key="upload_encoding", format_func=lambda v: v or translate("upload_auto", lang)),
     "delimiter": option_columns[1].selectbox(translate("upload_delimiter", lang), OVERRIDE_CHOICES["delimiter"],
                                              key="upload_delimiter",
-                                             format_func=lambda v: {"": "auto", "\t": "tab"}.get(v, v)),
+                                             format_func=lambda v: {"": translate("upload_auto", lang), "\t": translate("upload_tab", lang)}.get(v, v)),
     "decimal": option_columns[2].selectbox(translate("upload_decimal", lang), OVERRIDE_CHOICES["decimal"],
-                                           key="upload_decimal", format_func=lambda v: v or "auto"),
+                                           key="upload_decimal", format_func=lambda v: v or translate("upload_auto", lang)),
     "date_format": option_columns[3].text_input(translate("upload_date_format", lang), key="upload_date_format",
                                                 placeholder="%d.%m.%Y"),
 }
@@ -201,11 +203,11 @@ if uploaded is not None:
         if report["status"] == "rejected":
             st.error(translate("upload_status_rejected", lang))
         elif action == "check":
-            st.success(translate("upload_status_checked", lang, rows=report["rows_loaded"], table=table))
+            st.success(translate("upload_status_checked", lang, rows=report["rows_loaded"], table=table_name(table, lang)))
         elif report["status"] == "unchanged":
             st.info(translate("upload_status_unchanged", lang))
         else:
-            st.success(translate("upload_status_loaded", lang, rows=report["rows_loaded"], table=table,
+            st.success(translate("upload_status_loaded", lang, rows=report["rows_loaded"], table=table_name(table, lang),
                                  id=report["upload_id"]))
         issues = issues_frame(report)
         if len(issues):

@@ -46,7 +46,7 @@ def test_scale_question_and_merge_offer_in_russian(sample_db, tmp_path, browser)
         page.goto(f"{url}/upload?lang=ru")
         wait_for_run(page)
         page.locator("[data-testid='stSelectbox']").filter(has_text="Таблица").locator("input").click()
-        page.get_by_role("option", name="surveys", exact=True).click()
+        page.get_by_role("option", name="ответы на опросы", exact=True).click()
         wait_for_run(page)
         page.locator("[data-testid='stFileUploader'] input[type='file']").first.set_input_files(str(REVIEWS))
         wait_for_run(page)
@@ -67,7 +67,7 @@ def test_scale_question_and_merge_offer_in_russian(sample_db, tmp_path, browser)
 
         page.get_by_role("button", name="Проверить (без записи)").click()
         wait_for_run(page)
-        assert page.get_by_text("Проверка пройдена: в surveys будет загружено строк: 20.").count() == 1
+        assert page.get_by_text("Проверка пройдена: в таблицу «ответы на опросы» будет загружено строк: 20.").count() == 1
         merge = page.locator("[data-testid='stSelectbox']").filter(has_text="Канал:")
         assert merge.count() == 1
         label = merge.inner_text()
@@ -85,7 +85,7 @@ def test_scale_question_and_merge_offer_in_russian(sample_db, tmp_path, browser)
 
         page.get_by_role("button", name="Загрузить", exact=True).click()
         wait_for_run(page)
-        assert page.get_by_text("Загружено строк: 20 в surveys").count() == 1
+        assert page.get_by_text("Загружено строк: 20 в таблицу «ответы на опросы»").count() == 1
         after = stored(db, SUMMARY)[0]
         # 20 answers more, none of them NPS, their CSAT (1–5) summing to 7×5 + 5×4 + 3×3 + 2×2 + 3×1 = 71;
         # the 15 "Web"/"web" reviews (11 + 4) all under the stored spelling, the 5 "Shop" ones a new channel.
@@ -103,7 +103,7 @@ def test_a_file_without_customers_is_refused_until_marked_anonymous(sample_db, t
         page.goto(f"{url}/upload?lang=ru")
         wait_for_run(page)
         page.locator("[data-testid='stSelectbox']").filter(has_text="Таблица").locator("input").click()
-        page.get_by_role("option", name="transactions", exact=True).click()
+        page.get_by_role("option", name="транзакции", exact=True).click()
         wait_for_run(page)
         page.locator("[data-testid='stFileUploader'] input[type='file']").first.set_input_files(
             str(ROOT / "tests" / "fixtures" / "ingest" / "transactions_no_customer.csv"))
@@ -117,6 +117,6 @@ def test_a_file_without_customers_is_refused_until_marked_anonymous(sample_db, t
         wait_for_run(page)
         page.get_by_role("button", name="Загрузить", exact=True).click()
         wait_for_run(page)
-        assert page.get_by_text("Загружено строк: 4 в transactions").count() == 1
+        assert page.get_by_text("Загружено строк: 4 в таблицу «транзакции»").count() == 1
         assert stored(db, anonymous) == [(4, 160.5)]  # 100 + 50.5 + 20 − 10, belonging to no one
         page.close()

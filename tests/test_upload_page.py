@@ -131,5 +131,5 @@ def test_preset_controls_check_the_role_themselves(tmp_path):
     assert [p["name"] for p in list_presets(db)] == ["crm"]  # nothing written, nothing deleted
     assert store_preset("analyst", db, "../mine", {}, table="transactions", replace=False, lang="en")[0] == "error"
     assert store_preset("analyst", db, "mine", {"delimiter": ";"}, table="transactions", replace=False,
-                        lang="ru") == ("success", "Пресет «mine» сохранён для transactions.")
+                        lang="ru") == ("success", "Пресет «mine» сохранён для таблицы «транзакции».")
     assert fetch_saved_preset("analyst", db, "mine", "en") == {"delimiter": ";", "table": "transactions"}

@@ -61,7 +61,9 @@ def show_welcome(context: PageContext, role: str) -> None:
     st.title(markdown_text(i18n.translate("welcome_title_named", lang, name=name) if name
                            else i18n.translate("welcome_title", lang)))
     st.info(i18n.translate("welcome_intro", lang))
-    steps = [f"{number}. **{i18n.translate(f'welcome_table_{table}', lang)}** (`{table}`): "
+    # The code (``transactions``) only in English, where the Upload page and the command line use it.
+    code = (lambda table: f" (`{table}`)") if lang == "en" else (lambda table: "")
+    steps = [f"{number}. **{i18n.translate(f'welcome_table_{table}', lang)}**{code(table)}: "
              f"{i18n.translate(f'welcome_unlocks_{table}', lang)}"
              for number, table in enumerate(LOAD_ORDER, 1)]
     st.markdown("\n".join(steps))

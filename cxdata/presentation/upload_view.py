@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cxdata.engine.coverage import table_label
 from cxdata.i18n import register_text, translate
 from cxdata.ingest.preset import PresetError
 from cxdata.ingest.preset_store import (
@@ -74,7 +75,7 @@ TEXT = {
     "upload_preset_name": {"en": "Preset name", "ru": "Название пресета"},
     "upload_preset_replace": {"en": "Replace", "ru": "Заменить"},
     "upload_store_preset": {"en": "Save preset on the server", "ru": "Сохранить пресет на сервере"},
-    "upload_preset_saved": {"en": "Preset \"{name}\" saved for {table}.", "ru": "Пресет «{name}» сохранён для {table}."},
+    "upload_preset_saved": {"en": "Preset \"{name}\" saved for {table}.", "ru": "Пресет «{name}» сохранён для таблицы «{table}»."},
     "upload_preset_deleted": {"en": "Preset \"{name}\" deleted.", "ru": "Пресет «{name}» удалён."},
     "upload_preset_broken": {"en": "Preset \"{name}\" cannot be used: {error}",
                              "ru": "Пресет «{name}» нельзя использовать: {error}"},
@@ -85,13 +86,13 @@ TEXT = {
     "upload_check": {"en": "Check (dry run)", "ru": "Проверить (без записи)"},
     "upload_load": {"en": "Load", "ru": "Загрузить"},
     "upload_status_loaded": {"en": "Loaded {rows} rows into {table} (upload {id}).",
-                             "ru": "Загружено строк: {rows} в {table} (загрузка {id})."},
+                             "ru": "Загружено строк: {rows} в таблицу «{table}» (загрузка {id})."},
     "upload_status_unchanged": {"en": "Nothing to change: this data is already stored.",
                                 "ru": "Менять нечего: эти данные уже есть."},
     "upload_status_rejected": {"en": "Rejected: nothing was changed. Fix the problems below and try again.",
                                "ru": "Отклонено: ничего не изменено. Исправьте ошибки ниже и повторите."},
     "upload_status_checked": {"en": "Check passed: {rows} rows would be loaded into {table}.",
-                              "ru": "Проверка пройдена: в {table} будет загружено строк: {rows}."},
+                              "ru": "Проверка пройдена: в таблицу «{table}» будет загружено строк: {rows}."},
     "upload_issues": {"en": "Problems and notes", "ru": "Ошибки и замечания"},
     "upload_preview": {"en": "Preview (as it would be stored)", "ru": "Предпросмотр (как будет сохранено)"},
     "upload_log": {"en": "Upload log", "ru": "Журнал загрузок"},
@@ -121,8 +122,22 @@ TEXT = {
                                  "администратора проверить диск сервера и файл базы."},
     "upload_refused": {"en": "The file was refused: {error}", "ru": "Файл отклонён: {error}"},
     "upload_no_log": {"en": "No uploads yet.", "ru": "Загрузок пока не было."},
+    "upload_auto": {"en": "auto", "ru": "авто"},
+    "upload_tab": {"en": "tab", "ru": "табуляция"},
 }
 register_text(TEXT)
+
+
+def _busy_table(holder: dict, lang: str) -> str:
+    if holder.get("table"):
+        return table_name(holder["table"], lang)
+    return f"#{holder['upload_id']}" if holder.get("upload_id") else "—"
+
+
+def table_name(table: str, lang: str) -> str:
+    """A table as the Upload page names it: in English its code, as the command line and presets
+    name it (``transactions``); in Russian its name (``транзакции``), no code on a Russian screen."""
+    return table if lang == "en" else table_label(table, lang)
 
 
 def check_role(role: str, action: str, lang: str) -> None:
@@ -166,7 +181,7 @@ def store_preset(role: str, db_path, name: str, preset_data: dict, *, table: str
         return "error", str(error)
     except OSError:
         return "error", translate("upload_preset_not_saved", lang)
-    return "success", translate("upload_preset_saved", lang, name=saved.stem, table=table)
+    return "success", translate("upload_preset_saved", lang, name=saved.stem, table=table_name(table, lang))
 
 
 def remove_preset(role: str, db_path, name: str, lang: str) -> tuple[str, str]:
@@ -204,7 +219,7 @@ def undo_choices(visible: list[dict], lang: str) -> dict[int, str]:
     ...   "table_name": "surveys", "file_name": "a.csv", "uploaded_at": "2026-12-07 10:02:03.5", "uploaded_by": "ann"}], "en")
     {2: '2 · surveys · a.csv · 2026-12-07 10:02 · ann'}
     """
-    return {entry["upload_id"]: translate("upload_undo_label", lang, id=entry["upload_id"], table=entry["table_name"],
+    return {entry["upload_id"]: translate("upload_undo_label", lang, id=entry["upload_id"], table=table_name(entry["table_name"], lang),
                                           file=entry.get("file_name") or "—", who=entry["uploaded_by"],
                                           when=str(entry.get("uploaded_at") or "")[:16])
             for entry in visible if entry.get("status") == "loaded"}
@@ -230,7 +245,7 @@ def undo_chosen(role: str, user: str, db_path, upload_id: int, seen_version: str
         return "error", describe_busy(error, lang)
     except (OSError, duckdb.Error):
         return "error", translate("upload_undo_failed", lang)
-    return "success", translate("upload_undone", lang, id=result["upload_id"], table=result["table"],
+    return "success", translate("upload_undone", lang, id=result["upload_id"], table=table_name(result["table"], lang),
                                 removed=result["rows_removed"], restored=result["rows_restored"])
 
 
@@ -247,7 +262,7 @@ def describe_busy(error, lang: str) -> str:
         return translate("upload_busy_file", lang)
     action = translate("upload_busy_undo_action" if holder.get("action") == "undo" else "upload_busy_load", lang)
     return translate("upload_busy", lang, who=holder.get("user") or "?", action=action,
-                     table=holder.get("table") or (f"#{holder['upload_id']}" if holder.get("upload_id") else "—"),
+                     table=_busy_table(holder, lang),
                      since=holder.get("since") or "?")
 
 
