@@ -37,8 +37,8 @@ ROLLUP_TABLES = BASE_TABLES + tuple(name for module in EXTENSIONS for name in im
 # load or undo rebuilds every rollup (not only those reading the changed table).
 # 2: journey_customer stores the funnel chain (reached_at_k, min_window_days_k); 3: survey_daily
 # holds the counts under the names of ``rules.survey_counts``; 4: money_customer_month keeps the
-# customer id.
-SHAPE = "4"
+# customer id; 5: money_month_sums and money_answer_spans (custom money periods).
+SHAPE = "5"
 SHAPE_META_KEY = "rollup_shape"
 
 # The latest day of any fact: an all-time rollup answers "up to as_of" when nothing happened after it.
