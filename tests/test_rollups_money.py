@@ -138,20 +138,27 @@ TRANSACTIONS = [
 SURVEYS = [("s1", "a", "2025-03-11", "first_purchase", "web", 10, 5, None, None)]
 
 
-@pytest.fixture
-def mid_month(empty_db, tmp_path):
-    con = duckdb.connect(str(empty_db))
-    for table, rows in (("customers", CUSTOMERS), ("transactions", TRANSACTIONS), ("surveys", SURVEYS)):
+def both_paths_of(db_path, tmp_path, tables, data_version: str):
+    """Backends on ``tables`` ((name, rows) pairs) as of 30 Apr 2025 with their rollups built, and
+    on a copy whose rollups are stale (the definitions answer there)."""
+    con = duckdb.connect(str(db_path))
+    for table, rows in tables:
         insert_rows(con, table, rows)
-    con.execute("INSERT INTO meta VALUES ('as_of', '2025-04-30'), ('data_version', 'v1')")
+    con.execute("INSERT INTO meta VALUES ('as_of', '2025-04-30'), ('data_version', ?)", [data_version])
     refresh_rollups(con)
     con.close()
     stale = tmp_path / "stale.duckdb"
-    shutil.copy(empty_db, stale)
+    shutil.copy(db_path, stale)
     con = duckdb.connect(str(stale))
     write_meta(con, rollup_version="stale")
     con.close()
-    return open_backend(empty_db), open_backend(stale)
+    return open_backend(db_path), open_backend(stale)
+
+
+@pytest.fixture
+def mid_month(empty_db, tmp_path):
+    return both_paths_of(empty_db, tmp_path, (("customers", CUSTOMERS), ("transactions", TRANSACTIONS),
+                                              ("surveys", SURVEYS)), "v1")  # fmt: skip
 
 
 def test_a_cohort_starting_mid_month_counts_refunds_from_its_first_day(mid_month):
@@ -227,20 +234,9 @@ def golden_later(empty_db, tmp_path):
     complaint resolved on 10 Apr), so the money copies answer; and a copy whose rollups are stale."""
     from tests import test_money as golden
 
-    con = duckdb.connect(str(empty_db))
-    for table, rows in (("customers", golden.CUSTOMERS), ("transactions", golden.TRANSACTIONS),
-                        ("churn_events", golden.CHURN), ("surveys", golden.SURVEYS),
-                        ("complaints", golden.COMPLAINTS), ("journey_stages", golden.STAGES)):  # fmt: skip
-        insert_rows(con, table, rows)
-    con.execute("INSERT INTO meta VALUES ('as_of', '2025-04-30'), ('data_version', 'golden')")
-    refresh_rollups(con)
-    con.close()
-    stale = tmp_path / "stale.duckdb"
-    shutil.copy(empty_db, stale)
-    con = duckdb.connect(str(stale))
-    write_meta(con, rollup_version="stale")
-    con.close()
-    return open_backend(empty_db), open_backend(stale)
+    tables = (("customers", golden.CUSTOMERS), ("transactions", golden.TRANSACTIONS), ("churn_events", golden.CHURN),
+              ("surveys", golden.SURVEYS), ("complaints", golden.COMPLAINTS), ("journey_stages", golden.STAGES))
+    return both_paths_of(empty_db, tmp_path, tables, "golden")
 
 
 @pytest.mark.parametrize("start, end", [

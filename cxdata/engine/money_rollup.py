@@ -17,11 +17,17 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from cxdata.engine.db import read_meta
+from cxdata.engine.db import read_meta, read_once
 from cxdata.engine.query import day_start
-from cxdata.engine.rollups_money import complained_sql, cx_state_expressions
+from cxdata.engine.rollups_money import TABLES, complained_sql, cx_state_expressions
 from cxdata.model.filters import UNKNOWN, Filters
-from cxdata.model.rules import POOR_ANSWER_BELOW, SCORES, class_of_sql, is_purchase_sql, not_churned_by_sql
+from cxdata.model.rules import (
+    POOR_ANSWER_BELOW,
+    SCORES,
+    class_of_sql,
+    is_purchase_sql,
+    not_churned_by_sql,
+)
 
 _SECONDS_PER_MONTH = 30 * 86_400  # cxdata.analysis.money_stats.DAYS_PER_MONTH days
 
@@ -29,28 +35,31 @@ _SECONDS_PER_MONTH = 30 * 86_400  # cxdata.analysis.money_stats.DAYS_PER_MONTH d
 def holds(db, **_) -> bool:
     """True when the money rollups exist and were built by the refresh of the current data (the
     router checks that no fact is dated after the period's end or the as-of date)."""
-    if not _has_tables(db):
+    return read_once(db.con, "money_holds", lambda: _holds(db.con))
+
+
+def _holds(con) -> bool:
+    if not _has_tables(con):
         return False
     # Tables built by an older refresh (one that did not know them) hold older data.
-    built_for = db.con.execute("SELECT max(data_version) FROM money_windows").fetchall()[0][0]
-    return built_for is not None and built_for == read_meta(db.con).get("data_version")
+    built_for = con.execute("SELECT max(data_version) FROM money_windows").fetchall()[0][0]
+    return built_for is not None and built_for == read_meta(con).get("data_version")
 
 
-def _has_tables(db) -> bool:
-    names = {"money_windows", "money_drivers", "money_customer", "money_customer_month"}
-    found = db.con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name IN (SELECT unnest($names))", {"names": sorted(names)}
+def _has_tables(con) -> bool:
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name IN (SELECT unnest($names))", {"names": sorted(TABLES)}
     ).fetchall()[0][0]
-    return found == len(names)
+    return found == len(TABLES)
 
 
 def fetch_window(db, filters: Filters, as_of: date) -> int | None:
     """The number of the preset window (``money_windows``) that is exactly this period, or None."""
-    rows = db.con.execute(
-        "SELECT window_number FROM money_windows WHERE as_of = $as_of AND start_day = $start AND end_day = $end",
-        {"as_of": as_of, "start": filters.start, "end": filters.end},
-    ).fetchall()
-    return int(rows[0][0]) if rows else None
+    windows = read_once(db.con, "money_windows", lambda: {
+        (built_as_of, start, end): int(k) for k, built_as_of, start, end in
+        db.con.execute("SELECT window_number, as_of, start_day, end_day FROM money_windows").fetchall()
+    })  # fmt: skip
+    return windows.get((as_of, filters.start, filters.end))
 
 
 def holds_every_driver(db, **_) -> bool:
@@ -60,8 +69,8 @@ def holds_every_driver(db, **_) -> bool:
 
 def fetch_driver_bits(db) -> dict[tuple[str, str], int | None]:
     """(kind, subject) -> the driver's bit in the customer masks (None: it has none)."""
-    rows = db.con.execute("SELECT kind, subject, bit FROM money_drivers").fetchall()
-    return {(kind, subject): bit for kind, subject, bit in rows}
+    bits = read_once(db.con, "money_driver_bits", lambda: db.con.execute("SELECT kind, subject, bit FROM money_drivers").fetchall())
+    return {(kind, subject): bit for kind, subject, bit in bits}
 
 
 def _customers_at_end(filters: Filters, as_of: date, params: dict, where: list[str], *,
@@ -146,8 +155,7 @@ def _period_sums(filters: Filters, as_of: date, params: dict, among: str | None)
     first_month = filters.start if filters.start.day == 1 else _next_month(filters.start)
     after = filters.end + timedelta(days=1)
     after_months = date(after.year, after.month, 1)
-    if after_months < first_month:
-        first_month = after_months  # no whole month: the transactions of the period only
+    first_month = min(first_month, after_months)  # no whole month: the transactions of the period only
     params |= {"as_of_end": day_start(as_of + timedelta(days=1)), "first_month": day_start(first_month),
                "after_months": day_start(after_months)}  # fmt: skip
     only = f" AND customer_id IN ({among})" if among else ""
