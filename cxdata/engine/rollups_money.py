@@ -9,8 +9,8 @@ Grains:
 
 - ``money_windows``: one row per period preset (``cxdata.model.filters.PERIOD_PRESETS`` but custom),
   with its first and last day for the as-of date stored in ``meta`` when the rollup was built
-  (``as_of``, ``start_day``, ``end_day``) and the ``data_version`` it was built for. A period that is not one of them reads the raw
-  transactions for its revenue.
+  (``as_of``, ``start_day``, ``end_day``) and the ``data_version`` it was built for. A period that is not one of them sums
+  its revenue from ``money_month_sums`` and the transactions of its partial months.
 - ``money_drivers``: one row per key-driver candidate (``kind`` csat / ces with a touchpoint as
   ``subject``, or complaint with a category) and its ``bit`` in the customer masks below.
 - ``money_customer``: one row per customer of ``customer_summary``, sorted by first purchase.
