@@ -1,9 +1,10 @@
 """The money page's rollup path and raw path give identical numbers (rollups only make them faster).
 
 Each selection states which path its rollup side takes, so a test cannot pass by reading the raw
-tables twice: preset periods read every ``cxdata.engine.rollups_money`` table, a custom period reads the
-rollups for cohorts and unit economics but the raw transactions for revenue in the period, and a
-period that ends before the latest fact reads the raw tables only.
+tables twice: preset periods read their stored sums, a custom period sums its whole months from
+``money_month_sums`` and the transactions of its partial edge months, and a period that ends
+before the as-of date takes the CX state at its end back through ``money_answer_spans`` and the
+complaints changed since.
 """
 
 from __future__ import annotations
@@ -137,20 +138,27 @@ TRANSACTIONS = [
 SURVEYS = [("s1", "a", "2025-03-11", "first_purchase", "web", 10, 5, None, None)]
 
 
-@pytest.fixture
-def mid_month(empty_db, tmp_path):
-    con = duckdb.connect(str(empty_db))
-    for table, rows in (("customers", CUSTOMERS), ("transactions", TRANSACTIONS), ("surveys", SURVEYS)):
+def both_paths_of(db_path, tmp_path, tables, data_version: str):
+    """Backends on ``tables`` ((name, rows) pairs) as of 30 Apr 2025 with their rollups built, and
+    on a copy whose rollups are stale (the definitions answer there)."""
+    con = duckdb.connect(str(db_path))
+    for table, rows in tables:
         insert_rows(con, table, rows)
-    con.execute("INSERT INTO meta VALUES ('as_of', '2025-04-30'), ('data_version', 'v1')")
+    con.execute("INSERT INTO meta VALUES ('as_of', '2025-04-30'), ('data_version', ?)", [data_version])
     refresh_rollups(con)
     con.close()
     stale = tmp_path / "stale.duckdb"
-    shutil.copy(empty_db, stale)
+    shutil.copy(db_path, stale)
     con = duckdb.connect(str(stale))
     write_meta(con, rollup_version="stale")
     con.close()
-    return open_backend(empty_db), open_backend(stale)
+    return open_backend(db_path), open_backend(stale)
+
+
+@pytest.fixture
+def mid_month(empty_db, tmp_path):
+    return both_paths_of(empty_db, tmp_path, (("customers", CUSTOMERS), ("transactions", TRANSACTIONS),
+                                              ("surveys", SURVEYS)), "v1")  # fmt: skip
 
 
 def test_a_cohort_starting_mid_month_counts_refunds_from_its_first_day(mid_month):
@@ -210,10 +218,55 @@ def test_a_load_keeps_the_money_rollups_current(sample_db, tmp_path):
     refresh_rollups(con)
     con.commit()
     con.close()
-    tables = ("money_windows", "money_drivers", "money_customer", "money_customer_month")
+    tables = ("money_windows", "money_drivers", "money_customer", "money_customer_month", "money_month_sums",
+              "money_answer_spans")
     kept, fresh = snapshot(loaded, tables), snapshot(rebuilt, tables)
     for table in tables:  # sums of doubles may differ in the last bit between two builds
         assert len(kept[table]) == len(fresh[table]) > 0, table
         for kept_row, fresh_row in zip(kept[table], fresh[table]):
             assert [round(v, 6) if isinstance(v, float) else v for v in kept_row] == [
                 round(v, 6) if isinstance(v, float) else v for v in fresh_row], table
+
+
+@pytest.fixture
+def golden_later(empty_db, tmp_path):
+    """The hand-built data of ``tests/test_money.py`` as of 30 Apr 2025, after its latest fact (a
+    complaint resolved on 10 Apr), so the money copies answer; and a copy whose rollups are stale."""
+    from tests import test_money as golden
+
+    tables = (("customers", golden.CUSTOMERS), ("transactions", golden.TRANSACTIONS), ("churn_events", golden.CHURN),
+              ("surveys", golden.SURVEYS), ("complaints", golden.COMPLAINTS), ("journey_stages", golden.STAGES))
+    return both_paths_of(empty_db, tmp_path, tables, "golden")
+
+
+@pytest.mark.parametrize("start, end", [
+    (date(2025, 1, 1), date(2025, 3, 31)),  # whole months, ending before the as-of date
+    (date(2025, 1, 15), date(2025, 3, 10)),  # partial first and last months around a whole one
+    (date(2025, 2, 3), date(2025, 2, 20)),  # inside one month
+    (date(2025, 1, 1), date(2025, 1, 31)),  # one whole month, before every later answer
+    (date(2025, 2, 16), date(2025, 4, 30)),  # ending on the as-of date
+])  # fmt: skip
+def test_a_custom_period_gives_the_raw_tables_numbers_on_the_golden_data(golden_later, start, end):
+    fresh_db, stale_db = golden_later
+    as_of, filters = date(2025, 4, 30), Filters(start, end)
+    assert _money_answers(fresh_db, filters, as_of) and money_rollup.fetch_window(fresh_db, filters, as_of) is None
+    assert not _money_answers(stale_db, filters, as_of)
+    fresh, stale = fetch_money_cells(fresh_db, filters, as_of), fetch_money_cells(stale_db, filters, as_of)
+    assert fresh.customers == stale.customers > 0
+    assert_same_frame(fresh.frame, stale.frame)
+    assert fresh.drivers == stale.drivers
+    np.testing.assert_allclose(fresh.driver_sums.to_numpy(), stale.driver_sums.to_numpy(), rtol=1e-9)
+    assert_same_frame(fetch_cohort_retention(fresh_db, filters, as_of), fetch_cohort_retention(stale_db, filters, as_of))
+    assert_same_frame(fetch_unit_economics(fresh_db, filters, as_of), fetch_unit_economics(stale_db, filters, as_of))
+
+
+def test_the_cx_state_at_an_earlier_end_by_hand(golden_later):
+    """At the end of Q1 p2's latest NPS is 9 (s3 wins over s10 at the same instant; s4 of 5 Apr
+    came later), p1's complaint k3 is still open, and the revenue is Q1's own: 200 + 200 (p1),
+    300 (p2), 100 (d1), 100 − 50 (d2), 600 (n1), 100 + 200 (n2), as ``tests/test_money.py`` says."""
+    fresh_db, _ = golden_later
+    cells = fetch_money_cells(fresh_db, Filters(date(2025, 1, 1), date(2025, 3, 31)), date(2025, 4, 30)).frame
+    by_nps = cells.groupby("nps_class").customers.sum()
+    assert by_nps.to_dict() == {"promoter": 2, "passive": 1, "detractor": 2, "no_answer": 2}
+    assert cells[cells.complaint_status == "unresolved"].customers.sum() == 2  # x1 and p1
+    assert cells.revenue.sum() == pytest.approx(1750.0)

@@ -127,6 +127,7 @@ def snapshot_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection
     cursor = con.cursor()
     cursor.execute(f"USE {SNAPSHOT_ALIAS}")
     _snapshot_meta[cursor] = None  # read on first use, see read_meta
+    _snapshot_reads[cursor] = {}
     return cursor
 
 
@@ -150,6 +151,22 @@ def read_meta(con) -> dict[str, str]:
 
 # snapshot cursor -> its meta once read (None before); entries go with their cursors.
 _snapshot_meta: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def read_once(con, name: str, read):
+    """``read()``, kept under ``name`` for a ``snapshot_cursor`` (whose tables cannot change), read
+    again every time on any other connection. For the few-row tables that say what the rollups
+    hold: the money page asked them about ten times per filter change (~1-2 ms each)."""
+    reads = _snapshot_reads.get(con)
+    if reads is None:
+        return read()
+    if name not in reads:
+        reads[name] = read()
+    return reads[name]
+
+
+# snapshot cursor -> {name: result} of read_once; a cursor serves one thread at a time.
+_snapshot_reads: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def write_meta(con, **values: object) -> None:

@@ -17,15 +17,17 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from cxdata.engine.db import read_meta
+from cxdata.engine.db import read_meta, read_once
 from cxdata.engine.query import day_start
-from cxdata.engine.rollups_money import (
-    CX_STATE_JOINS,
-    cx_state_expressions,
-    cx_state_sql,
-)
+from cxdata.engine.rollups_money import TABLES, complained_sql, cx_state_expressions
 from cxdata.model.filters import UNKNOWN, Filters
-from cxdata.model.rules import is_purchase_sql, not_churned_by_sql
+from cxdata.model.rules import (
+    POOR_ANSWER_BELOW,
+    SCORES,
+    class_of_sql,
+    is_purchase_sql,
+    not_churned_by_sql,
+)
 
 _SECONDS_PER_MONTH = 30 * 86_400  # cxdata.analysis.money_stats.DAYS_PER_MONTH days
 
@@ -33,28 +35,31 @@ _SECONDS_PER_MONTH = 30 * 86_400  # cxdata.analysis.money_stats.DAYS_PER_MONTH d
 def holds(db, **_) -> bool:
     """True when the money rollups exist and were built by the refresh of the current data (the
     router checks that no fact is dated after the period's end or the as-of date)."""
-    if not _has_tables(db):
+    return read_once(db.con, "money_holds", lambda: _holds(db.con))
+
+
+def _holds(con) -> bool:
+    if not _has_tables(con):
         return False
     # Tables built by an older refresh (one that did not know them) hold older data.
-    built_for = db.con.execute("SELECT max(data_version) FROM money_windows").fetchall()[0][0]
-    return built_for is not None and built_for == read_meta(db.con).get("data_version")
+    built_for = con.execute("SELECT max(data_version) FROM money_windows").fetchall()[0][0]
+    return built_for is not None and built_for == read_meta(con).get("data_version")
 
 
-def _has_tables(db) -> bool:
-    names = {"money_windows", "money_drivers", "money_customer", "money_customer_month"}
-    found = db.con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name IN (SELECT unnest($names))", {"names": sorted(names)}
+def _has_tables(con) -> bool:
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name IN (SELECT unnest($names))", {"names": sorted(TABLES)}
     ).fetchall()[0][0]
-    return found == len(names)
+    return found == len(TABLES)
 
 
 def fetch_window(db, filters: Filters, as_of: date) -> int | None:
     """The number of the preset window (``money_windows``) that is exactly this period, or None."""
-    rows = db.con.execute(
-        "SELECT window_number FROM money_windows WHERE as_of = $as_of AND start_day = $start AND end_day = $end",
-        {"as_of": as_of, "start": filters.start, "end": filters.end},
-    ).fetchall()
-    return int(rows[0][0]) if rows else None
+    windows = read_once(db.con, "money_windows", lambda: {
+        (built_as_of, start, end): int(k) for k, built_as_of, start, end in
+        db.con.execute("SELECT window_number, as_of, start_day, end_day FROM money_windows").fetchall()
+    })  # fmt: skip
+    return windows.get((as_of, filters.start, filters.end))
 
 
 def holds_every_driver(db, **_) -> bool:
@@ -64,52 +69,113 @@ def holds_every_driver(db, **_) -> bool:
 
 def fetch_driver_bits(db) -> dict[tuple[str, str], int | None]:
     """(kind, subject) -> the driver's bit in the customer masks (None: it has none)."""
-    rows = db.con.execute("SELECT kind, subject, bit FROM money_drivers").fetchall()
-    return {(kind, subject): bit for kind, subject, bit in rows}
+    bits = read_once(db.con, "money_driver_bits", lambda: db.con.execute("SELECT kind, subject, bit FROM money_drivers").fetchall())
+    return {(kind, subject): bit for kind, subject, bit in bits}
 
 
 def _customers_at_end(filters: Filters, as_of: date, params: dict, where: list[str], *,
                       period_sums: bool = False, narrow: bool = True) -> tuple[str, str]:  # fmt: skip
     """(CTEs, relation): the ``money_customer`` rows matching ``where``, with their CX state as of
-    the period's end (the rollup's own state when the period ends on the as-of date, else the same
-    state computed from the facts before the end, ``rollups_money.cx_state_sql``) and, with
-    ``period_sums``, ``period_revenue``, ``period_transactions``, ``period_purchases`` of the
-    period's transactions. With ``narrow`` the facts are read for those customers only: worth it
-    when ``where`` keeps few of them (a cohort, a segment), not when it keeps most."""
+    the period's end (the rollup's own state when the period ends on the as-of date, else that
+    state with the answers and complaints that changed since the end taken back, ``_state_at_end``)
+    and, with ``period_sums``, ``period_revenue``, ``period_transactions``, ``period_purchases`` of
+    the period's transactions (``_period_sums``). With ``narrow`` the facts are read for those
+    customers only: worth it when ``where`` keeps few of them (a cohort, a segment), not when it
+    keeps most."""
     ctes, columns, joins = [], "m.*", ""
     among = f"SELECT customer_id FROM money_customer WHERE {' AND '.join(where)}" if narrow else None
     if filters.end < as_of:
-        # Only customers who answered a survey or whose complaints changed on or after the end have
-        # another state then than the stored one; theirs is computed from the facts before the end.
-        ctes.append(
-            """changed AS (
-            SELECT customer_id FROM surveys WHERE responded_at >= $end AND customer_id IS NOT NULL
-            UNION SELECT customer_id FROM complaints
-            WHERE customer_id IS NOT NULL AND (opened_at >= $end OR resolved_at >= $end))"""
-        )
-        changed = "SELECT customer_id FROM changed" + (f" WHERE customer_id IN ({among})" if among else "")
-        ctes.append(cx_state_sql("$end", changed))
-        state = cx_state_expressions()
-        columns = f"m.* EXCLUDE ({', '.join(state)}), " + ", ".join(
-            f"CASE WHEN c.customer_id IS NULL THEN m.{name} ELSE {sql} END AS {name}" for name, sql in state.items()
-        )
-        joins = f"LEFT JOIN changed AS c USING (customer_id) {CX_STATE_JOINS}"
+        state_ctes, columns, joins = _state_at_end(among)
+        ctes += state_ctes
     if period_sums:
-        params["as_of_end"] = day_start(as_of + timedelta(days=1))
-        ctes.append(
-            f"""period_sums AS (
-            SELECT customer_id, fsum(amount) AS period_revenue, count(*) AS period_transactions,
-                   count(*) FILTER (WHERE {is_purchase_sql()}) AS period_purchases
-            FROM transactions
-            WHERE occurred_at >= $start AND occurred_at < $end AND occurred_at < $as_of_end
-              AND customer_id IS NOT NULL{f" AND customer_id IN ({among})" if among else ""}
-            GROUP BY customer_id)"""
-        )
+        ctes.append(_period_sums(filters, as_of, params, among))
         columns += (", coalesce(p.period_revenue, 0) AS period_revenue, coalesce(p.period_transactions, 0) "
                     "AS period_transactions, coalesce(p.period_purchases, 0) AS period_purchases")
         joins += " LEFT JOIN period_sums AS p USING (customer_id)"
     ctes.append(f"customers AS (SELECT {columns} FROM money_customer AS m {joins} WHERE {' AND '.join(where)})")
     return "WITH " + ",\n".join(ctes), "customers"
+
+
+def _state_at_end(among: str | None) -> tuple[list[str], str, str]:
+    """(CTEs, columns, joins) of the CX state as of ``$end`` on ``money_customer AS m``.
+
+    The answers that stood at the end but were replaced since are the ``money_answer_spans`` rows
+    around it (``changed_answers``: per customer, the classes and masks they set back); the
+    complaints of customers with one opened or resolved since are read again up to the end
+    (``rollups_money.complained_sql``, the rule of the stored state). Everyone else keeps the
+    stored state, which is the state at the end when nothing of theirs happened since.
+    """
+    only = f" AND customer_id IN ({among})" if among else ""
+    reverted = {score: f"bool_or(s.touchpoint IS NULL AND s.score = '{score}')" for score in SCORES}
+    bit = "CAST(1 AS BIGINT) << d.bit"
+    ctes = [
+        f"""changed_answers AS (
+            SELECT s.customer_id,
+                   {", ".join(f"{flag} AS {score}_reverted, max(s.answer) FILTER (WHERE s.touchpoint IS NULL AND "
+                              f"s.score = '{score}') AS {score}" for score, flag in reverted.items())},
+                   coalesce(bit_or({bit}), 0) AS reverted_mask,
+                   coalesce(bit_or({bit}) FILTER (WHERE s.answer IS NOT NULL), 0) AS answered_mask,
+                   coalesce(bit_or({bit}) FILTER (WHERE {_is_poor_sql("s")}), 0) AS poor_answer_mask
+            FROM money_answer_spans AS s
+            LEFT JOIN money_drivers AS d ON s.touchpoint IS NOT NULL AND d.kind = s.score AND d.subject = s.touchpoint
+                                            AND d.bit IS NOT NULL
+            WHERE s.superseded_at >= $end AND (s.answered_at IS NULL OR s.answered_at < $end){only}
+            GROUP BY s.customer_id)""",
+        f"""complaint_changed AS (
+            SELECT DISTINCT customer_id FROM complaints
+            WHERE customer_id IS NOT NULL AND (opened_at >= $end OR resolved_at >= $end){only})""",
+        complained_sql("$end", "SELECT customer_id FROM complaint_changed"),
+    ]
+    state = cx_state_expressions()
+    expressions = {
+        **{f"{score}_class": f"CASE WHEN a.{score}_reverted THEN {class_of_sql(f'a.{score}', score)} "
+                             f"ELSE m.{score}_class END" for score in SCORES},
+        **{mask: f"CASE WHEN a.customer_id IS NULL THEN m.{mask} "
+                 f"ELSE (m.{mask} & ~a.reverted_mask) | a.{mask} END" for mask in ("answered_mask", "poor_answer_mask")},
+        **{name: f"CASE WHEN k.customer_id IS NULL THEN m.{name} ELSE {state[name]} END"
+           for name in ("complaint_status", "complaint_mask")},
+    }  # fmt: skip
+    assert set(expressions) == set(state)
+    columns = f"m.* EXCLUDE ({', '.join(state)}), " + ", ".join(f"{sql} AS {name}" for name, sql in expressions.items())
+    joins = ("LEFT JOIN changed_answers AS a USING (customer_id) LEFT JOIN complaint_changed AS k USING (customer_id) "
+             "LEFT JOIN complained USING (customer_id)")
+    return ctes, columns, joins
+
+
+def _is_poor_sql(alias: str) -> str:
+    return " OR ".join(f"({alias}.score = '{score}' AND {alias}.answer < {below})"
+                       for score, below in POOR_ANSWER_BELOW.items())  # fmt: skip
+
+
+def _period_sums(filters: Filters, as_of: date, params: dict, among: str | None) -> str:
+    """The CTE ``period_sums``: per customer, the net amount, transactions and purchases dated in
+    the period (and up to the as-of day): its whole calendar months from ``money_month_sums`` (the
+    router reads the rollups only when no fact is dated after the as-of day), the days of its
+    partial first and last months from the transactions."""
+    first_month = filters.start if filters.start.day == 1 else _next_month(filters.start)
+    after = filters.end + timedelta(days=1)
+    after_months = date(after.year, after.month, 1)
+    first_month = min(first_month, after_months)  # no whole month: the transactions of the period only
+    params |= {"as_of_end": day_start(as_of + timedelta(days=1)), "first_month": day_start(first_month),
+               "after_months": day_start(after_months)}  # fmt: skip
+    only = f" AND customer_id IN ({among})" if among else ""
+    return f"""period_sums AS (
+            SELECT customer_id, fsum(revenue) AS period_revenue, CAST(sum(transactions) AS BIGINT) AS period_transactions,
+                   CAST(sum(purchases) AS BIGINT) AS period_purchases
+            FROM (
+                SELECT customer_id, revenue, transactions, purchases FROM money_month_sums
+                WHERE month >= $first_month AND month < $after_months
+                UNION ALL
+                SELECT customer_id, amount, 1, CASE WHEN {is_purchase_sql()} THEN 1 ELSE 0 END FROM transactions
+                WHERE occurred_at >= $start AND occurred_at < $end AND occurred_at < $as_of_end
+                  AND (occurred_at < $first_month OR occurred_at >= $after_months)
+            )
+            WHERE customer_id IS NOT NULL{only}
+            GROUP BY customer_id)"""
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
 def fetch_customer_groups(db, filters: Filters, as_of: date, window: int | None) -> pd.DataFrame:

@@ -9,8 +9,8 @@ Grains:
 
 - ``money_windows``: one row per period preset (``cxdata.model.filters.PERIOD_PRESETS`` but custom),
   with its first and last day for the as-of date stored in ``meta`` when the rollup was built
-  (``as_of``, ``start_day``, ``end_day``) and the ``data_version`` it was built for. A period that is not one of them reads the raw
-  transactions for its revenue.
+  (``as_of``, ``start_day``, ``end_day``) and the ``data_version`` it was built for. A period that is not one of them sums
+  its revenue from ``money_month_sums`` and the transactions of its partial months.
 - ``money_drivers``: one row per key-driver candidate (``kind`` csat / ces with a touchpoint as
   ``subject``, or complaint with a category) and its ``bit`` in the customer masks below.
 - ``money_customer``: one row per customer of ``customer_summary``, sorted by first purchase.
@@ -29,6 +29,17 @@ Grains:
   transaction dated before the first purchase in its month, with its time in
   ``before_first_purchase_at`` (null on the monthly rows), so a cohort that starts mid-month
   counts exactly the transactions on or after the period's first day.
+- ``money_month_sums``: one row per customer × calendar month with a transaction: ``revenue``,
+  ``transactions``, ``purchases`` (as the windows' sums), so a custom period sums its whole months
+  here and reads the transactions of its partial first and last months only.
+- ``money_answer_spans``: one row per survey answer that a later one replaced, for each thing the
+  CX state takes a latest answer of (``touchpoint`` null: the customer's latest ``score``; else the
+  latest at that touchpoint, for the driver masks), plus one row before each first answer
+  (``answer`` and ``answered_at`` null): the answer stood from ``answered_at`` until
+  ``superseded_at``, the time of the next answer in the order of ``_latest_answer_sql``. Sorted by
+  ``superseded_at``. The answers that stood at an earlier end E are the rows with ``answered_at <
+  E <= superseded_at`` (and those of the stored state where no row matches), so the state at E
+  reads the few rows replaced since E, not every answer of the customers who answered since.
 """
 
 from __future__ import annotations
@@ -46,17 +57,22 @@ from cxdata.model.rules import (
     is_purchase_sql,
 )
 
-TABLES = ("money_windows", "money_drivers", "money_customer", "money_customer_month")
+TABLES = ("money_windows", "money_drivers", "money_customer", "money_customer_month", "money_month_sums",
+          "money_answer_spans")
 WINDOWS = ("last_30", "last_quarter", "last_6m", "last_12m", "all")
 # Bits of a BIGINT mask that stay positive; drivers beyond them have no bit (the raw path answers).
 MASK_BITS = 62
 
 
+def _answer_key_sql(score: str) -> str:
+    """The order of answers: latest time first, then the higher answer (``% 16`` gives the answer)."""
+    return f"CAST(EPOCH(CAST(responded_at AS TIMESTAMP)) AS BIGINT) * 16 + CAST({score} AS BIGINT)"
+
+
 def _latest_answer_sql(score: str) -> str:
     """The latest answer to ``score`` among the grouped survey rows; the same expression as
     ``cxdata.questions.money_base._latest_answer`` (latest time wins, then the higher answer)."""
-    key = f"CAST(EPOCH(CAST(responded_at AS TIMESTAMP)) AS BIGINT) * 16 + CAST({score} AS BIGINT)"
-    return f"MAX({key}) FILTER (WHERE {score} IS NOT NULL) % 16"
+    return f"MAX({_answer_key_sql(score)}) FILTER (WHERE {score} IS NOT NULL) % 16"
 
 
 def build_windows(con) -> None:
@@ -126,8 +142,6 @@ def cx_state_sql(bound: str | None = None, among: str | None = None) -> str:
     ``among`` the customers of a query (an SQL subquery of customer ids).
     """
     answered = (f" AND responded_at < {bound}" if bound else "") + (f" AND customer_id IN ({among})" if among else "")
-    opened = (f" AND c.opened_at < {bound}" if bound else "") + (f" AND c.customer_id IN ({among})" if among else "")
-    is_open = f"c.resolved_at IS NULL OR c.resolved_at >= {bound}" if bound else "c.resolved_at IS NULL"
     return f"""
 latest AS (
     SELECT customer_id, {", ".join(f"{_latest_answer_sql(score)} AS {score}" for score in SCORES)}
@@ -151,7 +165,15 @@ answer_masks AS (
     FROM answers AS a JOIN money_drivers AS d ON d.kind = a.kind AND d.subject = a.subject AND d.bit IS NOT NULL
     GROUP BY a.customer_id
 ),
-complained AS (
+{complained_sql(bound, among)}"""
+
+
+def complained_sql(bound: str | None = None, among: str | None = None) -> str:
+    """The CTE ``complained`` of ``cx_state_sql``: per customer who complained before ``bound``,
+    whether a complaint was unresolved then and the mask of the categories."""
+    opened = (f" AND c.opened_at < {bound}" if bound else "") + (f" AND c.customer_id IN ({among})" if among else "")
+    is_open = f"c.resolved_at IS NULL OR c.resolved_at >= {bound}" if bound else "c.resolved_at IS NULL"
+    return f"""complained AS (
     SELECT c.customer_id, bool_or({is_open}) AS has_unresolved,
            bit_or(CASE WHEN d.bit IS NOT NULL THEN CAST(1 AS BIGINT) << d.bit ELSE 0 END) AS complaint_mask
     FROM complaints AS c LEFT JOIN money_drivers AS d ON d.kind = 'complaint' AND d.subject = c.category
@@ -221,12 +243,45 @@ WHERE r.month >= date_trunc('month', p.first_purchase_at)
 ORDER BY p.first_purchase_at
 """
 
-STATEMENTS = (build_windows, _DRIVERS, _build_customer, _CUSTOMER_MONTH)
+_MONTH_SUMS = f"""
+CREATE OR REPLACE TABLE money_month_sums AS
+SELECT customer_id, date_trunc('month', occurred_at) AS month, fsum(amount) AS revenue, count(*) AS transactions,
+       count(*) FILTER (WHERE {is_purchase_sql()}) AS purchases
+FROM transactions WHERE customer_id IS NOT NULL GROUP BY ALL
+ORDER BY month
+"""
+
+
+def _answer_spans_sql() -> str:
+    def spans(score: str, touchpoint: str) -> str:
+        partition = "customer_id" + (", touchpoint" if touchpoint != "NULL" else "")
+        return f"""
+    SELECT customer_id, {touchpoint} AS touchpoint, '{score}' AS score, {score} AS answer,
+           CAST(responded_at AS TIMESTAMP) AS answered_at,
+           lead(CAST(responded_at AS TIMESTAMP)) OVER (PARTITION BY {partition} ORDER BY {_answer_key_sql(score)})
+               AS superseded_at
+    FROM surveys WHERE customer_id IS NOT NULL AND {score} IS NOT NULL
+          {"AND touchpoint IS NOT NULL" if touchpoint != "NULL" else ""}
+    UNION ALL
+    SELECT customer_id, {touchpoint}, '{score}', NULL, NULL, min(CAST(responded_at AS TIMESTAMP))
+    FROM surveys WHERE customer_id IS NOT NULL AND {score} IS NOT NULL
+          {"AND touchpoint IS NOT NULL" if touchpoint != "NULL" else ""}
+    GROUP BY {partition}"""
+
+    parts = [spans(score, "NULL") for score in SCORES] + [spans(score, "touchpoint") for score in POOR_ANSWER_BELOW]
+    return f"""
+CREATE OR REPLACE TABLE money_answer_spans AS
+SELECT * FROM ({" UNION ALL ".join(parts)}) WHERE superseded_at IS NOT NULL
+ORDER BY superseded_at
+"""
+
+
+STATEMENTS = (build_windows, _DRIVERS, _build_customer, _CUSTOMER_MONTH, _MONTH_SUMS, _answer_spans_sql())
 # What each statement reads, directly or through customer_summary (see cxdata.engine.rollups): a load of
 # another table keeps it. The windows and drivers (a few rows) are rebuilt on every refresh, so
 # the windows' ``data_version`` says the money tables are current; the bounds change only with
 # as_of or the data's first day, and the driver bits only with surveys or complaints, whose loads
 # rebuild the customer rows too.
 _CUSTOMER_SOURCES = {"customers", "transactions", "churn_events", "surveys", "complaints"}
-SOURCES = (None, None, _CUSTOMER_SOURCES, _CUSTOMER_SOURCES - {"complaints"})
+SOURCES = (None, None, _CUSTOMER_SOURCES, _CUSTOMER_SOURCES - {"complaints"}, {"transactions"}, {"surveys"})
 
