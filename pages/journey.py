@@ -11,6 +11,7 @@ from cxdata.presentation import journey_charts as charts
 from cxdata.presentation.plaintext import markdown_text
 from cxdata.questions import journey
 from cxdata.questions.funnel import DEFAULT_WINDOW_DAYS, compute_funnel
+from cxdata.questions.metrics import fetch_gap
 
 STAGE_KEY = "journey_stage"  # the stage the detail is narrowed to, kept until cleared
 ROUND_KEY = "journey_funnel_round"  # a new funnel chart key per clear, so its old selection is gone
@@ -39,7 +40,7 @@ heading.caption(markdown_text(
 ))
 
 try:  # every query of the page at once (in parallel)
-    funnel, previous_funnel, labels, breakdowns, reasons, profile, moments, times = ui.load_many(
+    funnel, previous_funnel, labels, breakdowns, reasons, profile, moments, times, *gaps = ui.load_many(
         # The page shows no median per step here (the time-to-convert chart has them): skip them.
         ui.query(compute_funnel, filters, as_of, window_days=window_days, with_medians=False),
         ui.query(compute_funnel, filters.previous(), as_of, window_days=window_days, with_medians=False),
@@ -49,6 +50,7 @@ try:  # every query of the page at once (in parallel)
         ui.query(journey.compute_loss_profile, filters, as_of, window_days=window_days),
         ui.query(journey.compute_moments_of_truth, filters),
         ui.query(journey.compute_time_to_convert_summary, filters, as_of, window_days=window_days),
+        *(ui.query(fetch_gap, name) for name in ("churn_reasons", "complaint_reasons", "silent_loss")),
     )
 except ValueError as error:  # no journey stages in this database, say
     st.warning(markdown_text(translate("journey_unavailable", lang, error=str(error))))
@@ -110,10 +112,12 @@ st.caption(translate("journey_breakdown_rule", lang, minimum=MIN_SAMPLE_SIZE))
 # --- why they leave (narrowed to the clicked stage) ---------------------------------------------
 st.subheader(translate("journey_section_why", lang))
 shares, silent = ui.derive(journey.summarize_loss_shares, profile), ui.derive(journey.summarize_silent_loss, profile)
-for kind in ("churn_reason", "complaint_category"):
-    ui.show_chart(ui.derive(charts.build_reasons_figure, reasons, kind, shares, labels, lang, caption, stage),
+reasons_gap, complaints_gap, silent_gap = gaps  # data never loaded: the chart says what to load
+for kind, gap in (("churn_reason", reasons_gap), ("complaint_category", complaints_gap)):
+    ui.show_chart(ui.derive(charts.build_reasons_figure, reasons, kind, shares, labels, lang, caption, stage, gap),
                   key=f"journey_{kind}")
-ui.show_chart(ui.derive(charts.build_silent_loss_figure, silent, labels, lang, caption, stage), key="journey_silent")
+ui.show_chart(ui.derive(charts.build_silent_loss_figure, silent, labels, lang, caption, stage, silent_gap),
+              key="journey_silent")
 st.caption(translate("journey_why_rule", lang, as_of=format_date(as_of, lang)))
 
 # --- how it felt and how long it took -----------------------------------------------------------

@@ -316,6 +316,13 @@ MEASURES: dict[str, Measure] = {
                 COST_NEEDS),
         Measure("payback", "Payback and expected lifetime", "Окупаемость и ожидаемый срок жизни",
                 (*COST_NEEDS, "churn_events.churned_at")),
+        # The journey's "why they leave": a refusal is a churn event; a complaint has its category;
+        # "silent" means neither a complaint nor a survey answer, so it needs both to have been loaded.
+        Measure("churn_reasons", "Churn reasons of the customers lost at a step",
+                "Причины отказа клиентов, потерянных на шаге", ("churn_events.churned_at", "churn_events.reason")),
+        Measure("complaint_reasons", "Complaint categories of the customers lost at a step",
+                "Категории жалоб клиентов, потерянных на шаге", ("complaints.customer_id", "complaints.category")),
+        Measure("silent_loss", "Silent loss", "Тихие потери", ("surveys.customer_id", "complaints.customer_id")),
     )
 }
 

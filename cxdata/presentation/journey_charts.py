@@ -21,7 +21,7 @@ from cxdata.i18n import (
     translate,
 )
 from cxdata.model.registry import METRICS
-from cxdata.presentation.charts import COLORS, make_figure
+from cxdata.presentation.charts import COLORS, build_unavailable_figure, make_figure
 from cxdata.presentation.plaintext import chart_text
 from cxdata.questions.journey import (
     LOSS_KINDS,
@@ -445,7 +445,7 @@ def _side_by_side(columns: int, titles: list[str], spacing: float) -> dict:
 
 
 def build_reasons_figure(reasons: pd.DataFrame, kind: str, loss_shares: pd.DataFrame, labels: dict[str, str],
-                         lang: str, caption: str, stage: str | None = None) -> dict:  # fmt: skip
+                         lang: str, caption: str, stage: str | None = None, gap=None) -> dict:  # fmt: skip
     """100% stacked bars per stage of the churn reasons (``kind`` = "churn_reason") or complaint
     categories ("complaint_category") of the customers lost after it (``compute_loss_reasons``).
     Churn-reason rows are labelled with the stage's share of all refusals (``compute_loss_shares``),
@@ -453,6 +453,8 @@ def build_reasons_figure(reasons: pd.DataFrame, kind: str, loss_shares: pd.DataF
     if kind not in LOSS_KINDS:
         raise ValueError(f"kind must be one of {', '.join(LOSS_KINDS)}, got {kind!r}")
     title = translate("journey_chart_reasons" if kind == "churn_reason" else "journey_chart_complaints", lang)
+    if gap is not None:  # the reasons were never loaded: say so, not "no data for this selection"
+        return build_unavailable_figure(title, caption, gap.text(lang))
     rows = reasons[reasons["kind"] == kind]
     # Colours follow the order over all stages, so a value keeps its colour when narrowed to one.
     order = rows.groupby("value")["count"].sum().sort_values(ascending=False, kind="stable").index.tolist()
@@ -491,10 +493,12 @@ def build_reasons_figure(reasons: pd.DataFrame, kind: str, loss_shares: pd.DataF
 
 
 def build_silent_loss_figure(silent: pd.DataFrame, labels: dict[str, str], lang: str, caption: str,
-                             stage: str | None = None) -> dict:  # fmt: skip
+                             stage: str | None = None, gap=None) -> dict:  # fmt: skip
     """Bars of ``compute_silent_loss``: the share of each stage's lost customers who never complained
     nor answered a survey, with its 95% interval; small samples in amber. ``stage`` keeps one bar."""
     title = translate("journey_chart_silent", lang)
+    if gap is not None:  # without complaints or survey answers everyone lost would look silent
+        return build_unavailable_figure(title, caption, gap.text(lang))
     rows = silent[silent["lost_count"] > 0]
     if stage is not None:
         rows = rows[rows["stage"] == stage]
