@@ -126,6 +126,25 @@ async def _browse_all(url: str, sessions: int, visits: int) -> tuple[list, list,
     return times, errors, started, finished
 
 
+def _in_own_thread(coroutine):
+    """``asyncio.run`` in a thread of its own: the caller may already run an event loop (pytest
+    with Playwright's synchronous browser does)."""
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = asyncio.run(coroutine)
+        except BaseException as error:  # handed to the caller below
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
 def measure(db: Path, sessions: int = 20, visits: int = 6, minimum_loads: int = 2) -> dict:
     """Browse ``sessions`` × ``visits`` views of a copy of ``db`` while uploads replace it."""
     folder = Path(tempfile.mkdtemp(prefix="cx-browse-"))
@@ -138,7 +157,7 @@ def measure(db: Path, sessions: int = 20, visits: int = 6, minimum_loads: int = 
         with streamlit_server(live, folder / "server.log") as url:
             uploads = Uploads(live, extract, minimum_loads)
             uploads.start()
-            times, errors, started, finished = asyncio.run(_browse_all(url, sessions, visits))
+            times, errors, started, finished = _in_own_thread(_browse_all(url, sessions, visits))
             uploads.stop.set()
             uploads.join()
         during = [what for what, began, ended in uploads.done if began < finished and ended > started]
