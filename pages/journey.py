@@ -1,6 +1,8 @@
 """Customer journey: where customers drop off, why, what it costs. A click on a funnel stage
 narrows the stage detail (reasons, silent loss, time to convert, moments of truth) to it."""
 
+import logging
+
 import streamlit as st
 
 from cxdata.app import ui
@@ -12,6 +14,8 @@ from cxdata.presentation.plaintext import markdown_text
 from cxdata.questions import journey
 from cxdata.questions.funnel import DEFAULT_WINDOW_DAYS, compute_funnel
 from cxdata.questions.metrics import fetch_gap
+
+_LOGGER = logging.getLogger(__name__)
 
 STAGE_KEY = "journey_stage"  # the stage the detail is narrowed to, kept until cleared
 ROUND_KEY = "journey_funnel_round"  # a new funnel chart key per clear, so its old selection is gone
@@ -39,6 +43,10 @@ heading.caption(markdown_text(
     f"{translate('journey_window_caption', lang, days=window_days)}"
 ))
 
+gap = ui.load(fetch_gap, "funnel")
+if gap is not None:  # no journey stages or events loaded: say what to load, draw nothing
+    st.info(gap.text(lang))
+    st.stop()
 try:  # every query of the page at once (in parallel)
     funnel, previous_funnel, labels, breakdowns, reasons, profile, moments, times, *gaps = ui.load_many(
         # The page shows no median per step here (the time-to-convert chart has them): skip them.
@@ -52,8 +60,9 @@ try:  # every query of the page at once (in parallel)
         ui.query(journey.compute_time_to_convert_summary, filters, as_of, window_days=window_days),
         *(ui.query(fetch_gap, name) for name in ("churn_reasons", "complaint_reasons", "silent_loss")),
     )
-except ValueError as error:  # no journey stages in this database, say
-    st.warning(markdown_text(translate("journey_unavailable", lang, error=str(error))))
+except ValueError as error:  # stages that do not fit the events, say: the reason in words, the details in the log
+    _LOGGER.warning("journey page: %s", error)
+    st.warning(translate("journey_unavailable", lang))
     st.stop()
 if funnel["customers"].iloc[0] == 0:
     st.warning(markdown_text(translate("empty_selection", lang, caption=caption)))

@@ -1,6 +1,8 @@
 """Outlook: what the customer base is worth ahead, where that value is, and how much longer good
 CX keeps customers; then how well the forecast held on the past."""
 
+import logging
+
 import streamlit as st
 
 from cxdata.app import ui
@@ -27,7 +29,10 @@ from cxdata.questions.clv import (
     select_customers,
     validation_table,
 )
+from cxdata.questions.metrics import fetch_gap
 from cxdata.questions.survival import SURVIVAL_DIMENSIONS, compute_survival
+
+_LOGGER = logging.getLogger(__name__)
 
 context = ui.page_context()
 lang, filters, currency, as_of = context.lang, context.filters, context.currency, context.as_of
@@ -37,11 +42,16 @@ caption = " · ".join([translate("outlook_scope", lang, date=format_date(as_of, 
 st.title(translate("page_outlook", lang))
 st.caption(markdown_text(caption))
 
+gap = ui.load(fetch_gap, "clv")
+if gap is not None:  # no purchases loaded: say what to load
+    st.info(gap.text(lang))
+    st.stop()
 try:
     with st.spinner(translate("outlook_fitting", lang)):  # seconds on the sample, about two minutes at scale 1
         model = ui.load(compute_clv_model, as_of)  # fitted once per data version, whatever the filters
-except ValueError as error:  # too little purchase history to fit the models
-    st.info(markdown_text(translate("outlook_no_fit", lang, reason=str(error))))
+except ValueError as error:  # too little purchase history to fit: the reason in words, the details in the log
+    _LOGGER.info("outlook page: %s", error)
+    st.info(translate("outlook_no_fit", lang))
     st.stop()
 customers = ui.derive(select_customers, model, filters)
 if customers.empty:

@@ -323,6 +323,9 @@ MEASURES: dict[str, Measure] = {
         Measure("complaint_reasons", "Complaint categories of the customers lost at a step",
                 "Категории жалоб клиентов, потерянных на шаге", ("complaints.customer_id", "complaints.category")),
         Measure("silent_loss", "Silent loss", "Тихие потери", ("surveys.customer_id", "complaints.customer_id")),
+        Measure("funnel", "Customer journey", "Путь клиента", ("journey_stages.stage", "journey_events.customer_id")),
+        Measure("clv", "Predicted lifetime value", "Прогноз ценности клиента",
+                ("transactions.customer_id", "transactions.amount")),
     )
 }
 

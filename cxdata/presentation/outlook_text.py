@@ -35,8 +35,10 @@ TEXT: dict[str, dict[str, str]] = {
         "ru": "Строим прогноз по текущим данным (один раз после каждой загрузки)…",
     },
     "outlook_no_fit": {
-        "en": "Not enough purchase history to forecast: {reason}.",
-        "ru": "Недостаточно истории покупок для прогноза: {reason}.",
+        "en": "Not enough purchase history to forecast: the models need customers with repeat purchases "
+              "before the calibration end.",
+        "ru": "Недостаточно истории покупок для прогноза: моделям нужны клиенты с повторными покупками "
+              "до конца периода калибровки.",
     },
     "outlook_no_customers": {
         "en": "No paying customers in this selection ({caption}). Remove some filters.",

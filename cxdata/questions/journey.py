@@ -183,8 +183,10 @@ JOURNEY_TEXT = {
         "ru": "Та же воронка из командной строки:",
     },
     "journey_unavailable": {
-        "en": "The journey cannot be drawn for this data: {error}",
-        "ru": "Путь клиента не построить по этим данным: {error}",
+        "en": "The journey cannot be drawn for this data: check that the journey stages and the journey "
+              "events loaded name the same stages.",
+        "ru": "Путь клиента не построить по этим данным: проверьте, что в загруженных этапах и событиях "
+              "пути клиента одни и те же этапы.",
     },
 }
 register_text(JOURNEY_TEXT)
