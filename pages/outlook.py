@@ -15,11 +15,10 @@ from cxdata.presentation.outlook_charts import (
 )
 from cxdata.presentation.outlook_text import (
     build_outlook_headline,
+    build_outlook_tiles,
     describe_method,
     describe_survival,
     describe_validation,
-    money,
-    months_text,
 )
 from cxdata.presentation.plaintext import markdown_text
 from cxdata.questions.clv import (
@@ -65,18 +64,7 @@ headline = ui.derive(build_outlook_headline, customers, survival, lang, currency
 st.info(f"**{translate('outlook_headline_title', lang)}.** {markdown_text(headline)}")
 if len(customers) < MIN_SAMPLE_SIZE:
     st.warning(translate("outlook_too_small", lang, n=len(customers)))
-gap = survival.row("nps", "detractor")
-tiles = (
-    (translate("outlook_tile_equity", lang, h=horizon), money(float(customers["expected_value"].sum()), lang, currency),
-     translate("outlook_tile_equity_help", lang)),
-    (translate("outlook_tile_purchases", lang, h=horizon), format_number(float(customers["expected_purchases"].sum()), lang),
-     None),
-    (translate("outlook_tile_alive", lang), format_number(float(customers["p_alive"].sum()), lang),
-     translate("outlook_tile_alive_help", lang)),
-    (translate("outlook_tile_gap", lang),
-     translate("outlook_tile_gap_value", lang, months=months_text(gap["months_vs_reference"], lang)) if gap else "—",
-     translate("outlook_tile_gap_help", lang)),
-)  # fmt: skip
+tiles = ui.derive(build_outlook_tiles, customers, survival, lang, currency, horizon)
 # Two rows of two: wide enough for a money value and a Russian label on a 1280-px projector.
 for column, (label, value, help_text) in zip(st.columns(2) + st.columns(2), tiles):
     column.metric(label, value, help=help_text, border=True)

@@ -6,13 +6,18 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import available_timezones
 
+import duckdb
 import streamlit as st
 
 from cxdata import i18n
 from cxdata.app import ui
 from cxdata.app.ui import PageContext
+from cxdata.engine.db import resolve_db_path
+from cxdata.ingest import UploadBusyError
+from cxdata.ingest.errors import describe_failure
+from cxdata.ingest.publish import change_settings
 from cxdata.model.roles import can
-from cxdata.model.workspace import LATEST
+from cxdata.model.workspace import LATEST, validate_changes
 from cxdata.presentation.plaintext import markdown_text
 
 # Pages that show numbers: on an empty workspace they welcome instead.
@@ -194,3 +199,20 @@ i18n.register_text({
                       "ru": "Идёт загрузка данных: настройки не сохранены. Сохраните их снова, когда она закончится."},
     "settings_saved": {"en": "Settings saved: every page now follows them.", "ru": "Настройки сохранены: все страницы теперь им следуют."},
 })
+
+
+def save_settings(values: dict[str, str], user: str, lang: str) -> list[str]:
+    """Check and store the settings an admin typed; what went wrong in words (none: stored).
+
+    Nothing is stored when any value is wrong; a busy lock, a full disk or a read-only folder is
+    one line, no server path."""
+    changes, errors = validate_changes(values)
+    if errors:
+        return [error.message(lang) for error in errors]
+    try:
+        change_settings(resolve_db_path(), changes, user=user, lock_timeout=30)
+    except UploadBusyError:
+        return [i18n.translate("settings_busy", lang)]
+    except (OSError, duckdb.Error) as error:
+        return [describe_failure(error, lang)]
+    return []

@@ -186,6 +186,24 @@ def build_outlook_headline(customers: pd.DataFrame, survival: SurvivalView, lang
     return text
 
 
+def build_outlook_tiles(customers: pd.DataFrame, survival: SurvivalView, lang: str, currency: str,
+                        horizon: int) -> tuple[tuple[str, str, str | None], ...]:
+    """The page's four tiles as (label, value, help): equity, expected purchases, customers still
+    buying, and how much longer promoters stay than detractors."""
+    gap = survival.row("nps", "detractor")
+    return (
+        (translate("outlook_tile_equity", lang, h=horizon),
+         money(float(customers["expected_value"].sum()), lang, currency), translate("outlook_tile_equity_help", lang)),
+        (translate("outlook_tile_purchases", lang, h=horizon),
+         format_number(float(customers["expected_purchases"].sum()), lang), None),
+        (translate("outlook_tile_alive", lang), format_number(float(customers["p_alive"].sum()), lang),
+         translate("outlook_tile_alive_help", lang)),
+        (translate("outlook_tile_gap", lang),
+         translate("outlook_tile_gap_value", lang, months=months_text(gap["months_vs_reference"], lang)) if gap else "—",
+         translate("outlook_tile_gap_help", lang)),
+    )  # fmt: skip
+
+
 def describe_survival(survival: SurvivalView, dimension: str, reference: str, lang: str, currency: str) -> list[str]:
     """One line per class: n, churned, restricted mean months, and the gap to the reference in months
     and money; then the log-rank test."""
