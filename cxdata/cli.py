@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import date, timedelta
-from typing import Sequence
+from typing import Callable, Sequence
 
 from cxdata.cli_contract import (
     Parser,
@@ -84,18 +84,36 @@ def build_parser() -> argparse.ArgumentParser:
                      help="last day of the calibration period (default: 70%% of the way to the as-of date)")
     clv.add_argument("--time-unit", choices=("days", "weeks"), default="weeks", help="unit of the rates (default weeks)")
     clv.add_argument("--horizon-months", type=_horizon_months, default=None, help="forecast horizon (default 12)")
+    churn_risk = commands.add_parser("churn-risk", help="print the churn-risk model's validation, drivers and the "
+                                                       "customers most at risk as JSON")
+    add_filter_arguments(churn_risk)
+    add_lang_argument(churn_risk)
+    churn_risk.add_argument("--horizon-days", type=whole_number(1, unit="days"), default=None,
+                            help="days ahead the risk is about, 7 to 365 (default 90)")
+    churn_risk.add_argument("--top", type=whole_number(0), default=20, help="customers most at risk to list (default 20)")
     ingest_cli.add_commands(commands)
     return parser
 
 
-def _horizon_months(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number of months: {text!r}") from None
-    if not 1 <= value <= 120:
-        raise argparse.ArgumentTypeError(f"must be from 1 to 120 months: {text!r}")
-    return value
+def whole_number(low: int, high: int | None = None, unit: str = "") -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high`` (no upper bound when None)."""
+    units = f" {unit}" if unit else ""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number{' of ' + unit if unit else ''}: {text!r}") from None
+        if high is None and value < low:
+            raise argparse.ArgumentTypeError(f"must be {low}{units} or more: {text!r}")
+        if high is not None and not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}{units}: {text!r}")
+        return value
+
+    return parse
+
+
+_horizon_months = whole_number(1, 120, "months")
 
 
 def open_reporting_backend(args):
@@ -271,8 +289,43 @@ def run_clv(args) -> int:
     return 0
 
 
+def run_churn_risk(args) -> int:
+    from cxdata.engine.workspace import fetch_settings
+    from cxdata.presentation.churn_risk_text import build_churn_risk_report
+    from cxdata.questions.churn_risk import (
+        DEFAULT_HORIZON_DAYS,
+        at_risk_customers,
+        compute_churn_risk_model,
+        rank_customers,
+        validate_horizon_days,
+    )
+    from cxdata.questions.clv import compute_clv_model
+    from cxdata.questions.metrics import fetch_gap
+    from cxdata.questions.overview import fetch_as_of
+
+    db = open_reporting_backend(args)
+    as_of = fetch_as_of(db)
+    filters = filters_from_args(args, as_of)
+    gap = fetch_gap(db, "churn_risk")
+    if gap is not None:  # no purchases or no churn events: nothing to learn from
+        raise UsageError(gap.text(args.lang))
+    try:
+        horizon = validate_horizon_days(DEFAULT_HORIZON_DAYS if args.horizon_days is None else args.horizon_days)
+        model = compute_churn_risk_model(db, as_of, horizon)
+    except ValueError as error:  # a horizon out of range, too little history for two cut-offs
+        raise UsageError(str(error)) from None
+    try:
+        clv = compute_clv_model(db, as_of)
+    except ValueError:  # no lifetime-value forecast: the value at stake falls back to last year's revenue
+        clv = None
+    customers = rank_customers(at_risk_customers(model, filters, clv), "risk")
+    currency = fetch_settings(db).currency
+    print(json.dumps(build_churn_risk_report(model, customers, args.top, args.lang, currency), ensure_ascii=False))
+    return 0
+
+
 COMMANDS = {"init": run_init, "metrics": run_metrics, "funnel": run_funnel, "money": run_money, "health": run_health,
-            "clv": run_clv, "settings": run_settings, **ingest_cli.COMMANDS}  # fmt: skip
+            "clv": run_clv, "churn-risk": run_churn_risk, "settings": run_settings, **ingest_cli.COMMANDS}  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,14 +1,26 @@
-"""Outlook: what the customer base is worth ahead, where that value is, and how much longer good
-CX keeps customers; then how well the forecast held on the past."""
+"""Outlook: what the customer base is worth ahead, how much of it is at risk and where, what keeping
+the customers most at risk would return, and how much longer good CX keeps customers; then who is
+at risk and why, and how well the forecasts held on the past."""
 
 import logging
+from datetime import timedelta
 
 import streamlit as st
 
 from cxdata.app import ui
 from cxdata.i18n import format_date, format_number, translate
 from cxdata.model.registry import MIN_SAMPLE_SIZE
+from cxdata.presentation.churn_risk_text import (
+    build_at_risk_csv,
+    build_at_risk_table,
+    build_risk_headline,
+    build_risk_tiles,
+    describe_driver,
+    describe_list,
+    describe_risk_validation,
+)
 from cxdata.presentation.outlook_charts import (
+    build_calibration_figure,
     build_equity_figure,
     build_survival_figure,
     build_validation_figure,
@@ -28,10 +40,20 @@ from cxdata.questions.clv import (
     select_customers,
     validation_table,
 )
+from cxdata.questions.churn_risk import (
+    DEFAULT_HORIZON_DAYS,
+    MIN_CHURNERS,
+    at_risk_customers,
+    compute_churn_risk_model,
+    rank_customers,
+    risk_by,
+)
 from cxdata.questions.metrics import fetch_gap
 from cxdata.questions.survival import SURVIVAL_DIMENSIONS, compute_survival
 
 _LOGGER = logging.getLogger(__name__)
+DRIVERS_SHOWN = 8
+DEFAULT_TOP = 50
 
 context = ui.page_context()
 lang, filters, currency, as_of = context.lang, context.filters, context.currency, context.as_of
@@ -66,9 +88,39 @@ if len(customers) < MIN_SAMPLE_SIZE:
     st.warning(translate("outlook_too_small", lang, n=len(customers)))
 tiles = ui.derive(build_outlook_tiles, customers, survival, lang, currency, horizon)
 # Two rows of two: wide enough for a money value and a Russian label on a 1280-px projector.
-for column, (label, value, help_text) in zip(st.columns(2) + st.columns(2), tiles):
+for column, (label, value, help_text) in zip(st.columns(2) + st.columns(2), tiles, strict=True):
     column.metric(label, value, help=help_text, border=True)
 st.caption(translate("outlook_n", lang, n=format_number(len(customers), lang)))
+
+# --- How much of it is at risk, where, and what keeping the customers most at risk would keep.
+horizon_days = DEFAULT_HORIZON_DAYS
+st.header(translate("risk_section", lang, h=horizon_days))
+risk_model, at_risk = None, None
+risk_gap = ui.load(fetch_gap, "churn_risk")
+if risk_gap is not None:  # no churn events loaded: nothing to learn who leaves from
+    st.info(risk_gap.text(lang))
+else:
+    try:
+        with st.spinner(translate("risk_fitting", lang)):  # seconds on the sample
+            risk_model = ui.load(compute_churn_risk_model, as_of, horizon_days)  # once per data version
+    except ValueError as error:  # too little history for two past cut-offs: the reason in words
+        _LOGGER.info("outlook page, churn risk: %s", error)
+        st.info(translate("risk_no_fit", lang, n=MIN_CHURNERS, h=horizon_days,
+                          training=format_date(as_of - timedelta(days=2 * horizon_days), lang),
+                          validation=format_date(as_of - timedelta(days=horizon_days), lang)))  # fmt: skip
+if risk_model is not None:
+    at_risk = ui.derive(at_risk_customers, risk_model, filters, model)  # filters select, never refit
+    if at_risk.empty:
+        st.info(translate("risk_no_customers", lang))
+        at_risk = None
+if at_risk is not None:
+    top = int(st.session_state.get("outlook_risk_top", DEFAULT_TOP))  # the list's size, chosen below
+    by_segment, by_channel = ui.derive(risk_by, at_risk, "segment"), ui.derive(risk_by, at_risk, "channel")
+    st.markdown(markdown_text(ui.derive(build_risk_headline, risk_model, at_risk, by_segment, by_channel, top, lang,
+                                        currency)))  # fmt: skip
+    risk_tiles = ui.derive(build_risk_tiles, risk_model, at_risk, top, lang, currency)
+    for column, (label, value, help_text) in zip(st.columns(2) + st.columns(2), risk_tiles, strict=True):
+        column.metric(label, value, help=help_text, border=True)
 
 # --- Where the value is: by segment, channel, acquisition channel and NPS class.
 st.header(translate("outlook_section_where", lang))
@@ -92,6 +144,32 @@ reference = SURVIVAL_DIMENSIONS[survival_dimension][2]
 for line in describe_survival(survival, survival_dimension, reference, lang, currency):
     st.markdown(f"- {line}")
 st.caption(translate("outlook_survival_rule", lang))
+
+# --- Who is at risk and why: the drivers, the validation on later time, the list for a retention team.
+if at_risk is not None:
+    st.header(translate("risk_section_drivers", lang))
+    st.subheader(translate("risk_drivers_title", lang))
+    for driver in risk_model.drivers.head(DRIVERS_SHOWN).to_dict("records"):
+        st.markdown(f"- {markdown_text(describe_driver(driver, horizon_days, lang, risk_model.stage_labels))}")
+    st.caption(translate("risk_method", lang))
+    ui.show_chart(ui.derive(build_calibration_figure, risk_model.calibration, horizon_days, risk_model.validation_cutoff,
+                            lang, caption), key="outlook_calibration")  # fmt: skip
+    st.markdown(describe_risk_validation(risk_model, lang))
+    st.subheader(translate("risk_list_title", lang))
+    left, right = st.columns(2)
+    top = left.number_input(translate("risk_list_top", lang), min_value=1, max_value=10_000, value=DEFAULT_TOP, step=10,
+                            key="outlook_risk_top")  # fmt: skip
+    order = right.segmented_control(
+        translate("risk_list_order", lang), options=["risk", "value_at_stake"], default="risk", required=True,
+        format_func=lambda o: translate(f"risk_order_{o}", lang), key="outlook_risk_order",
+    )  # fmt: skip
+    ranked = ui.derive(rank_customers, at_risk, order, int(top))
+    table = ui.derive(build_at_risk_table, ranked, lang, currency, risk_model.stage_labels)
+    ui.show_table(table, name="churn_risk", hide_index=True)
+    st.download_button(translate("risk_download_csv", lang), data=ui.derive(build_at_risk_csv, table),
+                       file_name="churn_risk.csv", mime="text/csv", key="outlook_risk_csv", on_click="ignore",
+                       icon=":material/download:")  # fmt: skip
+    st.caption(describe_list(ranked, at_risk, lang))
 
 # --- Validation: the models fitted on the past, against what happened after.
 st.header(translate("outlook_section_validation", lang))

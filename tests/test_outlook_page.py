@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import plotly.graph_objects as go
 import pytest
 
 from cxdata.engine.query import open_backend
 from cxdata.i18n import format_value
 from cxdata.model.filters import Filters
+from cxdata.analysis.churn_risk import calibration_table
 from cxdata.presentation.outlook_charts import (
+    build_calibration_figure,
     build_equity_figure,
     build_survival_figure,
     build_validation_figure,
@@ -71,5 +74,35 @@ def test_outlook_charts_are_valid_plotly_figures(model, lang):
                for d in ("segment", "channel", "acquisition_channel", "nps_class")]
     figures += [build_survival_figure(survival.curves, survival.table, d, lang, "caption") for d in ("nps", "csat", "complaints")]
     figures.append(build_validation_figure(validation_table(model, everyone), model.calibration_end, lang, "caption"))
+    figures.append(build_calibration_figure(calibration_table([True, False, False, True] * 10, np.linspace(0, 1, 40)),
+                                            90, AS_OF, lang, "caption"))  # fmt: skip
     for figure in figures:
         go.Figure(figure)  # raises on any property plotly does not know
+
+
+def test_outlook_page_shows_the_churn_risk_of_the_selection(tmp_path, monkeypatch, sample_db, model):
+    from cxdata.i18n import format_number
+    from cxdata.questions.churn_risk import at_risk_customers, compute_churn_risk_model
+
+    risk_model = compute_churn_risk_model(open_backend(sample_db), AS_OF)
+
+    def stake_text(lang: str, **dimensions) -> str:
+        customers = at_risk_customers(risk_model, Filters(AS_OF, AS_OF, **dimensions), model)
+        return format_value(float(customers["value_at_stake"].sum()), "money", lang, 0, "RUB", compact=True)
+
+    app = open_app(tmp_path, monkeypatch, sample_db, "outlook")
+    assert not app.exception
+    tiles = {m.label: m.value for m in app.metric}
+    assert tiles["Value at stake"] == stake_text("en")
+    assert tiles["Model accuracy (AUC)"] == format_number(risk_model.validation["auc"], "en", 2)
+    assert "At risk within 90 days" in [h.value for h in app.header]
+    assert len(app.get("download_button")) >= 2  # the list's CSV beside its XLSX
+    app.sidebar.multiselect(key="f_segment").select("SMB").run()
+    assert {m.label: m.value for m in app.metric}["Value at stake"] == stake_text("en", segments=("SMB",))
+    app.segmented_control(key="outlook_risk_order").set_value("value_at_stake").run()
+    app.number_input(key="outlook_risk_top").set_value(10).run()
+    assert not app.exception
+    assert "Keeping the top 10 would keep" in {m.label for m in app.metric}
+    app.sidebar.segmented_control(key="lang").set_value("ru").run()
+    assert not app.exception
+    assert {m.label: m.value for m in app.metric}["Ценность под риском"] == stake_text("ru", segments=("SMB",))

@@ -326,6 +326,8 @@ MEASURES: dict[str, Measure] = {
         Measure("funnel", "Customer journey", "Путь клиента", ("journey_stages.stage", "journey_events.customer_id")),
         Measure("clv", "Predicted lifetime value", "Прогноз ценности клиента",
                 ("transactions.customer_id", "transactions.amount")),
+        Measure("churn_risk", "Churn risk of active customers", "Риск ухода активных клиентов",
+                ("transactions.customer_id", "transactions.amount", "churn_events.churned_at")),
     )
 }
 

@@ -8,6 +8,7 @@ import pandas as pd
 
 from cxdata.i18n import format_date, format_number, format_value, translate
 from cxdata.model.registry import MIN_SAMPLE_SIZE
+from cxdata.presentation import churn_risk_text  # noqa: F401 - registers the risk_* texts the charts use
 from cxdata.presentation.charts import COLORS, make_figure
 from cxdata.presentation.money_charts import (  # the CX-and-money page's chart frame
     PALETTE,
@@ -89,4 +90,25 @@ def build_validation_figure(validation: pd.DataFrame, calibration_end, lang: str
         legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"},
         xaxis={"title": {"text": translate("outlook_validation_axis_x", lang, date=day)}, "type": "category"},
         yaxis={"title": {"text": translate("outlook_validation_axis_y", lang)}},
+    ))  # fmt: skip
+
+
+def build_calibration_figure(calibration: pd.DataFrame, horizon_days: int, cutoff, lang: str, caption: str) -> dict:
+    """The churn-risk model's calibration: per group of customers by predicted risk
+    (``analysis.churn_risk.calibration_table``), the mean predicted risk against the share who left,
+    each group labelled with its n."""
+    x = [f"{row['bin']}<br>n = {format_number(row['customers'], lang)}" for row in calibration.to_dict("records")]
+    traces = [
+        {"type": "bar", "x": x, "y": calibration[column].tolist(), "name": translate(key, lang),
+         "marker": {"color": color}, "hovertemplate": "%{x}<br>%{y:.1%}<extra>%{fullData.name}</extra>",
+         "text": [format_value(100 * v, "%", lang, 1) for v in calibration[column]], "textposition": "outside"}
+        for column, key, color in (("predicted", "outlook_predicted", PALETTE["other"]),
+                                   ("observed", "outlook_actual", PALETTE["reference"]))
+    ]  # fmt: skip
+    title = translate("risk_calibration_title", lang, h=horizon_days, date=format_date(cutoff, lang))
+    return make_figure(traces, _layout(
+        title, caption, lang, barmode="group", height=380,
+        legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"},
+        xaxis={"title": {"text": translate("risk_calibration_axis_x", lang)}, "type": "category"},
+        yaxis={"title": {"text": translate("risk_calibration_axis_y", lang)}, "tickformat": ".0%"},
     ))  # fmt: skip

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
@@ -123,13 +124,18 @@ def fetch_purchase_summary(db, calibration_end: date, as_of: date) -> pd.DataFra
     return summary.execute()
 
 
+def customer_attributes(db) -> ir.Table:
+    """``customer_id`` and the ``ATTRIBUTES`` of every known customer ("Unknown" when missing)."""
+    customers = db.table("customers")
+    return customers.select("customer_id", **{c: ibis.coalesce(customers[c], UNKNOWN) for c in ATTRIBUTES})
+
+
 def fetch_customer_attributes(db, as_of: date) -> pd.DataFrame:
     """Per paying customer: ``customer_id``, ``ATTRIBUTES`` ("Unknown" when missing),
     ``CLASS_COLUMNS`` as of the as-of date, ``first_purchase_at``, ``churned_at``."""
     start = fetch_data_start(db) or as_of
     table = fetch_customer_table(db, Filters(min(start, as_of), as_of), as_of)
-    customers = db.table("customers")
-    attributes = customers.select("customer_id", **{c: ibis.coalesce(customers[c], UNKNOWN) for c in ATTRIBUTES})
+    attributes = customer_attributes(db)
     joined = table.left_join(attributes, "customer_id").select(
         table.customer_id, *(ibis.coalesce(attributes[c], UNKNOWN).name(c) for c in ATTRIBUTES),
         *(table[c] for c in CLASS_COLUMNS), table.first_purchase_at,
@@ -201,7 +207,12 @@ def compute_clv_model(
 
 def select_customers(model: ClvModel, filters: Filters) -> pd.DataFrame:
     """The model's customers that the global filters' attributes allow (the period does not apply)."""
-    frame = model.customers
+    return select_by_attributes(model.customers, filters)
+
+
+def select_by_attributes(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """The rows of a per-customer frame with the ``ATTRIBUTES`` columns that the global filters'
+    attributes allow (segment, region, first-contact channel, acquisition channel)."""
     wanted = filters.allow_lists("channel")
     if not wanted:
         return frame
