@@ -152,8 +152,11 @@ if at_risk is not None:
     for driver in risk_model.drivers.head(DRIVERS_SHOWN).to_dict("records"):
         st.markdown(f"- {markdown_text(describe_driver(driver, horizon_days, lang, risk_model.stage_labels))}")
     st.caption(translate("risk_method", lang))
+    # The check is on every customer active at the validation cut-off: the filters do not narrow it.
+    check_caption = translate("risk_calibration_caption", lang, n=format_number(risk_model.validation["n"], lang),
+                              date=format_date(risk_model.validation_cutoff, lang))  # fmt: skip
     ui.show_chart(ui.derive(build_calibration_figure, risk_model.calibration, horizon_days, risk_model.validation_cutoff,
-                            lang, caption), key="outlook_calibration")  # fmt: skip
+                            lang, check_caption), key="outlook_calibration")  # fmt: skip
     st.markdown(describe_risk_validation(risk_model, lang))
     st.subheader(translate("risk_list_title", lang))
     left, right = st.columns(2)

@@ -3,6 +3,7 @@ Russian, its numbers compared with the ``clv`` command's."""
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 
@@ -18,7 +19,8 @@ pytestmark = pytest.mark.browser
 
 # Latin words a Russian reader is meant to see: metric and model names, the currency code, and the
 # symbols of sample size, p-value and the models' parameters.
-LATIN_ALLOWED = {"NPS", "CSAT", "CX", "BG", "NBD", "Gamma", "RUB", "n", "p", "r", "a", "b", "q"}
+LATIN_ALLOWED = {"NPS", "CSAT", "CES", "CX", "BG", "NBD", "Gamma", "AUC", "CSV", "XLSX", "RUB", "n", "p", "r", "a", "b",
+                 "q"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -28,13 +30,54 @@ def printed(sample_db):
     return json.loads(result.stdout)
 
 
+@pytest.fixture(scope="module")
+def risk_printed(sample_db):
+    result = run_cli("churn-risk", "--db", str(sample_db), "--top", "50")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
 def open_outlook(server, browser, query: str = ""):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.goto(f"{server}/outlook{query}")
     wait_for_run(page, timeout_ms=180_000)
-    wait_for_plots(page, 3, timeout_ms=60_000)
+    wait_for_plots(page, 4, timeout_ms=60_000)
     return context, page
+
+
+def test_outlook_in_english_shows_the_churn_risk_of_the_command(server, browser, risk_printed):
+    context, page = open_outlook(server, browser)
+    try:
+        main = page.locator("[data-testid='stMain']")
+        assert main.get_by_role("heading", name="At risk within 90 days").count() == 1
+        tiles = read_tiles(page)
+        assert tiles["Value at stake"] == format_value(risk_printed["value_at_stake"], "money", "en", 0, "RUB", compact=True)
+        top_stake = sum(c["value_at_stake"] for c in risk_printed["customers"])
+        assert tiles["Keeping the top 50 would keep"] == format_value(top_stake, "money", "en", 0, "RUB", compact=True)
+        assert tiles["Model accuracy (AUC)"] == format_number(risk_printed["validation"]["auc"], "en", 2)
+        text = main.inner_text()
+        assert risk_printed["drivers"][0]["text"] in text  # the strongest driver, in the command's words
+        calibration = read_plot(page, "Predicted and actual churn within 90 days after 2 Oct 2025")
+        predicted, observed = calibration["traces"]
+        groups = risk_printed["validation"]["calibration"]
+        assert observed["y"] == pytest.approx([g["observed"] for g in groups])
+        assert predicted["y"] == pytest.approx([g["predicted"] for g in groups])
+        assert calibration["traces"][0]["x"][0].endswith(f"n = {format_number(groups[0]['customers'], 'en')}")
+        download = main.get_by_role("button", name="Download the list (CSV)")
+        assert download.count() == 1
+        with page.expect_download() as downloaded:
+            download.click()
+        with open(downloaded.value.path(), encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.reader(handle))
+        assert rows[0] == ["Customer", "Segment", "Region", "Channel", "Acquisition channel", "Risk, %",
+                           "Predicted value, RUB", "Value at stake, RUB", "Main reason"]  # fmt: skip
+        assert len(rows) == 1 + 50
+        first = risk_printed["customers"][0]
+        assert rows[1][0] == first["customer_id"] and rows[1][-1] == first["reason"]
+        assert float(rows[1][5]) == pytest.approx(100 * first["risk"], abs=0.05)
+    finally:
+        context.close()
 
 
 def test_outlook_in_english_shows_the_commands_numbers(server, browser, printed):
@@ -67,10 +110,14 @@ def test_outlook_in_russian_has_no_english_left(server, browser, printed):
         assert page.locator("h1").first.inner_text().strip() == "Прогноз"
         tiles = read_tiles(page)
         assert tiles["Ценность базы, 12 мес."] == format_value(printed["equity"], "money", "ru", 0, "RUB", compact=True)
-        texts = page.evaluate("""() => [document.querySelector("[data-testid='stMain']").innerText,
-            ...[...document.querySelectorAll('.js-plotly-plot text')].map(t => t.textContent)].join('\\n')""")
-        english = sorted(set(re.findall(r"[A-Za-z]+", texts)) - LATIN_ALLOWED)
+        texts, icons = page.evaluate("""() => [[document.querySelector("[data-testid='stMain']").innerText,
+            ...[...document.querySelectorAll('.js-plotly-plot text')].map(t => t.textContent)].join('\\n'),
+            [...document.querySelectorAll("[data-testid='stMain'] [data-testid='stIconMaterial']")].map(i => i.innerText)]""")
+        # Material icons are ligature names drawn as pictures (the download arrow), not words.
+        english = sorted(set(re.findall(r"[A-Za-z]+", texts)) - LATIN_ALLOWED - set(icons))
         assert english == [], english
         assert "Доля оставшихся клиентов · Класс NPS" in texts
+        assert "Под риском ухода в ближайшие 90 дн." in texts and "Прогноз и факт ухода за 90 дн. после 2 окт 2025" in texts
+        assert page.locator("[data-testid='stMain']").get_by_role("button", name="Скачать список (CSV)").count() == 1
     finally:
         context.close()

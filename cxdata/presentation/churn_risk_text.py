@@ -73,7 +73,7 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Method: logistic regression (scikit-learn) on standardized features as of each cut-off day; never "
               "shuffled rows: trained on the past, checked on the period after it, then refitted on both periods "
               "to score today's customers. The effects below are odds ratios of that refit, strongest first.",
-        "ru": "Метод: логистическая регрессия (scikit-learn) на стандартизованных признаках на дату среза; строки "
+        "ru": "Метод: логистическая регрессия на стандартизованных признаках на дату среза; строки "
               "не перемешиваются: модель обучена на прошлом, проверена на следующем периоде и затем переобучена на "
               "обоих периодах для оценки нынешних клиентов. Эффекты ниже — отношения шансов этой модели, сильные "
               "первыми.",
@@ -123,6 +123,10 @@ TEXT: dict[str, dict[str, str]] = {
     "risk_reason_none": {"en": "no single reason stands out", "ru": "нет явной причины"},
     "risk_calibration_title": {"en": "Predicted and actual churn within {h} days after {date}",
                                "ru": "Прогноз и факт ухода за {h} дн. после {date}"},
+    "risk_calibration_caption": {
+        "en": "All {n} customers active on {date}, whatever the filters: the model is checked on everyone",
+        "ru": "Все {n} клиентов, активных на {date}, без учёта фильтров: модель проверяется на всех",
+    },
     "risk_calibration_axis_x": {"en": "Customers in ten equal groups by predicted risk",
                                 "ru": "Клиенты в десяти равных группах по прогнозу риска"},
     "risk_calibration_axis_y": {"en": "Share who left", "ru": "Доля ушедших"},
