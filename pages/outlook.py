@@ -93,7 +93,7 @@ for column, (label, value, help_text) in zip(st.columns(2) + st.columns(2), tile
 st.caption(translate("outlook_n", lang, n=format_number(len(customers), lang)))
 
 # --- How much of it is at risk, where, and what keeping the customers most at risk would keep.
-horizon_days = DEFAULT_HORIZON_DAYS
+horizon_days = DEFAULT_HORIZON_DAYS  # the model's default; the page has no horizon control
 st.header(translate("risk_section", lang, h=horizon_days))
 risk_model, at_risk = None, None
 risk_gap = ui.load(fetch_gap, "churn_risk")
@@ -102,7 +102,7 @@ if risk_gap is not None:  # no churn events loaded: nothing to learn who leaves 
 else:
     try:
         with st.spinner(translate("risk_fitting", lang)):  # seconds on the sample
-            risk_model = ui.load(compute_churn_risk_model, as_of, horizon_days)  # once per data version
+            risk_model = ui.load(compute_churn_risk_model, as_of)  # once per data version, default horizon
     except ValueError as error:  # too little history for two past cut-offs: the reason in words
         _LOGGER.info("outlook page, churn risk: %s", error)
         st.info(translate("risk_no_fit", lang, n=MIN_CHURNERS, h=horizon_days,
