@@ -307,7 +307,7 @@ def fetch_unit_sums(db, filters: Filters, as_of: date) -> pd.DataFrame:
         )
         SELECT acquisition_channel, cx_class, count(*) AS contacted,
                count(*) FILTER (WHERE is_paying) AS paying,
-               sum(acquisition_cost) AS acquisition_cost,
+               sum(acquisition_cost) AS acquisition_cost, count(acquisition_cost) AS costed,
                sum(net_revenue) FILTER (WHERE is_paying) AS net_revenue,
                sum((EPOCH(CASE WHEN has_churned THEN churned_at ELSE $bound END) - EPOCH(first_purchase_at))
                    / $seconds_per_month) FILTER (WHERE is_paying) AS customer_months,

@@ -104,6 +104,8 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Monthly churn: 1 − retention^(30 / days in the period) (as in the overview).",
         "ru": "Месячный отток: 1 − удержание^(30 / дней в периоде) (как в обзоре).",
     },
+    "money_gap_note": {"en": "{metrics}: {text}.", "ru": "{metrics}: {text}."},
+    "money_gap_note_classes": {"en": "{metrics} — {classes}: {text}.", "ru": "{metrics} — {classes}: {text}."},
     # --- significance
     "money_significant": {"en": "significant", "ru": "значимо"},
     "money_not_significant": {"en": "not significant", "ru": "не значимо"},
@@ -227,6 +229,14 @@ TEXT: dict[str, dict[str, str]] = {
     "money_all_pay_back": {
         "en": "Every channel and NPS class with paying customers pays back within its expected lifetime.",
         "ru": "Все каналы и классы NPS с платящими клиентами окупаются за ожидаемый срок жизни.",
+    },
+    "money_known_pay_back": {
+        "en": "Every channel and NPS class whose payback is known pays back within its expected lifetime.",
+        "ru": "Все каналы и классы NPS с известной окупаемостью окупаются за ожидаемый срок жизни.",
+    },
+    "money_pays_back_unknown": {
+        "en": "Payback not known for {channels}: {reasons}.",
+        "ru": "Окупаемость неизвестна для каналов {channels}: {reasons}.",
     },
     "money_no_acquisition": {
         "en": "Nobody was first contacted in this selection's period, so there is no acquisition to price.",
