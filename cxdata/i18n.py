@@ -104,6 +104,9 @@ TEXT: dict[str, dict[str, str]] = {
     "interval": {"en": "95% interval {low} … {high}", "ru": "95% интервал {low} … {high}"},
     "formula": {"en": "Formula", "ru": "Формула"},
     "scale": {"en": "Scale", "ru": "Шкала"},
+    # The scale the selected answers share (a CES tile): its range, top = least effort.
+    "answer_scale": {"en": "scale {low}–{high}", "ru": "шкала {low}–{high}"},
+    "ces_scale_range": {"en": "{low} … {high} ({high} = easiest)", "ru": "{low} … {high} ({high} = легче всего)"},
     "sample": {"en": "Sample", "ru": "Выборка"},
     "trends": {"en": "Trends", "ru": "Динамика"},
     "headline_title": {"en": "What changed most", "ru": "Что изменилось сильнее всего"},

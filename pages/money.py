@@ -21,6 +21,7 @@ from cxdata.presentation.money_tables import (
     build_unit_table,
     build_whatif_tiles,
     describe_columns,
+    describe_economics_gaps,
     describe_never_paying_back,
 )
 from cxdata.presentation.money_text import class_label, stage_label
@@ -92,6 +93,8 @@ ui.show_table(
     ui.derive(build_economics_table, economics, dimension, lang, currency), name=f"money-economics-{dimension}", hide_index=True,
     column_config={header: st.column_config.Column(help=text) for header, text in describe_columns(lang).items()},
 )  # fmt: skip
+for line in describe_economics_gaps(economics, dimension, lang):  # why a cell says "not available"
+    st.caption(markdown_text(line))
 
 # --- Revenue at risk: what the churn gaps cost over the horizon.
 st.header(translate("money_section_risk", lang))

@@ -1,4 +1,5 @@
-"""A small database where each piece can be left out: churn events, resolution dates, acquisition costs.
+"""A small database where each piece can be left out: churn events, resolution dates, acquisition costs
+(all of them, or those of some acquisition channels only).
 
 Five customers (c5 a lead who never bought), five transactions, four survey answers, five
 complaints of which two belong to known customers, one churn event. Data as of 30 Jun 2025.
@@ -17,16 +18,20 @@ from tests.conftest import build_rollups, insert_rows
 AS_OF = "2025-06-30"
 
 
-def build_partial_db(path: Path, *, churn: bool = True, resolved: bool = True, costs: bool = True) -> Path:
+def build_partial_db(path: Path, *, churn: bool = True, resolved: bool = True, costs: bool = True,
+                     costless_channels: tuple[str, ...] = ()) -> Path:  # fmt: skip
     con = duckdb.connect(str(path))
     create_schema(con)
-    cost = (lambda value: value) if costs else (lambda value: None)
+
+    def cost(value: float, channel: str) -> float | None:
+        return value if costs and channel not in costless_channels else None
+
     insert_rows(con, "customers", [
-        ("c1", dt(2025, 1, 5), "Retail", "Central", "web", "ads", cost(100.0)),
-        ("c2", dt(2025, 1, 10), "Retail", "Central", "Web", "ads", cost(100.0)),
-        ("c3", dt(2025, 2, 1), "SMB", "Volga", "web", "seo", cost(50.0)),
-        ("c4", dt(2025, 2, 15), "SMB", "Volga", "web", "seo", cost(50.0)),
-        ("c5", dt(2025, 5, 1), "Retail", "Central", "web", "ads", cost(100.0)),
+        ("c1", dt(2025, 1, 5), "Retail", "Central", "web", "ads", cost(100.0, "ads")),
+        ("c2", dt(2025, 1, 10), "Retail", "Central", "Web", "ads", cost(100.0, "ads")),
+        ("c3", dt(2025, 2, 1), "SMB", "Volga", "web", "seo", cost(50.0, "seo")),
+        ("c4", dt(2025, 2, 15), "SMB", "Volga", "web", "seo", cost(50.0, "seo")),
+        ("c5", dt(2025, 5, 1), "Retail", "Central", "web", "ads", cost(100.0, "ads")),
     ])  # fmt: skip
     insert_rows(con, "transactions", [
         ("t1", "c1", dt(2025, 1, 20), 100.0, "A", "web"),

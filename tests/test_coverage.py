@@ -36,6 +36,7 @@ def databases(tmp_path_factory):
         "no_churn": build_partial_db(folder / "no_churn.duckdb", churn=False),
         "no_resolution": build_partial_db(folder / "no_resolution.duckdb", resolved=False),
         "no_costs": build_partial_db(folder / "no_costs.duckdb", costs=False),
+        "no_seo_costs": build_partial_db(folder / "no_seo_costs.duckdb", costless_channels=("seo",)),
     }
 
 
@@ -96,9 +97,97 @@ def test_money_report_without_churn_events(capsys, databases):
     assert printed["drivers"] == []
     assert printed["revenue_at_risk"]["detractor"]["revenue_at_risk"] is None
     assert printed["headline"].startswith("нет данных: события оттока не загружены")
+    # The economics table says "not available" in its churn cells, and why under it.
+    from datetime import date
+
+    from cxdata.engine.query import open_backend
+    from cxdata.model.filters import Filters
+    from cxdata.presentation.money_tables import build_economics_table, describe_economics_gaps
+    from cxdata.questions.money import fetch_class_economics
+
+    economics = fetch_class_economics(open_backend(databases["no_churn"]), Filters(date(2025, 4, 1), date(2025, 6, 30)),
+                                      date(2025, 6, 30))  # fmt: skip
+    table = build_economics_table(economics, "nps", "en", "RUB")
+    assert set(table["Churn a month"]) == set(table["Retention"]) == {"not available"}
+    assert describe_economics_gaps(economics, "nps", "en") == [
+        "Retention, Churn a month: not available: no churn events loaded — load churn events."]
+    assert describe_economics_gaps(economics, "nps", "ru") == [
+        "Удержание, Отток в месяц: нет данных: события оттока не загружены — загрузите события оттока."]
     costs = cli(capsys, "money", "--db", str(databases["no_costs"]), *JAN_JUN)
     assert costs["unavailable"] == {"unit_economics": "no acquisition costs loaded", "payback": "no acquisition costs loaded"}
     assert costs["unit_economics"]["ads"]["cac"] is None
+
+
+def pandas_unit_economics(db_path, start: str, end: str, as_of: str) -> dict[str, dict]:
+    """Per acquisition channel of the people first contacted from ``start`` to ``end``: CAC (their
+    acquisition costs / those who became paying by the as-of date; None without a single cost) and
+    LTV (net revenue to the as-of date per paying customer), in plain pandas."""
+    import duckdb
+
+    con = duckdb.connect(str(db_path), read_only=True)
+    customers = con.execute("SELECT * FROM customers").df()
+    transactions = con.execute("SELECT * FROM transactions").df()
+    con.close()
+    day = pd.Timedelta(days=1)
+    contacted = customers[(customers.signup_at >= pd.Timestamp(start)) & (customers.signup_at < pd.Timestamp(end) + day)]
+    to_date = transactions[transactions.occurred_at < pd.Timestamp(as_of) + day]
+    paying = set(to_date[to_date.amount > 0].customer_id)
+    revenue = to_date.groupby("customer_id").amount.sum()
+    result = {}
+    for channel, people in contacted.groupby("acquisition_channel"):
+        payers = people[people.customer_id.isin(paying)]
+        cost = people.acquisition_cost.dropna()
+        cac = cost.sum() / len(payers) if len(cost) and len(payers) else None
+        ltv = revenue.reindex(payers.customer_id).fillna(0).sum() / len(payers) if len(payers) else None
+        result[channel] = {"cac": cac, "ltv": ltv, "ltv_cac": ltv / cac if cac else None, "paying": len(payers)}
+    return result
+
+
+def test_unit_economics_of_a_channel_without_costs(capsys, databases):
+    from datetime import date
+
+    from cxdata.engine.query import open_backend
+    from cxdata.model.filters import Filters
+    from cxdata.presentation.money_tables import build_unit_table
+    from cxdata.questions.money_units import fetch_unit_economics
+
+    full = cli(capsys, "money", "--db", str(databases["full"]), *JAN_JUN)["unit_economics"]
+    printed = cli(capsys, "money", "--db", str(databases["no_seo_costs"]), *JAN_JUN)
+    expected = pandas_unit_economics(databases["no_seo_costs"], "2025-01-01", "2025-06-30", "2025-06-30")
+    # ads: c1, c2, c5 contacted (300), c1 and c2 paying: CAC 150; LTV (250 + 200) / 2 = 225.
+    ads = printed["unit_economics"]["ads"]
+    assert (ads["cac"], ads["ltv"]) == (pytest.approx(expected["ads"]["cac"]), pytest.approx(expected["ads"]["ltv"]))
+    assert (ads["cac"], ads["ltv_cac"]) == (pytest.approx(150.0), pytest.approx(1.5))
+    assert ads == full["ads"] and "unavailable" not in ads  # the channel with its costs is unchanged
+    # seo: c3 and c4 paying, no cost loaded for either: no CAC (not 0), the LTV of 350 stands.
+    seo = printed["unit_economics"]["seo"]
+    assert expected["seo"]["cac"] is None and seo["ltv"] == pytest.approx(expected["seo"]["ltv"]) == 350.0
+    assert seo["cac"] is seo["ltv_cac"] is seo["payback_months"] is seo["pays_back"] is None
+    assert full["seo"]["cac"] == pytest.approx(50.0)  # the same channel with its costs has a CAC
+    reason = "no acquisition costs for this channel"
+    assert seo["unavailable"] == {"cac": reason, "ltv_cac": reason, "payback_months": reason, "pays_back": reason}
+    assert all(v["unavailable"]["cac"] == reason for v in seo["by_nps_class"].values())
+    assert "unavailable" not in printed  # the database has acquisition costs: only the channel misses them
+    russian = cli(capsys, "money", "--db", str(databases["no_seo_costs"]), *JAN_JUN, "--lang", "ru")
+    assert russian["unit_economics"]["seo"]["unavailable"]["cac"] == "для этого канала нет стоимости привлечения"
+    # A selection of the SMB segment holds only seo's people: no channel and no total has a CAC.
+    smb = cli(capsys, "money", "--db", str(databases["no_seo_costs"]), *JAN_JUN, "--segment", "SMB")["unit_economics"]
+    assert set(smb) == {"seo", "all"} and smb["all"]["cac"] is None
+    assert smb["all"]["unavailable"]["cac"] == "no acquisition costs in this selection"
+
+    def table(name: str, lang: str) -> pd.DataFrame:
+        db = open_backend(databases[name])
+        units = fetch_unit_economics(db, Filters(date(2025, 1, 1), date(2025, 6, 30)), date(2025, 6, 30))
+        return build_unit_table(units, lang, "RUB").set_index("Acquisition channel" if lang == "en" else "Канал привлечения")
+
+    shown_table, full_table = table("no_seo_costs", "en"), table("full", "en")
+    assert shown_table.loc["seo", "CAC"] == "not available: no acquisition costs for this channel — load acquisition costs for it"
+    assert shown_table.loc["seo", "LTV / CAC"] == shown_table.loc["seo", "Pays back"] == "not available"
+    assert shown_table.loc["seo", "LTV"] == full_table.loc["seo", "LTV"]
+    assert shown_table.loc["ads"].to_dict() == full_table.loc["ads"].to_dict()
+    russian_table = table("no_seo_costs", "ru")
+    assert russian_table.loc["seo", "CAC"] == ("нет данных: для этого канала нет стоимости привлечения — "
+                                               "загрузите для него стоимость привлечения")
 
 
 def test_health_counts_a_person_can_check(capsys, databases):

@@ -180,3 +180,35 @@ def test_arpu_is_over_known_customers_revenue(sample_db, tmp_path):
                                       "WHERE customer_id IS NOT NULL AND occurred_at >= '2025-11-01' "
                                       "AND occurred_at < '2025-12-01'")
     assert after["arpu"].value == pytest.approx(revenue / customers)
+
+
+def test_the_ces_tile_states_the_scale_of_the_selected_answers(tmp_path, capsys):
+    from cxdata.presentation.tiles import build_tile
+    from cxdata.questions.overview import fetch_overview
+
+    db = tmp_path / "effort.duckdb"
+    five = tmp_path / "five.csv"
+    five.write_text("date,Effort (1-5)\n2025-11-20,5\n2025-11-21,4\n2025-11-22,2\n")
+    assert load_extract(db, "surveys", five).status == "loaded"
+    overview = fetch_overview(open_backend(db), NOVEMBER, date(2025, 12, 31))
+    tile = build_tile(overview, "ces", "en")
+    assert tile.value == "3.67"  # (5 + 4 + 2) / 3 on 1–5
+    assert "scale 1–5" in tile.note and "Scale: 1 … 5 (5 = easiest)" in tile.help and "1 … 7" not in tile.help
+    russian = build_tile(overview, "ces", "ru")
+    assert "шкала 1–5" in russian.note and "Шкала: 1 … 5 (5 = легче всего)" in russian.help
+    period = ["--start", "2025-11-01", "--end", "2025-11-30"]
+    assert main(["metrics", "--db", str(db), *period]) == 0
+    printed = json.loads(capsys.readouterr().out)["ces"]
+    assert (printed["value"], printed["n"], printed["scale"]) == (pytest.approx(11 / 3), 3, "1–5")
+
+    seven = tmp_path / "seven.csv"
+    seven.write_text("date,CES (1-7)\n2025-11-25,7\n")
+    assert load_extract(db, "surveys", seven).status == "loaded"
+    assert query(db, "SELECT ces_scale, count(*) FROM surveys GROUP BY ALL ORDER BY 1") == [(5, 3), (7, 1)]
+    mixed = build_tile(fetch_overview(open_backend(db), NOVEMBER, date(2025, 12, 31)), "ces", "en")
+    assert mixed.value == "not available"
+    assert mixed.note == ("not available: the selected answers mix CES scales — narrow the period or filters to "
+                          "answers on one scale")
+    assert main(["metrics", "--db", str(db), *period, "--lang", "ru"]) == 0
+    assert json.loads(capsys.readouterr().out)["ces"] == {
+        "value": None, "n": 4, "reason": "выбранные ответы даны по разным шкалам CES"}

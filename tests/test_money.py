@@ -30,6 +30,7 @@ from cxdata.engine.query import open_backend
 from cxdata.i18n import format_value
 from cxdata.model.filters import DEFAULT_PRESET, Filters, preset_range
 from cxdata.model.schema import create_schema
+from cxdata.presentation.money_tables import build_economics_table, describe_economics_gaps
 from cxdata.presentation.plaintext import markdown_text
 from cxdata.questions.metrics import compute_metrics
 from cxdata.questions.money import build_class_economics, compute_revenue_at_risk
@@ -198,6 +199,23 @@ def test_csat_ces_and_complaint_classes_by_hand(economics):
     assert value(economics, "complaints", "unresolved", "retention_rate") == (pytest.approx(50.0), 2)
     assert value(economics, "complaints", "resolved", "retention_rate") == (pytest.approx(100.0), 1)
     assert value(economics, "complaints", "none", "customers") == (4, 4)
+
+
+def test_a_class_nobody_was_a_customer_of_on_the_first_day_says_why(db, economics):
+    # The passive n1 first bought in February: retention and churn of passives cannot be measured.
+    table = build_economics_table(economics, "nps", "en", "RUB").set_index("Class")
+    assert table.loc["Passives (7–8)", "Retention"] == table.loc["Passives (7–8)", "Churn a month"] == "not available"
+    assert table.loc["Detractors (0–6)", "Retention"].endswith("50.0%")  # d1 of d1, d2 stayed
+    assert describe_economics_gaps(economics, "nps", "en") == [
+        "Retention, Churn a month — Passives (7–8): not available: none of them was a customer on the period's "
+        "first day — retention follows the customers of the first day: choose an earlier start."]
+    assert describe_economics_gaps(economics, "nps", "ru") == [
+        "Удержание, Отток в месяц — Нейтралы (7–8): нет данных: никто из них не был клиентом в первый день "
+        "периода — удержание считается по клиентам первого дня: выберите более раннее начало."]
+    report = build_money_report(db, Q1, AS_OF, lang="en")["economics"]
+    assert report["passive"]["churn_rate"] == {"value": None, "n": 0,
+                                               "reason": "none of them was a customer on the period's first day"}
+    assert report["promoter"]["churn_rate"]["value"] == pytest.approx(0.0)
 
 
 def test_everyone_matches_the_metric_layer(db, economics):

@@ -4,7 +4,9 @@ A metric is made of the "table.column"s its registry entry ``needs``
 (``cxdata.model.registry``). When one of them has no rows at all (no churn events loaded) or was
 never filled (complaints without a resolution date), the metric is not available: its value is
 None with a ``Gap`` that says why and what to load — never a confident 0% or 100% computed from
-nothing. ``fetch_coverage`` reads the counts once per data version: one aggregate per table.
+nothing. ``fetch_coverage`` reads the counts once per data version: one aggregate per table. A
+number computed per slice (an acquisition channel of the unit economics) can miss its data in
+that slice alone: its ``Gap`` names the slice (``within``) and the others keep their numbers.
 """
 
 from __future__ import annotations
@@ -21,13 +23,18 @@ DATA_TABLES = tuple(name for name in TABLES if name != "meta")
 
 @dataclass(frozen=True)
 class Gap:
-    """A missing piece: ``table`` has no rows (``column`` None), or its ``column`` is never filled."""
+    """A missing piece: ``table`` has no rows (``column`` None), or its ``column`` is never filled;
+    with ``within``, only the rows of one slice of the selection miss it ("channel": the acquisition
+    channel of a table row; "selection": the whole selection, when the database has it elsewhere)."""
 
     table: str
     column: str | None = None
+    within: str | None = None
 
     def reason(self, lang: str) -> str:
-        """'no churn events loaded', 'no acquisition costs loaded'."""
+        """'no churn events loaded', 'no acquisition costs loaded', 'no acquisition costs for this channel'."""
+        if self.within is not None:
+            return translate(f"gap_{self.within}_{self.table}_{self.column}", lang)
         if self.column is None:
             return translate(f"gap_rows_{self.table}", lang)
         key = f"gap_column_{self.table}_{self.column}"
@@ -38,6 +45,8 @@ class Gap:
 
     def remedy(self, lang: str) -> str:
         """What to load: 'load churn events', 'load customers with their acquisition cost'."""
+        if self.within is not None:
+            return translate(f"gap_{self.within}_remedy_{self.table}_{self.column}", lang)
         if self.column is None:
             return translate("gap_load_table", lang, table=table_words(self.table, lang))
         return translate("gap_load_column", lang, table=table_words(self.table, lang),
@@ -45,6 +54,24 @@ class Gap:
 
     def text(self, lang: str) -> str:
         """The whole message shown in place of a number."""
+        return translate("not_available", lang, reason=self.reason(lang), remedy=self.remedy(lang))
+
+
+@dataclass(frozen=True)
+class Unmeasurable:
+    """A number the loaded data cannot give for this selection although nothing is missing from the
+    database: its answers mix CES scales, nobody in a class was a customer on the period's first
+    day. Says why and what to do as a ``Gap`` does; ``key`` names its texts (``GAP_TEXT``)."""
+
+    key: str
+
+    def reason(self, lang: str) -> str:
+        return translate(f"unmeasurable_{self.key}", lang)
+
+    def remedy(self, lang: str) -> str:
+        return translate(f"unmeasurable_{self.key}_remedy", lang)
+
+    def text(self, lang: str) -> str:
         return translate("not_available", lang, reason=self.reason(lang), remedy=self.remedy(lang))
 
 
@@ -176,8 +203,36 @@ GAP_TEXT = {
         "en": "no transaction is linked to a customer", "ru": "ни одна транзакция не связана с клиентом",
     },
     "gap_column": {"en": "the {table} have no {column}", "ru": "{table}: не заполнены {column}"},
+    # Within one slice (``Gap.within``): the pieces a per-slice number can miss there alone.
+    "gap_channel_customers_acquisition_cost": {
+        "en": "no acquisition costs for this channel", "ru": "для этого канала нет стоимости привлечения",
+    },
+    "gap_channel_remedy_customers_acquisition_cost": {
+        "en": "load acquisition costs for it", "ru": "загрузите для него стоимость привлечения",
+    },
+    "gap_selection_customers_acquisition_cost": {
+        "en": "no acquisition costs in this selection", "ru": "в этом выборе нет стоимости привлечения",
+    },
+    "gap_selection_remedy_customers_acquisition_cost": {
+        "en": "load acquisition costs for its customers", "ru": "загрузите стоимость привлечения для его клиентов",
+    },
     "gap_load_table": {"en": "load {table}", "ru": "загрузите {table}"},
     "gap_load_column": {"en": "load {table} with {column}", "ru": "загрузите {table} с заполненным полем «{column}»"},
+    "unmeasurable_ces_scales_mixed": {
+        "en": "the selected answers mix CES scales", "ru": "выбранные ответы даны по разным шкалам CES",
+    },
+    "unmeasurable_ces_scales_mixed_remedy": {
+        "en": "narrow the period or filters to answers on one scale",
+        "ru": "сузьте период или фильтры до ответов по одной шкале",
+    },
+    "unmeasurable_none_active_at_start": {
+        "en": "none of them was a customer on the period's first day",
+        "ru": "никто из них не был клиентом в первый день периода",
+    },
+    "unmeasurable_none_active_at_start_remedy": {
+        "en": "retention follows the customers of the first day: choose an earlier start",
+        "ru": "удержание считается по клиентам первого дня: выберите более раннее начало",
+    },
     "not_available": {"en": "not available: {reason} — {remedy}", "ru": "нет данных: {reason} — {remedy}"},
     "not_available_short": {"en": "not available", "ru": "недоступно"},
 }

@@ -22,9 +22,10 @@ from cxdata.engine.query import day_start
 from cxdata.engine.rollups_money import TABLES, complained_sql, cx_state_expressions
 from cxdata.model.filters import UNKNOWN, Filters
 from cxdata.model.rules import (
-    POOR_ANSWER_BELOW,
+    DRIVER_SCORES,
     SCORES,
     class_of_sql,
+    is_poor_sql,
     is_purchase_sql,
     not_churned_by_sql,
 )
@@ -112,7 +113,8 @@ def _state_at_end(among: str | None) -> tuple[list[str], str, str]:
         f"""changed_answers AS (
             SELECT s.customer_id,
                    {", ".join(f"{flag} AS {score}_reverted, max(s.answer) FILTER (WHERE s.touchpoint IS NULL AND "
-                              f"s.score = '{score}') AS {score}" for score, flag in reverted.items())},
+                              f"s.score = '{score}') AS {score}, max(s.scale_top) FILTER (WHERE s.touchpoint IS NULL "
+                              f"AND s.score = '{score}') AS {score}_top" for score, flag in reverted.items())},
                    coalesce(bit_or({bit}), 0) AS reverted_mask,
                    coalesce(bit_or({bit}) FILTER (WHERE s.answer IS NOT NULL), 0) AS answered_mask,
                    coalesce(bit_or({bit}) FILTER (WHERE {_is_poor_sql("s")}), 0) AS poor_answer_mask
@@ -128,7 +130,7 @@ def _state_at_end(among: str | None) -> tuple[list[str], str, str]:
     ]
     state = cx_state_expressions()
     expressions = {
-        **{f"{score}_class": f"CASE WHEN a.{score}_reverted THEN {class_of_sql(f'a.{score}', score)} "
+        **{f"{score}_class": f"CASE WHEN a.{score}_reverted THEN {class_of_sql(f'a.{score}', score, f'a.{score}_top')} "
                              f"ELSE m.{score}_class END" for score in SCORES},
         **{mask: f"CASE WHEN a.customer_id IS NULL THEN m.{mask} "
                  f"ELSE (m.{mask} & ~a.reverted_mask) | a.{mask} END" for mask in ("answered_mask", "poor_answer_mask")},
@@ -143,8 +145,8 @@ def _state_at_end(among: str | None) -> tuple[list[str], str, str]:
 
 
 def _is_poor_sql(alias: str) -> str:
-    return " OR ".join(f"({alias}.score = '{score}' AND {alias}.answer < {below})"
-                       for score, below in POOR_ANSWER_BELOW.items())  # fmt: skip
+    return " OR ".join(f"({alias}.score = '{score}' AND {is_poor_sql(f'{alias}.answer', score, f'{alias}.scale_top')})"
+                       for score in DRIVER_SCORES)  # fmt: skip
 
 
 def _period_sums(filters: Filters, as_of: date, params: dict, among: str | None) -> str:
@@ -305,7 +307,7 @@ def fetch_unit_sums(db, filters: Filters, as_of: date) -> pd.DataFrame:
         )
         SELECT acquisition_channel, cx_class, count(*) AS contacted,
                count(*) FILTER (WHERE is_paying) AS paying,
-               sum(acquisition_cost) AS acquisition_cost,
+               sum(acquisition_cost) AS acquisition_cost, count(acquisition_cost) AS costed,
                sum(net_revenue) FILTER (WHERE is_paying) AS net_revenue,
                sum((EPOCH(CASE WHEN has_churned THEN churned_at ELSE $bound END) - EPOCH(first_purchase_at))
                    / $seconds_per_month) FILTER (WHERE is_paying) AS customer_months,

@@ -39,8 +39,9 @@ ROLLUP_TABLES = BASE_TABLES + tuple(name for module in EXTENSIONS for name in im
 # holds the counts under the names of ``rules.survey_counts``; 4: money_customer_month keeps the
 # customer id; 5: survey_daily adds the CES answers' scale tops (ces_scale_sum, ces_scale_sum_squares)
 # and counts satisfied answers on each answer's own scale;
-# 6: money_month_sums and money_answer_spans (custom money periods).
-SHAPE = "6"
+# 6: money_month_sums and money_answer_spans (custom money periods); 7: money_customer classes each
+# CSAT / CES answer on its own scale and money_answer_spans keeps the answer's scale_top.
+SHAPE = "7"
 SHAPE_META_KEY = "rollup_shape"
 
 # The latest day of any fact: an all-time rollup answers "up to as_of" when nothing happened after it.

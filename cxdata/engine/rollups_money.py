@@ -17,8 +17,8 @@ Grains:
   Attributes (``segment``, ``region``, ``channel``, ``acquisition_channel``, "Unknown" when
   missing), ``signup_at``, ``acquisition_cost``, ``first_purchase_at``, ``churned_at`` (only a
   churn at or after the first purchase, as ``cxdata.engine.query.customer_lifecycle``), ``net_revenue``
-  (all time); ``nps_class``, ``csat_class``, ``ces_class`` (latest answer, ``no_answer`` without
-  one) and ``complaint_status`` (``cxdata.questions.money_base`` rules); ``answered_mask`` /
+  (all time); ``nps_class``, ``csat_class``, ``ces_class`` (latest answer on its own scale,
+  ``no_answer`` without one) and ``complaint_status`` (``cxdata.questions.money_base`` rules); ``answered_mask`` /
   ``poor_answer_mask`` (bit of a csat / ces driver set when the customer's latest answer at that
   touchpoint exists / is poor) and ``complaint_mask`` (bit of a category set when the customer
   complained of it); per preset window k (``money_windows.window_number``): ``revenue_k``,
@@ -34,8 +34,8 @@ Grains:
   here and reads the transactions of its partial first and last months only.
 - ``money_answer_spans``: one row per survey answer that a later one replaced, for each thing the
   CX state takes a latest answer of (``touchpoint`` null: the customer's latest ``score``; else the
-  latest at that touchpoint, for the driver masks), plus one row before each first answer
-  (``answer`` and ``answered_at`` null): the answer stood from ``answered_at`` until
+  latest at that touchpoint, for the driver masks), with the top of its scale (``scale_top``), plus
+  one row before each first answer (``answer``, ``scale_top`` and ``answered_at`` null): the answer stood from ``answered_at`` until
   ``superseded_at``, the time of the next answer in the order of ``_latest_answer_sql``. Sorted by
   ``superseded_at``. The answers that stood at an earlier end E are the rows with ``answered_at <
   E <= superseded_at`` (and those of the stored state where no row matches), so the state at E
@@ -50,11 +50,13 @@ from cxdata.engine.db import read_meta
 from cxdata.engine.workspace import decide_as_of, fetch_data_span, fetch_settings
 from cxdata.model.filters import UNKNOWN, preset_range
 from cxdata.model.rules import (
-    POOR_ANSWER_BELOW,
+    DRIVER_SCORES,
     SCORES,
     class_of_sql,
     customer_churn_sql,
+    is_poor_sql,
     is_purchase_sql,
+    scale_top_sql,
 )
 
 TABLES = ("money_windows", "money_drivers", "money_customer", "money_customer_month", "money_month_sums",
@@ -65,14 +67,18 @@ MASK_BITS = 62
 
 
 def _answer_key_sql(score: str) -> str:
-    """The order of answers: latest time first, then the higher answer (``% 16`` gives the answer)."""
-    return f"CAST(EPOCH(CAST(responded_at AS TIMESTAMP)) AS BIGINT) * 16 + CAST({score} AS BIGINT)"
+    """The order of answers: latest time first, then the higher answer, then the higher scale
+    (``// 16 % 16`` gives the answer, ``% 16`` the top of its scale)."""
+    return (f"CAST(EPOCH(CAST(responded_at AS TIMESTAMP)) AS BIGINT) * 256 + CAST({score} AS BIGINT) * 16 "
+            f"+ {scale_top_sql(score)}")
 
 
 def _latest_answer_sql(score: str) -> str:
-    """The latest answer to ``score`` among the grouped survey rows; the same expression as
-    ``cxdata.questions.money_base._latest_answer`` (latest time wins, then the higher answer)."""
-    return f"MAX({_answer_key_sql(score)}) FILTER (WHERE {score} IS NOT NULL) % 16"
+    """``{score}`` and ``{score}_top``: the latest answer to ``score`` among the grouped survey rows
+    and the top of its scale; the same expression as ``cxdata.questions.money_base._latest_answer``
+    (latest time wins, then the higher answer)."""
+    latest = f"MAX({_answer_key_sql(score)}) FILTER (WHERE {score} IS NOT NULL)"
+    return f"{latest} // 16 % 16 AS {score}, {latest} % 16 AS {score}_top"
 
 
 def build_windows(con) -> None:
@@ -144,18 +150,18 @@ def cx_state_sql(bound: str | None = None, among: str | None = None) -> str:
     answered = (f" AND responded_at < {bound}" if bound else "") + (f" AND customer_id IN ({among})" if among else "")
     return f"""
 latest AS (
-    SELECT customer_id, {", ".join(f"{_latest_answer_sql(score)} AS {score}" for score in SCORES)}
+    SELECT customer_id, {", ".join(_latest_answer_sql(score) for score in SCORES)}
     FROM surveys WHERE customer_id IS NOT NULL{answered} GROUP BY customer_id
 ),
 at_touchpoint AS (
-    SELECT customer_id, touchpoint, {", ".join(f"{_latest_answer_sql(score)} AS {score}" for score in POOR_ANSWER_BELOW)}
+    SELECT customer_id, touchpoint, {", ".join(_latest_answer_sql(score) for score in DRIVER_SCORES)}
     FROM surveys WHERE customer_id IS NOT NULL AND touchpoint IS NOT NULL{answered} GROUP BY customer_id, touchpoint
 ),
 answers AS (
     {" UNION ALL ".join(
-        f"SELECT customer_id, touchpoint AS subject, '{score}' AS kind, {score} AS answer, {score} < {below} AS is_poor "
-        f"FROM at_touchpoint WHERE {score} IS NOT NULL"
-        for score, below in POOR_ANSWER_BELOW.items()
+        f"SELECT customer_id, touchpoint AS subject, '{score}' AS kind, {score} AS answer, "
+        f"{is_poor_sql(score, score, f'{score}_top')} AS is_poor FROM at_touchpoint WHERE {score} IS NOT NULL"
+        for score in DRIVER_SCORES
     )}
 ),
 answer_masks AS (
@@ -185,7 +191,7 @@ def complained_sql(bound: str | None = None, among: str | None = None) -> str:
 def cx_state_expressions() -> dict[str, str]:
     """Column -> SQL expression of the CX state of a customer row joined to the CTEs of
     ``cx_state_sql`` (``CX_STATE_JOINS``)."""
-    classes = {f"{score}_class": class_of_sql(f"latest.{score}", score) for score in SCORES}
+    classes = {f"{score}_class": class_of_sql(f"latest.{score}", score, f"latest.{score}_top") for score in SCORES}
     return classes | {
         "complaint_status": "CASE WHEN complained.has_unresolved THEN 'unresolved' "
                             "WHEN complained.has_unresolved IS NOT NULL THEN 'resolved' ELSE 'none' END",
@@ -257,18 +263,18 @@ def _answer_spans_sql() -> str:
         partition = "customer_id" + (", touchpoint" if touchpoint != "NULL" else "")
         return f"""
     SELECT customer_id, {touchpoint} AS touchpoint, '{score}' AS score, {score} AS answer,
-           CAST(responded_at AS TIMESTAMP) AS answered_at,
+           {scale_top_sql(score)} AS scale_top, CAST(responded_at AS TIMESTAMP) AS answered_at,
            lead(CAST(responded_at AS TIMESTAMP)) OVER (PARTITION BY {partition} ORDER BY {_answer_key_sql(score)})
                AS superseded_at
     FROM surveys WHERE customer_id IS NOT NULL AND {score} IS NOT NULL
           {"AND touchpoint IS NOT NULL" if touchpoint != "NULL" else ""}
     UNION ALL
-    SELECT customer_id, {touchpoint}, '{score}', NULL, NULL, min(CAST(responded_at AS TIMESTAMP))
+    SELECT customer_id, {touchpoint}, '{score}', NULL, NULL, NULL, min(CAST(responded_at AS TIMESTAMP))
     FROM surveys WHERE customer_id IS NOT NULL AND {score} IS NOT NULL
           {"AND touchpoint IS NOT NULL" if touchpoint != "NULL" else ""}
     GROUP BY {partition}"""
 
-    parts = [spans(score, "NULL") for score in SCORES] + [spans(score, "touchpoint") for score in POOR_ANSWER_BELOW]
+    parts = [spans(score, "NULL") for score in SCORES] + [spans(score, "touchpoint") for score in DRIVER_SCORES]
     return f"""
 CREATE OR REPLACE TABLE money_answer_spans AS
 SELECT * FROM ({" UNION ALL ".join(parts)}) WHERE superseded_at IS NOT NULL

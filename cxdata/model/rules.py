@@ -16,31 +16,77 @@ import ibis
 import ibis.expr.types as ir
 
 SCORES = ("nps", "csat", "ces")
-# Score -> its classes, best first, as (class, lowest answer, highest answer).
-SCORE_CLASSES: dict[str, tuple[tuple[str, int, int], ...]] = {
-    "nps": (("promoter", 9, 10), ("passive", 7, 8), ("detractor", 0, 6)),
-    "csat": (("satisfied", 4, 5), ("neutral", 3, 3), ("dissatisfied", 1, 2)),
-    "ces": (("easy", 5, 7), ("neutral", 4, 4), ("hard", 1, 3)),
-}
-NO_ANSWER = "no_answer"
-# The class every other class of a score is compared with.
-REFERENCE_CLASS = {score: classes[0][0] for score, classes in SCORE_CLASSES.items()}
-COMPLAINT_STATUSES = ("none", "resolved", "unresolved")
-# A poor answer at a touchpoint (the drivers' "exposure"): below the satisfied / easy band.
-POOR_ANSWER_BELOW = {"csat": 4, "ces": 5}
 
 # --- survey scales -------------------------------------------------------------------------------
 # A score column is answered on one of these scales, named "<low>_<high>". NPS is asked only on
 # 0–10 (its bands are defined there); CSAT and CES take the scales surveys use. The top of a CSAT
 # or CES answer's scale is stored with it (``surveys.csat_scale`` / ``ces_scale``); an answer
-# stored without one is on the default scale (the sample's: CSAT 1–5, CES 1–7). The classes
-# above (``SCORE_CLASSES``) are the default scales'; the metrics read the declared scale.
+# stored without one is on the default scale (the sample's: CSAT 1–5, CES 1–7). Every CSAT and
+# CES answer is classed on its own scale (``classes_on_scale``).
 SCALES: dict[str, tuple[int, int]] = {"0_10": (0, 10), "1_5": (1, 5), "1_7": (1, 7), "1_10": (1, 10)}
 SCORE_SCALES: dict[str, tuple[str, ...]] = {"nps": ("0_10",), "csat": ("1_5", "1_7", "1_10"),
                                             "ces": ("1_5", "1_7", "1_10")}
 DEFAULT_SCALE = {"nps": "0_10", "csat": "1_5", "ces": "1_7"}
 # The score columns whose scale is stored per answer, and the column holding its top.
 SCALE_COLUMNS = {"csat": "csat_scale", "ces": "ces_scale"}
+
+
+def top_box_lowest(top: int) -> int:
+    """The lowest answer in the top two boxes of a scale whose top answer is ``top``: CSAT counts
+    an answer as satisfied from here up (4 on 1–5, 6 on 1–7, 9 on 1–10).
+
+    >>> top_box_lowest(5), top_box_lowest(10)
+    (4, 9)
+    """
+    return top - 1
+
+
+def csat_classes(top: int) -> tuple[tuple[str, int, int], ...]:
+    """CSAT's classes on the scale 1…``top``, best first: satisfied = the top two boxes,
+    dissatisfied = the bottom two, neutral = the answers between (none on a scale of four).
+
+    >>> csat_classes(5)
+    (('satisfied', 4, 5), ('neutral', 3, 3), ('dissatisfied', 1, 2))
+    >>> csat_classes(10)
+    (('satisfied', 9, 10), ('neutral', 3, 8), ('dissatisfied', 1, 2))
+    """
+    low = 1
+    return _non_empty((("satisfied", top_box_lowest(top), top), ("neutral", low + 2, top - 2), ("dissatisfied", low, low + 1)))
+
+
+def ces_classes(top: int) -> tuple[tuple[str, int, int], ...]:
+    """CES's classes on the scale 1…``top`` (top = least effort), best first: easy above the
+    scale's middle, hard below it, neutral at it (a scale with an even number of answers has no
+    middle answer, so no neutral one). On 1–7: easy 5–7, neutral 4, hard 1–3.
+
+    >>> ces_classes(7)
+    (('easy', 5, 7), ('neutral', 4, 4), ('hard', 1, 3))
+    >>> ces_classes(5), ces_classes(10)
+    ((('easy', 4, 5), ('neutral', 3, 3), ('hard', 1, 2)), (('easy', 6, 10), ('hard', 1, 5)))
+    """
+    low = 1
+    middle_twice = low + top  # twice the middle, to stay in integers
+    return _non_empty((("easy", middle_twice // 2 + 1, top), ("neutral", (middle_twice + 1) // 2, middle_twice // 2),
+                       ("hard", low, (middle_twice + 1) // 2 - 1)))  # fmt: skip
+
+
+def _non_empty(classes: tuple[tuple[str, int, int], ...]) -> tuple[tuple[str, int, int], ...]:
+    return tuple((name, low, high) for name, low, high in classes if low <= high)
+
+
+# The classes of the scores on a scale of their own, by the scale's top.
+CLASSES_ON_SCALE = {"csat": csat_classes, "ces": ces_classes}
+# Score -> its classes on its default scale, best first, as (class, lowest answer, highest answer).
+SCORE_CLASSES: dict[str, tuple[tuple[str, int, int], ...]] = {
+    "nps": (("promoter", 9, 10), ("passive", 7, 8), ("detractor", 0, 6)),
+    **{score: classes(SCALES[DEFAULT_SCALE[score]][1]) for score, classes in CLASSES_ON_SCALE.items()},
+}
+NO_ANSWER = "no_answer"
+# The class every other class of a score is compared with.
+REFERENCE_CLASS = {score: classes[0][0] for score, classes in SCORE_CLASSES.items()}
+COMPLAINT_STATUSES = ("none", "resolved", "unresolved")
+# The scores whose poor answers at a touchpoint are the drivers' "exposure" (``is_poor``).
+DRIVER_SCORES = ("csat", "ces")
 
 
 def scale_range(scale: str) -> tuple[int, int]:
@@ -67,24 +113,46 @@ def scale_text(scale: str) -> str:
     return f"{low}–{high}"
 
 
-def top_box_lowest(top: int) -> int:
-    """The lowest answer in the top two boxes of a scale whose top answer is ``top``: CSAT counts
-    an answer as satisfied from here up (4 on 1–5, 6 on 1–7, 9 on 1–10).
+def default_top(score: str) -> int:
+    """The top of ``score``'s default scale.
 
-    >>> top_box_lowest(5), top_box_lowest(10)
-    (4, 9)
+    >>> default_top("csat"), default_top("ces"), default_top("nps")
+    (5, 7, 10)
     """
-    return top - 1
+    return SCALES[DEFAULT_SCALE[score]][1]
 
 
 def scale_top(surveys: ir.Table, score: str) -> ir.IntegerValue:
     """The top of each answer's declared scale (the default scale's for answers stored without
-    one, and for a table laid out before scales were stored)."""
-    default = SCALES[DEFAULT_SCALE[score]][1]
-    column = SCALE_COLUMNS[score]
-    if column not in surveys.columns:
+    one, for a table laid out before scales were stored, and for NPS, asked on 0–10 only)."""
+    default = default_top(score)
+    column = SCALE_COLUMNS.get(score)
+    if column is None or column not in surveys.columns:
         return ibis.literal(default, "int64")
     return surveys[column].cast("int64").fill_null(default)
+
+
+def scale_top_sql(score: str, alias: str = "") -> str:
+    """``scale_top`` as SQL text on the surveys table (``alias``: its alias in the query)."""
+    if score not in SCALE_COLUMNS:
+        return str(default_top(score))
+    prefix = f"{alias}." if alias else ""
+    return f"coalesce(CAST({prefix}{SCALE_COLUMNS[score]} AS BIGINT), {default_top(score)})"
+
+
+def classes_on_scale(score: str, top: int | None = None) -> tuple[tuple[str, int, int], ...]:
+    """The classes of ``score`` on the scale whose top is ``top`` (default: the default scale's).
+
+    >>> classes_on_scale("csat", 7)
+    (('satisfied', 6, 7), ('neutral', 3, 5), ('dissatisfied', 1, 2))
+    """
+    if top is None or top == default_top(score) or score not in CLASSES_ON_SCALE:
+        return SCORE_CLASSES[score]
+    return CLASSES_ON_SCALE[score](top)
+
+
+def _tops(score: str) -> list[int]:
+    return [SCALES[scale][1] for scale in SCORE_SCALES[score]]
 
 
 def class_order(score: str) -> list[str]:
@@ -124,15 +192,50 @@ def in_class(answer: ir.NumericValue, score: str, name: str) -> ir.BooleanValue:
     return answer.between(low, high)
 
 
-def class_of(answer: ir.NumericValue, score: str) -> ir.StringValue:
-    """The class of an answer, ``no_answer`` when there is none."""
-    return ibis.cases(*[(answer.between(low, high), name) for name, low, high in SCORE_CLASSES[score]], else_=NO_ANSWER)
+def class_of(answer: ir.NumericValue, score: str, top: ir.IntegerValue | None = None) -> ir.StringValue:
+    """The class of an answer on its scale (``top``: the top of each answer's scale, ``scale_top``;
+    None: the default scale), ``no_answer`` when there is none."""
+    if top is None or score not in CLASSES_ON_SCALE:
+        return ibis.cases(*[(answer.between(low, high), name) for name, low, high in SCORE_CLASSES[score]],
+                          else_=NO_ANSWER)  # fmt: skip
+    top = top.fill_null(default_top(score))
+    return ibis.cases(*[((top == scale) & answer.between(low, high), name)
+                        for scale in _tops(score) for name, low, high in classes_on_scale(score, scale)],
+                      else_=NO_ANSWER)  # fmt: skip
 
 
-def class_of_sql(column: str, score: str) -> str:
-    """``class_of`` as SQL text on ``column``."""
-    branches = " ".join(f"WHEN {column} BETWEEN {low} AND {high} THEN '{name}'" for name, low, high in SCORE_CLASSES[score])
+def class_of_sql(column: str, score: str, top: str | None = None) -> str:
+    """``class_of`` as SQL text on ``column``, ``top`` the SQL of its scale's top (None: the default)."""
+    if top is None or score not in CLASSES_ON_SCALE:
+        branches = " ".join(f"WHEN {column} BETWEEN {low} AND {high} THEN '{name}'" for name, low, high in SCORE_CLASSES[score])
+    else:
+        branches = " ".join(
+            f"WHEN coalesce({top}, {default_top(score)}) = {scale} AND {column} BETWEEN {low} AND {high} THEN '{name}'"
+            for scale in _tops(score) for name, low, high in classes_on_scale(score, scale)
+        )
     return f"CASE {branches} ELSE '{NO_ANSWER}' END"
+
+
+def poor_below(score: str, top: int | None = None) -> int:
+    """A driver's poor answer is below this on the scale whose top is ``top``: below the satisfied
+    (CSAT) or easy (CES) class.
+
+    >>> poor_below("csat"), poor_below("ces"), poor_below("csat", 10), poor_below("ces", 5)
+    (4, 5, 9, 4)
+    """
+    return classes_on_scale(score, top)[0][1]
+
+
+def is_poor(answer: ir.NumericValue, score: str, top: ir.IntegerValue) -> ir.BooleanValue:
+    """The answer on its scale (``top``) is poor (``poor_below``); null for no answer."""
+    return answer < ibis.cases(*[(top == scale, poor_below(score, scale)) for scale in _tops(score)],
+                               else_=poor_below(score))  # fmt: skip
+
+
+def is_poor_sql(column: str, score: str, top: str) -> str:
+    """``is_poor`` as SQL text on ``column`` and the SQL of its scale's top."""
+    branches = " ".join(f"WHEN {scale} THEN {poor_below(score, scale)}" for scale in _tops(score))
+    return f"{column} < CASE {top} {branches} ELSE {poor_below(score)} END"
 
 
 # --- customers ---------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from cxdata.presentation.money_text import (
     stage_label,
 )
 from cxdata.questions.money import DIMENSIONS, ClassEconomics
+from cxdata.questions.money_units import gap_of
 
 SMALL = "⚠ "
 
@@ -32,7 +33,8 @@ def _fmt(value, unit: str, decimals: int, lang: str, currency: str = "") -> str:
 
 def build_economics_table(economics: ClassEconomics, dimension: str, lang: str, currency: str) -> pd.DataFrame:
     """One row per class of ``dimension``: every economics metric, then the significance of the
-    churn, ARPU and LTV differences vs the reference class; ⚠ marks n < 30."""
+    churn, ARPU and LTV differences vs the reference class; ⚠ marks n < 30. A value that cannot
+    be measured says "not available" (why: ``describe_economics_gaps``)."""
     _, classes, reference = DIMENSIONS[dimension]
     rows = []
     for cx_class in classes:
@@ -42,6 +44,9 @@ def build_economics_table(economics: ClassEconomics, dimension: str, lang: str, 
         row = {translate("money_class", lang): class_label(dimension, cx_class, lang)}
         for metric, (unit, decimals) in METRIC_UNITS.items():
             value = economics.row(dimension, cx_class, metric)
+            if value.get("gap") is not None:
+                row[translate(f"money_metric_{metric}", lang)] = translate("not_available_short", lang)
+                continue
             text = _fmt(value["value"], unit, decimals, lang, currency)
             if metric == "revenue" and value["value"] is not None:
                 text = format_value(value["value"], unit, lang, decimals, currency, compact=True)
@@ -54,6 +59,30 @@ def build_economics_table(economics: ClassEconomics, dimension: str, lang: str, 
             row[header] = translate("money_reference", lang) if cx_class == reference else significance_text(p_value, lang)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def describe_economics_gaps(economics: ClassEconomics, dimension: str, lang: str) -> list[str]:
+    """Why the "not available" cells of ``build_economics_table`` have no value, one line per
+    reason: 'Retention, Churn a month: not available: no churn events loaded — load churn events.'
+    (the classes named when the reason holds for some of them only)."""
+    _, classes, _ = DIMENSIONS[dimension]
+    shown = [c for c in classes if economics.row(dimension, c, "customers")["n"]]
+    reasons: dict = {}  # gap -> (metrics, classes), in table order
+    for cx_class in shown:
+        for metric in METRIC_UNITS:
+            gap = economics.row(dimension, cx_class, metric).get("gap")
+            if gap is not None:
+                metrics, where = reasons.setdefault(gap, ({}, {}))
+                metrics[metric], where[cx_class] = None, None
+    lines = []
+    for gap, (metrics, where) in reasons.items():
+        names = ", ".join(translate(f"money_metric_{m}", lang) for m in metrics)
+        if len(where) == len(shown):
+            lines.append(translate("money_gap_note", lang, metrics=names, text=gap.text(lang)))
+        else:
+            labels = ", ".join(class_label(dimension, c, lang) for c in where)
+            lines.append(translate("money_gap_note_classes", lang, metrics=names, classes=labels, text=gap.text(lang)))
+    return lines
 
 
 def _compact(value, lang: str, currency: str) -> str:
@@ -107,7 +136,10 @@ def _pays_back(value, lang: str) -> str:
 
 def build_unit_table(units: pd.DataFrame, lang: str, currency: str, *, by_class: bool = False) -> pd.DataFrame:
     """Per acquisition channel (``by_class``: per channel × promoter/passive/detractor): paying
-    customers, CAC, LTV, LTV/CAC, payback and expected lifetime in months, whether it pays back."""
+    customers, CAC, LTV, LTV/CAC, payback and expected lifetime in months, whether it pays back.
+
+    A value without its data says so: the first cell a gap empties in a row carries the whole
+    "not available: <reason> — <what to load>", the others of that gap "not available"."""
     wanted = ("promoter", "passive", "detractor") if by_class else ("all",)
     rows = []
     # Records, not itertuples: a few dozen rows, and pandas' per-row access costs more than the text.
@@ -117,29 +149,41 @@ def build_unit_table(units: pd.DataFrame, lang: str, currency: str, *, by_class:
         if by_class:
             row[translate("money_class", lang)] = class_label("nps", u.cx_class, lang)
         paying = format_number(u.paying, lang) + (f" {SMALL.strip()}" if u.is_small_sample else "")
-        row |= {
-            translate("money_col_paying", lang): paying,
-            translate("money_col_cac", lang): _fmt(u.cac, "money", 0, lang, currency),
-            translate("money_col_ltv", lang): _fmt(u.ltv, "money", 0, lang, currency),
-            translate("money_col_ltv_cac", lang): _fmt(u.ltv_cac, "ratio", 2, lang),
-            translate("money_col_payback", lang): _payback(u.payback_months, lang),
-            translate("money_col_lifetime", lang): _lifetime(u.expected_lifetime_months, lang),
-            translate("money_col_pays_back", lang): _pays_back(u.pays_back, lang),
-        }
+        row[translate("money_col_paying", lang)] = paying
+        said = set()  # the gaps whose whole text this row already shows
+        for column, header, text in (
+            ("cac", "money_col_cac", _fmt(u.cac, "money", 0, lang, currency)),
+            ("ltv", "money_col_ltv", _fmt(u.ltv, "money", 0, lang, currency)),
+            ("ltv_cac", "money_col_ltv_cac", _fmt(u.ltv_cac, "ratio", 2, lang)),
+            ("payback_months", "money_col_payback", _payback(u.payback_months, lang)),
+            ("expected_lifetime_months", "money_col_lifetime", _lifetime(u.expected_lifetime_months, lang)),
+            ("pays_back", "money_col_pays_back", _pays_back(u.pays_back, lang)),
+        ):  # fmt: skip
+            gap = gap_of(u, column)
+            if gap is not None:
+                text = translate("not_available_short", lang) if gap in said else gap.text(lang)
+                said.add(gap)
+            row[translate(header, lang)] = text
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def describe_never_paying_back(units: pd.DataFrame, lang: str) -> str:
-    """'Never pays back …: detractors via partners, …' or that every group pays back."""
+    """'Never pays back …: detractors via partners, …' or that every group pays back; then the
+    channels whose payback is not known and why (no acquisition costs, no churn events)."""
     data = units[(units.cx_class != "no_answer") & (units.acquisition_channel != "all") & (units.paying > 0)]
-    never = data[data.pays_back.eq(False)]
-    if never.empty:
-        return translate("money_all_pay_back", lang)
-    groups = [
-        f"{class_label('nps', row.cx_class, lang)} · {row.acquisition_channel}" for row in never.itertuples()
-    ]
-    return translate("money_never_pays_back", lang, groups="; ".join(groups))
+    never, unknown = data[data.pays_back.eq(False)], data[data.pays_back.isna()]
+    if not never.empty:
+        groups = [f"{class_label('nps', row.cx_class, lang)} · {row.acquisition_channel}" for row in never.itertuples()]
+        text = translate("money_never_pays_back", lang, groups="; ".join(groups))
+    else:
+        text = translate("money_all_pay_back" if unknown.empty else "money_known_pay_back", lang)
+    if unknown.empty:
+        return text
+    gaps = dict.fromkeys(gap for row in unknown.to_dict("records") if (gap := gap_of(row, "pays_back")) is not None)
+    channels = ", ".join(sorted(set(unknown.acquisition_channel)))
+    reasons = "; ".join(gap.text(lang) for gap in gaps) or translate("not_available_short", lang)
+    return f"{text} {translate('money_pays_back_unknown', lang, channels=channels, reasons=reasons)}"
 
 
 def describe_columns(lang: str) -> dict[str, str]:

@@ -34,11 +34,15 @@ TEXT: dict[str, dict[str, str]] = {
     "money_dimension": {"en": "Split customers by", "ru": "Разбить клиентов по"},
     "money_class_rule": {
         "en": "Customers of the period: paying customers who had not churned before its first day. A customer's "
-        "class is their latest answer dated on or before the period's last day (any touchpoint). Differences vs "
+        "class is their latest answer dated on or before the period's last day (any touchpoint), on the answer's own "
+        "scale: CSAT satisfied = its top two boxes (4–5 on 1–5, 9–10 on 1–10), dissatisfied = its bottom two; CES "
+        "easy above its middle (5–7 on 1–7, 4–5 on 1–5), hard below it. Differences vs "
         "{reference}: two-proportion z-test (retention, churn), Welch's t-test (ARPU, LTV, purchases), "
         "two-sided, 5% level; bars show 95% intervals; amber = fewer than 30 customers.",
         "ru": "Клиенты периода: платящие клиенты, не ушедшие до его первого дня. Класс клиента — по его последнему "
-        "ответу не позже последнего дня периода (любая точка контакта). Различия с группой «{reference}»: "
+        "ответу не позже последнего дня периода (любая точка контакта), по шкале самого ответа: CSAT «довольны» — два "
+        "верхних балла (4–5 из 1–5, 9–10 из 1–10), «недовольны» — два нижних; CES «легко» — выше середины шкалы "
+        "(5–7 из 1–7, 4–5 из 1–5), «трудно» — ниже. Различия с группой «{reference}»: "
         "z-тест двух долей (удержание, отток), t-тест Уэлча (ARPU, LTV, покупки), двусторонние, уровень 5%; "
         "отрезки — 95% интервалы; янтарный цвет — меньше 30 клиентов.",
     },
@@ -51,12 +55,13 @@ TEXT: dict[str, dict[str, str]] = {
     "money_class_nps_promoter": {"en": "Promoters (9–10)", "ru": "Промоутеры (9–10)"},
     "money_class_nps_passive": {"en": "Passives (7–8)", "ru": "Нейтралы (7–8)"},
     "money_class_nps_detractor": {"en": "Detractors (0–6)", "ru": "Критики (0–6)"},
-    "money_class_csat_satisfied": {"en": "Satisfied (4–5)", "ru": "Довольны (4–5)"},
-    "money_class_csat_neutral": {"en": "Neutral (3)", "ru": "Нейтральны (3)"},
-    "money_class_csat_dissatisfied": {"en": "Dissatisfied (1–2)", "ru": "Недовольны (1–2)"},
-    "money_class_ces_easy": {"en": "Easy (5–7)", "ru": "Легко (5–7)"},
-    "money_class_ces_neutral": {"en": "Neutral (4)", "ru": "Средне (4)"},
-    "money_class_ces_hard": {"en": "Hard (1–3)", "ru": "Трудно (1–3)"},
+    # CSAT and CES answers are classed on their own scale (``cxdata.model.rules.classes_on_scale``).
+    "money_class_csat_satisfied": {"en": "Satisfied (top two boxes)", "ru": "Довольны (два верхних балла)"},
+    "money_class_csat_neutral": {"en": "Neutral (between)", "ru": "Нейтральны (между ними)"},
+    "money_class_csat_dissatisfied": {"en": "Dissatisfied (bottom two boxes)", "ru": "Недовольны (два нижних балла)"},
+    "money_class_ces_easy": {"en": "Easy (above the middle)", "ru": "Легко (выше середины)"},
+    "money_class_ces_neutral": {"en": "Neutral (the middle)", "ru": "Средне (середина)"},
+    "money_class_ces_hard": {"en": "Hard (below the middle)", "ru": "Трудно (ниже середины)"},
     "money_class_no_answer": {"en": "No answer", "ru": "Нет ответа"},
     "money_class_complaints_none": {"en": "No complaint", "ru": "Без жалоб"},
     "money_class_complaints_resolved": {"en": "Complaints resolved", "ru": "Жалобы решены"},
@@ -99,6 +104,8 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Monthly churn: 1 − retention^(30 / days in the period) (as in the overview).",
         "ru": "Месячный отток: 1 − удержание^(30 / дней в периоде) (как в обзоре).",
     },
+    "money_gap_note": {"en": "{metrics}: {text}.", "ru": "{metrics}: {text}."},
+    "money_gap_note_classes": {"en": "{metrics} — {classes}: {text}.", "ru": "{metrics} — {classes}: {text}."},
     # --- significance
     "money_significant": {"en": "significant", "ru": "значимо"},
     "money_not_significant": {"en": "not significant", "ru": "не значимо"},
@@ -140,14 +147,16 @@ TEXT: dict[str, dict[str, str]] = {
     "money_drivers_x": {"en": "Performance: % of customers with a good experience", "ru": "Исполнение: % клиентов с хорошим опытом"},
     "money_drivers_y": {"en": "Revenue at stake over {h} months, {currency}", "ru": "Выручка на кону за {h} мес., {currency}"},
     "money_drivers_model": {
-        "en": "Customers active on the period's first day. Exposed: a CSAT answer of 1–3 or a CES answer of 1–4 at "
-        "the stage (latest answer by the period's end), or a complaint of the category. Churn effect: odds ratio "
+        "en": "Customers active on the period's first day. Exposed: a CSAT answer below the top two boxes of its scale "
+        "(1–3 on 1–5) or a CES answer not above the middle of its scale (1–4 on 1–7) at the stage (latest answer by "
+        "the period's end), or a complaint of the category. Churn effect: odds ratio "
         "(exposed vs not) with a 95% Woolf interval and Wald test; revenue effect: revenue in the period per "
         "customer, Welch's t-test; 5% level. Importance = revenue at stake over {h} months: the exposed customers' "
         "monthly revenue × (E(churn of the unexposed) − E(their churn)), as for revenue at risk. Performance = "
         "% not exposed. Drivers overlap; associations, not proof of cause.",
-        "ru": "Клиенты, активные в первый день периода. «Затронуты»: оценка CSAT 1–3 или CES 1–4 на этапе "
-        "(последний ответ к концу периода) либо жалоба этой категории. Влияние на отток: отношение шансов "
+        "ru": "Клиенты, активные в первый день периода. «Затронуты»: оценка CSAT ниже двух верхних баллов своей шкалы "
+        "(1–3 из 1–5) или CES не выше середины своей шкалы (1–4 из 1–7) на этапе (последний ответ к концу периода) "
+        "либо жалоба этой категории. Влияние на отток: отношение шансов "
         "(затронутые против остальных) с 95% интервалом Вулфа и тестом Вальда; на выручку: выручка за период на "
         "клиента, t-тест Уэлча; уровень 5%. Важность = выручка на кону за {h} мес.: месячная выручка затронутых × "
         "(E(оттока остальных) − E(их оттока)), как для выручки под риском. Исполнение = % незатронутых. "
@@ -220,6 +229,14 @@ TEXT: dict[str, dict[str, str]] = {
     "money_all_pay_back": {
         "en": "Every channel and NPS class with paying customers pays back within its expected lifetime.",
         "ru": "Все каналы и классы NPS с платящими клиентами окупаются за ожидаемый срок жизни.",
+    },
+    "money_known_pay_back": {
+        "en": "Every channel and NPS class whose payback is known pays back within its expected lifetime.",
+        "ru": "Все каналы и классы NPS с известной окупаемостью окупаются за ожидаемый срок жизни.",
+    },
+    "money_pays_back_unknown": {
+        "en": "Payback not known for {channels}: {reasons}.",
+        "ru": "Окупаемость неизвестна для каналов {channels}: {reasons}.",
     },
     "money_no_acquisition": {
         "en": "Nobody was first contacted in this selection's period, so there is no acquisition to price.",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from cxdata.i18n import format_compact, format_number, format_value, translate
 from cxdata.model.registry import METRICS
+from cxdata.model.rules import scale_range
 from cxdata.questions.overview import Overview
 
 
@@ -21,15 +22,22 @@ class Tile:
     status: str | None  # "met", "missed" or None
 
 
-def describe_metric(metric: str, lang: str) -> str:
-    """The hover definition: description, formula, scale (Markdown)."""
+def describe_metric(metric: str, lang: str, scale: str | None = None) -> str:
+    """The hover definition: description, formula, scale (Markdown); ``scale``: the survey scale
+    the selected answers share ("1_5"), stated instead of the registry's default range."""
     spec = METRICS[metric]
     return (
         f"**{spec.label(lang)}** — {spec.description(lang)}\n\n"
         f"{translate('formula', lang)}: `{spec.formula}`  \n"
-        f"{translate('scale', lang)}: {spec.scale}  \n"
+        f"{translate('scale', lang)}: {spec.scale if scale is None else scale_words(scale, lang)}  \n"
         f"{translate('sample', lang)}: {spec.sample_of}"
     )
+
+
+def scale_words(scale: str, lang: str) -> str:
+    """A CES answer scale as its range: '1 … 5 (5 = easiest)'."""
+    low, high = scale_range(scale)
+    return translate("ces_scale_range", lang, low=low, high=high)
 
 
 def build_tile(overview: Overview, metric: str, lang: str, currency: str = "") -> Tile:
@@ -52,7 +60,8 @@ def build_tile(overview: Overview, metric: str, lang: str, currency: str = "") -
         return format_value(value, spec.unit, lang, spec.decimals, currency, compact=compact)
 
     delta = None
-    if current.value is not None and previous.value is not None:
+    # No delta between means on different scales (CES on 1–5 now, on 1–7 before).
+    if current.value is not None and previous.value is not None and current.scale == previous.scale:
         change = current.value - previous.value
         suffix = {"%": " п.п." if lang == "ru" else " pp", "money": f" {currency}".rstrip()}.get(spec.unit, "")
         # st.metric reads the arrow direction from a leading ASCII '-', so no typographic minus here.
@@ -61,6 +70,9 @@ def build_tile(overview: Overview, metric: str, lang: str, currency: str = "") -
         delta = f"{sign}{size}{suffix}"
 
     notes = [translate("n_equals", lang, n=format_number(current.n, lang))]
+    if current.scale is not None:  # the scale the selected answers share: the range the mean lives on
+        low, high = scale_range(current.scale)
+        notes.append(translate("answer_scale", lang, low=low, high=high))
     if spec.unit == "money" and current.value is not None:
         notes.insert(0, fmt(current.value))
     if spec.depends_on_cohort_age:
@@ -85,6 +97,6 @@ def build_tile(overview: Overview, metric: str, lang: str, currency: str = "") -
         # A cohort-age metric always "falls" for recent periods: show its delta without colour.
         delta_color="off" if spec.depends_on_cohort_age else "normal" if spec.higher_is_better else "inverse",
         note=" · ".join(notes),
-        help=describe_metric(metric, lang),
+        help=describe_metric(metric, lang, current.scale),
         status=status,
     )

@@ -30,7 +30,7 @@ from cxdata.analysis.stats import (
     wilson_interval,
 )
 from cxdata.engine import metrics_rollup
-from cxdata.engine.coverage import Coverage, Gap, fetch_coverage
+from cxdata.engine.coverage import Coverage, Gap, Unmeasurable, fetch_coverage
 from cxdata.engine.query import (
     customer_lifecycle,
     day_start,
@@ -40,7 +40,15 @@ from cxdata.engine.query import (
 from cxdata.engine.router import CURRENT, CUSTOMER_SUMMARY, answered_by
 from cxdata.model.filters import Filters
 from cxdata.model.registry import METRICS, MIN_SAMPLE_SIZE, needs_of
-from cxdata.model.rules import common_scale_top, is_active_at, is_purchase, survey_counts
+from cxdata.model.rules import (
+    DEFAULT_SCALE,
+    common_scale_top,
+    is_active_at,
+    is_purchase,
+    scale_of_top,
+    scale_text,
+    survey_counts,
+)
 from cxdata.model.schema import TABLES
 
 # Ibis truncation units of the trend grains (``cxdata.questions.trends``).
@@ -50,14 +58,17 @@ GRAIN_UNITS = {"week": "W", "month": "M"}
 @dataclass(frozen=True)
 class MetricValue:
     """One metric over one selection: value in the registry's unit, sample size, 95% interval;
-    ``gap`` says why there is no value when the data it needs was never loaded."""
+    ``gap`` says why there is no value (the data it needs was never loaded, a ``Gap``; or the
+    selection cannot give it, an ``Unmeasurable``: CES answers on different scales); ``scale``:
+    the scale the answers of a CES value share ("1_5")."""
 
     name: str
     value: float | None
     n: int
     low: float | None = None
     high: float | None = None
-    gap: Gap | None = None
+    gap: Gap | Unmeasurable | None = None
+    scale: str | None = None
 
     @property
     def is_small_sample(self) -> bool:
@@ -68,11 +79,14 @@ class MetricValue:
         return self.low is not None and not math.isnan(self.low)
 
     def to_dict(self, lang: str = "en") -> dict:
-        """value, n, low, high as JSON; a metric without its data: value null, n 0 and the reason."""
+        """value, n, low, high as JSON, and ``scale`` ("1–5") when it is not the metric's default; a
+        metric without its data: value null, n (0 when nothing was loaded) and the reason."""
         if self.gap is not None:
-            return {"value": None, "n": 0, "reason": self.gap.reason(lang)}
+            return {"value": None, "n": self.n, "reason": self.gap.reason(lang)}
         data = asdict(self)
-        del data["name"], data["gap"]
+        del data["name"], data["gap"], data["scale"]
+        if self.scale is not None and self.scale != DEFAULT_SCALE.get(self.name):
+            data["scale"] = scale_text(self.scale)
         return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in data.items()}
 
 
@@ -185,12 +199,16 @@ def survey_metrics(counts: dict) -> dict[str, MetricValue]:
     """NPS, CSAT and CES from the counts of ``survey_aggregates``."""
     nps_n, csat_n, ces_n = _count(counts["nps_n"]), _count(counts["csat_n"]), _count(counts["ces_n"])
     ces_mean, ces_sd = ces_stats(ces_n, _number(counts["ces_sum"]) or 0, _number(counts["ces_sum_squares"]) or 0)
-    if ces_n and common_scale_top(ces_n, counts.get("ces_scale_sum"), counts.get("ces_scale_sum_squares")) is None:
-        ces_mean = ces_sd = None  # answers on different scales: a mean of them means nothing
+    ces_top = common_scale_top(ces_n, counts.get("ces_scale_sum"), counts.get("ces_scale_sum_squares"))
+    if ces_n and ces_top is None:  # answers on different scales: a mean of them means nothing
+        ces = MetricValue("ces", None, ces_n, gap=Unmeasurable("ces_scales_mixed"))
+    else:
+        ces = replace(_from_interval("ces", mean_interval(ces_mean, ces_sd, ces_n), ces_n),
+                      scale=scale_of_top("ces", ces_top) if ces_top else None)  # fmt: skip
     return {
         "nps": _from_interval("nps", nps_interval(_count(counts["promoters"]), _count(counts["detractors"]), nps_n), nps_n),
         "csat": _from_interval("csat", wilson_interval(_count(counts["satisfied"]), csat_n), csat_n),
-        "ces": _from_interval("ces", mean_interval(ces_mean, ces_sd, ces_n), ces_n),
+        "ces": ces,
     }
 
 

@@ -38,7 +38,7 @@ from cxdata.analysis.money_stats import (
     welch_test,
 )
 from cxdata.analysis.stats import mean_interval, monthly_rate, wilson_interval
-from cxdata.engine.coverage import Gap
+from cxdata.engine.coverage import Gap, Unmeasurable
 from cxdata.model.filters import Filters
 from cxdata.questions.metrics import fetch_gap
 from cxdata.questions.money_base import (
@@ -102,11 +102,17 @@ class ClassEconomics:
         return sum(int(self.group_sums("nps", c)["customers"]) for c in DIMENSIONS["nps"][1] if c != NO_ANSWER)
 
     def row(self, dimension: str, cx_class: str, metric: str) -> dict:
-        """One row of ``table`` as a dict (value None when the class has no customers)."""
+        """One row of ``table`` as a dict (value None when the class has no customers). A value that
+        cannot be measured carries why under ``gap``: retention and churn without churn events
+        (``gaps``), or of a class with customers none of whom was one on the period's first day."""
         match = self._rows.get((dimension, cx_class, metric))
         if match is None or metric in self.gaps:
             empty = {"value": None, "n": 0, "low": None, "high": None, "p_value": None, "is_significant": False}
             return {**empty, "gap": self.gaps[metric]} if metric in self.gaps else empty
+        if metric in RETENTION_METRICS and match["value"] is None and not match["n"]:
+            customers = self._rows.get((dimension, cx_class, "customers"))
+            if customers is not None and customers["value"]:
+                return {**match, "gap": Unmeasurable("none_active_at_start")}
         return dict(match)
 
     def group_sums(self, dimension: str, cx_class: str) -> dict[str, float]:

@@ -8,8 +8,12 @@ Everything on the CX-and-money page starts here, so the rules are stated once:
   and the channel filter on the customer's first-contact channel).
 - **CX class on a score** (NPS, CSAT, CES): from the customer's latest answer to that score dated
   on or before the period's last day, at any touchpoint; at the same instant the higher score
-  wins. NPS: promoter 9–10, passive 7–8, detractor 0–6. CSAT: satisfied 4–5, neutral 3,
-  dissatisfied 1–2. CES (7 = least effort): easy 5–7, neutral 4, hard 1–3. No answer: ``no_answer``.
+  wins. NPS: promoter 9–10, passive 7–8, detractor 0–6. CSAT and CES answers are classed on their
+  own declared scale (``cxdata.model.rules.classes_on_scale``): CSAT satisfied = the top two
+  boxes, dissatisfied = the bottom two, neutral between (on 1–5: 4–5, 1–2, 3); CES (top = least
+  effort) easy above the scale's middle, hard below it, neutral at it (on 1–7: 5–7, 1–3, 4). No
+  answer: ``no_answer``. A touchpoint driver's poor answer is one below the satisfied / easy class
+  of its scale.
 - **Complaint status**: ``unresolved`` when a complaint opened on or before the period's last day
   was still open at its end, ``resolved`` when all such complaints were resolved, else ``none``.
 - **Active at the start / retained**: as in ``cxdata.questions.metrics`` (bought before the first day and
@@ -34,15 +38,17 @@ from cxdata.engine.router import CUSTOMER_SUMMARY, MONEY, answered_by
 from cxdata.model.filters import Filters
 from cxdata.model.rules import (  # noqa: F401 (re-exported: the rules above name them)
     COMPLAINT_STATUSES,
+    DRIVER_SCORES,
     NO_ANSWER,
-    POOR_ANSWER_BELOW,
     REFERENCE_CLASS,
     SCORE_CLASSES,
     SCORES,
     class_of,
     class_order,
     is_active_at,
+    is_poor,
     is_purchase,
+    scale_top,
 )
 from cxdata.questions.funnel import fetch_stage_order
 
@@ -53,14 +59,26 @@ def as_of_bound(as_of: date) -> ir.Scalar:
 
 
 def _latest_answer(surveys: ir.Table, score: str, where: ir.BooleanValue | None = None) -> ir.IntegerValue:
-    """The customer's latest answer to ``score`` (an aggregate over their survey rows).
+    """The customer's latest answer to ``score`` with its scale (an aggregate over their survey
+    rows), as one key: ``answer_of`` and ``top_of`` read the answer and its scale's top from it.
 
-    One max over (time × 16 + answer): the latest time wins and, at the same instant, the higher
-    answer, so reruns agree; every answer (0 … 10) fits below 16.
+    One max over (time × 256 + answer × 16 + scale top): the latest time wins and, at the same
+    instant, the higher answer, so reruns agree; every answer and top (0 … 10) fits below 16.
     """
     answered = surveys[score].notnull() if where is None else surveys[score].notnull() & where
-    key = surveys.responded_at.epoch_seconds().cast("int64") * 16 + surveys[score].cast("int64")
-    return key.max(where=answered) % 16
+    key = (surveys.responded_at.epoch_seconds().cast("int64") * 256 + surveys[score].cast("int64") * 16
+           + scale_top(surveys, score))  # fmt: skip
+    return key.max(where=answered)
+
+
+def answer_of(key: ir.IntegerValue) -> ir.IntegerValue:
+    """The answer in a key of ``_latest_answer`` (null for none)."""
+    return (key // 16) % 16
+
+
+def top_of(key: ir.IntegerValue) -> ir.IntegerValue:
+    """The top of the answer's scale in a key of ``_latest_answer``."""
+    return key % 16
 
 
 def _net_revenue_from_summary(db, as_of: date) -> ir.Table:
@@ -113,7 +131,7 @@ def fetch_nps_classes(db, filters: Filters) -> ir.Table:
     surveys = db.table("surveys")
     surveys = surveys.filter(surveys.customer_id.notnull(), surveys.responded_at < end, surveys.nps.notnull())
     latest = surveys.group_by("customer_id").aggregate(nps=_latest_answer(surveys, "nps"))
-    return latest.select("customer_id", nps_class=class_of(latest.nps, "nps"))
+    return latest.select("customer_id", nps_class=class_of(answer_of(latest.nps), "nps"))
 
 
 def fetch_customer_table(
@@ -131,7 +149,8 @@ def fetch_customer_table(
     ``is_retained`` (booleans); ``revenue_in_period``, ``net_revenue_to_date`` (money, 0 when
     none), ``transactions_in_period``, ``purchases_in_period`` (counts). For the key drivers,
     per touchpoint k (1-based position in ``touchpoints``): ``csat_at_k``, ``ces_at_k`` (the latest
-    answer there, null when none); per complaint category k: ``has_complaint_k`` (boolean).
+    answer there, null when none) and ``csat_scale_at_k``, ``ces_scale_at_k`` (the top of its
+    scale); per complaint category k: ``has_complaint_k`` (boolean).
     """
     start, end = period_bounds(filters)
     life = customer_lifecycle(db, filters)
@@ -146,7 +165,7 @@ def fetch_customer_table(
     surveys = _only(surveys.filter(surveys.customer_id.notnull(), surveys.responded_at < end), ids)
     latest = {score: _latest_answer(surveys, score) for score in SCORES}
     for k, touchpoint in enumerate(touchpoints, 1):
-        for score in POOR_ANSWER_BELOW:
+        for score in DRIVER_SCORES:
             latest[f"{score}_at_{k}"] = _latest_answer(surveys, score, surveys.touchpoint == touchpoint)
     answers = surveys.group_by("customer_id").aggregate(**latest)
 
@@ -164,7 +183,11 @@ def fetch_customer_table(
         .left_join(complained, "customer_id")
     )
     is_active_at_start = is_active_at(joined.first_purchase_at, joined.churned_at, start)
-    extra = {f"{score}_at_{k}": joined[f"{score}_at_{k}"] for k in range(1, len(touchpoints) + 1) for score in POOR_ANSWER_BELOW}
+    extra = {}
+    for k in range(1, len(touchpoints) + 1):
+        for score in DRIVER_SCORES:
+            key = joined[f"{score}_at_{k}"]
+            extra |= {f"{score}_at_{k}": answer_of(key), f"{score}_scale_at_{k}": top_of(key)}
     extra |= {
         f"has_complaint_{k}": joined[f"has_complaint_{k}"].fill_null(False) for k in range(1, len(complaint_categories) + 1)
     }
@@ -172,7 +195,7 @@ def fetch_customer_table(
         customer_id=joined.customer_id,
         first_purchase_at=joined.first_purchase_at,
         churned_at=joined.churned_at,
-        **{f"{score}_class": class_of(joined[score], score) for score in SCORES},
+        **{f"{score}_class": class_of(answer_of(joined[score]), score, top_of(joined[score])) for score in SCORES},
         complaint_status=ibis.cases(
             (joined.has_unresolved, "unresolved"), (joined.has_unresolved.notnull(), "resolved"), else_="none"
         ),
@@ -309,9 +332,10 @@ def fetch_money_cells(db, filters: Filters, as_of: date) -> MoneyCells:
             measured = table.is_active_at_start
             exposed = measured & table[f"has_complaint_{categories.index(driver.subject) + 1}"]
         else:
-            answer = table[f"{driver.kind}_at_{touchpoints.index(driver.subject) + 1}"]
+            at = touchpoints.index(driver.subject) + 1
+            answer = table[f"{driver.kind}_at_{at}"]
             measured = table.is_active_at_start & answer.notnull()
-            exposed = measured & (answer < POOR_ANSWER_BELOW[driver.kind])
+            exposed = measured & is_poor(answer, driver.kind, table[f"{driver.kind}_scale_at_{at}"])
         for group, where in (("measured", measured), ("exposed", exposed)):
             driver_measures[f"driver_{k}_{group}_customers"] = where.cast("int64").sum()
             driver_measures[f"driver_{k}_{group}_churned"] = (where & churned).cast("int64").sum()

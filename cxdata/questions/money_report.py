@@ -28,7 +28,7 @@ from cxdata.questions.money import (
 from cxdata.questions.metrics import fetch_metric_coverage
 from cxdata.questions.money_base import class_order, fetch_money_cells
 from cxdata.questions.money_drivers import compute_drivers
-from cxdata.questions.money_units import fetch_unit_economics
+from cxdata.questions.money_units import fetch_unit_economics, gap_of
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,10 @@ def build_money_report(db, filters: Filters, as_of: date, horizon_months: int = 
     ``revenue_at_risk``: per group (detractor, passive, unresolved). ``drivers``: by money.
     ``unit_economics``: per acquisition channel (and ``all``): ``cac``, ``ltv``, ``ltv_cac``,
     ``payback_months``, ``expected_lifetime_months``, ``pays_back``, ``paying``, ``contacted``,
-    and ``by_nps_class``. ``currency`` and ``headline`` (the page's headline in ``lang``).
+    and ``by_nps_class``; where some of them have no value, ``unavailable`` maps each to the reason in
+    ``lang`` (a channel none of whose people has an acquisition cost: "no acquisition costs for this
+    channel", the other channels keep their numbers). ``currency`` and ``headline`` (the page's
+    headline in ``lang``).
     When data a measure needs was never loaded, ``unavailable`` maps the measure (``REPORT_MEASURES``)
     to the reason in ``lang``; its numbers are null (retention and churn: ``{value, n, reason}``)
     and the drivers are empty.
@@ -171,6 +174,9 @@ def build_money_report(db, filters: Filters, as_of: date, horizon_months: int = 
     unit_economics: dict[str, dict] = {}
     for row in units.to_dict(orient="records"):
         values = {name: _number(row[name]) for name in unit_fields}
+        reasons = {name: gap.reason(lang) for name in unit_fields if (gap := gap_of(row, name)) is not None}
+        if reasons:  # the values without a number, and why (a channel without acquisition costs)
+            values["unavailable"] = reasons
         channel = unit_economics.setdefault(row["acquisition_channel"], {"by_nps_class": {}})
         if row["cx_class"] == "all":
             channel.update(values)

@@ -18,6 +18,10 @@ By NPS class (latest NPS answer on or before the period's end): the class is kno
 the customer is acquired, so every class of a channel carries the channel's CAC; LTV, monthly
 revenue, payback and lifetime are the class's own. A detractor acquired through a channel
 "never pays back" when its payback is longer than its expected lifetime.
+
+Coverage per channel: a channel none of whose contacted people has an acquisition cost has no
+CAC, LTV/CAC, payback nor "pays back" (not a CAC of 0), and its ``cost_gap`` says so; the other
+channels keep their numbers (``GAP_COLUMNS``, ``gap_of``).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import pandas as pd
 from cxdata.analysis.money_stats import DAYS_PER_MONTH
 from cxdata.engine import money_rollup
 from cxdata.engine.query import customer_lifecycle, filter_table
+from cxdata.engine.coverage import Gap
 from cxdata.engine.router import MONEY, answered_by
 from cxdata.model.filters import UNKNOWN, Filters
 from cxdata.model.registry import MIN_SAMPLE_SIZE
@@ -45,11 +50,19 @@ from cxdata.questions.money_base import (
 )
 
 ALL = "all"
-UNIT_SUMS = ["contacted", "paying", "acquisition_cost", "net_revenue", "customer_months", "churned"]
+# ``costed``: the contacted people with an acquisition cost.
+UNIT_SUMS = ["contacted", "paying", "acquisition_cost", "costed", "net_revenue", "customer_months", "churned"]
 UNIT_COLUMNS = [
     "acquisition_channel", "cx_class", *UNIT_SUMS, "cac", "ltv", "ltv_cac", "monthly_revenue_per_customer",
     "payback_months", "expected_lifetime_months", "pays_back", "is_small_sample",
 ]  # fmt: skip
+_COUNTS = ("contacted", "paying", "costed", "churned")
+# The gaps of a row (``cxdata.engine.coverage.Gap`` or None) and the values each leaves without a
+# number: no acquisition costs (in the database or in the row's channel), no churn events.
+GAP_COLUMNS = {
+    "cost_gap": ("cac", "ltv_cac", "payback_months", "pays_back"),
+    "payback_gap": ("payback_months", "expected_lifetime_months", "pays_back"),
+}
 _SECONDS_PER_MONTH = DAYS_PER_MONTH * 86_400
 
 
@@ -61,18 +74,42 @@ def fetch_unit_economics(db, filters: Filters, as_of: date) -> pd.DataFrame:
 
     Without acquisition costs, CAC, LTV/CAC and payback have no value (not a CAC of 0); without
     churn events, neither have the expected lifetime and whether a customer pays back
-    (``cxdata.model.registry.MEASURES``: ``unit_economics``, ``payback``).
+    (``cxdata.model.registry.MEASURES``: ``unit_economics``, ``payback``). The same holds for a
+    channel without a single acquisition cost, alone. ``cost_gap`` and ``payback_gap`` (objects:
+    a ``Gap`` or None) say why a row's values are missing (``GAP_COLUMNS``).
     """
     units = summarise_unit_economics(_fetch_unit_sums(db, filters, as_of))
-    unavailable = []
-    if fetch_gap(db, "unit_economics") is not None:
-        unavailable += ["cac", "ltv_cac", "payback_months"]
-    if fetch_gap(db, "payback") is not None:
-        unavailable += ["payback_months", "expected_lifetime_months"]
-    if unavailable:
-        units[list(dict.fromkeys(unavailable))] = math.nan
-        units["pays_back"] = pd.Series([None] * len(units), dtype=object, index=units.index)
+    cost_gap, payback_gap = fetch_gap(db, "unit_economics"), fetch_gap(db, "payback")
+    costed = dict(zip(units.acquisition_channel[units.cx_class == ALL], units.costed[units.cx_class == ALL], strict=True))
+    units["cost_gap"] = pd.Series([
+        cost_gap if cost_gap is not None or costed[channel] else Gap("customers", "acquisition_cost",
+                                                                     within="selection" if channel == ALL else "channel")
+        for channel in units.acquisition_channel
+    ], dtype=object, index=units.index)  # fmt: skip
+    units["payback_gap"] = pd.Series([payback_gap] * len(units), dtype=object, index=units.index)
+    for gap_column, columns in GAP_COLUMNS.items():
+        missing = units[gap_column].notna().to_numpy(bool)
+        if not missing.any():
+            continue
+        units["pays_back"] = units["pays_back"].astype(object)  # True, False or None (not known)
+        for column in columns:
+            units.loc[missing, column] = None if column == "pays_back" else math.nan
     return units
+
+
+def gap_of(row, column: str) -> Gap | None:
+    """Why ``column`` of a row of ``fetch_unit_economics`` (a dict or a named tuple) has no value,
+    or None when it has its number.
+
+    >>> gap_of({"cost_gap": Gap("customers", "acquisition_cost", within="channel"), "payback_gap": None},
+    ...        "payback_months").reason("en")
+    'no acquisition costs for this channel'
+    """
+    for gap_column, columns in GAP_COLUMNS.items():
+        gap = row[gap_column] if isinstance(row, dict) else getattr(row, gap_column)
+        if column in columns and gap is not None:
+            return gap
+    return None
 
 
 @answered_by(MONEY, saved=money_rollup.fetch_unit_sums, extra=money_rollup.holds)
@@ -107,6 +144,7 @@ def _fetch_unit_sums(db, filters: Filters, as_of: date) -> pd.DataFrame:
             contacted=joined.count(),
             paying=is_paying.cast("int64").sum(),
             acquisition_cost=joined.acquisition_cost.sum(),
+            costed=joined.acquisition_cost.count(),
             net_revenue=joined.net_revenue.sum(where=is_paying),
             customer_months=months.sum(where=is_paying),
             churned=has_churned.cast("int64").sum(),
@@ -148,9 +186,9 @@ def summarise_unit_economics(sums: pd.DataFrame) -> pd.DataFrame:
     columns = {name: [r[name] for r in frame] for name in UNIT_COLUMNS}
     result = pd.DataFrame({
         **{name: pd.array(columns[name], dtype=sums[name].dtype) for name in ("acquisition_channel", "cx_class")},
-        **{name: np.array(columns[name], dtype="int64") for name in ("contacted", "paying", "churned")},
+        **{name: np.array(columns[name], dtype="int64") for name in _COUNTS},
         **{name: np.array(columns[name], dtype="float64") for name in UNIT_COLUMNS if name not in (
-            "acquisition_channel", "cx_class", "contacted", "paying", "churned", "pays_back", "is_small_sample")},
+            "acquisition_channel", "cx_class", *_COUNTS, "pays_back", "is_small_sample")},
         "pays_back": pd.Series(columns["pays_back"]).to_numpy(),
         "is_small_sample": np.array(columns["is_small_sample"], dtype=bool),
     })  # fmt: skip

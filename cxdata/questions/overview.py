@@ -84,8 +84,9 @@ def target_status(metric: str, value: float | None, target: float | None) -> str
 
 
 def measure_change(metric: str, current: MetricValue, previous: MetricValue) -> Change | None:
-    """How notable the move from ``previous`` to ``current`` is (None if either is missing)."""
-    if current.value is None or previous.value is None:
+    """How notable the move from ``previous`` to ``current`` is (None if either is missing, or
+    when they are means on different scales: CES on 1–5 against 1–7)."""
+    if current.value is None or previous.value is None or current.scale != previous.scale:
         return None
     delta = current.value - previous.value
     if current.has_interval and previous.has_interval:
