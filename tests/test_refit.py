@@ -178,3 +178,23 @@ def test_a_failed_refit_is_told_apart_from_a_missing_one(live_db):
     # Background refits are off in the suite: a missing fit starts nothing and stays missing.
     fit_store.write_status(live_db, fit_store.RefitStatus(owner="x", state="done", key="other-2025-12-31"))
     assert read_stored_fit(live_db, "clv", key, start_missing=True) == (None, MISSING)
+
+
+def test_a_refit_starts_after_every_change_that_moves_the_numbers_and_only_then(live_db, tmp_path, monkeypatch):
+    from cxdata.ingest import publish
+
+    started = []
+    monkeypatch.setattr(publish, "start_refit", lambda path: started.append(path))
+    extract = tmp_path / "purchases.csv"
+    write_purchases(extract)
+    report = publish.load_and_publish(live_db, "transactions", extract, lock_timeout=5)
+    assert report.status == "loaded" and len(started) == 1
+    assert publish.load_and_publish(live_db, "transactions", extract, lock_timeout=5).status == "unchanged"
+    assert publish.load_and_publish(live_db, "transactions", extract, dry_run=True, lock_timeout=5) is not None
+    assert len(started) == 1  # the same file again, a dry run: the data did not change
+    publish.undo_and_publish(live_db, report.upload_id, lock_timeout=5)
+    assert len(started) == 2
+    publish.change_settings(live_db, {"currency": "EUR"}, lock_timeout=5)
+    assert len(started) == 2  # the forecast does not depend on the currency
+    publish.change_settings(live_db, {"as_of": "2025-11-30"}, lock_timeout=5)
+    assert len(started) == 3
