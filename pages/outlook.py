@@ -68,7 +68,8 @@ horizon_text = st.segmented_control(
     format_func=lambda months: translate("outlook_horizon_months", lang, h=months),
 )  # fmt: skip
 ui.mirror_page_setting("outlook_horizon", horizon_text, str(stored.horizon_months))
-model = ui.derive(reforecast, stored, int(horizon_text))
+horizon_months = int(horizon_text)
+model = stored if horizon_months == stored.horizon_months else ui.derive(reforecast, stored, horizon_months)
 customers = ui.derive(select_customers, model, filters)
 if customers.empty:
     st.warning(markdown_text(translate("outlook_no_customers", lang, caption=caption)))

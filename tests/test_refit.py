@@ -88,8 +88,11 @@ def test_a_command_line_load_refits_the_forecast_for_the_new_data(live_db, tmp_p
     assert version != before
     key = fit_store.fit_key(version, AS_OF)
 
-    status = wait_for(lambda: (s := fit_store.read_status(live_db)) is not None and s.state == "done" and s),
-    status = status[0]
+    def finished():
+        status = fit_store.read_status(live_db)
+        return status if status is not None and status.state == "done" else None
+
+    status = wait_for(finished)
     assert status.key == key and status.steps == ["clv"] and status.progress == 1.0
     wait_for(lambda: process_gone(status.pid), what="the refit's exit")
     stored, state = read_stored_fit(live_db, "clv", key)

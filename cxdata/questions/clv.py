@@ -228,6 +228,13 @@ def reforecast(model: ClvModel, horizon_months: int) -> ClvModel:
     return replace(changed, customers=customers)
 
 
+def expected_values(model: ClvModel, horizon_months: int) -> pd.DataFrame:
+    """Per customer of the model: ``customer_id``, ``expected_value`` over ``horizon_months`` from
+    the same fits (``reforecast``'s, without the other columns: small enough to cache per page)."""
+    customers = reforecast(model, horizon_months).customers
+    return customers[["customer_id", "expected_value"]].reset_index(drop=True)
+
+
 def describe_clv_fit(model: ClvModel) -> dict:
     """What ``python -m cxdata refit`` prints of a stored CLV fit."""
     return {"params": _rounded(model.fit.params()), "calibration_params": _rounded(model.calibration_fit.params()),

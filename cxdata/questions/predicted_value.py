@@ -18,26 +18,28 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cxdata.questions.clv import ClvModel, reforecast
+from cxdata.questions.clv import ClvModel, expected_values
 from cxdata.questions.money_units import ALL
 
 PREDICTED_HORIZON_MONTHS = 24
 PREDICTED_COLUMNS = ["acquisition_channel", "cx_class", "expected_value", "predicted_ltv", "predicted_ltv_cac"]
 
 
-def forecast_for_ltv(model: ClvModel) -> ClvModel:
-    """The forecast the predicted LTV adds: the stored fit over ``PREDICTED_HORIZON_MONTHS``."""
-    return reforecast(model, PREDICTED_HORIZON_MONTHS)
+def forecast_for_ltv(model: ClvModel) -> pd.DataFrame:
+    """What the predicted LTV adds: per customer, ``customer_id`` and ``expected_value`` over
+    ``PREDICTED_HORIZON_MONTHS`` from the stored fit."""
+    return expected_values(model, PREDICTED_HORIZON_MONTHS)
 
 
-def predict_unit_economics(units: pd.DataFrame, unit_customers: pd.DataFrame, model: ClvModel) -> pd.DataFrame:
+def predict_unit_economics(units: pd.DataFrame, unit_customers: pd.DataFrame, forecast: pd.DataFrame) -> pd.DataFrame:
     """One row per row of ``units`` (``fetch_unit_economics``), same order: ``PREDICTED_COLUMNS``.
 
     ``unit_customers`` are ``fetch_unit_customers``' paying customers of the same filters;
-    ``model`` the forecast to add (``forecast_for_ltv``). ``expected_value`` is the slice's sum.
+    ``forecast`` the expected values to add (``forecast_for_ltv``). ``expected_value`` is the
+    slice's sum.
     """
     values = unit_customers[["customer_id", "acquisition_channel", "cx_class"]].merge(
-        model.customers[["customer_id", "expected_value"]], on="customer_id", how="left")
+        forecast[["customer_id", "expected_value"]], on="customer_id", how="left")
     values["expected_value"] = values["expected_value"].fillna(0.0)
     parts = [
         values.groupby(["acquisition_channel", "cx_class"], as_index=False)["expected_value"].sum(),
