@@ -91,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
     churn_risk.add_argument("--horizon-days", type=whole_number(1, unit="days"), default=None,
                             help="days ahead the risk is about, 7 to 365 (default 90)")
     churn_risk.add_argument("--top", type=whole_number(0), default=20, help="customers most at risk to list (default 20)")
+    refit = commands.add_parser("refit", help="fit the forecast models on the data as it is now, store them beside "
+                                              "the database, print JSON")
+    refit.add_argument("--db", help="DuckDB file (default: $CX_DB or data/cx.duckdb)")
+    refit.add_argument("--force", action="store_true", help="fit again even when this data's fits are stored")
+    refit.add_argument("--quiet", action="store_true", help="print nothing (the background refit after a load)")
+    refit.add_argument("--owner", help=argparse.SUPPRESS)  # the token start_refit named this refit by
     ingest_cli.add_commands(commands)
     return parser
 
@@ -252,9 +258,20 @@ def run_money(args) -> int:
     db = open_reporting_backend(args)
     as_of = fetch_as_of(db)
     horizon = DEFAULT_HORIZON_MONTHS if args.horizon_months is None else args.horizon_months
-    report = build_money_report(db, filters_from_args(args, as_of), as_of, horizon, args.lang)
+    forecast, state = _read_stored_forecast(db, args, as_of)
+    report = build_money_report(db, filters_from_args(args, as_of), as_of, horizon, args.lang, forecast, state)
     print(json.dumps(report, ensure_ascii=False))
     return 0
+
+
+def _read_stored_forecast(db, args, as_of: date):
+    """(the CLV fit the background refit stored for this data, or None; its state)."""
+    from cxdata.engine.engines import read_backend_meta
+    from cxdata.engine.fit_store import fit_key
+    from cxdata.questions.fits import read_stored_fit
+
+    version = read_backend_meta(db).get("data_version") or "none"
+    return read_stored_fit(resolve_db_path(args.db), "clv", fit_key(version, as_of))
 
 
 def run_health(args) -> int:
@@ -324,8 +341,20 @@ def run_churn_risk(args) -> int:
     return 0
 
 
+def run_refit(args) -> int:
+    from cxdata.questions.fits import run_refit as refit
+
+    path = resolve_db_path(args.db)
+    if not path.exists():
+        raise UsageError(f"database not found: {path} (create it with: python -m cxdata init)")
+    result = refit(path, owner=args.owner, force=args.force)
+    if not args.quiet:
+        print(json.dumps(result, ensure_ascii=False))
+    return 1 if any("error" in fit for fit in result["fits"].values()) else 0
+
+
 COMMANDS = {"init": run_init, "metrics": run_metrics, "funnel": run_funnel, "money": run_money, "health": run_health,
-            "clv": run_clv, "churn-risk": run_churn_risk, "settings": run_settings, **ingest_cli.COMMANDS}  # fmt: skip
+            "clv": run_clv, "churn-risk": run_churn_risk, "refit": run_refit, "settings": run_settings, **ingest_cli.COMMANDS}  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -18,12 +18,14 @@ from cxdata.presentation.money_tables import (
     build_driver_table,
     build_economics_table,
     build_risk_tiles,
+    add_predicted_columns,
     build_unit_table,
     build_whatif_tiles,
     describe_columns,
     describe_economics_gaps,
     describe_never_paying_back,
 )
+from cxdata.presentation.forecast_text import describe_predicted_gap, predicted_column_help
 from cxdata.presentation.money_text import class_label, stage_label
 from cxdata.presentation.plaintext import markdown_text
 from cxdata.questions.money import (
@@ -37,6 +39,7 @@ from cxdata.questions.money_drivers import compute_drivers
 from cxdata.questions.money_report import build_money_headline, fetch_stage_labels
 from cxdata.questions.metrics import fetch_gap
 from cxdata.questions.money_units import fetch_unit_economics
+from cxdata.questions.predicted_value import PREDICTED_HORIZON_MONTHS
 from cxdata.questions.money_whatif import (
     NPS_TARGETS,
     drop_off_steps,
@@ -142,10 +145,20 @@ else:
         st.info(markdown_text(cost_gap.text(lang)))
     ui.show_chart(ui.derive(build_unit_economics_figure, units, lang, caption), key="money_units")
     st.caption(translate("money_units_rule", lang))
-    ui.show_table(ui.derive(build_unit_table, units, lang, currency), name="money-unit-economics", hide_index=True)
+    # Beside the revenue to date, the predicted LTV: revenue to date + the stored forecast (young cohorts).
+    predicted, forecast_state = ui.load_predicted_units(units, filters, as_of)
+    unit_table = ui.derive(build_unit_table, units, lang, currency)
+    class_table = ui.derive(build_unit_table, units, lang, currency, by_class=True)
+    if predicted is not None:
+        unit_table = ui.derive(add_predicted_columns, unit_table, units, predicted, lang, currency)
+        class_table = ui.derive(add_predicted_columns, class_table, units, predicted, lang, currency, by_class=True)
+    predicted_help = predicted_column_help(lang, PREDICTED_HORIZON_MONTHS)
+    ui.show_table(unit_table, name="money-unit-economics", hide_index=True, column_config=predicted_help)
+    if predicted is None:
+        st.caption(describe_predicted_gap(forecast_state, lang))
     st.markdown(f"**{translate('money_units_by_class', lang)}.** {markdown_text(describe_never_paying_back(units, lang))}")
-    ui.show_table(ui.derive(build_unit_table, units, lang, currency, by_class=True),
-                  name="money-unit-economics-by-class", hide_index=True, height="content")
+    ui.show_table(class_table, name="money-unit-economics-by-class", hide_index=True, height="content",
+                  column_config=predicted_help)
 
 # --- What if: a CX improvement in money over the horizon, with its assumptions.
 st.header(translate("money_section_whatif", lang))

@@ -35,8 +35,10 @@ from cxdata.presentation.outlook_text import (
 from cxdata.presentation.plaintext import markdown_text
 from cxdata.questions.clv import (
     EQUITY_DIMENSIONS,
+    HORIZON_CHOICES,
     compute_clv_model,
     equity_by,
+    reforecast,
     select_customers,
     validation_table,
 )
@@ -67,13 +69,29 @@ gap = ui.load(fetch_gap, "clv")
 if gap is not None:  # no purchases loaded: say what to load
     st.info(gap.text(lang))
     st.stop()
+# Fitted once per data version, whatever the filters: by the background refit after a load
+# (cxdata.questions.fits), else here.
+stored, state = ui.load_stored_fit("clv", as_of)
+if state == "computing":  # the refit after the latest load is running: its progress, then the page
+    ui.show_refit_progress(lang, rerun_when_done=True)
+    st.stop()
 try:
-    with st.spinner(translate("outlook_fitting", lang)):  # seconds on the sample, about two minutes at scale 1
-        model = ui.load(compute_clv_model, as_of)  # fitted once per data version, whatever the filters
+    if stored is None:  # no refit ran for this data, or it failed: fit here
+        with st.spinner(translate("outlook_fitting", lang)):  # seconds on the sample, about two minutes at scale 1
+            stored = ui.load(compute_clv_model, as_of)
 except ValueError as error:  # too little purchase history to fit: the reason in words, the details in the log
     _LOGGER.info("outlook page: %s", error)
     st.info(translate("outlook_no_fit", lang))
     st.stop()
+# The horizon only changes the forecast from the same fitted parameters (no refit); it goes in the link.
+ui.bind_page_setting("outlook_horizon", str(stored.horizon_months), HORIZON_CHOICES)
+horizon_text = st.segmented_control(
+    translate("outlook_horizon", lang), options=list(HORIZON_CHOICES), required=True, key="outlook_horizon",
+    format_func=lambda months: translate("outlook_horizon_months", lang, h=months),
+)  # fmt: skip
+ui.mirror_page_setting("outlook_horizon", horizon_text, str(stored.horizon_months))
+horizon_months = int(horizon_text)
+model = stored if horizon_months == stored.horizon_months else ui.derive(reforecast, stored, horizon_months)
 customers = ui.derive(select_customers, model, filters)
 if customers.empty:
     st.warning(markdown_text(translate("outlook_no_customers", lang, caption=caption)))
@@ -100,9 +118,11 @@ risk_gap = ui.load(fetch_gap, "churn_risk")
 if risk_gap is not None:  # no churn events loaded: nothing to learn who leaves from
     st.info(risk_gap.text(lang))
 else:
-    try:
-        with st.spinner(translate("risk_fitting", lang)):  # seconds on the sample
-            risk_model = ui.load(compute_churn_risk_model, as_of)  # once per data version, default horizon
+    try:  # fitted once per data version at the default horizon: by the refit after a load, else here
+        risk_model, _ = ui.load_stored_fit("churn_risk", as_of)
+        if risk_model is None:
+            with st.spinner(translate("risk_fitting", lang)):  # seconds on the sample
+                risk_model = ui.load(compute_churn_risk_model, as_of)
     except ValueError as error:  # too little history for two past cut-offs: the reason in words
         _LOGGER.info("outlook page, churn risk: %s", error)
         st.info(translate("risk_no_fit", lang, n=MIN_CHURNERS, h=horizon_days,

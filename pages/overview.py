@@ -8,8 +8,10 @@ from cxdata.i18n import format_date, translate
 from cxdata.model.registry import OVERVIEW_METRICS
 from cxdata.presentation.charts import build_trend_figure
 from cxdata.presentation.plaintext import markdown_text
-from cxdata.presentation.tiles import build_tile
+from cxdata.presentation.tiles import add_predicted_ratio, build_tile
+from cxdata.questions.money_units import fetch_unit_economics
 from cxdata.questions.overview import build_headline
+from cxdata.questions.predicted_value import PREDICTED_HORIZON_MONTHS, overall_predicted_ltv_cac
 
 TREND_METRICS = ("nps", "csat", "ces", "revenue", "churn_rate")
 
@@ -31,8 +33,14 @@ st.info(f"**{translate('headline_title', lang)}.** {markdown_text(build_headline
 
 # Two rows of three: wide enough for money values on a 1280-px projector.
 tile_columns = st.columns(3) + st.columns(3)
+# LTV/CAC counts revenue to date, so young cohorts look worthless: the predicted ratio goes beside it.
+units = ui.load(fetch_unit_economics, filters, context.as_of)
+predicted, forecast_state = ui.load_predicted_units(units, filters, context.as_of)
+predicted_ratio = overall_predicted_ltv_cac(predicted) if predicted is not None else None
 for column, metric in zip(tile_columns, OVERVIEW_METRICS):
     tile = build_tile(overview, metric, lang, context.currency)
+    if metric == "ltv_cac":
+        tile = add_predicted_ratio(tile, predicted_ratio, forecast_state, lang, PREDICTED_HORIZON_MONTHS)
     column.metric(tile.label, tile.value, tile.delta, delta_color=tile.delta_color, help=tile.help, border=True)
     column.caption(markdown_text(tile.note))
 

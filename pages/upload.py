@@ -234,6 +234,9 @@ if uploaded is not None:
                                             values=values)),
                     [*group, KEEP], key=merge_key(column, group), format_func=lambda value: merge_label(value, lang))
 
+# After a load or an undo the forecast is refitted in the background: its progress, then when it is done.
+ui.show_refit_progress(lang)
+
 st.subheader(translate("upload_log", lang))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -14,6 +15,11 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from cxdata.model.schema import create_schema  # noqa: E402
+
+# No background refit after the suite's many loads (cxdata.engine.fit_store): tests that check it
+# turn it on themselves and wait for it. Set here, so the servers and commands the tests start
+# inherit it.
+os.environ["CX_BACKGROUND_REFIT"] = "0"
 
 # The small sample every test session shares (built once; ~0.5 s).
 SAMPLE_SCALE = 0.02
@@ -48,6 +54,15 @@ def build_rollups(con, as_of: str | None = None) -> None:
         write_meta(con, as_of=as_of)
     bump_data_version(con)
     refresh_rollups(con)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_refit_left_running():
+    """Every refit a test started in this process has ended when the session does."""
+    yield
+    from cxdata.engine.fit_store import wait_for_started_refits
+
+    wait_for_started_refits(timeout=120)
 
 
 @pytest.fixture

@@ -106,3 +106,70 @@ def test_outlook_page_shows_the_churn_risk_of_the_selection(tmp_path, monkeypatc
     app.sidebar.segmented_control(key="lang").set_value("ru").run()
     assert not app.exception
     assert {m.label: m.value for m in app.metric}["Ценность под риском"] == stake_text("ru", segments=("SMB",))
+def equity_over(model, months: int, lang: str) -> str:
+    """The whole base's equity over ``months`` straight from the predict functions: the stored
+    parameters, BG/NBD × Gamma-Gamma per customer, 0 for a customer churned by the as-of date."""
+    import numpy as np
+    import pandas as pd
+
+    from cxdata.analysis.clv import DAYS_PER_MONTH, DAYS_PER_UNIT, predict_customers
+
+    forecast = predict_customers(model.fit, model.customers, months * DAYS_PER_MONTH / DAYS_PER_UNIT[model.time_unit])
+    churned = pd.to_datetime(model.customers["churned_at"]) < pd.Timestamp(2026, 1, 1)
+    equity = float(np.where(churned, 0.0, forecast["expected_value"]).sum())
+    return format_value(equity, "money", lang, 0, "RUB", compact=True)
+
+
+def test_the_horizon_changes_the_forecast_from_the_same_fit_and_goes_in_the_link(tmp_path, monkeypatch, sample_db, model):
+    app = open_app(tmp_path, monkeypatch, sample_db, "outlook")
+    assert not app.exception
+    control = app.segmented_control(key="outlook_horizon")
+    assert control.options == ["12 months", "24 months", "36 months"] and control.value == "12"
+    assert {m.label: m.value for m in app.metric}["Customer equity, 12 months"] == equity_over(model, 12, "en")
+    control.set_value("36").run()
+    assert not app.exception
+    tiles = {m.label: m.value for m in app.metric}
+    assert tiles["Customer equity, 36 months"] == equity_over(model, 36, "en") != equity_over(model, 12, "en")
+    assert app.query_params["outlook_horizon"] == "36"
+    app.sidebar.segmented_control(key="lang").set_value("ru").run()
+    assert {m.label: m.value for m in app.metric}["Ценность базы, 36 мес."] == equity_over(model, 36, "ru")
+
+
+def test_a_link_with_a_horizon_opens_the_page_at_it(tmp_path, monkeypatch, sample_db, model):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_app import ENTRY, ROOT
+
+    monkeypatch.setenv("CX_DB", str(sample_db))
+    script = tmp_path / "entry_outlook.py"
+    script.write_text(ENTRY.format(root=str(ROOT), page="outlook"))
+    app = AppTest.from_file(str(script), default_timeout=120)
+    app.query_params["outlook_horizon"] = "24"
+    app.run()
+    assert not app.exception
+    assert {m.label: m.value for m in app.metric}["Customer equity, 24 months"] == equity_over(model, 24, "en")
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("en", "Refitting the forecast for the new data: step 1 of 1 — predicted lifetime value (55%)."),
+    ("ru", "Пересчитываем прогноз по новым данным: шаг 1 из 1 — прогноз ценности клиентов (55\u00a0%)."),
+])  # fmt: skip
+def test_while_the_refit_runs_the_page_shows_its_progress_not_a_fit_of_its_own(tmp_path, monkeypatch, sample_db, lang,
+                                                                               text):  # fmt: skip
+    import shutil
+    import time
+
+    from cxdata.engine import fit_store
+
+    db = tmp_path / "refitting.duckdb"
+    shutil.copy(sample_db, db)
+    now = time.time()
+    fit_store.write_status(db, fit_store.RefitStatus(owner="t", state="running", steps=["clv"], step=1, fraction=0.55,
+                                                     started_at=now, heartbeat_at=now))  # fmt: skip
+    app = open_app(tmp_path, monkeypatch, db, "outlook")
+    if lang == "ru":
+        app.sidebar.segmented_control(key="lang").set_value("ru").run()
+    assert not app.exception
+    progress = app.get("progress")
+    assert [p.proto.text for p in progress] == [text] and progress[0].proto.value == 55
+    assert not app.metric  # no tiles until the stored fit is there

@@ -46,9 +46,22 @@ def case_id(command: str, arguments: list[str]) -> str:
     return " ".join([command, *arguments])
 
 
+# Fields added after the pins were taken (the predicted LTV, issue 15): not pinned here, they have
+# tests of their own (tests/test_predicted_value.py); every pinned field must still print the same.
+ADDED_FIELDS = {"predicted", "predicted_ltv", "predicted_ltv_cac"}
+
+
+def without_added_fields(report):
+    if isinstance(report, dict):
+        return {k: without_added_fields(v) for k, v in report.items() if k not in ADDED_FIELDS}
+    if isinstance(report, list):
+        return [without_added_fields(item) for item in report]
+    return report
+
+
 def run_report(db: Path, command: str, arguments: list[str], capsys) -> object:
     assert main([command, "--db", str(db), *arguments]) == 0
-    return json.loads(capsys.readouterr().out)
+    return without_added_fields(json.loads(capsys.readouterr().out))
 
 
 def assert_same(actual, expected, where: str = "") -> None:
@@ -89,7 +102,7 @@ def _regenerate(db: str) -> None:
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             assert main([command, "--db", db, *arguments]) == 0
-        reports[case_id(command, arguments)] = json.loads(out.getvalue())
+        reports[case_id(command, arguments)] = without_added_fields(json.loads(out.getvalue()))
     PINS.write_text(json.dumps(reports, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 

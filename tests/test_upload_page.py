@@ -133,3 +133,45 @@ def test_preset_controls_check_the_role_themselves(tmp_path):
     assert store_preset("analyst", db, "mine", {"delimiter": ";"}, table="transactions", replace=False,
                         lang="ru") == ("success", "Пресет «mine» сохранён для таблицы «транзакции».")
     assert fetch_saved_preset("analyst", db, "mine", "en") == {"delimiter": ";", "table": "transactions"}
+
+
+@pytest.mark.parametrize(("lang", "running", "done"), [
+    ("en", "Refitting the forecast for the new data: step 1 of 1 — predicted lifetime value (20%).",
+     "The forecast is refitted for the latest data (took 1 min 52 s)."),
+    ("ru", "Пересчитываем прогноз по новым данным: шаг 1 из 1 — прогноз ценности клиентов (20\u00a0%).",
+     "Прогноз пересчитан по последним данным (заняло 1 мин 52 с)."),
+])  # fmt: skip
+def test_the_page_shows_the_refit_after_a_load_and_when_it_is_done(sample_db, tmp_path, monkeypatch, lang, running,
+                                                                   done):  # fmt: skip
+    import shutil
+    import time
+    from datetime import date
+
+    from cxdata.engine import fit_store
+
+    db = tmp_path / "loaded.duckdb"
+    shutil.copy(sample_db, db)
+    monkeypatch.setenv("CX_DB", str(db))
+    monkeypatch.setattr(ui, "current_visitor", lambda: ui.Visitor(user="tester", role="analyst", local_mode=True))
+
+    def open_page() -> AppTest:
+        app = AppTest.from_file(str(ROOT / "pages" / "upload.py"), default_timeout=60)
+        app.session_state["_page_context"] = ui.PageContext(
+            filters=Filters(date(2025, 7, 1), date(2025, 12, 31)), lang=lang,
+            data=ui.DataKey(path=str(db), version="test"), as_of=date(2025, 12, 31), currency="RUB",
+        )  # fmt: skip
+        app.run()
+        assert not app.exception
+        return app
+
+    assert not open_page().get("progress")  # no refit ever ran: nothing to say
+    now = time.time()
+    status = fit_store.RefitStatus(owner="t", state="running", steps=["clv"], step=1, fraction=0.2, started_at=now - 30,
+                                   heartbeat_at=now)  # fmt: skip
+    fit_store.write_status(db, status)
+    progress = open_page().get("progress")
+    assert [p.proto.text for p in progress] == [running] and progress[0].proto.value == 20
+    status.state, status.finished_at = "done", status.started_at + 112.4
+    fit_store.write_status(db, status)
+    app = open_page()
+    assert not app.get("progress") and [s.value for s in app.success] == [done]

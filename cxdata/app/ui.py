@@ -41,6 +41,7 @@ from cxdata.engine.db import (
 )
 from cxdata.engine.coverage import fetch_coverage
 from cxdata.engine.engines import dashboard_engine_note
+from cxdata.engine.fit_store import fit_key, read_status
 from cxdata.engine.query import open_snapshot_backend
 from cxdata.engine.workspace import fetch_is_empty, fetch_settings
 from cxdata.model.filters import DEFAULT_PRESET, PERIOD_PRESETS, Filters, fit_linked_dates, preset_range
@@ -340,6 +341,81 @@ def _remember(value, key: str, content: tuple):
     return value
 
 
+# --- fits stored beside the database (cxdata.engine.fit_store) ----------------------------------
+
+
+class _NotStored(Exception):
+    """No stored fit (yet): raised, so the cache keeps nothing for it."""
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _stored_fit(data: DataKey, name: str, key: str):
+    # A resource, not a copy per read: a fit at scale 1 is hundreds of MB, and it is only read.
+    from cxdata.questions.fits import read_stored_fit
+
+    value, _ = read_stored_fit(data.path, name, key)
+    if value is None:
+        raise _NotStored(name)
+    return value
+
+
+def load_stored_fit(name: str, as_of: date) -> tuple[object | None, str]:
+    """(the fit ``name`` stored for the current data as of ``as_of``, or None; its state, see
+    ``cxdata.questions.fits.read_stored_fit``). A fit missing for this data starts a background
+    refit. The fit is cached per data version; ``derive`` keys it by where it came from."""
+    from cxdata.questions.fits import read_stored_fit
+
+    data = page_context().data
+    key = fit_key(data.version.split(".")[0] or "none", as_of)  # DataKey.version is "data.settings"
+    try:
+        value = _stored_fit(data, name, key)
+    except _NotStored:
+        return None, read_stored_fit(data.path, name, key, start_missing=True)[1]
+    text = hashlib.blake2b(repr(("stored_fit", data, name, key)).encode(), digest_size=16).hexdigest()
+    return _remember(value, text, ()), "ready"
+
+
+def load_predicted_units(units, filters: Filters, as_of: date):
+    """(``predict_unit_economics`` of ``units`` — a ``fetch_unit_economics`` result of this run —
+    with the stored forecast, or None; the forecast's state): the predicted LTV and LTV/CAC
+    beside the revenue-to-date ones (``cxdata.questions.predicted_value``)."""
+    from cxdata.questions.money_units import fetch_unit_customers
+    from cxdata.questions.predicted_value import forecast_for_ltv, predict_unit_economics
+
+    forecast, state = load_stored_fit("clv", as_of)
+    if forecast is None or units.empty:
+        return None, state
+    customers = load(fetch_unit_customers, filters, as_of)
+    return derive(predict_unit_economics, units, customers, derive(forecast_for_ltv, forecast)), state
+
+
+def show_refit_progress(lang: str, *, rerun_when_done: bool = False, every: float = 2.0) -> None:
+    """The latest refit of the forecast (``cxdata.presentation.forecast_text.describe_refit``),
+    redrawn every ``every`` seconds while it runs; with ``rerun_when_done`` the whole page
+    reruns once it finished (a page waiting for the fit). Nothing when no refit ever ran."""
+    from cxdata.presentation.forecast_text import describe_refit
+    from cxdata.questions.fits import FITS, fit_label
+
+    path = page_context().data.path
+    labels = {name: fit_label(name, lang) for name in FITS}
+
+    @st.fragment(run_every=every)
+    def progress() -> None:
+        status = read_status(path)
+        if status is None:
+            return
+        if status.is_alive:
+            st.progress(status.progress, text=describe_refit(status, lang, labels))
+        elif rerun_when_done:
+            st.rerun(scope="app")
+        elif status.state == "done":
+            st.success(describe_refit(status, lang, labels))
+        else:
+            st.info(describe_refit(status, lang, labels))
+
+    progress()
+
+
 # --- charts -------------------------------------------------------------------------------------
 
 
@@ -384,6 +460,17 @@ def _init_from_url(key: str, default: str, valid) -> None:
     if key not in st.session_state:
         value = st.query_params.get(key)
         st.session_state[key] = value if value in valid else default
+
+
+def bind_page_setting(key: str, default: str, valid) -> None:
+    """A page's own widget (``key``) that belongs in the link, as the filters do: its value is
+    read from the URL on a session's first run (if valid) and written back there by
+    ``mirror_page_setting`` (dropped when it is the default, so links stay short)."""
+    _init_from_url(key, default, valid)
+
+
+def mirror_page_setting(key: str, value: str, default: str) -> None:
+    _mirror_to_url(key, value, default)
 
 
 def _mirror_to_url(key: str, value: str, default: str) -> None:

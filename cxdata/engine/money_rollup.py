@@ -290,10 +290,8 @@ def fetch_cohort_sums(db, filters: Filters, as_of: date) -> tuple[pd.DataFrame, 
 
 def fetch_unit_sums(db, filters: Filters, as_of: date) -> pd.DataFrame:
     """The per (acquisition_channel, cx_class) sums of ``cxdata.questions.money_units.fetch_unit_economics``."""
-    params = filters.period_params() | {"bound": day_start(as_of + timedelta(days=1)), "seconds_per_month": _SECONDS_PER_MONTH,
-                                 "unknown": UNKNOWN}
-    conditions = ["signup_at >= $start", "signup_at < $end", *filters.sql(params, raw_channel=True)]
-    ctes, source = _customers_at_end(filters, as_of, params, conditions)
+    ctes, source, params = _unit_cohort(filters, as_of)
+    params["seconds_per_month"] = _SECONDS_PER_MONTH
     return db.con.execute(
         f"""
         {ctes},
@@ -316,6 +314,28 @@ def fetch_unit_sums(db, filters: Filters, as_of: date) -> pd.DataFrame:
         """,
         params,
     ).df()
+
+
+def fetch_unit_customers(db, filters: Filters, as_of: date) -> pd.DataFrame:
+    """The paying customers of ``cxdata.questions.money_units.fetch_unit_customers``."""
+    ctes, source, params = _unit_cohort(filters, as_of)
+    return db.con.execute(
+        f"""
+        {ctes}
+        SELECT customer_id, coalesce(acquisition_channel, $unknown) AS acquisition_channel, nps_class AS cx_class
+        FROM {source} WHERE first_purchase_at < $bound
+        """,
+        params,
+    ).df()
+
+
+def _unit_cohort(filters: Filters, as_of: date) -> tuple[str, str, dict]:
+    """(CTEs, relation, params): the people first contacted in the period whom the filters
+    select, with their state at the period's end (``_customers_at_end``)."""
+    params = filters.period_params() | {"bound": day_start(as_of + timedelta(days=1)), "unknown": UNKNOWN}
+    conditions = ["signup_at >= $start", "signup_at < $end", *filters.sql(params, raw_channel=True)]
+    ctes, source = _customers_at_end(filters, as_of, params, conditions)
+    return ctes, source, params
 
 
 def _has_bit(masks: np.ndarray, bit: int) -> np.ndarray:

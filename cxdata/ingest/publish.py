@@ -8,10 +8,16 @@ they opened — the old data, consistent — until their next rerun opens the ne
 keys its connection by the file's inode and its caches by the data version); nobody waits, and a
 killed upload leaves the database untouched (only its temporary copy behind, removed next time).
 The upload lock on the live path serializes writers for the whole copy-change-replace.
+
+Once a change that moves the numbers is published (a load that loaded rows, an undo, a new as-of
+date), the forecast models are refitted for it in a background process
+(``cxdata.engine.fit_store.start_refit``), after the lock is released: the change's own commit
+never waits for a fit.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from contextlib import contextmanager
@@ -20,7 +26,10 @@ from pathlib import Path
 from typing import Iterator
 
 from cxdata.engine.db import resolve_db_path
+from cxdata.engine.fit_store import start_refit
 from cxdata.ingest.locking import lock_path_for, upload_lock
+
+_LOGGER = logging.getLogger(__name__)
 
 
 def _work_path(live: Path) -> Path:
@@ -82,7 +91,9 @@ def load_and_publish(db_path, table: str, path, *, dry_run: bool = False, lock_t
             check_table_unchanged(work, table, seen_state)
         report = load_extract(work, table, path, lock_timeout=lock_timeout, progress=progress, user=user, **options)
         report.waited_seconds += waited
-        return report
+    if report.status == "loaded":
+        refit_in_background(db_path)
+    return report
 
 
 def undo_and_publish(db_path, upload_id: int, *, user: str = "local", owner: str | None = None,
@@ -98,8 +109,20 @@ def undo_and_publish(db_path, upload_id: int, *, user: str = "local", owner: str
     holder = {"user": user, "action": "undo", "table": "", "upload_id": upload_id,
               "since": datetime.now().strftime("%H:%M:%S")}
     with working_copy(live, timeout=lock_timeout, holder=holder) as (work, _waited):
-        return undo_upload(work, upload_id, user=user, owner=owner, seen_version=seen_version,
-                           lock_timeout=lock_timeout)
+        result = undo_upload(work, upload_id, user=user, owner=owner, seen_version=seen_version,
+                             lock_timeout=lock_timeout)
+    refit_in_background(live)
+    return result
+
+
+def refit_in_background(db_path) -> None:
+    """Start the refit of the forecast models for the data just published; a refit that cannot
+    start (no process can be made, a read-only folder) leaves the change published, and the
+    pages fit on their own."""
+    try:
+        start_refit(db_path)
+    except OSError as error:
+        _LOGGER.warning("the background refit could not start: %s", error)
 
 
 def change_settings(db_path, changes: dict[str, str], *, user: str = "local", lock_timeout: float = 60.0) -> None:
@@ -129,3 +152,5 @@ def change_settings(db_path, changes: dict[str, str], *, user: str = "local", lo
             con.execute("CHECKPOINT")
         finally:
             con.close()
+    if "as_of" in changes:  # the forecast is made as of that day
+        refit_in_background(live)

@@ -12,6 +12,7 @@ import pandas as pd
 
 from cxdata.i18n import format_number, format_value, translate
 from cxdata.model.registry import MIN_SAMPLE_SIZE
+from cxdata.presentation import forecast_text  # noqa: F401 - registers the predicted LTV's texts
 from cxdata.presentation.money_charts import METRIC_UNITS
 from cxdata.presentation.money_text import (
     class_label,
@@ -140,10 +141,9 @@ def build_unit_table(units: pd.DataFrame, lang: str, currency: str, *, by_class:
 
     A value without its data says so: the first cell a gap empties in a row carries the whole
     "not available: <reason> — <what to load>", the others of that gap "not available"."""
-    wanted = ("promoter", "passive", "detractor") if by_class else ("all",)
     rows = []
     # Records, not itertuples: a few dozen rows, and pandas' per-row access costs more than the text.
-    for u in (SimpleNamespace(**r) for r in units.to_dict("records") if r["cx_class"] in wanted):
+    for u in (SimpleNamespace(**r) for r in units.to_dict("records") if r["cx_class"] in _unit_classes(by_class)):
         channel = translate("money_all_channels", lang) if u.acquisition_channel == "all" else u.acquisition_channel
         row = {translate("money_col_channel", lang): channel}
         if by_class:
@@ -166,6 +166,31 @@ def build_unit_table(units: pd.DataFrame, lang: str, currency: str, *, by_class:
             row[translate(header, lang)] = text
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _unit_classes(by_class: bool) -> tuple[str, ...]:
+    """The unit-economics rows a table shows: per channel, or per channel × these NPS classes."""
+    return ("promoter", "passive", "detractor") if by_class else ("all",)
+
+
+def add_predicted_columns(table: pd.DataFrame, units: pd.DataFrame, predicted: pd.DataFrame, lang: str,
+                          currency: str, *, by_class: bool = False) -> pd.DataFrame:  # fmt: skip
+    """``build_unit_table``'s table with the predicted LTV and LTV/CAC after its LTV/CAC column
+    (``predicted``: ``cxdata.questions.predicted_value.predict_unit_economics`` of ``units``)."""
+    shown = units["cx_class"].isin(_unit_classes(by_class)).to_numpy()
+    rows = predicted[shown]
+    columns = {
+        translate("predicted_ltv_label", lang): [_fmt(v, "money", 0, lang, currency) for v in rows["predicted_ltv"]],
+        translate("predicted_ltv_cac_label", lang): [
+            translate("not_available_short", lang) if gap_of(unit, "ltv_cac") is not None else _fmt(v, "ratio", 2, lang)
+            for unit, v in zip(units[shown].to_dict("records"), rows["predicted_ltv_cac"], strict=True)
+        ],  # a slice without acquisition costs has no CAC to divide by: said, as in the LTV/CAC column
+    }
+    result = table.copy()
+    after = list(result.columns).index(translate("money_col_ltv_cac", lang)) + 1
+    for offset, (name, values) in enumerate(columns.items()):
+        result.insert(after + offset, name, values)
+    return result
 
 
 def describe_never_paying_back(units: pd.DataFrame, lang: str) -> str:

@@ -67,6 +67,8 @@ TEXT: dict[str, dict[str, str]] = {
         "ru": "Ограниченное среднее время жизни промоутеров минус критиков (площадь под кривыми Каплана–Мейера).",
     },
     "outlook_n": {"en": "n = {n}", "ru": "n = {n}"},
+    "outlook_horizon": {"en": "Forecast horizon", "ru": "Горизонт прогноза"},
+    "outlook_horizon_months": {"en": "{h} months", "ru": "{h} мес."},
     "outlook_section_where": {"en": "Where the value is", "ru": "Где ценность базы"},
     "outlook_split": {"en": "Split by", "ru": "Разбить по"},
     "outlook_dimension_segment": {"en": "Segment", "ru": "Сегмент"},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cxdata.i18n import format_compact, format_number, format_value, translate
 from cxdata.model.registry import METRICS
@@ -100,3 +100,20 @@ def build_tile(overview: Overview, metric: str, lang: str, currency: str = "") -
         help=describe_metric(metric, lang, current.scale),
         status=status,
     )
+
+
+def add_predicted_ratio(tile: Tile, value: float | None, state: str, lang: str, horizon_months: int) -> Tile:
+    """The LTV/CAC tile with the predicted ratio after its note (or why it is not shown yet, for
+    ``state`` other than ``ready``: ``cxdata.questions.fits``), the method in its help. A tile
+    without a value (its data never loaded) stays as it is."""
+    from cxdata.presentation.forecast_text import (
+        describe_predicted_gap,
+        describe_predicted_method,
+        describe_predicted_ratio,
+    )
+
+    if tile.value in (translate("not_available_short", lang), translate("no_value", lang)):
+        return tile
+    text = describe_predicted_ratio(value, lang, horizon_months) if state == "ready" else describe_predicted_gap(state, lang)
+    method = describe_predicted_method(lang, horizon_months)
+    return replace(tile, note=f"{tile.note} · {text}", help=f"{tile.help}\n\n{method[:1].upper()}{method[1:]}.")

@@ -193,6 +193,14 @@ def _segment_median(values: pd.Series, segment: pd.Series) -> pd.Series:
     return values.groupby(segment).transform("median")
 
 
+def describe_churn_risk_fit(model: ChurnRiskModel) -> dict:
+    """What ``python -m cxdata refit`` prints of a stored churn-risk fit."""
+    return {"horizon_days": model.horizon_days, "training_cutoff": model.training_cutoff.isoformat(),
+            "validation_cutoff": model.validation_cutoff.isoformat(), "active_customers": len(model.customers),
+            "validation": {key: model.validation[key] for key in ("auc", "top_decile_capture", "brier", "n")
+                           if key in model.validation}}  # fmt: skip
+
+
 def compute_churn_risk_model(db, as_of: date, horizon_days: int = DEFAULT_HORIZON_DAYS) -> ChurnRiskModel:
     """Train at ``as_of − 2 × horizon``, validate at ``as_of − horizon``, refit on both and score
     the customers active at ``as_of`` (module rules). ValueError when the history is too short or

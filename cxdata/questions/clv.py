@@ -22,7 +22,8 @@ Rules, stated once here (the models are in ``cxdata.analysis.clv``):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import ibis
@@ -47,6 +48,7 @@ from cxdata.questions.overview import fetch_data_start
 
 DEFAULT_TIME_UNIT = "weeks"
 DEFAULT_HORIZON_MONTHS = 12
+HORIZON_CHOICES = ("12", "24", "36")  # the Outlook page's horizons, in months (as the link writes them)
 CALIBRATION_SHARE = 0.7
 ATTRIBUTES = ("segment", "region", "channel", "acquisition_channel")
 CLASS_COLUMNS = ("nps_class", "csat_class", "complaint_status")
@@ -150,8 +152,11 @@ def compute_clv_model(
     calibration_end: date | None = None,
     time_unit: str = DEFAULT_TIME_UNIT,
     horizon_months: int = DEFAULT_HORIZON_MONTHS,
+    progress: Callable[[float], None] | None = None,
 ) -> ClvModel:
-    """Fit on the calibration period, predict the holdout, refit on everything, forecast."""
+    """Fit on the calibration period, predict the holdout, refit on everything, forecast.
+    ``progress(share)`` hears how far it is (the query, then each fit)."""
+    report = progress or (lambda share: None)
     if time_unit not in DAYS_PER_UNIT:
         raise ValueError(f"time unit must be one of {', '.join(DAYS_PER_UNIT)}: {time_unit!r}")
     if horizon_months < 1:
@@ -165,6 +170,7 @@ def compute_clv_model(
     unit = DAYS_PER_UNIT[time_unit]
     summary = fetch_purchase_summary(db, calibration_end, as_of)
     attributes = fetch_customer_attributes(db, as_of)
+    report(0.2)
     # In one order whatever order the query returned: the fits sum in it, so reruns agree to the last digit.
     frame = attributes.merge(summary, on="customer_id", how="inner").sort_values("customer_id", ignore_index=True)
     first = pd.to_datetime(frame["first_day"])
@@ -185,6 +191,7 @@ def compute_clv_model(
                            / calibrated["calibration_frequency"].where(calibrated["calibration_frequency"] > 0)).fillna(0.0),
     })  # fmt: skip
     calibration_fit = fit_clv(calibration_summary)
+    report(0.55)
     holdout = (as_of - calibration_end).days / unit
     predicted = predict_repeat_purchases(calibration_fit, calibration_summary, holdout)
     churned_by_calibration = _churned_by(calibrated["churned_at"], calibration_end)
@@ -192,17 +199,53 @@ def compute_clv_model(
                                                      index=calibrated.index)  # fmt: skip
 
     fit = fit_clv(frame[["frequency", "recency", "T", "monetary_value"]])
+    report(0.9)
     model = ClvModel(calibration_fit, fit, frame, calibration_end, as_of, time_unit, horizon_months)
-    forecast = predict_customers(fit, frame, model.horizon)
-    gone = _churned_by(frame["churned_at"], as_of)
-    for column in ("p_alive", "expected_purchases", "expected_value"):
-        forecast[column] = forecast[column].where(~gone, 0.0)
+    forecast = _forecast(model, frame)
     frame[forecast.columns] = forecast
     keep = ["customer_id", *ATTRIBUTES, *CLASS_COLUMNS, "first_purchase_at", "churned_at", "calibration_frequency",
             "calibration_recency", "calibration_T", "holdout_purchases", "predicted_holdout_purchases", "frequency",
             "recency", "T", "monetary_value", *forecast.columns]  # fmt: skip
     return ClvModel(calibration_fit, fit, frame[keep].reset_index(drop=True), calibration_end, as_of, time_unit,
                     horizon_months)  # fmt: skip
+
+
+def _forecast(model: ClvModel, frame: pd.DataFrame) -> pd.DataFrame:
+    """``predict_customers`` of the forecast fit over the model's horizon; a customer who churned
+    by the as-of date has left for certain (P(alive), purchases and value 0)."""
+    forecast = predict_customers(model.fit, frame, model.horizon)
+    gone = _churned_by(frame["churned_at"], model.as_of)
+    for column in ("p_alive", "expected_purchases", "expected_value"):
+        forecast[column] = forecast[column].where(~gone, 0.0)
+    return forecast
+
+
+def reforecast(model: ClvModel, horizon_months: int) -> ClvModel:
+    """The same fits' forecast over another horizon: the fitted parameters do not depend on it,
+    so this recomputes the per-customer predictions only (no refit)."""
+    if horizon_months < 1:
+        raise ValueError(f"the horizon must be at least one month: {horizon_months}")
+    if horizon_months == model.horizon_months:
+        return model
+    changed = replace(model, horizon_months=horizon_months)
+    customers = model.customers.copy()
+    forecast = _forecast(changed, customers)
+    customers[forecast.columns] = forecast
+    return replace(changed, customers=customers)
+
+
+def expected_values(model: ClvModel, horizon_months: int) -> pd.DataFrame:
+    """Per customer of the model: ``customer_id``, ``expected_value`` over ``horizon_months`` from
+    the same fits (``reforecast``'s, without the other columns: small enough to cache per page)."""
+    customers = reforecast(model, horizon_months).customers
+    return customers[["customer_id", "expected_value"]].reset_index(drop=True)
+
+
+def describe_clv_fit(model: ClvModel) -> dict:
+    """What ``python -m cxdata refit`` prints of a stored CLV fit."""
+    return {"params": _rounded(model.fit.params()), "calibration_params": _rounded(model.calibration_fit.params()),
+            "customers": len(model.customers), "calibration_end": model.calibration_end.isoformat(),
+            "time_unit": model.time_unit, "horizon_months": model.horizon_months}  # fmt: skip
 
 
 def select_customers(model: ClvModel, filters: Filters) -> pd.DataFrame:

@@ -28,7 +28,8 @@ from cxdata.questions.money import (
 from cxdata.questions.metrics import fetch_metric_coverage
 from cxdata.questions.money_base import class_order, fetch_money_cells
 from cxdata.questions.money_drivers import compute_drivers
-from cxdata.questions.money_units import fetch_unit_economics, gap_of
+from cxdata.questions.money_units import fetch_unit_customers, fetch_unit_economics, gap_of
+from cxdata.questions.predicted_value import PREDICTED_HORIZON_MONTHS, forecast_for_ltv, predict_unit_economics
 
 
 @dataclass(frozen=True)
@@ -140,12 +141,19 @@ def _economics_json(economics: ClassEconomics, lang: str) -> dict:
     return classes
 
 
+def _predicted_json(state: str, lang: str) -> dict:
+    from cxdata.presentation.forecast_text import describe_predicted_gap, describe_predicted_method
+
+    return {"method": describe_predicted_method(lang, PREDICTED_HORIZON_MONTHS), "horizon_months": PREDICTED_HORIZON_MONTHS,
+            "state": state, "reason": None if state == "ready" else describe_predicted_gap(state, lang)}  # fmt: skip
+
+
 # The money measures whose data can be missing, named as in ``cxdata.model.registry.MEASURES``.
 REPORT_MEASURES = ("class_retention", "revenue_at_risk", "drivers", "cohort_retention", "unit_economics", "payback")
 
 
 def build_money_report(db, filters: Filters, as_of: date, horizon_months: int = DEFAULT_HORIZON_MONTHS,
-                       lang: str = "en") -> dict:  # fmt: skip
+                       lang: str = "en", forecast=None, forecast_state: str = "missing") -> dict:  # fmt: skip
     """Everything ``python -m cxdata money`` prints, as plain JSON-ready values.
 
     ``economics``: per NPS class (promoter, passive, detractor, no_answer): ``customers``,
@@ -161,6 +169,12 @@ def build_money_report(db, filters: Filters, as_of: date, horizon_months: int = 
     When data a measure needs was never loaded, ``unavailable`` maps the measure (``REPORT_MEASURES``)
     to the reason in ``lang``; its numbers are null (retention and churn: ``{value, n, reason}``)
     and the drivers are empty.
+
+    ``forecast`` is the CLV fit stored for this data (``cxdata.questions.fits.read_stored_fit``,
+    with its ``forecast_state``): each unit-economics row gains ``predicted_ltv`` and
+    ``predicted_ltv_cac`` (``cxdata.questions.predicted_value``), null without a forecast, and
+    ``predicted`` says how they are made (``method``, ``horizon_months``, ``state``) or why
+    they are null (``reason``, in ``lang``).
     """
     cells = fetch_money_cells(db, filters, as_of)
     retention_gap = fetch_retention_gap(db)
@@ -171,10 +185,18 @@ def build_money_report(db, filters: Filters, as_of: date, horizon_months: int = 
     units = fetch_unit_economics(db, filters, as_of)
     currency = read_backend_meta(db).get("currency", "")
     unit_fields = ["contacted", "paying", "cac", "ltv", "ltv_cac", "payback_months", "expected_lifetime_months", "pays_back"]
+    predicted = None
+    if forecast is not None and not units.empty:
+        predicted = predict_unit_economics(units, fetch_unit_customers(db, filters, as_of), forecast_for_ltv(forecast))
+    predicted_rows = (predicted.to_dict(orient="records") if predicted is not None
+                      else [{} for _ in range(len(units))])  # fmt: skip
     unit_economics: dict[str, dict] = {}
-    for row in units.to_dict(orient="records"):
+    for row, forecast_row in zip(units.to_dict(orient="records"), predicted_rows, strict=True):
         values = {name: _number(row[name]) for name in unit_fields}
         reasons = {name: gap.reason(lang) for name in unit_fields if (gap := gap_of(row, name)) is not None}
+        values |= {name: _number(forecast_row.get(name)) for name in ("predicted_ltv", "predicted_ltv_cac")}
+        if "ltv_cac" in reasons:  # no CAC to divide the predicted LTV by either
+            reasons["predicted_ltv_cac"] = reasons["ltv_cac"]
         if reasons:  # the values without a number, and why (a channel without acquisition costs)
             values["unavailable"] = reasons
         channel = unit_economics.setdefault(row["acquisition_channel"], {"by_nps_class": {}})
@@ -197,6 +219,7 @@ def build_money_report(db, filters: Filters, as_of: date, horizon_months: int = 
         },
         "drivers": [{k: _number(v) for k, v in row.items()} for row in drivers.to_dict(orient="records")],
         "unit_economics": unit_economics,
+        "predicted": _predicted_json(forecast_state if forecast is None else "ready", lang),
         "currency": currency,
         "headline": build_money_headline(risk, drivers, lang, currency, horizon_months, fetch_stage_labels(db),
                                          retention_gap),

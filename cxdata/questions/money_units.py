@@ -115,25 +115,8 @@ def gap_of(row, column: str) -> Gap | None:
 @answered_by(MONEY, saved=money_rollup.fetch_unit_sums, extra=money_rollup.holds)
 def _fetch_unit_sums(db, filters: Filters, as_of: date) -> pd.DataFrame:
     """The per (acquisition_channel, cx_class) sums of ``UNIT_SUMS`` for ``summarise_unit_economics``."""
-    contacted = filter_table(db, "customers", filters)
-    life = customer_lifecycle(db, filters)
+    joined = _unit_cohort(db, filters, as_of)
     bound = as_of_bound(as_of)
-    life = life.filter(life.first_purchase_at < bound)
-    revenue = fetch_net_revenue_to_date(db, as_of)
-    classes = fetch_nps_classes(db, filters)
-    joined = (
-        contacted.left_join(life, "customer_id")
-        .left_join(revenue, "customer_id")
-        .left_join(classes, "customer_id")
-        .select(
-            acquisition_channel=contacted.acquisition_channel.fill_null(UNKNOWN),
-            cx_class=classes.nps_class.fill_null(NO_ANSWER),
-            acquisition_cost=contacted.acquisition_cost,
-            first_purchase_at=life.first_purchase_at,
-            churned_at=life.churned_at,
-            net_revenue=revenue.net_revenue_to_date.fill_null(0.0),
-        )
-    )
     is_paying = joined.first_purchase_at.notnull()
     has_churned = is_paying & joined.churned_at.notnull() & (joined.churned_at < bound)
     until = ibis.ifelse(has_churned, joined.churned_at, bound)
@@ -150,6 +133,41 @@ def _fetch_unit_sums(db, filters: Filters, as_of: date) -> pd.DataFrame:
             churned=has_churned.cast("int64").sum(),
         )
         .execute()
+    )
+
+
+@answered_by(MONEY, saved=money_rollup.fetch_unit_customers, extra=money_rollup.holds)
+def fetch_unit_customers(db, filters: Filters, as_of: date) -> pd.DataFrame:
+    """One row per paying customer of the unit economics' cohort (first contacted in the period,
+    paying by the as-of date): ``customer_id``, ``acquisition_channel``, ``cx_class`` — the
+    slices ``fetch_unit_economics`` sums them into (the predicted LTV adds their forecasts)."""
+    joined = _unit_cohort(db, filters, as_of)
+    paying = joined.filter(joined.first_purchase_at.notnull())
+    return paying.select("customer_id", "acquisition_channel", "cx_class").execute()
+
+
+def _unit_cohort(db, filters: Filters, as_of: date):
+    """The people first contacted in the period whom the filters select, one row each, with their
+    acquisition channel, NPS class at the period's end, cost, first purchase (null unless before
+    the end of the as-of day), churn and net revenue to date."""
+    contacted = filter_table(db, "customers", filters)
+    life = customer_lifecycle(db, filters)
+    life = life.filter(life.first_purchase_at < as_of_bound(as_of))
+    revenue = fetch_net_revenue_to_date(db, as_of)
+    classes = fetch_nps_classes(db, filters)
+    return (
+        contacted.left_join(life, "customer_id")
+        .left_join(revenue, "customer_id")
+        .left_join(classes, "customer_id")
+        .select(
+            customer_id=contacted.customer_id,
+            acquisition_channel=contacted.acquisition_channel.fill_null(UNKNOWN),
+            cx_class=classes.nps_class.fill_null(NO_ANSWER),
+            acquisition_cost=contacted.acquisition_cost,
+            first_purchase_at=life.first_purchase_at,
+            churned_at=life.churned_at,
+            net_revenue=revenue.net_revenue_to_date.fill_null(0.0),
+        )
     )
 
 
