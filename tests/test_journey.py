@@ -61,7 +61,8 @@ from cxdata.questions.journey import (
     find_worst_fall,
     find_worst_stage,
 )
-from cxdata.sample import INCIDENT_END, INCIDENT_START, SAMPLE_AS_OF
+from cxdata.sample.calendar import SAMPLE_AS_OF
+from cxdata.sample.journey import INCIDENT_END, INCIDENT_START
 from tests.conftest import insert_rows, shown
 from tests.test_app import clear_streamlit_caches, default_filters, open_app  # noqa: F401 - the fixture clears caches
 from tests.test_funnel import SAMPLE_STAGES, pandas_reached

@@ -25,7 +25,7 @@ from cxdata.model.filters import Filters
 from cxdata.model.schema import create_schema
 from cxdata.questions import journey
 from cxdata.questions.funnel import compute_funnel, validate_stages
-from cxdata.sample import SAMPLE_AS_OF
+from cxdata.sample.calendar import SAMPLE_AS_OF
 from tests.conftest import insert_rows
 
 SELECTIONS = [
