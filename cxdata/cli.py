@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("--db", help="DuckDB file (default: $CX_DB or data/cx.duckdb)")
     refresh.add_argument("--wait", type=positive_float, default=60,
                          help="seconds to wait for an upload to finish (default 60)")
-    add_lang_argument(refresh)
+    refresh.add_argument("--lang", choices=("en", "ru"), default="en", help="language of the messages")
     health = commands.add_parser("health", help="print what each table holds and what is missing, as JSON")
     health.add_argument("--db", help="DuckDB file (default: $CX_DB or data/cx.duckdb)")
     add_lang_argument(health)
