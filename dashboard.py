@@ -94,6 +94,7 @@ def main(default_page: str = "overview") -> None:
         context = ui.render_global_filters(lang)
         workspace.render_workspace_badge(context)
         ui.set_page_context(context)
+        workspace.render_refresh_hint(context, visitor.role)
         charts_loading.empty()
         if context.is_empty and (navigation.url_path or default_page) in workspace.DATA_PAGES:
             workspace.show_welcome(context, visitor.role)  # what to load first, not empty charts

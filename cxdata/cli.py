@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from datetime import date, timedelta
 from typing import Callable, Sequence
 
@@ -19,9 +20,18 @@ from cxdata.cli_contract import (
     run_with_contract,
 )
 from cxdata.engine.db import remember_database, resolve_db_path
+from cxdata.i18n import register_text, translate
 from cxdata.ingest import cli as ingest_cli
 from cxdata.model.filters import Filters
 from cxdata.model.workspace import DEFAULTS
+
+register_text({
+    "refresh_not_found": {
+        "en": "database not found: {path} (create it with: python -m cxdata init)",
+        "ru": "база данных не найдена: {path} (создайте её: python -m cxdata init)",
+    },
+    "refresh_already_current": {"en": "already current", "ru": "уже актуальны"},
+})
 
 
 def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
@@ -75,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_lang_argument(money)
     money.add_argument("--horizon-months", type=_horizon_months, default=None,
                        help="months ahead for revenue at risk and drivers (default 12)")
+    refresh = commands.add_parser("refresh", help="rebuild the saved summaries (rollups) of a database laid out "
+                                                  "by an older version, atomically; JSON on stdout")
+    refresh.add_argument("--db", help="DuckDB file (default: $CX_DB or data/cx.duckdb)")
+    refresh.add_argument("--wait", type=positive_float, default=60,
+                         help="seconds to wait for an upload to finish (default 60)")
+    refresh.add_argument("--lang", choices=("en", "ru"), default="en", help="language of the messages")
     health = commands.add_parser("health", help="print what each table holds and what is missing, as JSON")
     health.add_argument("--db", help="DuckDB file (default: $CX_DB or data/cx.duckdb)")
     add_lang_argument(health)
@@ -274,6 +290,32 @@ def _read_stored_forecast(db, args, as_of: date):
     return read_stored_fit(resolve_db_path(args.db), "clv", fit_key(version, as_of))
 
 
+def run_refresh(args) -> int:
+    """Rebuild the rollups when the code lays them out differently than the database holds them
+    (the router reads the raw tables meanwhile: the same numbers, slower), under the upload lock
+    and through the same publish as a load."""
+    from cxdata.ingest.errors import UploadBusyError, describe_failure
+    from cxdata.ingest.publish import refresh_and_publish
+
+    path = resolve_db_path(args.db)
+    if not path.exists():
+        raise UsageError(translate("refresh_not_found", args.lang, path=path))
+    try:
+        result = refresh_and_publish(path, lock_timeout=args.wait)
+    except UploadBusyError as error:
+        from cxdata.presentation.upload_view import describe_busy  # who holds the lock, in words
+
+        print(f"error: {describe_busy(error, args.lang)}", file=sys.stderr)
+        return 1
+    except OSError as error:  # disk full, a read-only folder: one line, no server path
+        print(f"error: {describe_failure(error, args.lang)}", file=sys.stderr)
+        return 1
+    if not result["rebuilt"]:
+        result["reason"] = translate("refresh_already_current", args.lang)
+    print(json.dumps({"db": str(path), **result}, ensure_ascii=False))
+    return 0
+
+
 def run_health(args) -> int:
     from cxdata.engine.query import open_backend
     from cxdata.questions.health import build_health_report, fetch_health
@@ -354,7 +396,8 @@ def run_refit(args) -> int:
 
 
 COMMANDS = {"init": run_init, "metrics": run_metrics, "funnel": run_funnel, "money": run_money, "health": run_health,
-            "clv": run_clv, "churn-risk": run_churn_risk, "refit": run_refit, "settings": run_settings, **ingest_cli.COMMANDS}  # fmt: skip
+            "clv": run_clv, "churn-risk": run_churn_risk, "refit": run_refit, "settings": run_settings,
+            "refresh": run_refresh, **ingest_cli.COMMANDS}  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,8 +10,10 @@ from cxdata.app.workspace import show_title
 from cxdata.i18n import format_date, translate
 from cxdata.model.registry import MIN_SAMPLE_SIZE
 from cxdata.presentation import journey_charts as charts
+from cxdata.presentation import journey_stage_charts as stage_charts
+from cxdata.presentation import journey_text
 from cxdata.presentation.plaintext import markdown_text
-from cxdata.questions import journey
+from cxdata.questions import journey, journey_loss, journey_moments
 from cxdata.questions.funnel import DEFAULT_WINDOW_DAYS, compute_funnel
 from cxdata.questions.metrics import fetch_gap
 
@@ -54,10 +56,10 @@ try:  # every query of the page at once (in parallel)
         ui.query(compute_funnel, filters.previous(), as_of, window_days=window_days, with_medians=False),
         ui.query(journey.fetch_stage_labels, lang),
         ui.query(journey.compute_funnel_breakdowns, filters, as_of, window_days=window_days),
-        ui.query(journey.compute_loss_reasons, filters, as_of, window_days=window_days),
-        ui.query(journey.compute_loss_profile, filters, as_of, window_days=window_days),
-        ui.query(journey.compute_moments_of_truth, filters),
-        ui.query(journey.compute_time_to_convert_summary, filters, as_of, window_days=window_days),
+        ui.query(journey_loss.compute_loss_reasons, filters, as_of, window_days=window_days),
+        ui.query(journey_loss.compute_loss_profile, filters, as_of, window_days=window_days),
+        ui.query(journey_moments.compute_moments_of_truth, filters),
+        ui.query(journey_moments.compute_time_to_convert_summary, filters, as_of, window_days=window_days),
         *(ui.query(fetch_gap, name) for name in ("churn_reasons", "complaint_reasons", "silent_loss")),
     )
 except ValueError as error:  # stages that do not fit the events, say: the reason in words, the details in the log
@@ -70,7 +72,8 @@ if funnel["customers"].iloc[0] == 0:
 
 stages = funnel["stage"].tolist()
 comparison = ui.derive(journey.compare_funnels, funnel, previous_funnel)  # = compare_with_previous_period
-headline = ui.derive(journey.build_journey_headline, funnel, comparison, labels, lang, currency, filters.previous())
+headline = ui.derive(journey_text.build_journey_headline, funnel, comparison, labels, lang, currency,
+                     filters.previous())
 st.info(f"**{translate('journey_headline_title', lang)}.** {markdown_text(headline)}")
 
 # --- the funnel and the money: a click on a stage bar narrows the detail below -------------------
@@ -88,15 +91,15 @@ ui.show_chart(
     key=funnel_key, where=funnel_column, on_select="rerun", selection_mode="points",
 )
 ui.show_chart(
-    ui.derive(charts.build_lost_value_figure, ui.derive(journey.build_lost_value_steps, funnel), labels, lang, caption,
-              currency),
+    ui.derive(charts.build_lost_value_figure, ui.derive(journey_loss.build_lost_value_steps, funnel), labels, lang,
+              caption, currency),
     key="journey_lost_value", where=money_column,
 )
 money_column.caption(translate("journey_lost_value_rule", lang))
 if stage is None:
     st.caption(translate("journey_pick_stage", lang))
 else:
-    message, warning = journey.describe_selected_stage(funnel, stage, labels, lang)
+    message, warning = journey_text.describe_selected_stage(funnel, stage, labels, lang)
     shown, clear = st.columns([4, 1], vertical_alignment="center")
     shown.success(message)
     clear.button(translate("journey_clear_stage", lang), on_click=clear_stage, key="journey_clear_stage")
@@ -120,21 +123,24 @@ st.caption(translate("journey_breakdown_rule", lang, minimum=MIN_SAMPLE_SIZE))
 
 # --- why they leave (narrowed to the clicked stage) ---------------------------------------------
 st.subheader(translate("journey_section_why", lang))
-shares, silent = ui.derive(journey.summarize_loss_shares, profile), ui.derive(journey.summarize_silent_loss, profile)
+shares = ui.derive(journey_loss.summarize_loss_shares, profile)
+silent = ui.derive(journey_loss.summarize_silent_loss, profile)
 reasons_gap, complaints_gap, silent_gap = gaps  # data never loaded: the chart says what to load
 for kind, gap in (("churn_reason", reasons_gap), ("complaint_category", complaints_gap)):
-    ui.show_chart(ui.derive(charts.build_reasons_figure, reasons, kind, shares, labels, lang, caption, stage, gap),
-                  key=f"journey_{kind}")
-ui.show_chart(ui.derive(charts.build_silent_loss_figure, silent, labels, lang, caption, stage, silent_gap),
+    ui.show_chart(ui.derive(stage_charts.build_reasons_figure, reasons, kind, shares, labels, lang, caption, stage,
+                            gap), key=f"journey_{kind}")
+ui.show_chart(ui.derive(stage_charts.build_silent_loss_figure, silent, labels, lang, caption, stage, silent_gap),
               key="journey_silent")
 st.caption(translate("journey_why_rule", lang, as_of=format_date(as_of, lang)))
 
 # --- how it felt and how long it took -----------------------------------------------------------
 st.subheader(translate("journey_section_feel", lang))
-ui.show_chart(ui.derive(charts.build_moments_figure, moments, labels, lang, caption, stage), key="journey_moments")
+ui.show_chart(ui.derive(stage_charts.build_moments_figure, moments, labels, lang, caption, stage),
+              key="journey_moments")
 st.caption(translate("journey_moments_rule", lang, minimum=MIN_SAMPLE_SIZE))
-ui.show_chart(ui.derive(charts.build_time_to_convert_figure, times, labels, lang, caption, stage), key="journey_time")
+ui.show_chart(ui.derive(stage_charts.build_time_to_convert_figure, times, labels, lang, caption, stage),
+              key="journey_time")
 st.caption(translate("journey_time_rule", lang))
 
 st.caption(translate("journey_cli", lang))
-st.code(journey.build_funnel_command(filters, window_days), language=None)
+st.code(journey_text.build_funnel_command(filters, window_days), language=None)

@@ -26,7 +26,8 @@ from cxdata.questions.funnel import (
     fetch_stage_order,
     summarize_stage_counts,
 )
-from cxdata.sample import INCIDENT_END, INCIDENT_START, SAMPLE_AS_OF
+from cxdata.sample.calendar import SAMPLE_AS_OF
+from cxdata.sample.journey import INCIDENT_END, INCIDENT_START
 from tests.conftest import insert_rows
 
 AS_OF = date(2025, 3, 31)

@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 import pytest
 
 import cxdata.presentation.journey_charts
+import cxdata.presentation.journey_text
 import cxdata.questions.journey
 from cxdata import cli
 from cxdata.analysis.stats import mean_interval, nps_interval, wilson_interval
@@ -30,14 +31,17 @@ from cxdata.presentation.journey_charts import (
     build_breakdown_figure,
     build_funnel_figure,
     build_lost_value_figure,
-    build_moments_figure,
     build_period_comparison_figure,
+    selected_stage,
+)
+from cxdata.presentation.journey_stage_charts import (
+    build_moments_figure,
     build_reasons_figure,
     build_silent_loss_figure,
     build_time_to_convert_figure,
     describe_value,
-    selected_stage,
 )
+from cxdata.presentation.journey_text import build_funnel_command, build_journey_headline
 from cxdata.questions.funnel import (
     compute_funnel,
     compute_time_to_convert,
@@ -45,23 +49,26 @@ from cxdata.questions.funnel import (
 )
 from cxdata.questions.journey import (
     BREAKDOWN_DIMENSIONS,
-    build_funnel_command,
-    build_journey_headline,
-    build_lost_value_steps,
     compare_funnels,
     compare_with_previous_period,
     compute_funnel_breakdowns,
+    fetch_stage_labels,
+    find_worst_fall,
+)
+from cxdata.questions.journey_loss import (
+    build_lost_value_steps,
     compute_loss_reasons,
     compute_loss_shares,
-    compute_moments_of_truth,
     compute_silent_loss,
-    compute_time_to_convert_summary,
-    fetch_stage_labels,
-    find_weakest_stage,
-    find_worst_fall,
     find_worst_stage,
 )
-from cxdata.sample import INCIDENT_END, INCIDENT_START, SAMPLE_AS_OF
+from cxdata.questions.journey_moments import (
+    compute_moments_of_truth,
+    compute_time_to_convert_summary,
+    find_weakest_stage,
+)
+from cxdata.sample.calendar import SAMPLE_AS_OF
+from cxdata.sample.journey import INCIDENT_END, INCIDENT_START
 from tests.conftest import insert_rows, shown
 from tests.test_app import clear_streamlit_caches, default_filters, open_app  # noqa: F401 - the fixture clears caches
 from tests.test_funnel import SAMPLE_STAGES, pandas_reached
@@ -389,7 +396,7 @@ def test_funnel_command_reproduces_the_selection_for_the_cli():
 
 
 def test_docstring_examples():
-    for module in (cxdata.questions.journey, cxdata.presentation.journey_charts):
+    for module in (cxdata.questions.journey, cxdata.presentation.journey_text, cxdata.presentation.journey_charts):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0
 

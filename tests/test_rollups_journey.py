@@ -23,9 +23,9 @@ from cxdata.engine.rollups_journey import STAGES_META_KEY
 from cxdata.engine.router import JOURNEY_CUSTOMER, saved_copy_answers
 from cxdata.model.filters import Filters
 from cxdata.model.schema import create_schema
-from cxdata.questions import journey
+from cxdata.questions import journey, journey_loss, journey_moments
 from cxdata.questions.funnel import compute_funnel, validate_stages
-from cxdata.sample import SAMPLE_AS_OF
+from cxdata.sample.calendar import SAMPLE_AS_OF
 from tests.conftest import insert_rows
 
 SELECTIONS = [
@@ -37,10 +37,10 @@ SELECTIONS = [
 FIGURES = {
     "funnel": lambda db, f, w: compute_funnel(db, f, SAMPLE_AS_OF, window_days=w),
     "breakdowns": lambda db, f, w: journey.compute_funnel_breakdowns(db, f, SAMPLE_AS_OF, window_days=w),
-    "reasons": lambda db, f, w: journey.compute_loss_reasons(db, f, SAMPLE_AS_OF, window_days=w),
-    "profile": lambda db, f, w: journey.compute_loss_profile(db, f, SAMPLE_AS_OF, window_days=w),
-    "time_to_convert": lambda db, f, w: journey.compute_time_to_convert_summary(db, f, SAMPLE_AS_OF, window_days=w),
-    "moments": lambda db, f, w: journey.compute_moments_of_truth(db, f),
+    "reasons": lambda db, f, w: journey_loss.compute_loss_reasons(db, f, SAMPLE_AS_OF, window_days=w),
+    "profile": lambda db, f, w: journey_loss.compute_loss_profile(db, f, SAMPLE_AS_OF, window_days=w),
+    "time_to_convert": lambda db, f, w: journey_moments.compute_time_to_convert_summary(db, f, SAMPLE_AS_OF, window_days=w),
+    "moments": lambda db, f, w: journey_moments.compute_moments_of_truth(db, f),
 }
 
 
@@ -88,7 +88,7 @@ def test_a_funnel_without_medians_differs_only_in_its_medians(both_paths, filter
         assert lean["median_hours_to_next"].isna().all()
         assert full["median_hours_to_next"].iloc[:-1].notna().all()
         assert_same(lean.drop(columns="median_hours_to_next"), full.drop(columns="median_hours_to_next"))
-        times = journey.compute_time_to_convert_summary(db, filters, SAMPLE_AS_OF)
+        times = journey_moments.compute_time_to_convert_summary(db, filters, SAMPLE_AS_OF)
         assert times["median_hours"].tolist() == pytest.approx(full["median_hours_to_next"].iloc[:-1].tolist())
 
 
@@ -97,7 +97,7 @@ def test_the_rollup_path_has_something_to_compare(both_paths):
     fresh_db, _ = both_paths
     funnel = compute_funnel(fresh_db, SELECTIONS[0], SAMPLE_AS_OF)
     assert funnel["customers"].iloc[0] > 100 and funnel["dropped"].sum() > 0
-    reasons = journey.compute_loss_reasons(fresh_db, SELECTIONS[0], SAMPLE_AS_OF)
+    reasons = journey_loss.compute_loss_reasons(fresh_db, SELECTIONS[0], SAMPLE_AS_OF)
     assert set(reasons["kind"]) == {"churn_reason", "complaint_category"}
 
 

@@ -22,7 +22,7 @@ from cxdata.engine.query import open_backend
 from cxdata.engine.rollups import refresh_rollups
 from cxdata.model import rules
 from cxdata.model.filters import Filters
-from cxdata.questions.journey import compute_moments_of_truth
+from cxdata.questions.journey_moments import compute_moments_of_truth
 
 AS_OF = date(2025, 12, 31)
 START = AS_OF - timedelta(days=89)  # the CLI's default period

@@ -12,13 +12,8 @@ import duckdb
 import pytest
 
 from cxdata.model.schema import TABLES, create_schema
-from cxdata.sample import (
-    INCIDENT_END,
-    INCIDENT_START,
-    STAGES,
-    build_sample_database,
-    generate_sample,
-)
+from cxdata.sample import build_sample_database, generate_sample
+from cxdata.sample.journey import INCIDENT_END, INCIDENT_START, STAGES
 
 SCALE = 0.02  # 20k customers: a build takes well under a second
 SEED = 42

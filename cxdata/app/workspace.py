@@ -13,6 +13,7 @@ from cxdata import i18n
 from cxdata.app import ui
 from cxdata.app.ui import PageContext
 from cxdata.engine.db import resolve_db_path
+from cxdata.engine.rollups import fetch_rollups_out_of_date
 from cxdata.ingest import UploadBusyError
 from cxdata.ingest.errors import describe_failure
 from cxdata.ingest.publish import change_settings
@@ -57,6 +58,13 @@ def render_workspace_badge(context: PageContext) -> None:
         key = "workspace_as_of_pinned" if workspace.pinned_as_of else "workspace_as_of_latest"
         parts.append(i18n.translate(key, lang, date=i18n.format_date(context.as_of, lang)))
     st.sidebar.caption(" · ".join(parts))
+
+
+def render_refresh_hint(context: PageContext, role: str) -> None:
+    """For admins, in the sidebar: the rollups were laid out by an older version (or are missing),
+    so every page answers from the raw tables (the same numbers, slower) until they are rebuilt."""
+    if can(role, "admin") and ui.load(fetch_rollups_out_of_date):
+        st.sidebar.warning(i18n.translate("rollups_out_of_date", context.lang))
 
 
 def show_welcome(context: PageContext, role: str) -> None:
@@ -197,6 +205,10 @@ i18n.register_text({
     "settings_save": {"en": "Save settings", "ru": "Сохранить настройки"},
     "settings_busy": {"en": "An upload is running: the settings were not saved. Save them again when it has finished.",
                       "ru": "Идёт загрузка данных: настройки не сохранены. Сохраните их снова, когда она закончится."},
+    "rollups_out_of_date": {
+        "en": "The saved summaries are out of date, so pages take longer: run `python -m cxdata refresh` on the server.",
+        "ru": "Сохранённые сводки устарели, поэтому страницы открываются дольше: выполните на сервере "
+              "`python -m cxdata refresh`."},
     "settings_saved": {"en": "Settings saved: every page now follows them.", "ru": "Настройки сохранены: все страницы теперь им следуют."},
 })
 

@@ -24,7 +24,7 @@ from importlib import import_module
 
 import ibis
 
-from cxdata.engine.db import read_meta, write_meta
+from cxdata.engine.db import is_duckdb, read_meta, write_meta
 from cxdata.model.rules import is_purchase_sql, survey_counts
 
 # Modules that add rollups for one page each. Each holds ``TABLES`` (names) and ``STATEMENTS``
@@ -147,8 +147,7 @@ def refresh_rollups(con, changed: set[str] | None = None) -> None:
     transaction as the load that changed the facts, so readers never see new facts with old
     rollups marked fresh.
     """
-    existing = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    if changed is not None and (not existing.issuperset(ROLLUP_TABLES) or read_meta(con).get(SHAPE_META_KEY) != SHAPE):
+    if changed is not None and not _laid_out_as_today(con):
         changed = None  # a rollup is missing or was built by code that laid it out differently
     for statement, sources in _statements():
         if changed is not None and sources is not None and not (sources & changed):
@@ -169,6 +168,26 @@ def refresh_rollups(con, changed: set[str] | None = None) -> None:
         **{SHAPE_META_KEY: SHAPE},
         **{f"rollup_max_{kind}_day": day.isoformat() if day else "" for kind, day in latest.items()},
     )
+
+
+def _laid_out_as_today(con) -> bool:
+    """True when every rollup table exists and was built by code of today's ``SHAPE``."""
+    existing = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    return existing.issuperset(ROLLUP_TABLES) and read_meta(con).get(SHAPE_META_KEY) == SHAPE
+
+
+def rollups_are_current(con) -> bool:
+    """True when the rollups on ``con`` (a DuckDB connection) answer for its data as today's code
+    lays them out: every rollup table there, built by code of this ``SHAPE``, for the current data
+    version. Otherwise the router reads the raw tables (the same numbers, slower) until the next
+    load or undo, or ``python -m cxdata refresh``, rebuilds them."""
+    return _laid_out_as_today(con) and meta_says_fresh(read_meta(con))
+
+
+def fetch_rollups_out_of_date(db) -> bool:
+    """True when the DuckDB database behind the Ibis backend ``db`` holds rollups that are not
+    current (``rollups_are_current``): the dashboard then tells its admins to refresh them."""
+    return is_duckdb(db) and not rollups_are_current(db.con)
 
 
 def meta_says_fresh(meta: dict[str, str], as_of: date | None = None, *, facts: str = "transaction") -> bool:

@@ -154,3 +154,52 @@ def change_settings(db_path, changes: dict[str, str], *, user: str = "local", lo
             con.close()
     if "as_of" in changes:  # the forecast is made as of that day
         refit_in_background(live)
+
+
+class _AlreadyCurrent(Exception):
+    """Raised inside a working copy to discard it: another writer rebuilt the rollups meanwhile."""
+
+
+def refresh_and_publish(db_path, *, user: str = "local", lock_timeout: float = 60.0) -> dict:
+    """Rebuild every rollup of the database, when they are not current (``rollups_are_current``:
+    laid out by older code, built for other data, or missing), on a working copy published
+    atomically; a running dashboard keeps reading the old file until its next rerun opens the new
+    one. The data and its version stay as they are: only the saved copies change.
+
+    {"rebuilt": True, "shape": ..., "seconds": ...} or {"rebuilt": False} when there is nothing to
+    do (checked on the file first, without the lock, and again on the copy once the lock is held).
+    FileNotFoundError when there is no database; UploadBusyError when another upload holds it.
+    """
+    import time
+
+    import duckdb
+
+    from cxdata.engine.db import open_snapshot
+    from cxdata.engine.rollups import SHAPE, refresh_rollups, rollups_are_current
+
+    live = resolve_db_path(db_path)
+    if not live.exists():
+        raise FileNotFoundError(f"database not found: {live}")
+    started = time.monotonic()
+    con = open_snapshot(live)  # the file the path names now, whatever this process opened before
+    try:
+        if rollups_are_current(con):
+            return {"rebuilt": False}
+    finally:
+        con.close()
+    holder = {"user": user, "action": "refresh", "table": "", "since": datetime.now().strftime("%H:%M:%S")}
+    try:
+        with working_copy(live, timeout=lock_timeout, holder=holder) as (work, _waited):
+            con = duckdb.connect(str(work))
+            try:
+                if rollups_are_current(con):
+                    raise _AlreadyCurrent
+                con.execute("BEGIN TRANSACTION")
+                refresh_rollups(con)
+                con.execute("COMMIT")
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+    except _AlreadyCurrent:
+        return {"rebuilt": False}
+    return {"rebuilt": True, "shape": SHAPE, "seconds": round(time.monotonic() - started, 2)}
