@@ -152,6 +152,14 @@ TEXT: dict[str, dict[str, str]] = {
         "ru": "у недавних клиентов было меньше времени на покупки",
     },
     "partial_period": {"en": "partial period", "ru": "неполный период"},
+    "anonymous_part_share": {
+        "en": "of which {value} ({share}) anonymous — loaded without a customer",
+        "ru": "в том числе {value} ({share}) анонимно — загружено без клиента",
+    },
+    "anonymous_part": {
+        "en": "of which {value} anonymous — loaded without a customer",
+        "ru": "в том числе {value} анонимно — загружено без клиента",
+    },
     "building_sample": {
         "en": "First start: building the sample database (a few seconds)…",
         "ru": "Первый запуск: создаём демонстрационную базу (несколько секунд)…",

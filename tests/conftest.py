@@ -85,19 +85,24 @@ def sample_db(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def stale_rollups_db(sample_db, tmp_path_factory) -> Path:
-    """A copy of the sample whose rollups are marked stale, so every query reads the raw tables."""
+def copy_with_stale_rollups(source: Path, path: Path) -> Path:
+    """Copy the database ``source`` to ``path`` and mark its rollups stale, so every query on the
+    copy reads the raw tables."""
     import shutil
 
     from cxdata.engine.db import write_meta
 
-    path = tmp_path_factory.mktemp("stale") / "stale.duckdb"
-    shutil.copy(sample_db, path)
+    shutil.copy(source, path)
     con = duckdb.connect(str(path))
     write_meta(con, rollup_version="stale")
     con.close()
     return path
+
+
+@pytest.fixture(scope="session")
+def stale_rollups_db(sample_db, tmp_path_factory) -> Path:
+    """A copy of the sample whose rollups are marked stale, so every query reads the raw tables."""
+    return copy_with_stale_rollups(sample_db, tmp_path_factory.mktemp("stale") / "stale.duckdb")
 
 
 # --- end-to-end fixtures (Playwright is imported only by the browser tests that use them) ---

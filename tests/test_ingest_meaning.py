@@ -212,3 +212,56 @@ def test_the_ces_tile_states_the_scale_of_the_selected_answers(tmp_path, capsys)
     assert main(["metrics", "--db", str(db), *period, "--lang", "ru"]) == 0
     assert json.loads(capsys.readouterr().out)["ces"] == {
         "value": None, "n": 4, "reason": "выбранные ответы даны по разным шкалам CES"}
+def test_merging_spellings_is_part_of_what_makes_an_upload_the_same(tmp_path, capsys):
+    """The same file loaded again with --merge-variants would store other values: it is not
+    'unchanged'. Appended, its rows clash with the stored spellings (the key conflict says to
+    upsert); upserted, the spellings are merged; the same load a third time is unchanged."""
+    db, extract = str(tmp_path / "variants.duckdb"), tmp_path / "kiosk.csv"
+    extract.write_text("transaction_id,customer_id,occurred_at,amount,channel\n"
+                       "v1,C1,2025-06-01,10.0,Kiosk\n"
+                       "v2,C1,2025-06-02,20.0,kiosk\n")
+
+    def load(*options) -> dict:
+        main(["load", "transactions", str(extract), "--db", db, *options])
+        return json.loads(capsys.readouterr().out)
+
+    def channels() -> list:
+        return query(db, "SELECT transaction_id, channel FROM transactions ORDER BY ALL")
+
+    first = load()
+    assert first["status"] == "loaded" and "spelling_variants" in codes_of(first)
+    assert channels() == [("v1", "Kiosk"), ("v2", "kiosk")]
+    assert load()["status"] == "unchanged"  # the same file, the same options
+
+    appended = load("--merge-variants")
+    assert appended["status"] == "rejected" and appended["same_as_upload_id"] is None
+    conflict = next(i for i in appended["issues"] if i["code"] == "key_conflict")
+    assert conflict["value"] == "v2" and "upsert" in conflict["message"]
+    assert channels() == [("v1", "Kiosk"), ("v2", "kiosk")]
+
+    merged = load("--merge-variants", "--mode", "upsert")
+    assert (merged["status"], merged["counts"]["updated"]) == ("loaded", 1)
+    assert merged["mapping"]["merged"] == {"channel": {"kiosk": "Kiosk"}}
+    assert channels() == [("v1", "Kiosk"), ("v2", "Kiosk")]
+    again = load("--merge-variants", "--mode", "upsert")
+    assert (again["status"], again["same_as_upload_id"]) == ("unchanged", merged["upload_id"])
+    assert load("--merge-variants")["status"] == "unchanged"  # appended now, it stores nothing new
+    logged = query(db, "SELECT upload_id, status, mapping_json FROM uploads ORDER BY upload_id")
+    assert [row[1] for row in logged] == ["loaded", "rejected", "loaded"]
+    assert json.loads(logged[2][2])["preset"] == {"merge": {"channel": {"kiosk": "Kiosk"}}}
+
+
+def codes_of(report: dict) -> list[str]:
+    return [i["code"] for i in report["issues"]]
+
+
+def test_every_option_that_changes_the_stored_rows_changes_the_fingerprint():
+    from cxdata.ingest.preset import MappingPreset
+
+    plain = MappingPreset().fingerprint()
+    changed = [{"anonymous": True}, {"scales": {"score": "csat_1_5"}}, {"merge": {"channel": {"Web": "web"}}},
+               {"columns": {"Сумма": "amount"}}, {"constants": {"channel": "branch"}}, {"decimal": ","},
+               {"date_format": "%d.%m.%Y"}, {"missing_values": ["-99"]}, {"skip_rows_missing": ["amount"]}]
+    prints = [MappingPreset.from_dict(options).fingerprint() for options in changed]
+    assert plain not in prints and len(set(prints)) == len(changed)
+    assert MappingPreset.from_dict({"table": "transactions"}).fingerprint() == plain  # only a label

@@ -58,6 +58,9 @@ def pandas_metrics(frames, f: Filters, as_of: date) -> dict[str, float | None]:
 
     t = narrow(frames["transactions"], "occurred_at")
     out["revenue"] = t["amount"].sum() if len(t) else None
+    anonymous = t.loc[t["customer_id"].isna(), "amount"].sum()
+    out["anonymous_revenue"] = anonymous if len(t) else None
+    out["anonymous_revenue_share"] = 100 * anonymous / out["revenue"] if len(t) and out["revenue"] > 0 else None
     out["arpu"] = t["amount"].sum() / t["customer_id"].nunique() if len(t) else None
 
     all_tx = frames["transactions"]
@@ -88,6 +91,7 @@ def pandas_metrics(frames, f: Filters, as_of: date) -> dict[str, float | None]:
 
     c = narrow(frames["complaints"], "opened_at")
     out["complaints"] = float(len(c))
+    out["anonymous_complaints"] = float(c["customer_id"].isna().sum())
     unresolved = c["resolved_at"].isna() | (c["resolved_at"] >= pd.Timestamp(as_of + timedelta(days=1)))
     out["unresolved_share"] = 100 * unresolved.mean() if len(c) else None
     return out

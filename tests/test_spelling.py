@@ -61,7 +61,7 @@ def test_what_a_missing_column_switches_off():
     assert metrics_needing("surveys", "nps") == ("nps",)
     assert metrics_needing("surveys", "comment") == ()
     assert set(metrics_needing("transactions", "amount")) == {
-        "revenue", "arpu", "churn_rate", "retention_rate", "conversion_rate", "ltv", "cac", "ltv_cac"
+        "revenue", "anonymous_revenue", "anonymous_revenue_share", "arpu", "churn_rate", "retention_rate", "conversion_rate", "ltv", "cac", "ltv_cac"
     }
     assert "class_retention" in measures_needing("churn_events", "churned_at")
     assert measures_needing("customers", "acquisition_cost") == ("unit_economics", "payback")

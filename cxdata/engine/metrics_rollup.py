@@ -31,9 +31,10 @@ SURVEY_SUMS = {name: name for name in (
     "nps_n", "promoters", "detractors", "csat_n", "satisfied", "ces_n", "ces_sum", "ces_sum_squares", "ces_scale_sum",
     "ces_scale_sum_squares")}  # fmt: skip
 # Count name -> its sum over ``transaction_daily`` (the names of ``metrics.fetch_revenue_sums``).
-REVENUE_SUMS = {"revenue": "amount_sum", "n": "transaction_count"}
+REVENUE_SUMS = {"revenue": "amount_sum", "n": "transaction_count", "anonymous_revenue": "anonymous_amount_sum",
+                "anonymous_n": "anonymous_transaction_count"}
 # Sums that are money (DOUBLE); every other sum is a whole count, returned as int64.
-MONEY_COLUMNS = {"amount_sum"}
+MONEY_COLUMNS = {"amount_sum", "anonymous_amount_sum"}
 
 
 def _periods_sql(column: str, periods: Sequence[Filters], params: dict, *, is_date: bool) -> tuple[str, list[str]]:

@@ -9,7 +9,7 @@ Grains:
 - ``customer_summary``: one row per customer id in ``customers`` or ``transactions``, with the
   customer's attributes, first purchase, all-time net revenue and first churn event.
 - ``transaction_daily``: one row per day × transaction channel × customer segment, region and
-  acquisition channel: net amount and transaction count.
+  acquisition channel: net amount and transaction count, of all and of the anonymous transactions.
 - ``survey_daily``: one row per day × touchpoint × survey channel × customer segment, region and
   acquisition channel: the counts and sums that NPS, CSAT and CES are made of.
 - ``journey_first``: one row per customer × stage reached: the first time (``first_at``) and the
@@ -25,7 +25,7 @@ from importlib import import_module
 import ibis
 
 from cxdata.engine.db import is_duckdb, read_meta, write_meta
-from cxdata.model.rules import is_purchase_sql, survey_counts
+from cxdata.model.rules import is_anonymous_sql, is_purchase_sql, survey_counts
 
 # Modules that add rollups for one page each. Each holds ``TABLES`` (names) and ``STATEMENTS``
 # (SQL strings, or functions taking the connection, run in order after the base rollups below,
@@ -40,8 +40,10 @@ ROLLUP_TABLES = BASE_TABLES + tuple(name for module in EXTENSIONS for name in im
 # customer id; 5: survey_daily adds the CES answers' scale tops (ces_scale_sum, ces_scale_sum_squares)
 # and counts satisfied answers on each answer's own scale;
 # 6: money_month_sums and money_answer_spans (custom money periods); 7: money_customer classes each
-# CSAT / CES answer on its own scale and money_answer_spans keeps the answer's scale_top.
-SHAPE = "7"
+# CSAT / CES answer on its own scale and money_answer_spans keeps the answer's scale_top; 8:
+# transaction_daily adds the anonymous transactions' sum and count (anonymous_amount_sum,
+# anonymous_transaction_count).
+SHAPE = "8"
 SHAPE_META_KEY = "rollup_shape"
 
 # The latest day of any fact: an all-time rollup answers "up to as_of" when nothing happened after it.
@@ -81,10 +83,13 @@ LEFT JOIN purchases AS p USING (customer_id)
 LEFT JOIN churn USING (customer_id)
 """
 
-_TRANSACTION_DAILY = """
+_ANONYMOUS = is_anonymous_sql("t.customer_id")
+_TRANSACTION_DAILY = f"""
 CREATE OR REPLACE TABLE transaction_daily AS
 SELECT CAST(t.occurred_at AS DATE) AS day, t.channel, c.segment, c.region, c.acquisition_channel,
-       fsum(t.amount) AS amount_sum, count(*) AS transaction_count
+       fsum(t.amount) AS amount_sum, count(*) AS transaction_count,
+       fsum(t.amount) FILTER (WHERE {_ANONYMOUS}) AS anonymous_amount_sum,
+       count(*) FILTER (WHERE {_ANONYMOUS}) AS anonymous_transaction_count
 FROM transactions AS t
 LEFT JOIN customers AS c ON c.customer_id = t.customer_id
 GROUP BY ALL
@@ -135,7 +140,7 @@ def _statements() -> list[tuple[object, set[str] | None]]:
     for name in EXTENSIONS:
         module = import_module(name)
         sources = getattr(module, "SOURCES", (None,) * len(module.STATEMENTS))
-        statements += list(zip(module.STATEMENTS, sources))
+        statements += list(zip(module.STATEMENTS, sources, strict=True))
     return statements
 
 

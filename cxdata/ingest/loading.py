@@ -10,7 +10,10 @@ Modes (``key`` = the table's key from ``cxdata.model.schema``):
 - ``replace``: the table's rows are replaced by the file's.
 
 The same file (SHA-256) appended again with the same table and mapping is ``unchanged``; so is
-any upload that would not change the table. Any error rejects the whole upload: nothing changes.
+any upload that would not change the table. The mapping counts everything that changes the stored
+rows: the preset (columns, constants, formats, missing values, scales, anonymous) and the
+spellings merged, whether the preset chose them or ``merge_variants`` did. Any error rejects the
+whole upload: nothing changes.
 
 A load is one DuckDB transaction: the table's rows, the undo rows, the ``uploads`` log row, a new
 ``meta.data_version`` (every cache key includes it) and the rollups. Readers see the old data or
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -52,6 +55,9 @@ from cxdata.model.schema import TABLES, create_schema
 from cxdata.model.workspace import settings_from_meta
 
 
+DEFAULT_LIMITS = Limits()  # frozen: one instance serves every call
+
+
 @dataclass
 class _Plan:
     """What the load would do to the stored table."""
@@ -70,7 +76,7 @@ class _Plan:
 
 
 def load_extract(db_path, table: str, path, *, mapping=None, mode: str = "append", dry_run: bool = False,
-                 user: str = "local", lang: str = "en", limits: Limits = Limits(), lock_timeout: float = 60.0,
+                 user: str = "local", lang: str = "en", limits: Limits = DEFAULT_LIMITS, lock_timeout: float = 60.0,
                  progress: Progress | None = None, now: datetime | None = None, connection=None,
                  merge_variants: bool = False) -> Report:
     """Load the extract at ``path`` into ``table`` of the database ``db_path`` (None: $CX_DB or the default).
@@ -137,6 +143,9 @@ def _load(con, report: Report, validated: Validated, preset, mode: str, dry_run:
         report.questions["variants"] = offered
         report.mapping["merged"] = merged
         report.preview = build_preview(validated.data)
+        # The merges done, however asked for (the preset's choices or ``merge_variants``), are what
+        # changes the stored rows: they make the upload's fingerprint and are logged with it.
+        preset = replace(preset, merge=merged)
     same = find_same_upload(con, sha256=report.file["sha256"], table=table, mode=mode,
                             mapping_sha256=preset.fingerprint())
     if mode == "append" and same is not None and not validated.has_errors:

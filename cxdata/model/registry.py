@@ -135,6 +135,40 @@ METRICS: dict[str, Metric] = {
             needs=("transactions.amount",),
         ),
         Metric(
+            name="anonymous_revenue",
+            label_en="Anonymous revenue",
+            label_ru="Анонимная выручка",
+            description_en="The part of net revenue loaded without a customer: sum of the amounts of anonymous "
+            "transactions (a file marked anonymous on purpose) dated in the period, refunds subtracted. It is "
+            "in revenue, but in no customer's ARPU, LTV or cohort.",
+            description_ru="Часть чистой выручки, загруженная без клиента: сумма анонимных транзакций (файл, "
+            "намеренно отмеченный как анонимный) за период за вычетом возвратов. Она входит в выручку, но не "
+            "в ARPU, LTV или когорты клиентов.",
+            formula="Σ amount of transactions without a customer",
+            unit="money",
+            scale="currency",
+            higher_is_better=False,
+            sample_of="anonymous transactions",
+            decimals=0,
+            needs=("transactions.amount",),
+        ),
+        Metric(
+            name="anonymous_revenue_share",
+            label_en="Anonymous share of revenue",
+            label_ru="Доля анонимной выручки",
+            description_en="Anonymous revenue as a share of net revenue in the period (none when net revenue "
+            "is not positive).",
+            description_ru="Анонимная выручка как доля чистой выручки за период (не считается, если чистая "
+            "выручка не положительна).",
+            formula="100 × anonymous revenue / revenue",
+            unit="%",
+            scale="0 … 100 %",
+            higher_is_better=False,
+            sample_of="transactions",
+            decimals=1,
+            needs=("transactions.amount",),
+        ),
+        Metric(
             name="arpu",
             label_en="ARPU",
             label_ru="ARPU",
@@ -268,6 +302,22 @@ METRICS: dict[str, Metric] = {
             needs=("complaints.opened_at",),
         ),
         Metric(
+            name="anonymous_complaints",
+            label_en="Anonymous complaints",
+            label_ru="Анонимные жалобы",
+            description_en="The complaints opened in the period that were loaded without a customer (a file "
+            "marked anonymous on purpose): counted in complaints, linked to no customer.",
+            description_ru="Жалобы за период, загруженные без клиента (файл, намеренно отмеченный как "
+            "анонимный): входят в число жалоб, но не связаны ни с одним клиентом.",
+            formula="count(complaints without a customer)",
+            unit="count",
+            scale="complaints",
+            higher_is_better=False,
+            sample_of="anonymous complaints",
+            decimals=0,
+            needs=("complaints.opened_at",),
+        ),
+        Metric(
             name="unresolved_share",
             label_en="Unresolved complaints",
             label_ru="Нерешённые жалобы",
@@ -288,6 +338,12 @@ METRICS: dict[str, Metric] = {
 OVERVIEW_METRICS = ("nps", "csat", "ces", "revenue", "churn_rate", "ltv_cac")
 # The metrics the CLI ``metrics`` command prints (all of them).
 CLI_METRICS = tuple(METRICS)
+# A total -> (its part loaded on purpose without a customer, that part's share of the total or
+# None): the total's tile says how much of it is anonymous whenever any is.
+ANONYMOUS_PARTS: dict[str, tuple[str, str | None]] = {
+    "revenue": ("anonymous_revenue", "anonymous_revenue_share"),
+    "complaints": ("anonymous_complaints", None),
+}
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,12 @@
 """The CX rules every number is built from, each stated once.
 
 Who is a promoter, a satisfied or an easy answer; what a purchase is; when a customer counts as
-churned and as active; the order of the journey. Each rule is data or one small function here,
-rendered as an Ibis expression for the definitions (any engine) and as SQL text for the saved
-copies built at load time (``cxdata.engine.rollups*``), so changing a rule is one edit here and every
-page, the CLI, the rollups and the exports follow (``tests/test_rules.py`` changes one and
-watches every path move). The registry's descriptions quote the bands from here too.
+churned and as active; which rows are anonymous; the order of the journey. Each rule is data or
+one small function here, rendered as an Ibis expression for the definitions (any engine) and as
+SQL text for the saved copies built at load time (``cxdata.engine.rollups*``), so changing a rule
+is one edit here and every page, the CLI, the rollups and the exports follow
+(``tests/test_rules.py`` changes one and watches every path move). The registry's descriptions
+quote the bands from here too.
 
 Nothing here imports the rest of ``cxdata``, so every layer can read it.
 """
@@ -269,6 +270,19 @@ def is_active_at(first_purchase_at: ir.TimestampValue, churned_at: ir.TimestampV
 def not_churned_by_sql(churned_at: str, at: str) -> str:
     """The customer's churn (``customer_churn``) is not before ``at`` (SQL)."""
     return f"({churned_at} IS NULL OR {churned_at} >= {at})"
+
+
+# --- anonymous rows ------------------------------------------------------------------------------
+# A transaction or complaint loaded on purpose without a customer (``--anonymous``, the box on the
+# Upload page) is anonymous: its amount is revenue, but no customer's (not in ARPU, LTV or cohorts).
+
+
+def is_anonymous(customer_id: ir.Value) -> ir.BooleanValue:
+    return customer_id.isnull()
+
+
+def is_anonymous_sql(customer_id: str = "customer_id") -> str:
+    return f"{customer_id} IS NULL"
 
 
 # --- measures ----------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from cxdata.i18n import format_compact, format_number, format_value, translate
-from cxdata.model.registry import METRICS
+from cxdata.model.registry import ANONYMOUS_PARTS, METRICS
 from cxdata.model.rules import scale_range
 from cxdata.questions.overview import Overview
 
@@ -75,6 +75,11 @@ def build_tile(overview: Overview, metric: str, lang: str, currency: str = "") -
         notes.append(translate("answer_scale", lang, low=low, high=high))
     if spec.unit == "money" and current.value is not None:
         notes.insert(0, fmt(current.value))
+    help_text = describe_metric(metric, lang, current.scale)
+    anonymous = describe_anonymous_part(overview, metric, lang, currency)
+    if anonymous is not None:  # said under the total, and defined on hover next to it
+        notes.insert(1 if spec.unit == "money" else 0, anonymous)
+        help_text += "\n\n" + describe_metric(ANONYMOUS_PARTS[metric][0], lang)
     if spec.depends_on_cohort_age:
         notes.append(translate("cohort_age_note", lang))
     if current.value is not None and current.is_small_sample:
@@ -97,7 +102,7 @@ def build_tile(overview: Overview, metric: str, lang: str, currency: str = "") -
         # A cohort-age metric always "falls" for recent periods: show its delta without colour.
         delta_color="off" if spec.depends_on_cohort_age else "normal" if spec.higher_is_better else "inverse",
         note=" · ".join(notes),
-        help=describe_metric(metric, lang, current.scale),
+        help=help_text,
         status=status,
     )
 
@@ -117,3 +122,22 @@ def add_predicted_ratio(tile: Tile, value: float | None, state: str, lang: str, 
     text = describe_predicted_ratio(value, lang, horizon_months) if state == "ready" else describe_predicted_gap(state, lang)
     method = describe_predicted_method(lang, horizon_months)
     return replace(tile, note=f"{tile.note} · {text}", help=f"{tile.help}\n\n{method[:1].upper()}{method[1:]}.")
+def describe_anonymous_part(overview: Overview, metric: str, lang: str, currency: str = "") -> str | None:
+    """'of which 1,234 RUB (2.5%) anonymous — loaded without a customer', or None when nothing of
+    ``metric`` in the period was loaded without a customer (or it has no anonymous part)."""
+    if metric not in ANONYMOUS_PARTS:
+        return None
+    part_name, share_name = ANONYMOUS_PARTS[metric]
+    part = overview.current.get(part_name)
+    if part is None or part.gap is not None or part.value is None or not part.n:
+        return None
+    spec = METRICS[part_name]
+    value = format_value(part.value, spec.unit, lang, spec.decimals, currency)
+    share = overview.current.get(share_name) if share_name else None
+    if share is None or share.value is None:
+        return translate("anonymous_part", lang, value=value)
+    share_spec = METRICS[share_name]
+    smallest = 10 ** -share_spec.decimals  # a share that would round to 0 is not none: "< 0.1%"
+    shown = format_value(max(share.value, smallest), share_spec.unit, lang, share_spec.decimals)
+    return translate("anonymous_part_share", lang, value=value,
+                     share=f"< {shown}" if 0 < share.value < smallest else shown)

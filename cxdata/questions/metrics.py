@@ -44,6 +44,7 @@ from cxdata.model.rules import (
     DEFAULT_SCALE,
     common_scale_top,
     is_active_at,
+    is_anonymous,
     is_purchase,
     scale_of_top,
     scale_text,
@@ -217,23 +218,33 @@ def survey_metrics(counts: dict) -> dict[str, MetricValue]:
 
 @answered_by(CURRENT, saved=metrics_rollup.revenue_sums)
 def fetch_revenue_sums(db, periods: Sequence[Filters], as_of: date | None = None, grain: str | None = None) -> pd.DataFrame:
-    """Net revenue (``revenue``) and transactions (``n``) per period."""
+    """Net revenue (``revenue``) and transactions (``n``) per period, and the anonymous ones'
+    (``anonymous_revenue``, ``anonymous_n``: loaded without a customer)."""
     t = filter_table(db, "transactions", span_of(periods))
-    return group_by_period(t, t.occurred_at, periods, dict(revenue=t.amount.sum(), n=t.count()), grain)
+    anonymous = is_anonymous(t.customer_id)
+    aggregates = dict(revenue=t.amount.sum(), n=t.count(), anonymous_revenue=t.amount.sum(where=anonymous),
+                      anonymous_n=anonymous.sum())
+    return group_by_period(t, t.occurred_at, periods, aggregates, grain)
 
 
 def revenue_metrics(sums: dict) -> dict[str, MetricValue]:
-    n = _count(sums["n"])
-    return {"revenue": MetricValue("revenue", _number(sums["revenue"]) if n else None, n)}
-
-
+    """Revenue, its anonymous part and that part's share (of a positive revenue)."""
+    n, anonymous_n = _count(sums["n"]), _count(sums.get("anonymous_n"))
+    revenue = _number(sums["revenue"]) if n else None
+    anonymous = (_number(sums.get("anonymous_revenue")) or 0.0) if n else None
+    share = 100 * anonymous / revenue if revenue and revenue > 0 and anonymous is not None else None
+    return {
+        "revenue": MetricValue("revenue", revenue, n),
+        "anonymous_revenue": MetricValue("anonymous_revenue", anonymous, anonymous_n),
+        "anonymous_revenue_share": MetricValue("anonymous_revenue_share", share, n),
+    }
 
 
 def fetch_arpu_sums(db, periods: Sequence[Filters], as_of: date | None = None, grain: str | None = None) -> pd.DataFrame:
     """Revenue of known customers, transactions and distinct customers per period (a distinct
     count: no rollup). Anonymous transactions (no customer) belong to no one's average."""
     t = filter_table(db, "transactions", span_of(periods))
-    known = t.customer_id.notnull()
+    known = ~is_anonymous(t.customer_id)
     aggregates = dict(revenue=t.amount.sum(where=known), n=known.sum(), active=t.customer_id.nunique())
     return group_by_period(t, t.occurred_at, periods, aggregates)
 
@@ -338,17 +349,20 @@ def acquisition_metrics(sums: dict) -> dict[str, MetricValue]:
 
 
 def fetch_complaint_counts(db, periods: Sequence[Filters], as_of: date, grain: str | None = None) -> pd.DataFrame:
-    """Complaints opened in each period (``n``) and those unresolved on the as-of date."""
+    """Complaints opened in each period (``n``), those unresolved on the as-of date and those loaded
+    without a customer (``anonymous``)."""
     c = filter_table(db, "complaints", span_of(periods))
     as_of_end = ibis.timestamp(day_start(as_of + timedelta(days=1)))
-    aggregates = dict(n=c.count(), unresolved=(c.resolved_at.isnull() | (c.resolved_at >= as_of_end)).sum())
+    aggregates = dict(n=c.count(), unresolved=(c.resolved_at.isnull() | (c.resolved_at >= as_of_end)).sum(),
+                      anonymous=is_anonymous(c.customer_id).sum())
     return group_by_period(c, c[TABLES["complaints"].date_column], periods, aggregates)
 
 
 def complaint_metrics(counts: dict) -> dict[str, MetricValue]:
-    n = _count(counts["n"])
+    n, anonymous = _count(counts["n"]), _count(counts["anonymous"])
     return {
         "complaints": MetricValue("complaints", float(n), n),
+        "anonymous_complaints": MetricValue("anonymous_complaints", float(anonymous), anonymous),
         "unresolved_share": _from_interval("unresolved_share", wilson_interval(_count(counts["unresolved"]), n), n),
     }
 
@@ -372,12 +386,14 @@ def _per_period(compute: Callable) -> Callable:
 
 GROUPS = {
     "survey": MetricGroup(("nps", "csat", "ces"), fetch_survey_counts, _per_period(survey_metrics)),
-    "revenue": MetricGroup(("revenue",), fetch_revenue_sums, _per_period(revenue_metrics)),
+    "revenue": MetricGroup(("revenue", "anonymous_revenue", "anonymous_revenue_share"), fetch_revenue_sums,
+                           _per_period(revenue_metrics)),  # fmt: skip
     "arpu": MetricGroup(("arpu",), fetch_arpu_sums, _per_period(arpu_metrics)),
     "retention": MetricGroup(("retention_rate", "churn_rate"), fetch_retention_counts, retention_metrics),
     "acquisition": MetricGroup(("conversion_rate", "ltv", "cac", "ltv_cac"), fetch_acquisition_sums,
                                _per_period(acquisition_metrics)),  # fmt: skip
-    "complaints": MetricGroup(("complaints", "unresolved_share"), fetch_complaint_counts, _per_period(complaint_metrics)),
+    "complaints": MetricGroup(("complaints", "anonymous_complaints", "unresolved_share"), fetch_complaint_counts,
+                              _per_period(complaint_metrics)),  # fmt: skip
 }
 # The groups whose counts can also be grouped by trend period (``cxdata.questions.trends``).
 TREND_GROUPS = ("survey", "revenue", "retention")

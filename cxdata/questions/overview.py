@@ -14,7 +14,7 @@ from cxdata.engine.router import CURRENT, answered_by
 from cxdata.engine.workspace import fetch_as_of, fetch_data_start  # noqa: F401 - the pages' and tests' import
 from cxdata.i18n import format_period, format_value, translate
 from cxdata.model.filters import CUSTOMER_DIMENSIONS, UNKNOWN, Filters
-from cxdata.model.registry import METRICS, OVERVIEW_METRICS
+from cxdata.model.registry import ANONYMOUS_PARTS, METRICS, OVERVIEW_METRICS
 from cxdata.engine.coverage import Coverage, Gap
 from cxdata.questions.metrics import (
     MetricValue,
@@ -172,8 +172,9 @@ def fetch_overview(db, filters: Filters, as_of: date, target_table: pd.DataFrame
     names = OVERVIEW_METRICS + TREND_METRICS
     counts = fetch_metric_counts(db, periods, as_of, names, grain)
     coverage = fetch_metric_coverage(db, names) if coverage is None else coverage
+    shown = OVERVIEW_METRICS + anonymous_parts(OVERVIEW_METRICS)
     current, previous = (
-        cover(metrics_from_counts(counts, index, period, OVERVIEW_METRICS), coverage) for index, period in enumerate(periods)
+        cover(metrics_from_counts(counts, index, period, shown), coverage) for index, period in enumerate(periods)
     )
     gaps = {name: coverage.gap_of(name) for name in dict.fromkeys(names)}
     return Overview(
@@ -185,6 +186,15 @@ def fetch_overview(db, filters: Filters, as_of: date, target_table: pd.DataFrame
         targets=select_targets(fetch_target_table(db) if target_table is None else target_table, filters),
         trends=build_trends(counts, filters, grain),
     )
+
+
+def anonymous_parts(names) -> tuple[str, ...]:
+    """The anonymous parts (and their shares) of the totals among ``names`` (``ANONYMOUS_PARTS``).
+
+    >>> anonymous_parts(("nps", "revenue"))
+    ('anonymous_revenue', 'anonymous_revenue_share')
+    """
+    return tuple(part for name in names for part in ANONYMOUS_PARTS.get(name, ()) if part is not None)
 
 
 def build_headline(overview: Overview, lang: str, currency: str = "") -> str:
