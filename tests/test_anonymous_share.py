@@ -142,3 +142,23 @@ def test_overview_revenue_tile_says_the_anonymous_part(anonymous_db, sample_db, 
     st.cache_resource.clear()
     plain = open_app(tmp_path, monkeypatch, sample_db)
     assert not any("anonymous" in note for note in plain_notes(plain))
+
+
+@pytest.mark.browser
+def test_the_browser_shows_the_anonymous_part_under_the_revenue_tile(anonymous_db, tmp_path, browser):
+    """What a person sees in Chromium: the note under the revenue tile, in English and in Russian."""
+    from tests.browser import streamlit_server, wait_for_run
+
+    share = 100 * 25_000_000.0 / revenue_by_pandas(anonymous_db, HALF_YEAR)
+    english = f"of which 25,000,000 RUB ({share:.1f}%) anonymous — loaded without a customer"
+    russian = f"в том числе 25 000 000 RUB ({share:.1f} %) анонимно — загружено без клиента".replace(".", ",")
+    with streamlit_server(anonymous_db, tmp_path / "server.log", address="127.0.0.1") as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1200})
+        for lang, label, note in (("en", "Revenue", english), ("ru", "Выручка", russian)):
+            page.goto(f"{url}/?lang={lang}")
+            wait_for_run(page)
+            tile = page.locator("[data-testid='stColumn']").filter(
+                has=page.locator("[data-testid='stMetricLabel']", has_text=label)).last
+            text = tile.inner_text().replace("\xa0", " ").replace("\u202f", " ").replace("\u2060", "")
+            assert note in text, text
+        page.close()
