@@ -115,11 +115,12 @@ PAGE_TIMEOUT_MS = 300_000
 async def _act(page, action: tuple[str, int]) -> None:
     """Do one user action: a navigation link, or a choice in a global filter of the sidebar."""
     kind, index = action
+    # A renderer starved of CPU may take long to make a link clickable: wait as for a run.
     if kind == "page":
-        await page.locator("[data-testid='stSidebarNavLink']").nth(index).click()
+        await page.locator("[data-testid='stSidebarNavLink']").nth(index).click(timeout=PAGE_TIMEOUT_MS)
         return
-    await page.locator(f".st-key-{kind} input").click()
-    await page.locator("[role='option'][aria-selected='false']").nth(index).click()  # a change, never a no-op
+    await page.locator(f".st-key-{kind} input").click(timeout=PAGE_TIMEOUT_MS)
+    await page.locator("[role='option'][aria-selected='false']").nth(index).click(timeout=PAGE_TIMEOUT_MS)  # a change
     if kind == "f_region":  # a multiselect stays open for more choices: close it as a user does
         await page.keyboard.press("Escape")
 
