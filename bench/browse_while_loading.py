@@ -1,13 +1,22 @@
-"""Sessions browsing while uploads replace the database: errors seen and page times.
+"""Sessions browsing while uploads replace the database: errors seen and view times.
 
     python -m bench.browse_while_loading [--db PATH] [--sessions 20] [--visits 6]
 
-A real Streamlit server on a copy of the database, ``--sessions`` Chromium pages each opening
-``--visits`` views one after the other (overview, journey, money; English and Russian; several
-filters), while the command line loads a small transactions extract and undoes it, again and
-again, until the browsing is over. Every load and undo publishes a new database file under the
-running server (``cxdata.ingest.publish``). Prints JSON: page seconds (median, p95, max), the
-errors any page showed (an exception or an error box), the loads and undos done while the pages
+A real Streamlit server on a copy of the database and ``--sessions`` Chromium pages, as the users
+of a shared dashboard: each session opens the app once (English or Russian), then moves between
+views ``--visits`` times the way a user does, without reloading the page: a link of the sidebar's
+navigation (overview, journey, money; Streamlit switches pages in the browser and reruns the new
+page's script) or a change of a global filter (the period, a region). Meanwhile the command line
+loads a small transactions extract and undoes it, again and again, until the browsing is over;
+every load and undo publishes a new database file under the running server
+(``cxdata.ingest.publish``).
+
+A view is timed from the click to the end of the script run it started, with nothing still loading
+(``FINISHED``): what the user waits for. The first load of each session (the frontend and plotly.js
+fetched and evaluated by the browser) is reported apart, and so is the server's own time per
+script run (``bench.timed_streamlit``, which wraps Streamlit's script execution; the app is not
+changed). Prints JSON: view seconds (median, p95, max), first loads, server run seconds, the errors
+any view showed (an exception or an error box), the loads and undos done while the sessions
 browsed and any that failed, and whether the data ends where it started.
 
 Without ``--db`` it builds the test sample (scale 0.02, seed 7) in a temporary folder.
@@ -18,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -32,20 +42,28 @@ sys.path.insert(0, str(ROOT))
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: E402
 
-VIEWS = (
-    "?f_period=last_12m",
-    "journey?f_period=last_quarter&f_region=Siberia",
-    "money?f_period=last_6m&f_channel=web",
-    "?f_period=last_quarter&f_segment=SMB&lang=ru",
-    "journey?f_period=last_6m&lang=ru",
-    "money?f_period=last_12m&f_region=Volga&lang=ru",
-)
+# What a session does after opening the app on the overview, in turn: ("page", n) follows the n-th
+# link of the sidebar navigation (0 overview, 1 journey, 2 money; never the page already shown);
+# ("f_period", n) picks the n-th period not chosen now; ("f_region", n) adds the n-th region not
+# chosen yet to the region filter.
+ACTIONS = (("page", 1), ("f_period", 1), ("page", 2), ("f_region", 0), ("page", 0), ("f_period", 3),
+           ("page", 1), ("f_region", 0), ("page", 2), ("f_period", 0))
 ERRORS = "[data-testid='stException'], [data-testid='stAlertContentError']"
 FINISHED = (
     "() => { const app = document.querySelector(\"[data-testid='stApp']\");"
     " return app && app.getAttribute('data-test-script-state') === 'notRunning'"
     " && document.querySelectorAll(\"[data-testid='stSkeleton']\").length === 0; }"
 )
+# Before an action: note when a script run starts, so that "finished" means the run the action
+# started, not the state the page was in before the click reached the server.
+WATCH_RUN = (
+    "() => { const app = document.querySelector(\"[data-testid='stApp']\"); window.cxRunStarted = false;"
+    " if (window.cxRunWatch) window.cxRunWatch.disconnect();"
+    " window.cxRunWatch = new MutationObserver(() => {"
+    " if (app.getAttribute('data-test-script-state') === 'running') window.cxRunStarted = true; });"
+    " window.cxRunWatch.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']}); }"
+)
+RUN_FINISHED = "() => window.cxRunStarted === true && (" + FINISHED + ")()"
 # Ten purchases on the sample's last day: small, so that loads come one after another quickly.
 EXTRACT = "transaction_id;customer_id;occurred_at;amount;product;channel\n" + "".join(
     f"BW{i};C{i + 1:07d};31.12.2025;{100 + i},50;Basic;web\n" for i in range(10)
@@ -94,24 +112,55 @@ class Uploads(threading.Thread):
 PAGE_TIMEOUT_MS = 300_000
 
 
-async def _browse(browser, url: str, session: int, visits: int, times: list, errors: list) -> None:
+async def _act(page, action: tuple[str, int]) -> None:
+    """Do one user action: a navigation link, or a choice in a global filter of the sidebar."""
+    kind, index = action
+    # A renderer starved of CPU may take long to make a link clickable: wait as for a run.
+    if kind == "page":
+        await page.locator("[data-testid='stSidebarNavLink']").nth(index).click(timeout=PAGE_TIMEOUT_MS)
+        return
+    await page.locator(f".st-key-{kind} input").click(timeout=PAGE_TIMEOUT_MS)
+    await page.locator("[role='option'][aria-selected='false']").nth(index).click(timeout=PAGE_TIMEOUT_MS)  # a change
+    if kind == "f_region":  # a multiselect stays open for more choices: close it as a user does
+        await page.keyboard.press("Escape")
+
+
+async def _finish(page) -> None:
+    await page.wait_for_function(RUN_FINISHED, timeout=PAGE_TIMEOUT_MS)
+    await page.wait_for_timeout(300)  # a rerun a widget started: let it start, then wait again
+    await page.wait_for_function(FINISHED, timeout=PAGE_TIMEOUT_MS)
+
+
+async def _browse(browser, url: str, session: int, visits: int, times: list, first_loads: list, errors: list) -> None:
+    from playwright.async_api import Error as PlaywrightError
     from playwright.async_api import TimeoutError as PlaywrightTimeout
 
     page = await browser.new_page(viewport={"width": 1400, "height": 1000})
+    start = "?lang=ru" if session % 2 else ""
     try:
+        started = time.perf_counter()
+        try:
+            # Twenty pages fetching and evaluating the frontend at once on a small machine take
+            # longer than Playwright's default 30 s to fire "load": wait for the app instead.
+            await page.goto(f"{url}/{start}", wait_until="commit", timeout=PAGE_TIMEOUT_MS)
+            await page.wait_for_function(FINISHED, timeout=PAGE_TIMEOUT_MS)
+            await page.wait_for_timeout(300)
+            await page.wait_for_function(FINISHED, timeout=PAGE_TIMEOUT_MS)
+        except PlaywrightTimeout:
+            errors.append({"session": session, "view": "first load",
+                           "text": f"not finished within {PAGE_TIMEOUT_MS // 1000} s"})
+            return
+        first_loads.append(time.perf_counter() - started)
         for visit in range(visits):
-            view = VIEWS[(session + visit) % len(VIEWS)]
+            action = ACTIONS[visit % len(ACTIONS)]  # every session from the overview, in the same order
+            view = f"{action[0]} {action[1]}"
+            await page.evaluate(WATCH_RUN)
             started = time.perf_counter()
             try:
-                # Twenty pages fetching and evaluating the frontend at once on a small machine take
-                # longer than Playwright's default 30 s to fire "load": wait for the app instead.
-                await page.goto(f"{url}/{view}", wait_until="commit", timeout=PAGE_TIMEOUT_MS)
-                await page.wait_for_function(FINISHED, timeout=PAGE_TIMEOUT_MS)
-                await page.wait_for_timeout(300)  # a rerun a widget started: let it start, then wait again
-                await page.wait_for_function(FINISHED, timeout=PAGE_TIMEOUT_MS)
-            except PlaywrightTimeout:
-                errors.append({"session": session, "view": view,
-                               "text": f"not finished within {PAGE_TIMEOUT_MS // 1000} s"})
+                await _act(page, action)
+                await _finish(page)
+            except (PlaywrightTimeout, PlaywrightError) as error:
+                errors.append({"session": session, "view": view, "text": str(error).splitlines()[0][:300]})
                 continue
             times.append(time.perf_counter() - started)
             for text in await page.locator(ERRORS).all_inner_texts():
@@ -120,10 +169,11 @@ async def _browse(browser, url: str, session: int, visits: int, times: list, err
         await page.close()
 
 
-async def _browse_all(url: str, sessions: int, visits: int) -> tuple[list, list, float, float]:
+async def _browse_all(url: str, sessions: int, visits: int) -> tuple[list, list, list, float, float]:
     from playwright.async_api import async_playwright
 
     times: list[float] = []
+    first_loads: list[float] = []
     errors: list[dict] = []
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -132,10 +182,10 @@ async def _browse_all(url: str, sessions: int, visits: int) -> tuple[list, list,
         await warm.wait_for_function(FINISHED, timeout=PAGE_TIMEOUT_MS)
         await warm.close()
         started = time.perf_counter()
-        await asyncio.gather(*(_browse(browser, url, s, visits, times, errors) for s in range(sessions)))
+        await asyncio.gather(*(_browse(browser, url, s, visits, times, first_loads, errors) for s in range(sessions)))
         finished = time.perf_counter()
         await browser.close()
-    return times, errors, started, finished
+    return times, first_loads, errors, started, finished
 
 
 def _in_own_thread(coroutine):
@@ -157,8 +207,26 @@ def _in_own_thread(coroutine):
     return outcome["value"]
 
 
+def _spread(seconds: list[float]) -> dict:
+    """Median, 95th percentile and maximum, in seconds (None without any)."""
+    ordered = sorted(seconds)
+    if not ordered:
+        return {"count": 0, "median_s": None, "p95_s": None, "max_s": None}
+    return {"count": len(ordered), "median_s": round(statistics.median(ordered), 3),
+            "p95_s": round(ordered[max(0, int(round(0.95 * len(ordered))) - 1)], 3), "max_s": round(ordered[-1], 3)}
+
+
+def _server_runs(run_log: Path, started: float, finished: float) -> list[float]:
+    """Seconds of every script run the server began while the sessions browsed (epoch clock)."""
+    if not run_log.exists():
+        return []
+    runs = [json.loads(line) for line in run_log.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [run["seconds"] for run in runs if started <= run["started"] <= finished]
+
+
 def measure(db: Path, sessions: int = 20, visits: int = 6, minimum_loads: int = 2) -> dict:
-    """Browse ``sessions`` × ``visits`` views of a copy of ``db`` while uploads replace it."""
+    """Browse: ``sessions`` open the app once, then do ``visits`` actions each on a copy of ``db``
+    while uploads replace it."""
     folder = Path(tempfile.mkdtemp(prefix="cx-browse-"))
     try:
         live = folder / "cx.duckdb"
@@ -166,25 +234,32 @@ def measure(db: Path, sessions: int = 20, visits: int = 6, minimum_loads: int = 
         extract = folder / "purchases.csv"
         extract.write_text(EXTRACT, encoding="cp1251")
         before = count_transactions(live)
-        with streamlit_server(live, folder / "server.log") as url:
+        run_log = folder / "runs.jsonl"
+        with streamlit_server(live, folder / "server.log", launcher="bench.timed_streamlit",
+                              env={"CX_BENCH_RUN_LOG": str(run_log)}) as url:
             uploads = Uploads(live, extract, minimum_loads)
             uploads.start()
-            times, errors, started, finished = _in_own_thread(_browse_all(url, sessions, visits))
+            epoch_started = time.time()
+            times, first_loads, errors, started, finished = _in_own_thread(_browse_all(url, sessions, visits))
+            epoch_finished = time.time()
             uploads.stop.set()
             uploads.join()
         during = [what for what, began, ended in uploads.done if began < finished and ended > started]
-        ordered = sorted(times)
+        views = _spread(times)
         return {
             "sessions": sessions,
             "pages": len(times),
-            "page_median_s": round(statistics.median(ordered), 3) if ordered else None,
-            "page_p95_s": round(ordered[max(0, int(round(0.95 * len(ordered))) - 1)], 3) if ordered else None,
-            "page_max_s": round(ordered[-1], 3) if ordered else None,
+            "page_median_s": views["median_s"],
+            "page_p95_s": views["p95_s"],
+            "page_max_s": views["max_s"],
+            "first_load": _spread(first_loads),
+            "server_run": _spread(_server_runs(run_log, epoch_started, epoch_finished)),
             "errors": errors,
             "loads_while_browsing": during.count("load"),
             "undos_while_browsing": during.count("undo"),
             "uploads_failed": uploads.failed,
             "data_restored": count_transactions(live) == before,
+            "load_average": [round(x, 2) for x in os.getloadavg()],
         }
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -194,7 +269,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, help="database to copy (default: build the test sample)")
     parser.add_argument("--sessions", type=int, default=20)
-    parser.add_argument("--visits", type=int, default=6, help="views each session opens, one after the other")
+    parser.add_argument("--visits", type=int, default=6,
+                        help="views each session moves to after opening the app (navigation links, filters)")
     args = parser.parse_args(argv)
     db = args.db
     if db is None:

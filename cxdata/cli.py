@@ -1,7 +1,8 @@
 """Command line: ``python -m cxdata COMMAND``. A stable contract that analysts script.
 
 Exit codes: 0 success, 1 runtime failure, 2 usage error (bad arguments, missing database).
-Errors are one line on stderr, never a traceback.
+Errors are one line on stderr, never a traceback, in the language of ``--lang`` (every command
+takes it); ``--help`` is in English.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from cxdata.cli_contract import (
     Parser,
     UsageError,
     iso_date,
+    missing_database,
     positive_float,
     run_with_contract,
 )
 from cxdata.engine.db import remember_database, resolve_db_path
-from cxdata.i18n import register_text, translate
+from cxdata.i18n import WordedError, register_text, translate
 from cxdata.ingest import cli as ingest_cli
 from cxdata.model.filters import Filters
 from cxdata.model.workspace import DEFAULTS
@@ -46,9 +48,10 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--engine", help="duckdb, polars or spark (default: $CX_ENGINE or duckdb)")
 
 
-def add_lang_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--lang", choices=("en", "ru"), default="en",
-                        help="language of the texts (reasons a number is not available, headlines)")
+def add_lang_argument(parser: argparse.ArgumentParser,
+                      help: str = "language of the texts (reasons a number is not available, headlines) "
+                                  "and of the error messages") -> None:
+    parser.add_argument("--lang", choices=("en", "ru"), default="en", help=help)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,14 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--empty", action="store_true", help="the schema and no sample: a workspace for your own data")
     init.add_argument("--currency", help="with --empty: the currency code of its money (default USD)")
     init.add_argument("--name", help="with --empty: the company name shown on every page")
-    init.add_argument("--lang", choices=("en", "ru"), default="en", help="language of the messages")
+    add_lang_argument(init, help="language of the messages")
 
     settings = commands.add_parser("settings", help="print the workspace settings as JSON; --set changes them")
     settings.add_argument("--db", help="DuckDB file (default: $CX_DB or data/cx.duckdb)")
     settings.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                           help="repeatable: company_name, currency, locale, fiscal_year_start, time_zone, "
                                "as_of (a date, or latest to follow the data)")
-    settings.add_argument("--lang", choices=("en", "ru"), default="en", help="language of the messages")
+    settings.add_argument("--user", default=None, help="who changes the settings, for the audit log "
+                                                       "(default: the login name)")
+    add_lang_argument(settings, help="language of the messages")
 
     metrics = commands.add_parser("metrics", help="print every metric as JSON")
     add_filter_arguments(metrics)
@@ -80,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_filter_arguments(funnel)
     funnel.add_argument("--window-days", type=int, default=None, help="conversion window (default 30)")
     funnel.add_argument("--stages", help="comma-separated stage order, overriding journey_stages")
+    add_lang_argument(funnel, help="language of the error messages")
     money = commands.add_parser("money", help="print CX economics, revenue at risk and unit economics as JSON")
     add_filter_arguments(money)
     add_lang_argument(money)
@@ -113,23 +119,28 @@ def build_parser() -> argparse.ArgumentParser:
     refit.add_argument("--force", action="store_true", help="fit again even when this data's fits are stored")
     refit.add_argument("--quiet", action="store_true", help="print nothing (the background refit after a load)")
     refit.add_argument("--owner", help=argparse.SUPPRESS)  # the token start_refit named this refit by
+    add_lang_argument(refit, help="language of the error messages")
+    add_lang_argument(clv, help="language of the error messages")
     ingest_cli.add_commands(commands)
     return parser
 
 
 def whole_number(low: int, high: int | None = None, unit: str = "") -> Callable[[str], int]:
-    """An argparse type: a whole number from ``low`` to ``high`` (no upper bound when None)."""
-    units = f" {unit}" if unit else ""
+    """An argparse type: a whole number from ``low`` to ``high`` (no upper bound when None) of
+    ``unit`` ("", "days" or "months"); its complaints are templates of ``cli_contract.ARGPARSE_TEXT``,
+    so that ``--lang ru`` says them in Russian."""
+    suffix = f"_{unit}" if unit else ""
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"not a whole number{' of ' + unit if unit else ''}: {text!r}") from None
+            raise argparse.ArgumentTypeError(translate(f"cli_not_whole{suffix}", "en", value=repr(text))) from None
         if high is None and value < low:
-            raise argparse.ArgumentTypeError(f"must be {low}{units} or more: {text!r}")
+            raise argparse.ArgumentTypeError(translate(f"cli_at_least{suffix}", "en", low=low, value=repr(text)))
         if high is not None and not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be from {low} to {high}{units}: {text!r}")
+            raise argparse.ArgumentTypeError(translate(f"cli_range{suffix}", "en", low=low, high=high,
+                                                       value=repr(text)))  # fmt: skip
         return value
 
     return parse
@@ -145,11 +156,11 @@ def open_reporting_backend(args):
 
     try:
         engine = resolve_engine(args.engine)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
+    except WordedError as error:
+        raise UsageError(error.message(args.lang)) from None
     path = resolve_db_path(args.db)
     if not path.exists():
-        raise UsageError(f"database not found: {path} (create it with: python -m cxdata init)")
+        raise missing_database(path, args.lang)
     return open_engine(engine, path)
 
 
@@ -157,7 +168,7 @@ def filters_from_args(args, as_of: date) -> Filters:
     end = args.end or as_of
     start = args.start or end - timedelta(days=89)
     if start > end:
-        raise UsageError(f"--start {start} is after --end {end}")
+        raise UsageError(translate("cli_start_after_end", args.lang, start=start, end=end))
     return Filters(
         start=start,
         end=end,
@@ -173,11 +184,11 @@ def run_init(args) -> int:
 
     path = resolve_db_path(args.db)
     if path.exists() and not args.force:
-        raise UsageError(f"{path} already exists; add --force to replace it")
+        raise UsageError(translate("cli_database_exists", args.lang, path=path))
     if args.empty:
         return _init_empty(args, path)
     if args.currency is not None or args.name is not None:
-        raise UsageError("--currency and --name go with --empty (the sample's own are fixed)")
+        raise UsageError(translate("cli_empty_only", args.lang))
     scale = args.scale if args.scale is not None else DEFAULT_SCALE
     seed = args.seed if args.seed is not None else DEFAULT_SEED
     counts = build_sample_database(path, scale=scale, seed=seed, force=args.force)
@@ -190,7 +201,7 @@ def _init_empty(args, path) -> int:
     from cxdata.engine.workspace import create_empty_database
 
     if args.scale is not None or args.seed is not None:
-        raise UsageError("--scale and --seed are the sample's; an --empty database has no sample")
+        raise UsageError(translate("cli_sample_only", args.lang))
     assignments = [f"currency={args.currency or DEFAULTS['currency']}"]
     if args.name is not None:
         assignments.append(f"company_name={args.name}")
@@ -222,10 +233,19 @@ def run_settings(args) -> int:
 
     path = resolve_db_path(args.db)
     if not path.exists():
-        raise UsageError(f"database not found: {path} (create it with: python -m cxdata init --empty)")
+        raise missing_database(path, args.lang, empty=True)
     changes = _parse_assignments(args.set, args.lang)
     if changes:
-        change_settings(path, changes)
+        from cxdata.ingest.errors import ChangeRefused
+        from cxdata.ingest.settings_log import read_settings_version
+
+        # The version read before waiting for the lock: a change that lands meanwhile refuses this one.
+        try:
+            change_settings(path, changes, user=args.user or ingest_cli.default_user(),
+                            seen_version=read_settings_version(path))
+        except ChangeRefused as error:
+            print(f"{translate('cli_error', args.lang)}: {error.message(args.lang)}", file=sys.stderr)
+            return 1
     db = open_backend(path)
     try:
         print(json.dumps(describe_workspace(db), ensure_ascii=False))
@@ -255,8 +275,8 @@ def run_funnel(args) -> int:
     window = DEFAULT_WINDOW_DAYS if args.window_days is None else args.window_days
     try:
         funnel = compute_funnel(db, filters_from_args(args, as_of), as_of, window_days=window, stages=stages)
-    except ValueError as error:  # unknown stages, a negative window: the user's arguments
-        raise UsageError(str(error)) from None
+    except WordedError as error:  # unknown stages, a negative window: the user's arguments
+        raise UsageError(error.message(args.lang)) from None
     columns = ["stage", "customers", "step_conversion", "overall_conversion", "dropped", "lost_value"]
     rows = [
         {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
@@ -322,7 +342,7 @@ def run_health(args) -> int:
 
     path = resolve_db_path(args.db)
     if not path.exists():
-        raise UsageError(f"database not found: {path} (create it with: python -m cxdata init)")
+        raise missing_database(path, args.lang)
     report = build_health_report(fetch_health(open_backend(path)), args.lang)
     print(json.dumps({"db": str(path), **report}, ensure_ascii=False))
     return 0
@@ -342,8 +362,8 @@ def run_clv(args) -> int:
     filters = filters_from_args(args, as_of)
     try:
         model = compute_clv_model(db, as_of, args.calibration_end, args.time_unit, horizon)
-    except ValueError as error:  # a calibration end outside the data, too few customers to fit
-        raise UsageError(str(error)) from None
+    except WordedError as error:  # a calibration end outside the data, too few customers to fit
+        raise UsageError(error.message(args.lang)) from None
     print(json.dumps(build_clv_report(model, filters), ensure_ascii=False))
     return 0
 
@@ -371,8 +391,8 @@ def run_churn_risk(args) -> int:
     try:
         horizon = validate_horizon_days(DEFAULT_HORIZON_DAYS if args.horizon_days is None else args.horizon_days)
         model = compute_churn_risk_model(db, as_of, horizon)
-    except ValueError as error:  # a horizon out of range, too little history for two cut-offs
-        raise UsageError(str(error)) from None
+    except WordedError as error:  # a horizon out of range, too little history for two cut-offs
+        raise UsageError(error.message(args.lang)) from None
     try:
         clv = compute_clv_model(db, as_of)
     except ValueError:  # no lifetime-value forecast: the value at stake falls back to last year's revenue
@@ -388,7 +408,7 @@ def run_refit(args) -> int:
 
     path = resolve_db_path(args.db)
     if not path.exists():
-        raise UsageError(f"database not found: {path} (create it with: python -m cxdata init)")
+        raise missing_database(path, args.lang)
     result = refit(path, owner=args.owner, force=args.force)
     if not args.quiet:
         print(json.dumps(result, ensure_ascii=False))
@@ -404,3 +424,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_with_contract(build_parser(), COMMANDS, argv)
 
 
+
+
+register_text({
+    "cli_start_after_end": {"en": "--start {start} is after --end {end}", "ru": "--start {start} позже, чем --end {end}"},
+    "cli_database_exists": {"en": "{path} already exists; add --force to replace it",
+                            "ru": "{path} уже существует; добавьте --force, чтобы заменить её"},
+    "cli_empty_only": {"en": "--currency and --name go with --empty (the sample's own are fixed)",
+                       "ru": "--currency и --name задаются только вместе с --empty (у демонстрационной базы они свои)"},
+    "cli_sample_only": {"en": "--scale and --seed are the sample's; an --empty database has no sample",
+                        "ru": "--scale и --seed относятся к демонстрационной базе; в базе с --empty её нет"},
+})

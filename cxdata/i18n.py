@@ -181,6 +181,18 @@ def translate(key: str, lang: str, **values: object) -> str:
     return entry.get(lang, entry["en"]).format(**values)
 
 
+class WordedError(ValueError):
+    """A refused value or argument whose message is a UI string: ``message(lang)`` in the reader's
+    language, ``str()`` in English (for logs and callers that do not translate)."""
+
+    def __init__(self, text_key: str, **values: object):
+        self.text_key, self.values = text_key, values
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str) -> str:
+        return translate(self.text_key, lang, **self.values)
+
+
 def format_number(value: float | None, lang: str, decimals: int = 0) -> str:
     """Thousands and decimal separators of the workspace locale, else of the language (ru: no-break
     spaces, decimal comma).

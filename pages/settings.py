@@ -10,10 +10,12 @@ context, visitor = open_guarded_page("page_settings", "admin", "settings_forbidd
 lang = context.lang
 if st.session_state.pop("settings_saved", False):
     st.success(translate("settings_saved", lang))
+for message in st.session_state.pop("settings_refused", []):  # another admin saved first: nothing was stored
+    st.error(message)
 
-values = render_settings_form(context)
+values, seen_version = render_settings_form(context)
 if values is not None:
-    errors = save_settings(values, visitor.user, lang)
+    errors = save_settings(values, visitor.user, lang, seen_version)
     for message in errors:
         st.error(message)
     if not errors:

@@ -22,8 +22,10 @@ from cxdata.ingest import (
 from cxdata.ingest.errors import TargetChanged, describe_failure
 from cxdata.ingest.log import read_log_as_seen, read_table_state
 from cxdata.ingest.meaning import column_label
+from cxdata.ingest.messages import header_label
 from cxdata.ingest.preset_store import list_presets
 from cxdata.ingest.publish import load_and_publish
+from cxdata.ingest.settings_log import list_settings_changes
 from cxdata.model.roles import can
 from cxdata.presentation.plaintext import markdown_text
 from cxdata.presentation.upload_questions import (
@@ -48,6 +50,7 @@ from cxdata.presentation.upload_view import (
     mapping_rows,
     read_headers,
     remove_preset,
+    settings_log_frame,
     store_preset,
     undo_choices,
     undo_chosen,
@@ -145,8 +148,9 @@ if uploaded is not None:
     st.caption(translate("upload_mapping_help", lang))
     targets = [NOT_LOADED, *rules_for(table).columns]
     edited = st.data_editor(
-        mapping_rows(headers, suggest_mapping(table, headers), preset.columns),
+        mapping_rows(headers, suggest_mapping(table, headers), preset.columns, lang),
         column_config={
+            "header": None,  # the name presets use; "source" shows it in the reader's language
             "source": st.column_config.TextColumn(translate("upload_source", lang), disabled=True),
             "target": st.column_config.SelectboxColumn(translate("upload_target", lang), options=targets),
         },
@@ -199,7 +203,7 @@ if uploaded is not None:
             st.error(describe_failure(error, lang))
             st.stop()
         bar.empty()
-        st.caption(markdown_text(translate("upload_detected", lang, details=describe_detected(report))))
+        st.caption(markdown_text(translate("upload_detected", lang, details=describe_detected(report, lang))))
         if report["status"] == "rejected":
             st.error(translate("upload_status_rejected", lang))
         elif action == "check":
@@ -209,7 +213,7 @@ if uploaded is not None:
         else:
             st.success(translate("upload_status_loaded", lang, rows=report["rows_loaded"], table=table_name(table, lang),
                                  id=report["upload_id"]))
-        issues = issues_frame(report)
+        issues = issues_frame(report, lang)
         if len(issues):
             st.subheader(translate("upload_issues", lang))
             ui.show_table(issues, name="upload-problems", hide_index=True)
@@ -222,7 +226,7 @@ if uploaded is not None:
         questions_box.subheader(translate("upload_questions", lang))
         questions_box.caption(translate("upload_questions_help", lang))
         for header, choices in questions.get("scales", {}).items():
-            questions_box.selectbox(markdown_text(translate("upload_scale_question", lang, header=header)), choices,
+            questions_box.selectbox(markdown_text(translate("upload_scale_question", lang, header=header_label(header, lang))), choices,
                                     index=None,
                                     key=scale_key(header), placeholder=translate("upload_scale_placeholder", lang),
                                     format_func=lambda choice: scale_label(choice, lang))
@@ -261,3 +265,11 @@ else:
         undo_row[1].button(translate("upload_undo", lang, id=chosen), key="upload_undo", on_click=undo_chosen_upload,
                            args=(chosen, log_version))
 show_note("upload_note_undo")
+
+if can(visitor.role, "admin"):  # the rest of the audit log: who changed the workspace settings, from what to what
+    st.subheader(translate("settings_log", lang))
+    settings_log = settings_log_frame(list_settings_changes(context.data.path), lang)
+    if settings_log.empty:
+        st.caption(translate("settings_log_empty", lang))
+    else:
+        ui.show_table(settings_log, name="settings-log", hide_index=True)

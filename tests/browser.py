@@ -34,17 +34,20 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def streamlit_server(db_path: Path, log_path: Path, timeout: float = 60.0, address: str = "127.0.0.1",
-                     script: Path = ROOT / "dashboard.py", port: int | None = None):  # fmt: skip
+                     script: Path = ROOT / "dashboard.py", port: int | None = None,
+                     launcher: str = "streamlit", env: dict | None = None):  # fmt: skip
     """Run ``streamlit run dashboard.py`` (or ``script``) on ``port`` (default a free one) against
     ``db_path``; yield its base URL.
 
     ``address`` is what the server binds to ("::" = every interface, as the README's command
-    does); the tests always connect through 127.0.0.1.
+    does); the tests always connect through 127.0.0.1. ``launcher``: the module that runs
+    Streamlit's command line (the bench's ``bench.timed_streamlit`` also times every script run);
+    ``env``: more environment variables for the server.
     """
     port = port or free_port()
-    env = {**os.environ, "CX_DB": str(db_path)}
+    env = {**os.environ, **(env or {}), "CX_DB": str(db_path)}
     command = [
-        sys.executable, "-m", "streamlit", "run", str(script),
+        sys.executable, "-m", launcher, "run", str(script),
         "--server.port", str(port), "--server.address", address, "--server.headless", "true",
     ]
     with open(log_path, "wb") as log:

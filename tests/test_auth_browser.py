@@ -251,3 +251,36 @@ def test_a_broken_secrets_file_stops_the_app_and_shows_no_data(identity_provider
                 assert page.locator("[data-testid='stSidebarNav']").count() == 0
             page.close()
         assert "login configuration unusable" in (tmp_path / "server.log").read_text()
+
+
+def test_a_secrets_file_broken_while_the_server_runs_stops_the_app_on_the_next_visit(identity_provider, sample_db,
+                                                                                      tmp_path, browser):
+    """Streamlit caches the secrets it parsed, and its file watcher stops after a parse error: a
+    second typo, after a repair, must not leave the last good configuration in force."""
+    db = shutil.copy(sample_db, tmp_path / "cx.duckdb")
+    secrets_file = tmp_path / "secrets.toml"
+    good = secrets_toml(identity_provider)
+    broken = good.replace('client_id = "cx-dashboard-test"', 'client_id = "cx-dashboard-test')
+    secrets_file.write_text(good, encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("STREAMLIT_SECRETS_FILES", str(secrets_file))
+        with streamlit_server(db, tmp_path / "server.log") as url:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+
+            def visit() -> str:
+                page.goto(f"{url}/")
+                wait_for_run(page)
+                return page.inner_text("body")
+
+            for content, stopped in ((good, False), (broken, True), (good, False), (broken, True)):
+                secrets_file.write_text(content, encoding="utf-8")
+                text = visit()
+                if stopped:
+                    assert "The dashboard is stopped: its login configuration cannot be used" in text
+                    assert "secrets.toml: not valid TOML at line 4, column 31" in text
+                    assert page.get_by_role("button", name="Log in").count() == 0
+                else:
+                    assert "Log in to see the dashboard" in text
+                    assert page.get_by_role("button", name="Log in").count() == 1
+                assert page.locator("[data-testid='stMetric']").count() == 0 and "Local mode" not in text
+            page.close()

@@ -1,10 +1,12 @@
 """The command line contract: JSON on stdout, exit 2 and one line on stderr for usage errors."""
 
 import json
+import re
 import subprocess
 import sys
 
 import duckdb
+import pytest
 
 from cxdata.model.registry import METRICS
 from tests.conftest import ROOT
@@ -74,3 +76,59 @@ def test_a_failure_with_a_message_of_many_lines_is_still_one_line(capsys):
     assert capsys.readouterr().err == (
         'error: RuntimeError: <RPC that terminated with: status = StatusCode.UNKNOWN details = "Java heap space" >\n'
     )
+
+
+# Bad invocations of every command, each with --lang ru: the usage error must be one Russian line.
+# "{db}" is the sample database, "{missing}" a path where there is none.
+RUSSIAN_USAGE_ERRORS = [
+    ["--lang", "ru"],  # no command
+    ["bogus", "--lang", "ru"],  # argparse: invalid choice
+    ["metrics", "--bogus", "--lang", "ru"],  # argparse: unrecognized arguments
+    ["metrics", "--start", "31.12.2025", "--lang", "ru"],  # our argument type
+    ["metrics", "--db", "{missing}", "--lang", "ru"],
+    ["metrics", "--db", "{db}", "--start", "2025-12-01", "--end", "2025-01-01", "--lang=ru"],
+    ["metrics", "--db", "{db}", "--engine", "sqlite", "--lang", "ru"],
+    ["funnel", "--db", "{db}", "--stages", "home,nowhere", "--lang", "ru"],  # an unknown filter value
+    ["funnel", "--db", "{db}", "--window-days", "-3", "--lang", "ru"],
+    ["funnel", "--window-days", "x", "--lang", "ru"],
+    ["money", "--horizon-months", "500", "--lang", "ru"],
+    ["health", "--db", "--lang", "ru"],  # argparse: expected one argument
+    ["clv", "--db", "{db}", "--calibration-end", "1990-01-01", "--lang", "ru"],
+    ["clv", "--time-unit", "years", "--lang", "ru"],
+    ["init", "--scale", "-1", "--lang", "ru"],
+    ["init", "--db", "{db}", "--lang", "ru"],  # exists
+    ["init", "--db", "{missing}", "--name", "X", "--lang", "ru"],  # --name without --empty
+    ["settings", "--db", "{missing}", "--lang", "ru"],
+    ["settings", "--db", "{db}", "--set", "bogus=1", "--lang", "ru"],
+    ["load", "--lang", "ru"],  # argparse: the following arguments are required
+    ["load", "bogus", "file.csv", "--lang", "ru"],
+    ["load", "customers", "{missing}", "--lang", "ru"],
+    ["load", "surveys", "{csv}", "--db", "{db}", "--scale", "score", "--dry-run", "--lang", "ru"],
+    ["uploads", "--db", "{missing}", "--lang", "ru"],
+    ["presets", "--db", "{missing}", "--lang", "ru"],
+    ["undo", "--db", "{missing}", "--lang", "ru"],
+    ["undo", "--db", "{db}", "--lang", "ru"],  # no id named
+]
+# Codes a Russian line may quote although the user did not type them: the choices offered.
+CODES = {"python", "cxdata", "duckdb", "polars", "spark", "init", "undo", "score", "currency", "locale"}
+
+
+@pytest.mark.parametrize("args", RUSSIAN_USAGE_ERRORS, ids=lambda args: " ".join(args)[:40])
+def test_usage_errors_are_in_russian_with_lang_ru(args, sample_db, tmp_path, capsys):
+    from cxdata.cli import main
+
+    csv = tmp_path / "answers.csv"
+    csv.write_text("customer_id,score\nC1,9\n", encoding="utf-8")
+    argv = [a.format(db=sample_db, missing=tmp_path / "none" / "cx.duckdb", csv=csv) for a in args]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    line = captured.err
+    assert line.count("\n") == 1 and "Traceback" not in line, line
+    assert line.startswith("ошибка: ")
+    typed = {word.lower() for word in re.findall(r"[A-Za-z]+", " ".join(argv))}
+    # Quoted values, options, identifiers (company_name, csat_1_5) and the command are what one types.
+    rest = re.sub(r"'[^']*'|--[\w-]+|\w+_\w+|python -m cxdata(?: \w+)?", " ", line)
+    english = [w for w in re.findall(r"[A-Za-z]+", rest) if w.lower() not in typed | CODES]
+    assert not english, line
+    assert re.search("[а-яА-Я]{3}", rest), line

@@ -93,3 +93,32 @@ def test_the_module_entry_point_keeps_the_contract(db):
     assert again.returncode == 1 and again.stderr.count("\n") == 1 and "was undone" in again.stderr
     unknown = run_cli("undo", "42", "--db", str(db))
     assert unknown.returncode == 2 and "no upload 42" in unknown.stderr
+
+
+def test_a_column_without_a_header_is_named_in_russian_with_lang_ru(db, tmp_path, capsys):
+    """The 4th header cell is empty: with --lang ru the report calls that column 'столбец 4' (messages,
+    issues, mapping), and a preset may name it so; the English name ('column 4') works the same."""
+    extract = tmp_path / "answers.csv"
+    extract.write_text("response_id,customer_id,responded_at,,channel\nR1,C1,2025-12-01,3,web\nR2,C2,2025-12-02,5,app\n"
+                       "R3,C3,2025-12-03,1,web\n", encoding="utf-8")
+    reports = {}
+    for name in ("column 4", "столбец 4"):
+        preset = tmp_path / "preset.json"
+        preset.write_text(json.dumps({"columns": {name: "csat"}}, ensure_ascii=False), encoding="utf-8")
+        args = parse("load", "surveys", str(extract), "--db", str(db), "--mapping", str(preset), "--dry-run",
+                     "--lang", "ru")
+        assert COMMANDS[args.command](args) == 0
+        reports[name] = capsys.readouterr().out
+    assert reports["column 4"] == reports["столбец 4"]
+    report = json.loads(reports["column 4"])
+    assert report["rows_loaded"] == 3 and report["mapping"]["columns"]["столбец 4"] == "csat"
+    scale = next(i for i in report["issues"] if i["code"] == "scale_detected")
+    assert scale["column"] == "столбец 4" and "столбец 4" in scale["message"]
+    keys = {"column", "columns"}  # the JSON's own keys are the contract, not text for the reader
+
+    def texts(value):
+        if isinstance(value, dict):
+            return [t for k, v in value.items() for t in ([] if k in keys else [k]) + texts(v)]
+        return [t for v in value for t in texts(v)] if isinstance(value, list) else [str(value)]
+
+    assert not [t for t in texts(report) if "column" in t.lower()]

@@ -175,3 +175,54 @@ def test_the_page_shows_the_refit_after_a_load_and_when_it_is_done(sample_db, tm
     fit_store.write_status(db, status)
     app = open_page()
     assert not app.get("progress") and [s.value for s in app.success] == [done]
+def all_texts(app: AppTest) -> list[str]:
+    """Every text the page shows (AppTest reports markdown sources) and every table's headings and cells."""
+    texts = [e.value for kind in ("title", "subheader", "caption", "markdown", "success", "info", "warning", "error")
+             for e in getattr(app, kind)]
+    texts += [e.label for e in [*app.selectbox, *app.button, *app.checkbox, *app.text_input]]
+    for frame in app.dataframe:  # tables and the mapping editor, whose "header" column is hidden
+        value = frame.value.drop(columns=["header"], errors="ignore")
+        texts += [str(c) for c in value.columns] + [str(v) for v in value.astype(str).to_numpy().ravel()]
+    return texts
+
+
+def test_a_column_without_a_header_is_named_in_russian_on_the_russian_page(sample_db, monkeypatch, tmp_path):
+    """The file's 4th column has no header; the preset names it as an English reader sees it ('column 4'):
+    the Russian page calls it 'столбец 4' in the mapping table, the check's messages and its table."""
+    import json
+    import shutil
+
+    db = tmp_path / "cx.duckdb"
+    shutil.copy(sample_db, db)
+    monkeypatch.setenv("CX_DB", str(db))
+    monkeypatch.setattr(ui, "current_visitor", lambda: ui.Visitor(user="tester", role="analyst", local_mode=True))
+    app = AppTest.from_file(str(ROOT / "pages" / "upload.py"), default_timeout=60)
+    from datetime import date
+
+    app.session_state["_page_context"] = ui.PageContext(
+        filters=Filters(date(2025, 7, 1), date(2025, 12, 31)), lang="ru",
+        data=ui.DataKey(path=str(db), version="test"), as_of=date(2025, 12, 31), currency="RUB",
+    )
+    app.run()
+    app.selectbox(key="upload_table").set_value("surveys").run()
+    extract = ("response_id,customer_id,responded_at,,channel\nR900001,C000001,2025-12-01,3,web\n"
+               "R900002,C000002,2025-12-02,5,app\nR900003,C000003,2025-12-03,1,web\n")
+    app.file_uploader(key="upload_file").set_value(("answers.csv", extract.encode(), "text/csv")).run()
+    app.file_uploader(key="upload_preset").set_value(
+        ("preset.json", json.dumps({"columns": {"column 4": "csat"}}).encode(), "application/json")).run()
+    assert not app.exception
+    mapping = app.get("data_editor")
+    assert len(mapping) == 1
+    rows = mapping[0].value
+    assert rows["source"].tolist() == ["response_id", "customer_id", "responded_at", "столбец 4", "channel"]
+    assert rows["target"].tolist()[3] == "csat"  # the preset, written in English, still maps it
+
+    app.button(key="upload_check").click().run()
+    assert not app.exception
+    assert [shown(s.value) for s in app.success] == ["Проверка пройдена: в таблицу «ответы на опросы» будет загружено строк: 3."]
+    problems = next(f.value for f in app.dataframe if "сообщение" in f.value.columns)
+    assert list(problems.columns) == ["строка", "столбец", "важность", "сообщение"]
+    assert "столбец 4" in problems["столбец"].tolist()
+    assert any("столбец 4" in message for message in problems["сообщение"])
+    texts = all_texts(app)
+    assert not [t for t in texts if "column" in t.lower()], [t for t in texts if "column" in t.lower()]

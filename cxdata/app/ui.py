@@ -614,11 +614,14 @@ def read_login_config() -> LoginConfig:
     """The access settings in Streamlit's secrets; LoginConfigError when they cannot be used.
 
     Streamlit reports a secrets file it cannot parse with the same exception class as a missing
-    one (a ``FileNotFoundError``); only "no secrets file at all" means local mode.
+    one (a ``FileNotFoundError``); only "no secrets file at all" means local mode. The files are
+    read as they are now, on every run: a file broken while the server runs stops the app on the
+    next run, it does not keep the configuration read before.
     """
     from streamlit.errors import StreamlitSecretNotFoundError
 
     try:
+        _forget_secrets_if_changed()
         secrets = st.secrets.to_dict()
     except StreamlitSecretNotFoundError as error:
         if getattr(error, "error_id", None) == "no-secrets-found":
@@ -628,6 +631,63 @@ def read_login_config() -> LoginConfig:
         _LOGGER.error("login configuration unusable, the dashboard serves no data: %s", error)
         raise LoginConfigError(_file_name(getattr(error, "filename", None)), "login_config_unreadable") from None
     return parse_login_config(secrets, where=_file_name(_first_secrets_file()))
+
+
+_SECRETS_READ = {"content": None}  # what the secrets files held when Streamlit last read them
+_SECRETS_READ_LOCK = threading.Lock()
+
+
+def _secrets_content() -> tuple:
+    """What the secrets files Streamlit reads hold now: (path, SHA-256 of the bytes or None when absent)."""
+    content = []
+    for path in streamlit_config.get_option("secrets.files"):
+        try:
+            digest = hashlib.sha256(Path(path).read_bytes()).hexdigest() if path.endswith(".toml") else path
+        except FileNotFoundError:
+            digest = None
+        except OSError as error:  # unreadable: so is it for Streamlit, which then says so (fails closed)
+            digest = f"unreadable: {error.errno}"
+        content.append((path, digest))
+    return tuple(content)
+
+
+def _forget_secrets_if_changed() -> None:
+    """Make Streamlit read the secrets files again when they changed since it last did.
+
+    Streamlit caches what it parsed and relies on a file watcher to notice a change; a parse error
+    inside that watcher stops it for good, so after one repair a second typo would go unnoticed
+    and the last good configuration would stay in force until a restart. Comparing the files'
+    bytes on every run (a few hundred bytes) does not depend on the watcher. Without Streamlit's
+    reset (a future version), the files are parsed here and a broken one stops the app all the same.
+    """
+    content = _secrets_content()
+    with _SECRETS_READ_LOCK:
+        if content == _SECRETS_READ["content"]:
+            return
+        reset = getattr(st.secrets, "_reset", None)
+        if callable(reset):
+            reset()
+        else:
+            _check_secrets_files()
+        _SECRETS_READ["content"] = content
+
+
+def _check_secrets_files() -> None:
+    """Parse every secrets TOML file; LoginConfigError (with the line and column) for a broken one."""
+    import tomllib
+
+    for path in streamlit_config.get_option("secrets.files"):
+        if not path.endswith(".toml") or not os.path.exists(path):
+            continue
+        try:
+            tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            _LOGGER.error("login configuration unusable, the dashboard serves no data: %s", error)
+            position = re.search(r"at line (\d+), column (\d+)", str(error))
+            if position:
+                raise LoginConfigError(_file_name(path), "login_config_syntax", line=position[1],
+                                       column=position[2]) from None
+            raise LoginConfigError(_file_name(path), "login_config_invalid") from None
 
 
 def _secrets_problem(error) -> LoginConfigError:

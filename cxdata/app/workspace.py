@@ -15,7 +15,7 @@ from cxdata.app.ui import PageContext
 from cxdata.engine.db import resolve_db_path
 from cxdata.engine.rollups import fetch_rollups_out_of_date
 from cxdata.ingest import UploadBusyError
-from cxdata.ingest.errors import describe_failure
+from cxdata.ingest.errors import ChangeRefused, describe_failure
 from cxdata.ingest.publish import change_settings
 from cxdata.model.roles import can
 from cxdata.model.workspace import LATEST, validate_changes
@@ -90,8 +90,31 @@ def show_welcome(context: PageContext, role: str) -> None:
             language="bash")
 
 
-def render_settings_form(context: PageContext) -> dict[str, str] | None:
-    """The admin's form; the values typed when it is submitted (keys of ``cxdata.model.workspace``), else None."""
+SEEN_SETTINGS = "settings_seen_version"
+
+
+def render_settings_form(context: PageContext) -> tuple[dict[str, str] | None, str]:
+    """The admin's form: (the values typed when it is submitted, keys of ``cxdata.model.workspace``,
+    else None; the settings version the form was shown for).
+
+    The version is the one read by the run that showed the form, kept in the session: a submit
+    reruns the page, and another admin may have saved in between (``save_settings`` then refuses)."""
+    from cxdata.ingest.settings_log import read_settings_version
+
+    current = read_settings_version(context.data.path)
+    values = _settings_form(context)
+    if values is None or SEEN_SETTINGS not in st.session_state:
+        st.session_state[SEEN_SETTINGS] = current
+    return values, st.session_state[SEEN_SETTINGS]
+
+
+def _forget_settings_form() -> None:
+    """The form's typed values and the version they were based on: the next run shows the stored settings."""
+    for key in [key for key in st.session_state if str(key).startswith("settings_")]:
+        del st.session_state[key]
+
+
+def _settings_form(context: PageContext) -> dict[str, str] | None:
     lang, current = context.lang, context.workspace
     t = lambda key, **values: i18n.translate(key, lang, **values)
     with st.form("settings_form"):
@@ -213,16 +236,21 @@ i18n.register_text({
 })
 
 
-def save_settings(values: dict[str, str], user: str, lang: str) -> list[str]:
-    """Check and store the settings an admin typed; what went wrong in words (none: stored).
+def save_settings(values: dict[str, str], user: str, lang: str, seen_version: str | None) -> list[str]:
+    """Check and store the settings an admin typed, on the settings version they saw; what went wrong
+    in words (none: stored, and logged in the audit log with who, when and old → new).
 
-    Nothing is stored when any value is wrong; a busy lock, a full disk or a read-only folder is
-    one line, no server path."""
+    Nothing is stored when any value is wrong or another admin saved since ``seen_version``; a busy
+    lock, a full disk or a read-only folder is one line, no server path."""
     changes, errors = validate_changes(values)
     if errors:
         return [error.message(lang) for error in errors]
     try:
-        change_settings(resolve_db_path(), changes, user=user, lock_timeout=30)
+        change_settings(resolve_db_path(), changes, user=user, seen_version=seen_version, lock_timeout=30)
+    except ChangeRefused as error:  # another admin saved since: show the settings as they are now, and why
+        _forget_settings_form()
+        st.session_state["settings_refused"] = [error.message(lang)]
+        st.rerun()
     except UploadBusyError:
         return [i18n.translate("settings_busy", lang)]
     except (OSError, duckdb.Error) as error:

@@ -24,6 +24,7 @@ import uuid
 from pathlib import Path
 
 from cxdata.engine.db import is_duckdb, open_snapshot, read_meta
+from cxdata.i18n import WordedError, register_text
 from cxdata.model.schema import TABLES
 
 ENGINES = ("duckdb", "polars", "spark")
@@ -50,13 +51,13 @@ def resolve_engine(name: str | None = None) -> str:
     >>> resolve_engine("sqlite")
     Traceback (most recent call last):
     ...
-    ValueError: unknown engine 'sqlite': choose one of duckdb, polars, spark
+    cxdata.i18n.WordedError: unknown engine 'sqlite': choose one of duckdb, polars, spark
     """
     chosen = name or os.environ.get(ENGINE_VARIABLE) or DEFAULT_ENGINE
     engine = chosen.strip().lower()
     if engine not in ENGINES:
-        source = "" if name else f" (from ${ENGINE_VARIABLE})"
-        raise ValueError(f"unknown engine {chosen!r}{source}: choose one of {', '.join(ENGINES)}")
+        raise WordedError("engine_unknown" if name else "engine_unknown_variable", value=repr(chosen),
+                          variable=ENGINE_VARIABLE, engines=", ".join(ENGINES))
     return engine
 
 
@@ -215,3 +216,11 @@ def _register_spark_views(session, files: dict[str, Path], *, remote: bool) -> N
         for name, path in files.items():
             session.read.parquet(str(path)).createOrReplaceTempView(name)
     _spark_views[id(session)] = (session, folder)
+
+
+register_text({
+    "engine_unknown": {"en": "unknown engine {value}: choose one of {engines}",
+                       "ru": "неизвестный движок {value}: выберите один из {engines}"},
+    "engine_unknown_variable": {"en": "unknown engine {value} (from ${variable}): choose one of {engines}",
+                                "ru": "неизвестный движок {value} (из ${variable}): выберите один из {engines}"},
+})

@@ -14,12 +14,13 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from cxdata.cli_contract import Parser, UsageError, positive_float, run_with_contract
+from cxdata.cli_contract import Parser, UsageError, missing_database, positive_float, run_with_contract
 from cxdata.engine.db import resolve_db_path
+from cxdata.i18n import register_text, translate
 from cxdata.ingest.mapping import LOADABLE_TABLES, MODES
 
 
-def _default_user() -> str:
+def default_user() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):  # no login name in a container
@@ -52,11 +53,16 @@ def add_commands(subparsers) -> None:
                       help=f"size limit in MB (default {default_mb}; the other limits stay: README, Limits)")
     load.add_argument("--wait", type=positive_float, default=60, help="seconds to wait for another upload (default 60)")
 
-    uploads = subparsers.add_parser("uploads", help="print the upload log as JSON, newest first")
+    uploads = subparsers.add_parser("uploads", help="print the audit log as JSON, newest first: the uploads "
+                                                    "(with their undos), or with --settings the settings changes")
     uploads.add_argument("--db", help="DuckDB file (default: $CX_DB or data/cx.duckdb)")
+    uploads.add_argument("--settings", action="store_true",
+                         help="the settings changes instead of the uploads: who changed which setting, when, old -> new")
+    uploads.add_argument("--lang", choices=("en", "ru"), default="en", help="language of the messages")
 
     presets = subparsers.add_parser("presets", help="list the mapping presets saved beside the database as JSON")
     presets.add_argument("--db", help="DuckDB file (default: $CX_DB or data/cx.duckdb)")
+    presets.add_argument("--lang", choices=("en", "ru"), default="en", help="language of the messages")
 
     undo = subparsers.add_parser("undo", help="revert the upload named by its id (see: uploads)")
     undo.add_argument("upload_id", nargs="?", type=int, help="the upload to revert (required; see: uploads)")
@@ -91,7 +97,7 @@ def run_load(args) -> int:
 
     def progress(stage: str, fraction: float) -> None:
         if stage == "waiting":  # the only progress line the CLI prints: why it is not done yet
-            print(f"waiting for another upload to finish ({describe_holder(lock_path_for(db_path))})…",
+            print(translate("cli_waiting", args.lang, holder=describe_holder(lock_path_for(db_path))),
                   file=sys.stderr, flush=True)
 
     from cxdata.ingest.errors import TargetChanged
@@ -99,19 +105,17 @@ def run_load(args) -> int:
 
     try:
         report = load_and_publish(db_path, args.table, args.file, mapping=preset, mode=args.mode, dry_run=args.dry_run,
-                              user=args.user or _default_user(), lang=args.lang,
+                              user=args.user or default_user(), lang=args.lang,
                               limits=Limits(max_bytes=int(args.max_mb * 1024 * 1024)), lock_timeout=args.wait,
                               progress=progress, seen_state=read_table_state(db_path, args.table, args.mode),
                               merge_variants=args.merge_variants)
     except PresetError as error:  # the preset does not fit the table, a bad mode for the table
         raise UsageError(error.message(args.lang)) from None
-    except ValueError as error:  # another argument the table refuses
-        raise UsageError(str(error)) from None
     except TargetChanged as error:  # a replace or upsert that waited while another upload changed the table
-        print(f"error: {error.message(args.lang)}", file=sys.stderr)
+        print(f"{translate('cli_error', args.lang)}: {error.message(args.lang)}", file=sys.stderr)
         return 1
     except (OSError, duckdb.Error) as error:  # disk full, a read-only folder: one line, no server path
-        print(f"error: {describe_failure(error, args.lang)}", file=sys.stderr)
+        print(f"{translate('cli_error', args.lang)}: {describe_failure(error, args.lang)}", file=sys.stderr)
         return 1
     print(json.dumps(report.to_dict(), ensure_ascii=False, default=str))
     return 0 if report.status in ("loaded", "unchanged") else 1
@@ -126,7 +130,7 @@ def _with_flags(preset, args):
     for entry in args.scale:
         header, equals, choice = entry.rpartition("=")
         if not equals or not header:
-            raise UsageError(f"--scale {entry}: write it as HEADER=SCORE_SCALE, e.g. score=csat_1_5")
+            raise UsageError(translate("cli_scale_form", args.lang, entry=entry))
         scales[header] = choice
     try:
         return MappingPreset.from_dict({**data, **({"scales": scales} if scales else {}),
@@ -137,18 +141,23 @@ def _with_flags(preset, args):
 
 def run_uploads(args) -> int:
     from cxdata.ingest.log import list_uploads
+    from cxdata.ingest.settings_log import list_settings_changes
 
     db_path = resolve_db_path(args.db)
     if not db_path.exists():
-        raise UsageError(f"database not found: {db_path}")
-    print(json.dumps(list_uploads(db_path), ensure_ascii=False, default=str))
+        raise missing_database(db_path, args.lang)
+    entries = list_settings_changes(db_path) if args.settings else list_uploads(db_path)
+    print(json.dumps(entries, ensure_ascii=False, default=str))
     return 0
 
 
 def run_presets(args) -> int:
     from cxdata.ingest.preset_store import list_presets
 
-    print(json.dumps(list_presets(args.db), ensure_ascii=False))
+    db_path = resolve_db_path(args.db)
+    if not db_path.exists():
+        raise missing_database(db_path, args.lang)
+    print(json.dumps(list_presets(db_path), ensure_ascii=False))
     return 0
 
 
@@ -165,20 +174,21 @@ def run_undo(args) -> int:
 
     db_path = resolve_db_path(args.db)
     if not db_path.exists():
-        raise UsageError(f"database not found: {db_path}")
+        raise missing_database(db_path, args.lang)
     if args.upload_id is None:
         latest = latest_undoable(db_path)
-        hint = (f"the latest loaded one is {latest['upload_id']}: {latest['table_name']} from "
-                f"{latest['file_name']} by {latest['uploaded_by']}" if latest else "no loaded upload is left to undo")
-        raise UsageError(f"name the upload to undo: python -m cxdata undo UPLOAD_ID ({hint})")
-    user = args.user or _default_user()
+        hint = (translate("cli_undo_latest", args.lang, id=latest["upload_id"], table=latest["table_name"],
+                          file=latest["file_name"], who=latest["uploaded_by"]) if latest
+                else translate("cli_undo_none", args.lang))
+        raise UsageError(translate("cli_undo_name_it", args.lang, hint=hint))
+    user = args.user or default_user()
     try:
         result = undo_and_publish(db_path, args.upload_id, user=user, seen_version=read_data_version(db_path),
                                   lock_timeout=args.wait)
     except UndoNotFound as error:
         raise UsageError(error.message(args.lang)) from None
     except UndoError as error:
-        print(f"error: {error.message(args.lang)}", file=sys.stderr)
+        print(f"{translate('cli_error', args.lang)}: {error.message(args.lang)}", file=sys.stderr)
         return 1
     print(json.dumps(result, ensure_ascii=False))
     return 0
@@ -193,3 +203,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = Parser(prog="python -m cxdata.ingest", description="CX dashboard uploads")
     add_commands(parser.add_subparsers(dest="command", required=True, parser_class=Parser))
     return run_with_contract(parser, COMMANDS, argv)
+
+
+register_text({
+    "cli_waiting": {"en": "waiting for another upload to finish ({holder})…",
+                    "ru": "ждём, пока закончится другая загрузка ({holder})…"},
+    "cli_scale_form": {"en": "--scale {entry}: write it as HEADER=SCORE_SCALE, e.g. score=csat_1_5",
+                       "ru": "--scale {entry}: укажите в виде СТОЛБЕЦ=ОЦЕНКА_ШКАЛА, например score=csat_1_5"},
+    "cli_undo_latest": {"en": "the latest loaded one is {id}: {table} from {file} by {who}",
+                        "ru": "последняя загрузка — {id}: {table} из {file}, загрузил(а) {who}"},
+    "cli_undo_none": {"en": "no loaded upload is left to undo", "ru": "загрузок, которые можно отменить, не осталось"},
+    "cli_undo_name_it": {"en": "name the upload to undo: python -m cxdata undo UPLOAD_ID ({hint})",
+                         "ru": "укажите, какую загрузку отменить: python -m cxdata undo НОМЕР ({hint})"},
+})

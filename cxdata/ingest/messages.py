@@ -8,6 +8,7 @@ An issue is an ``error`` (the upload is rejected), a ``warning`` (loaded, but lo
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from cxdata import i18n
@@ -42,15 +43,17 @@ class Issue:
         return self.severity == ERROR
 
     def message(self, lang: str = "en") -> str:
-        values = {"column": self.column or self.field or "", "field": self.field or "", "value": self.value, "row": self.row,
-                  "count": self.count, "rows": _row_list(self.rows, self.count)}
+        values = {"column": header_label(self.column, lang) or self.field or "", "field": self.field or "",
+                  "value": self.value, "row": self.row, "count": self.count, "rows": _row_list(self.rows, self.count)}
         for name, value in self.params:  # a parameter may itself be translated: {"en": ..., "ru": ...}
             values[name] = value.get(lang, value["en"]) if isinstance(value, dict) and "en" in value else value
+            if name in HEADER_PARAMETERS:
+                values[name] = header_label(values[name], lang)
         return i18n.translate(f"ingest_{self.code}", lang, **values)
 
     def to_dict(self, lang: str = "en") -> dict:
-        result = {"row": self.row, "column": self.column, "field": self.field, "severity": self.severity,
-                  "code": self.code, "message": self.message(lang)}
+        result = {"row": self.row, "column": header_label(self.column, lang), "field": self.field,
+                  "severity": self.severity, "code": self.code, "message": self.message(lang)}
         if self.value is not None:
             result["value"] = self.value
         if self.count is not None:
@@ -58,6 +61,49 @@ class Issue:
         if self.rows:
             result["rows"] = list(self.rows)
         return result
+
+
+# Message parameters that hold a header of the file (the ``column`` field is one too).
+HEADER_PARAMETERS = ("column", "header", "renamed")
+_UNNAMED = "ingest_unnamed_column"
+
+
+def unnamed_header(position: int) -> str:
+    """The name a column without a header gets (``position`` counts from 1): 'column 3'. It is the
+    column's name everywhere the file's headers are used (mapping presets, the upload log), the same
+    in every language; ``header_label`` shows it in the reader's."""
+    return i18n.translate(_UNNAMED, "en", position=position)
+
+
+def header_label(header: str | None, lang: str) -> str | None:
+    """A header of the file as the reader sees it: itself, but a column that had no header is named
+    in the reader's language ('столбец 3').
+
+    >>> header_label("Оценка", "ru"), header_label(unnamed_header(3), "ru"), header_label(unnamed_header(3), "en")
+    ('Оценка', 'столбец 3', 'column 3')
+    """
+    if lang == "en" or not isinstance(header, str):
+        return header
+    match = _unnamed_pattern("en").fullmatch(header)
+    return i18n.translate(_UNNAMED, lang, position=int(match.group(1))) if match else header
+
+
+def stable_header(name: str) -> str:
+    """The name a preset gives a column, as the file's headers are read: a column without a header
+    named as a reader of another language sees it ('столбец 3') is 'column 3'.
+
+    >>> stable_header("столбец 3"), stable_header("Оценка")
+    ('column 3', 'Оценка')
+    """
+    for lang in ("ru",):
+        match = _unnamed_pattern(lang).fullmatch(name)
+        if match:
+            return unnamed_header(int(match.group(1)))
+    return name
+
+
+def _unnamed_pattern(lang: str) -> re.Pattern:
+    return re.compile(re.escape(i18n.translate(_UNNAMED, lang, position=0)).replace("0", r"([1-9]\d*)"))
 
 
 def issue(code: str, severity: str, **details) -> Issue:
@@ -82,6 +128,7 @@ def _row_list(rows: tuple[int, ...], count: int | None) -> str:
 
 
 TEXT: dict[str, dict[str, str]] = {
+    "ingest_unnamed_column": {"en": "column {position}", "ru": "столбец {position}"},
     # --- the file itself ---
     "ingest_file_too_large": {
         "en": "The file is {size}; the limit is {limit}. Split it into smaller files or raise the limit.",

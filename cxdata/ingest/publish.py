@@ -125,35 +125,63 @@ def refit_in_background(db_path) -> None:
         _LOGGER.warning("the background refit could not start: %s", error)
 
 
-def change_settings(db_path, changes: dict[str, str], *, user: str = "local", lock_timeout: float = 60.0) -> None:
+def change_settings(db_path, changes: dict[str, str], *, user: str = "local", seen_version: str | None = None,
+                    lock_timeout: float = 60.0) -> dict:
     """Store workspace settings (``cxdata.model.workspace.normalize_setting``'s values) on a working
-    copy, published atomically. A new ``settings_version`` makes every cached page stale; a new
-    as-of date rebuilds the money rollup's period windows (the other rollups are all-time and are
-    used only when no fact is dated after the as-of date: ``rollups.meta_says_fresh``)."""
+    copy, published atomically, with an entry in the audit log (``settings_log``: who, when, old →
+    new). A new ``settings_version`` makes every cached page stale; a new as-of date rebuilds the
+    money rollup's period windows (the other rollups are all-time and are used only when no fact is
+    dated after the as-of date: ``rollups.meta_says_fresh``).
+
+    ``seen_version``: the settings version the writer decided on (the page's form); if another save
+    landed meanwhile, ``SettingsChanged`` and nothing is stored. A save that changes no value stores
+    nothing. Returns ``{"change_id", "changes": {setting: {"old", "new"}}, "settings_version"}``
+    (``change_id`` None when nothing changed).
+    """
     import uuid
 
     import duckdb
 
-    from cxdata.engine.db import write_meta
+    from cxdata.engine.db import read_meta, write_meta
     from cxdata.engine.rollups_money import build_windows
+    from cxdata.ingest.settings_log import check_settings_version, record_settings_change, shown_settings
 
     live = resolve_db_path(db_path)
     if not live.exists():
         raise FileNotFoundError(f"database not found: {live}")
     holder = {"user": user, "action": "settings", "table": "", "since": datetime.now().strftime("%H:%M:%S")}
-    with working_copy(live, timeout=lock_timeout, holder=holder) as (work, _waited):
-        con = duckdb.connect(str(work))
-        try:
-            con.execute("BEGIN TRANSACTION")
-            write_meta(con, **changes, settings_version=uuid.uuid4().hex[:12])
-            if "as_of" in changes:
-                build_windows(con)
-            con.execute("COMMIT")
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
+    try:
+        with working_copy(live, timeout=lock_timeout, holder=holder) as (work, _waited):
+            con = duckdb.connect(str(work))
+            try:
+                check_settings_version(con, seen_version)
+                meta = read_meta(con)
+                before, after = shown_settings(meta), shown_settings({**meta, **changes})
+                if before == after:
+                    raise _NothingChanged(meta.get("settings_version") or "")
+                version = uuid.uuid4().hex[:12]
+                con.execute("BEGIN TRANSACTION")
+                write_meta(con, **changes, settings_version=version)
+                change_id = record_settings_change(con, user=user, before=before, after=after,
+                                                   based_on=meta.get("settings_version") or "", version=version)
+                if "as_of" in changes:
+                    build_windows(con)
+                con.execute("COMMIT")
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+    except _NothingChanged as unchanged:  # the copy is discarded: the database file stays as it was
+        return {"change_id": None, "changes": {}, "settings_version": unchanged.version}
     if "as_of" in changes:  # the forecast is made as of that day
         refit_in_background(live)
+    return {"change_id": change_id, "settings_version": version,
+            "changes": {key: {"old": before[key], "new": after[key]} for key in before if before[key] != after[key]}}
+
+
+class _NothingChanged(Exception):
+    def __init__(self, version: str):
+        super().__init__(version)
+        self.version = version
 
 
 class _AlreadyCurrent(Exception):

@@ -35,7 +35,7 @@ from cxdata.ingest.detection import (
     decide_decimal,
 )
 from cxdata.ingest.errors import ExtractRefused
-from cxdata.ingest.messages import ERROR, ROW_ISSUE_LIMIT, WARNING, Issue, issue
+from cxdata.ingest.messages import ERROR, ROW_ISSUE_LIMIT, WARNING, Issue, issue, stable_header, unnamed_header
 from cxdata.ingest.preset import Limits, MappingPreset, as_preset
 from cxdata.ingest.read_errors import describe_read_error
 
@@ -167,6 +167,7 @@ def read_extract(path, *, options: MappingPreset | dict | None = None, limits: L
         read = _read_parquet(path, limits)
     _check_cell_sizes(read.table, limits)
     headers, renamed = _unique_headers(read.headers)
+    options = _named_as_read(options, headers)
     issues = read.issues + renamed
     report("detecting", 0.25)
     clean, missing = _clean(read.table, len(headers), options.missing_values)
@@ -467,7 +468,7 @@ def _sample(clean: pa.Table) -> pa.Table:
 def _unique_headers(headers: list[str]) -> tuple[list[str], list[Issue]]:
     result, issues, seen = [], [], set()
     for i, header in enumerate(headers):
-        name = header.strip() or f"column {i + 1}"
+        name = header.strip() or unnamed_header(i + 1)
         if name in seen:
             renamed, k = name, 2
             while renamed in seen:
@@ -477,6 +478,19 @@ def _unique_headers(headers: list[str]) -> tuple[list[str], list[Issue]]:
         seen.add(name)
         result.append(name)
     return result, issues
+
+
+def _named_as_read(options: MappingPreset, headers: list[str]) -> MappingPreset:
+    """``options`` with every column it names by header named as the file is read: a column without a
+    header is 'column 3' whichever language the preset was written in ('столбец 3' too, unless the
+    file has a header of that very name)."""
+    present = set(headers)
+
+    def rename(entries: dict) -> dict:
+        return {(header if header in present else stable_header(header)): value for header, value in entries.items()}
+
+    return dataclasses.replace(options, columns=rename(options.columns), scales=rename(options.scales),
+                               date_formats=rename(options.date_formats))
 
 
 def _decimal_issues(decision: DecimalDecision) -> list[Issue]:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 import pyarrow as pa
 
-from cxdata.ingest.messages import ERROR, WARNING, Issue
+from cxdata.ingest.messages import ERROR, WARNING, Issue, header_label
 
 LOADED, UNCHANGED, REJECTED = "loaded", "unchanged", "rejected"
 PREVIEW_ROWS = 10
@@ -58,17 +58,26 @@ class Report:
         return sum(1 for i in self.issues if i.severity == WARNING)
 
     def to_dict(self, lang: str | None = None) -> dict:
-        """JSON-ready, issues in ``lang`` (default: the report's language)."""
+        """JSON-ready, issues in ``lang`` (default: the report's language); a column without a header
+        is named in ``lang`` ('столбец 3'), as presets also accept it."""
         lang = lang or self.lang
         return {
             "status": self.status, "table": self.table, "mode": self.mode, "dry_run": self.dry_run,
             "rows_read": self.rows_read, "rows_loaded": self.rows_loaded, "rows_rejected": self.rows_rejected,
             "rows_skipped": self.rows_skipped, "upload_id": self.upload_id, "same_as_upload_id": self.same_as_upload_id,
-            "issues": [i.to_dict(lang) for i in self.issues], "file": self.file, "detected": self.detected,
-            "mapping": self.mapping, "counts": self.counts, "preview": self.preview,
+            "issues": [i.to_dict(lang) for i in self.issues], "file": self.file,
+            "detected": _with_headers_in(self.detected, "columns", lang),
+            "mapping": _with_headers_in(self.mapping, "columns", lang), "counts": self.counts, "preview": self.preview,
             "waited_seconds": round(self.waited_seconds, 2), "data_version": self.data_version,
-            "questions": self.questions,
+            "questions": _with_headers_in(self.questions, "scales", lang),
         }
+
+
+def _with_headers_in(data: dict, key: str, lang: str) -> dict:
+    """``data`` with the headers that key ``data[key]`` as the reader sees them (``header_label``)."""
+    if not isinstance(data.get(key), dict):
+        return data
+    return {**data, key: {header_label(header, lang): value for header, value in data[key].items()}}
 
 
 def build_preview(data: pa.Table, rows: int = PREVIEW_ROWS) -> list[dict]:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cxdata.i18n import LOCALES, register_text, translate
+from cxdata.i18n import LOCALES, WordedError, register_text
 
 SETTING_KEYS = ("company_name", "currency", "locale", "fiscal_year_start", "time_zone", "as_of")
 DEFAULTS = {"company_name": "", "currency": "USD", "locale": "auto", "fiscal_year_start": "1",
@@ -50,15 +50,8 @@ class WorkspaceSettings:
                 "as_of": self.pinned_as_of.isoformat() if self.pinned_as_of else LATEST}
 
 
-class SettingError(ValueError):
+class SettingError(WordedError):
     """A setting the workspace refuses: ``message(lang)`` says which and why, in one line."""
-
-    def __init__(self, message_key: str, **values):
-        super().__init__(message_key)
-        self.message_key, self.values = message_key, values
-
-    def message(self, lang: str) -> str:
-        return translate(self.message_key, lang, **self.values)
 
 
 def normalize_setting(key: str, value: str) -> str:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from cxdata.engine.coverage import table_label
 from cxdata.i18n import register_text, translate
+from cxdata.ingest.messages import header_label
 from cxdata.ingest.preset import PresetError
 from cxdata.ingest.preset_store import (
     PresetStoreError,
@@ -274,48 +275,125 @@ def read_headers(path, preset) -> list[str]:
         return list(extract.headers)
 
 
-def mapping_rows(headers, suggested: dict[str, str], preset_columns: dict[str, str | None]) -> pd.DataFrame:
-    """One row per file header: ``source``, ``target`` (canonical column or "" for left out).
+def mapping_rows(headers, suggested: dict[str, str], preset_columns: dict[str, str | None],
+                 lang: str = "en") -> pd.DataFrame:
+    """One row per file header: ``header`` (the name presets use; the page hides it), ``source`` (the
+    header as the reader sees it, see ``header_label``), ``target`` (canonical column or "" for left out).
 
-    >>> mapping_rows(["Клиент", "X"], {"Клиент": "customer_id"}, {"X": None}).to_dict("records")
-    [{'source': 'Клиент', 'target': 'customer_id'}, {'source': 'X', 'target': ''}]
+    >>> mapping_rows(["Клиент", "column 2"], {"Клиент": "customer_id"}, {"column 2": None}, "ru").to_dict("records")
+    [{'header': 'Клиент', 'source': 'Клиент', 'target': 'customer_id'}, {'header': 'column 2', 'source': 'столбец 2', 'target': ''}]
     """
     rows = []
     for header in headers:
         target = preset_columns[header] if header in preset_columns else suggested.get(header)
-        rows.append({"source": header, "target": target or NOT_LOADED})
-    return pd.DataFrame(rows, columns=["source", "target"])
+        rows.append({"header": header, "source": header_label(header, lang), "target": target or NOT_LOADED})
+    return pd.DataFrame(rows, columns=["header", "source", "target"])
 
 
 def columns_from_rows(rows: pd.DataFrame) -> dict[str, str | None]:
     """The edited mapping table back as a preset's ``columns`` (left-out headers map to None).
 
-    >>> columns_from_rows(pd.DataFrame({"source": ["a", "b"], "target": ["amount", ""]}))
+    >>> columns_from_rows(pd.DataFrame({"header": ["a", "b"], "target": ["amount", ""]}))
     {'a': 'amount', 'b': None}
     """
-    return {str(r.source): (str(r.target) if r.target else None) for r in rows.itertuples(index=False)}
+    return {str(r.header): (str(r.target) if r.target else None) for r in rows.itertuples(index=False)}
 
 
-def issues_frame(report: dict) -> pd.DataFrame:
-    """The report's issues as a table: row, column, severity, message."""
-    columns = ["row", "column", "severity", "message"]
-    return pd.DataFrame([{c: issue.get(c) for c in columns} for issue in report.get("issues", [])], columns=columns)
+ISSUE_COLUMNS = ("row", "column", "severity", "message")
 
 
-def describe_detected(report_or_detected: dict) -> str:
+def issues_frame(report: dict, lang: str = "en") -> pd.DataFrame:
+    """The report's issues (already in ``lang``) as a table: row, column, severity, message, with
+    the headings and the severities in ``lang``."""
+    rows = [{translate(f"upload_issue_{c}", lang): (translate(f"upload_severity_{issue[c]}", lang)
+                                                    if c == "severity" else issue.get(c)) for c in ISSUE_COLUMNS}
+            for issue in report.get("issues", [])]
+    return pd.DataFrame(rows, columns=[translate(f"upload_issue_{c}", lang) for c in ISSUE_COLUMNS])
+
+
+def describe_detected(report_or_detected: dict, lang: str = "en") -> str:
     """'csv · encoding CP1251 · delimiter ; · decimal , · thousands space · occurred_at: %d.%m.%Y'.
 
     >>> describe_detected({"detected": {"format": "csv", "delimiter": chr(9), "thousands_separators": ["space"]}})
     'csv · delimiter tab · thousands space'
+    >>> describe_detected({"detected": {"format": "csv", "delimiter": chr(9), "thousands_separators": ["space"]}}, "ru")
+    'csv · разделитель табуляция · разряды пробел'
     """
     detected = report_or_detected.get("detected", report_or_detected) or {}
     parts = [detected["format"]] if detected.get("format") else []
     for key in ("encoding", "delimiter", "decimal", "sheet"):
         value = detected.get(key)
         if value not in (None, ""):
-            parts.append(f"{key} {'tab' if value == chr(9) else value}")
+            shown = translate("upload_detected_tab", lang) if value == chr(9) else value
+            parts.append(f"{translate(f'upload_detected_{key}', lang)} {shown}")
     if detected.get("thousands_separators"):
-        parts.append("thousands " + ", ".join(detected["thousands_separators"]))
+        separators = ", ".join(_separator_text(name, lang) for name in detected["thousands_separators"])
+        parts.append(f"{translate('upload_detected_thousands', lang)} {separators}")
     for column, fmt in (detected.get("date_formats") or {}).items():
         parts.append(f"{column}: {fmt}")
     return " · ".join(parts) or "—"
+
+
+def settings_log_frame(entries: list[dict], lang: str) -> pd.DataFrame:
+    """The settings changes (``settings_log.list_settings_changes``) as a table, one row per setting
+    changed, newest first: when, who, which setting, from, to, with headings and names in ``lang``.
+
+    >>> settings_log_frame([{"changed_at": "2026-12-07 10:02:03.5", "changed_by": "ann",
+    ...   "changes": {"as_of": {"old": "2025-12-31", "new": "latest"}}}], "ru").to_dict("records")
+    [{'Когда': '2026-12-07 10:02', 'Кто': 'ann', 'Настройка': 'дата актуальности', 'Было': '2025-12-31', 'Стало': 'по последним данным'}]
+    """
+    columns = [translate(f"settings_log_{c}", lang) for c in ("when", "who", "setting", "old", "new")]
+    rows = [(str(entry["changed_at"])[:16], entry["changed_by"], translate(f"settings_log_key_{key}", lang),
+             _setting_value(key, change["old"], lang), _setting_value(key, change["new"], lang))
+            for entry in entries for key, change in entry["changes"].items()]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _setting_value(key: str, value, lang: str) -> str:
+    """A stored setting as the log shows it: the words for 'latest' and 'auto', else the value itself."""
+    if (key, value) in (("as_of", "latest"), ("locale", "auto")):
+        return translate(f"settings_log_{key}_{value}", lang)
+    return "" if value is None else str(value)
+
+
+def _separator_text(name: str, lang: str) -> str:
+    """A thousands separator as the reading options name it ('no-break space'), in ``lang``."""
+    key = "upload_detected_" + name.replace(" ", "_").replace("-", "_")
+    return translate(key, lang) if key in DETECTED_TEXT else name
+
+
+DETECTED_TEXT = {
+    "upload_detected_encoding": {"en": "encoding", "ru": "кодировка"},
+    "upload_detected_delimiter": {"en": "delimiter", "ru": "разделитель"},
+    "upload_detected_decimal": {"en": "decimal", "ru": "десятичный знак"},
+    "upload_detected_sheet": {"en": "sheet", "ru": "лист"},
+    "upload_detected_thousands": {"en": "thousands", "ru": "разряды"},
+    "upload_detected_tab": {"en": "tab", "ru": "табуляция"},
+    "upload_detected_space": {"en": "space", "ru": "пробел"},
+    "upload_detected_no_break_space": {"en": "no-break space", "ru": "неразрывный пробел"},
+    "upload_detected_narrow_no_break_space": {"en": "narrow no-break space", "ru": "узкий неразрывный пробел"},
+    "upload_issue_row": {"en": "row", "ru": "строка"},
+    "upload_issue_column": {"en": "column", "ru": "столбец"},
+    "upload_issue_severity": {"en": "severity", "ru": "важность"},
+    "upload_issue_message": {"en": "message", "ru": "сообщение"},
+    "upload_severity_error": {"en": "error", "ru": "ошибка"},
+    "upload_severity_warning": {"en": "warning", "ru": "предупреждение"},
+    "upload_severity_info": {"en": "info", "ru": "сведения"},
+    "settings_log": {"en": "Settings changes", "ru": "Изменения настроек"},
+    "settings_log_empty": {"en": "The settings have not been changed since the log began.",
+                           "ru": "С начала журнала настройки не менялись."},
+    "settings_log_when": {"en": "When", "ru": "Когда"},
+    "settings_log_who": {"en": "Who", "ru": "Кто"},
+    "settings_log_setting": {"en": "Setting", "ru": "Настройка"},
+    "settings_log_old": {"en": "Was", "ru": "Было"},
+    "settings_log_new": {"en": "Now", "ru": "Стало"},
+    "settings_log_key_company_name": {"en": "company name", "ru": "название компании"},
+    "settings_log_key_currency": {"en": "currency", "ru": "валюта"},
+    "settings_log_key_locale": {"en": "number and date format", "ru": "формат чисел и дат"},
+    "settings_log_key_fiscal_year_start": {"en": "fiscal year start", "ru": "начало финансового года"},
+    "settings_log_key_time_zone": {"en": "time zone", "ru": "часовой пояс"},
+    "settings_log_key_as_of": {"en": "as-of date", "ru": "дата актуальности"},
+    "settings_log_as_of_latest": {"en": "the latest data", "ru": "по последним данным"},
+    "settings_log_locale_auto": {"en": "as the interface language", "ru": "как язык интерфейса"},
+}
+register_text(DETECTED_TEXT)

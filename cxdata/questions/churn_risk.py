@@ -48,6 +48,7 @@ from cxdata.analysis.churn_risk import (
     validation_summary,
 )
 from cxdata.analysis.clv import DAYS_PER_MONTH
+from cxdata.i18n import WordedError, register_text
 from cxdata.model.filters import Filters
 from cxdata.model.rules import REFERENCE_CLASS, is_active_at, is_purchase
 from cxdata.questions.clv import ATTRIBUTES, ClvModel, customer_attributes, select_by_attributes
@@ -106,10 +107,26 @@ class ChurnRiskModel:
     stage_labels: dict
 
 
+register_text({
+    "risk_bad_horizon": {"en": "the horizon must be a whole number of days from {low} to {high}: {value}",
+                         "ru": "горизонт должен быть целым числом дней от {low} до {high}: {value}"},
+    "risk_too_little_training": {
+        "en": "too little history to fit: {customers} customers active at the training cut-off, {churners} of them "
+              "churned within {days} days",
+        "ru": "слишком мало истории для модели: на дату обучения активны клиентов: {customers}, из них ушли в течение "
+              "{days} дн.: {churners}"},
+    "risk_too_little_validation": {
+        "en": "too little history to fit: {customers} customers active at the validation cut-off, {churners} of them "
+              "churned within {days} days",
+        "ru": "слишком мало истории для модели: на дату проверки активны клиентов: {customers}, из них ушли в течение "
+              "{days} дн.: {churners}"},
+})  # fmt: skip
+
+
 def validate_horizon_days(horizon_days) -> int:
     low, high = HORIZON_DAYS_RANGE
     if isinstance(horizon_days, bool) or not isinstance(horizon_days, (int, np.integer)) or not low <= horizon_days <= high:
-        raise ValueError(f"the horizon must be a whole number of days from {low} to {high}: {horizon_days!r}")
+        raise WordedError("risk_bad_horizon", low=low, high=high, value=repr(horizon_days))
     return int(horizon_days)
 
 
@@ -213,8 +230,7 @@ def compute_churn_risk_model(db, as_of: date, horizon_days: int = DEFAULT_HORIZO
     for name, rows in (("training", training), ("validation", validation)):
         churners = int(rows["churned_within_horizon"].sum())
         if churners < MIN_CHURNERS or len(rows) - churners < MIN_CHURNERS:
-            raise ValueError(f"too little history to fit: {len(rows)} customers active at the {name} cut-off, "
-                             f"{churners} of them churned within {horizon_days} days")  # fmt: skip
+            raise WordedError(f"risk_too_little_{name}", customers=len(rows), churners=churners, days=horizon_days)
     encoding = build_encoding(training, NUMERIC_FEATURES, CATEGORICAL_FEATURES)
     validation_fit = fit_churn_model(training, training["churned_within_horizon"], encoding)
     predicted = validation_fit.predict(validation)

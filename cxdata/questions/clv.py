@@ -41,6 +41,7 @@ from cxdata.analysis.clv import (
     validation_by_group,
 )
 from cxdata.engine.query import day_start
+from cxdata.i18n import WordedError, register_text
 from cxdata.model.filters import UNKNOWN, Filters
 from cxdata.model.rules import customer_churn, is_purchase
 from cxdata.questions.money_base import fetch_customer_table
@@ -158,15 +159,15 @@ def compute_clv_model(
     ``progress(share)`` hears how far it is (the query, then each fit)."""
     report = progress or (lambda share: None)
     if time_unit not in DAYS_PER_UNIT:
-        raise ValueError(f"time unit must be one of {', '.join(DAYS_PER_UNIT)}: {time_unit!r}")
+        raise WordedError("clv_bad_time_unit", units=", ".join(DAYS_PER_UNIT), value=repr(time_unit))
     if horizon_months < 1:
-        raise ValueError(f"the horizon must be at least one month: {horizon_months}")
+        raise WordedError("clv_bad_horizon", value=horizon_months)
     first_day = _first_purchase_day(db, as_of)
     if first_day is None:
-        raise ValueError("no purchases up to the as-of date: nothing to fit")
+        raise WordedError("clv_no_purchases")
     calibration_end = calibration_end or default_calibration_end(first_day, as_of)
     if not first_day <= calibration_end < as_of:
-        raise ValueError(f"the calibration end must lie from {first_day} to the day before {as_of}: {calibration_end}")
+        raise WordedError("clv_bad_calibration_end", first=first_day, as_of=as_of, value=calibration_end)
     unit = DAYS_PER_UNIT[time_unit]
     summary = fetch_purchase_summary(db, calibration_end, as_of)
     attributes = fetch_customer_attributes(db, as_of)
@@ -335,3 +336,15 @@ def _churned_by(churned_at: pd.Series, day: date) -> np.ndarray:
 
 def _rounded(params: dict[str, float]) -> dict[str, float]:
     return {k: round(v, 6) for k, v in params.items()}
+
+
+register_text({
+    "clv_bad_time_unit": {"en": "time unit must be one of {units}: {value}",
+                          "ru": "единица времени должна быть одной из {units}: {value}"},
+    "clv_bad_horizon": {"en": "the horizon must be at least one month: {value}",
+                        "ru": "горизонт прогноза должен быть не меньше месяца: {value}"},
+    "clv_no_purchases": {"en": "no purchases up to the as-of date: nothing to fit",
+                         "ru": "до даты актуальности нет покупок: модели не на чем обучаться"},
+    "clv_bad_calibration_end": {"en": "the calibration end must lie from {first} to the day before {as_of}: {value}",
+                                "ru": "конец периода калибровки должен быть от {first} до дня перед {as_of}: {value}"},
+})

@@ -59,6 +59,7 @@ from cxdata.engine.router import (
     JOURNEY_FIRST,
     answered_by,
 )
+from cxdata.i18n import WordedError, register_text
 from cxdata.model.filters import UNKNOWN, Filters
 from cxdata.model.rules import stage_order
 
@@ -90,7 +91,7 @@ def fetch_stage_order(db) -> list[str]:
 def validate_window_days(window_days) -> int:
     """``window_days`` as an int; ValueError unless it is a whole number of days, 0 or more."""
     if isinstance(window_days, bool) or not isinstance(window_days, numbers.Integral) or window_days < 0:
-        raise ValueError(f"window_days must be a whole number of days, 0 or more, got {window_days!r}")
+        raise WordedError("funnel_bad_window", value=repr(window_days))
     return int(window_days)
 
 
@@ -103,21 +104,19 @@ def validate_stages(db, stages) -> list[str]:
     if stages is None:
         names = fetch_stage_order(db)
         if not names:
-            raise ValueError("journey_stages is empty: load the journey stages or pass stages=[...]")
+            raise WordedError("funnel_no_stages")
         return names
     if isinstance(stages, str) or not all(isinstance(name, str) for name in stages):
-        raise ValueError(f"stages must be a list of stage names such as ['home', 'search'], got {stages!r}")
+        raise WordedError("funnel_stages_not_names", value=repr(stages))
     names = list(stages)
     if not names:
-        raise ValueError("stages is empty: a funnel needs at least one stage")
+        raise WordedError("funnel_stages_empty")
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
-        raise ValueError(f"stages must not repeat, but these appear more than once: {', '.join(repeated)}")
+        raise WordedError("funnel_stages_repeat", stages=", ".join(repeated))
     unknown = [name for name in names if name not in _fetch_known_stages(db, names)]
     if unknown:
-        raise ValueError(
-            f"unknown stages: {', '.join(unknown)} (neither journey_stages nor journey_events has them)"
-        )
+        raise WordedError("funnel_unknown_stages", stages=", ".join(unknown))
     return names
 
 
@@ -438,3 +437,19 @@ def time_to_convert_table(db, filters: Filters, as_of: date, *, window_days: int
             )
         )
     return ibis.union(*steps, distinct=False)
+
+
+register_text({
+    "funnel_bad_window": {"en": "window_days must be a whole number of days, 0 or more, got {value}",
+                          "ru": "окно конверсии должно быть целым числом дней, от 0, а не {value}"},
+    "funnel_no_stages": {"en": "journey_stages is empty: load the journey stages or pass stages=[...]",
+                         "ru": "этапы пути (journey_stages) не загружены: загрузите их или перечислите этапы в --stages"},
+    "funnel_stages_not_names": {"en": "stages must be a list of stage names such as ['home', 'search'], got {value}",
+                                "ru": "этапы должны быть списком названий этапов, а не {value}"},
+    "funnel_stages_empty": {"en": "stages is empty: a funnel needs at least one stage",
+                            "ru": "список этапов пуст: воронке нужен хотя бы один этап"},
+    "funnel_stages_repeat": {"en": "stages must not repeat, but these appear more than once: {stages}",
+                             "ru": "этапы не должны повторяться, а эти указаны больше одного раза: {stages}"},
+    "funnel_unknown_stages": {"en": "unknown stages: {stages} (neither journey_stages nor journey_events has them)",
+                              "ru": "неизвестные этапы: {stages} (их нет ни в этапах пути, ни в событиях пути)"},
+})
