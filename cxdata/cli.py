@@ -28,10 +28,6 @@ from cxdata.model.filters import Filters
 from cxdata.model.workspace import DEFAULTS
 
 register_text({
-    "refresh_not_found": {
-        "en": "database not found: {path} (create it with: python -m cxdata init)",
-        "ru": "база данных не найдена: {path} (создайте её: python -m cxdata init)",
-    },
     "refresh_already_current": {"en": "already current", "ru": "уже актуальны"},
 })
 
@@ -319,16 +315,16 @@ def run_refresh(args) -> int:
 
     path = resolve_db_path(args.db)
     if not path.exists():
-        raise UsageError(translate("refresh_not_found", args.lang, path=path))
+        raise missing_database(path, args.lang)
     try:
         result = refresh_and_publish(path, lock_timeout=args.wait)
     except UploadBusyError as error:
         from cxdata.presentation.upload_view import describe_busy  # who holds the lock, in words
 
-        print(f"error: {describe_busy(error, args.lang)}", file=sys.stderr)
+        print(f"{translate('cli_error', args.lang)}: {describe_busy(error, args.lang)}", file=sys.stderr)
         return 1
     except OSError as error:  # disk full, a read-only folder: one line, no server path
-        print(f"error: {describe_failure(error, args.lang)}", file=sys.stderr)
+        print(f"{translate('cli_error', args.lang)}: {describe_failure(error, args.lang)}", file=sys.stderr)
         return 1
     if not result["rebuilt"]:
         result["reason"] = translate("refresh_already_current", args.lang)

@@ -105,7 +105,7 @@ def test_refresh_of_a_missing_database_is_a_usage_error(tmp_path, capsys):
     assert run_cli(capsys, "refresh", "--db", missing) == (
         2, None, f"error: database not found: {missing} (create it with: python -m cxdata init)\n")
     assert run_cli(capsys, "refresh", "--db", missing, "--lang", "ru") == (
-        2, None, f"error: база данных не найдена: {missing} (создайте её: python -m cxdata init)\n")
+        2, None, f"ошибка: база данных не найдена: {missing} (создайте её командой python -m cxdata init)\n")
     assert not missing.exists()
 
 
