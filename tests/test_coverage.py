@@ -175,6 +175,12 @@ def test_unit_economics_of_a_channel_without_costs(capsys, databases):
     smb = cli(capsys, "money", "--db", str(databases["no_seo_costs"]), *JAN_JUN, "--segment", "SMB")["unit_economics"]
     assert set(smb) == {"seo", "all"} and smb["all"]["cac"] is None
     assert smb["all"]["unavailable"]["cac"] == "no acquisition costs in this selection"
+    # All channels: ads has costs, seo none: a total CAC of ads' 300 over all four paying customers
+    # (75) would be understated, so the total has none either, and says why.
+    total = printed["unit_economics"]["all"]
+    assert total["cac"] is None and total["ltv"] == pytest.approx((250 + 200 + 2 * 350) / 4)
+    assert total["unavailable"]["cac"] == "some channels of this selection have no acquisition costs"
+    assert full["all"]["cac"] == pytest.approx((300 + 100) / 4)  # with seo's 100, every channel has costs
 
     def table(name: str, lang: str) -> pd.DataFrame:
         db = open_backend(databases[name])

@@ -216,6 +216,14 @@ GAP_TEXT = {
     "gap_selection_remedy_customers_acquisition_cost": {
         "en": "load acquisition costs for its customers", "ru": "загрузите стоимость привлечения для его клиентов",
     },
+    "gap_partial_customers_acquisition_cost": {
+        "en": "some channels of this selection have no acquisition costs",
+        "ru": "у части каналов этого выбора нет стоимости привлечения",
+    },
+    "gap_partial_remedy_customers_acquisition_cost": {
+        "en": "load acquisition costs for every channel, or filter to the channels that have them",
+        "ru": "загрузите стоимость привлечения для всех каналов или выберите каналы, где она есть",
+    },
     "gap_load_table": {"en": "load {table}", "ru": "загрузите {table}"},
     "gap_load_column": {"en": "load {table} with {column}", "ru": "загрузите {table} с заполненным полем «{column}»"},
     "unmeasurable_ces_scales_mixed": {

@@ -21,7 +21,8 @@ revenue, payback and lifetime are the class's own. A detractor acquired through 
 
 Coverage per channel: a channel none of whose contacted people has an acquisition cost has no
 CAC, LTV/CAC, payback nor "pays back" (not a CAC of 0), and its ``cost_gap`` says so; the other
-channels keep their numbers (``GAP_COLUMNS``, ``gap_of``).
+channels keep their numbers (``GAP_COLUMNS``, ``gap_of``). The total of the channels ("all") has
+no CAC either when one of its channels has none: its costs would be understated.
 """
 
 from __future__ import annotations
@@ -81,11 +82,21 @@ def fetch_unit_economics(db, filters: Filters, as_of: date) -> pd.DataFrame:
     units = summarise_unit_economics(_fetch_unit_sums(db, filters, as_of))
     cost_gap, payback_gap = fetch_gap(db, "unit_economics"), fetch_gap(db, "payback")
     costed = dict(zip(units.acquisition_channel[units.cx_class == ALL], units.costed[units.cx_class == ALL], strict=True))
-    units["cost_gap"] = pd.Series([
-        cost_gap if cost_gap is not None or costed[channel] else Gap("customers", "acquisition_cost",
-                                                                     within="selection" if channel == ALL else "channel")
-        for channel in units.acquisition_channel
-    ], dtype=object, index=units.index)  # fmt: skip
+    # The total's CAC divides the costs loaded by every paying customer: with a channel's costs
+    # missing it would be understated, so it has no value either (a partial total is not a total).
+    partial = any(not count for channel, count in costed.items() if channel != ALL)
+
+    def channel_gap(channel: str) -> Gap | None:
+        if cost_gap is not None:
+            return cost_gap
+        if channel != ALL:
+            return None if costed[channel] else Gap("customers", "acquisition_cost", within="channel")
+        if not costed[ALL]:
+            return Gap("customers", "acquisition_cost", within="selection")
+        return Gap("customers", "acquisition_cost", within="partial") if partial else None
+
+    units["cost_gap"] = pd.Series([channel_gap(channel) for channel in units.acquisition_channel], dtype=object,
+                                  index=units.index)  # fmt: skip
     units["payback_gap"] = pd.Series([payback_gap] * len(units), dtype=object, index=units.index)
     for gap_column, columns in GAP_COLUMNS.items():
         missing = units[gap_column].notna().to_numpy(bool)
