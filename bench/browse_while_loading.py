@@ -1,9 +1,10 @@
 """Sessions browsing while uploads replace the database: errors seen and view times.
 
-    python -m bench.browse_while_loading [--db PATH] [--sessions 20] [--visits 6]
+    python -m bench.browse_while_loading [--db PATH] [--sessions 20] [--visits 6] [--arrival 3]
 
 A real Streamlit server on a copy of the database and ``--sessions`` Chromium pages, as the users
-of a shared dashboard: each session opens the app once (English or Russian), then moves between
+of a shared dashboard: each session opens the app once (English or Russian; one session every
+``--arrival`` seconds, as people come in one after another), then moves between
 views ``--visits`` times the way a user does, without reloading the page: a link of the sidebar's
 navigation (overview, journey, money; Streamlit switches pages in the browser and reruns the new
 page's script) or a change of a global filter (the period, a region). Meanwhile the command line
@@ -131,10 +132,12 @@ async def _finish(page) -> None:
     await page.wait_for_function(FINISHED, timeout=PAGE_TIMEOUT_MS)
 
 
-async def _browse(browser, url: str, session: int, visits: int, times: list, first_loads: list, errors: list) -> None:
+async def _browse(browser, url: str, session: int, visits: int, times: list, first_loads: list, errors: list,
+                  arrival: float = 0.0) -> None:  # fmt: skip
     from playwright.async_api import Error as PlaywrightError
     from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+    await asyncio.sleep(session * arrival)  # people open the dashboard one after another, not in one instant
     page = await browser.new_page(viewport={"width": 1400, "height": 1000})
     start = "?lang=ru" if session % 2 else ""
     try:
@@ -169,7 +172,7 @@ async def _browse(browser, url: str, session: int, visits: int, times: list, fir
         await page.close()
 
 
-async def _browse_all(url: str, sessions: int, visits: int) -> tuple[list, list, list, float, float]:
+async def _browse_all(url: str, sessions: int, visits: int, arrival: float = 0.0) -> tuple[list, list, list, float, float]:
     from playwright.async_api import async_playwright
 
     times: list[float] = []
@@ -182,7 +185,8 @@ async def _browse_all(url: str, sessions: int, visits: int) -> tuple[list, list,
         await warm.wait_for_function(FINISHED, timeout=PAGE_TIMEOUT_MS)
         await warm.close()
         started = time.perf_counter()
-        await asyncio.gather(*(_browse(browser, url, s, visits, times, first_loads, errors) for s in range(sessions)))
+        await asyncio.gather(*(_browse(browser, url, s, visits, times, first_loads, errors, arrival)
+                               for s in range(sessions)))
         finished = time.perf_counter()
         await browser.close()
     return times, first_loads, errors, started, finished
@@ -224,7 +228,7 @@ def _server_runs(run_log: Path, started: float, finished: float) -> list[float]:
     return [run["seconds"] for run in runs if started <= run["started"] <= finished]
 
 
-def measure(db: Path, sessions: int = 20, visits: int = 6, minimum_loads: int = 2) -> dict:
+def measure(db: Path, sessions: int = 20, visits: int = 6, minimum_loads: int = 2, arrival: float = 3.0) -> dict:
     """Browse: ``sessions`` open the app once, then do ``visits`` actions each on a copy of ``db``
     while uploads replace it."""
     folder = Path(tempfile.mkdtemp(prefix="cx-browse-"))
@@ -240,7 +244,7 @@ def measure(db: Path, sessions: int = 20, visits: int = 6, minimum_loads: int = 
             uploads = Uploads(live, extract, minimum_loads)
             uploads.start()
             epoch_started = time.time()
-            times, first_loads, errors, started, finished = _in_own_thread(_browse_all(url, sessions, visits))
+            times, first_loads, errors, started, finished = _in_own_thread(_browse_all(url, sessions, visits, arrival))
             epoch_finished = time.time()
             uploads.stop.set()
             uploads.join()
@@ -248,6 +252,7 @@ def measure(db: Path, sessions: int = 20, visits: int = 6, minimum_loads: int = 
         views = _spread(times)
         return {
             "sessions": sessions,
+            "arrival_s": arrival,
             "pages": len(times),
             "page_median_s": views["median_s"],
             "page_p95_s": views["p95_s"],
@@ -269,6 +274,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, help="database to copy (default: build the test sample)")
     parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--arrival", type=float, default=3.0,
+                        help="seconds between two sessions' first visits (0: all at the same instant)")
     parser.add_argument("--visits", type=int, default=6,
                         help="views each session moves to after opening the app (navigation links, filters)")
     args = parser.parse_args(argv)
@@ -279,7 +286,7 @@ def main(argv=None) -> int:
         if built.returncode != 0:
             print(built.stderr, file=sys.stderr)
             return 1
-    report = measure(db, args.sessions, args.visits)
+    report = measure(db, args.sessions, args.visits, arrival=args.arrival)
     print(json.dumps(report, indent=2, ensure_ascii=False))
     ok = not report["errors"] and not report["uploads_failed"] and report["data_restored"]
     return 0 if ok else 1
