@@ -233,7 +233,7 @@ def test_a_disk_filling_mid_load_is_one_line_without_the_server_path(tmp_path, m
     db = new_database(tmp_path / "cx.duckdb")
     assert cli.main(["load", "transactions", str(fixture("transactions.tsv")), "--db", str(db), "--lang", "ru"]) == 1
     [line] = capsys.readouterr().err.strip().splitlines()
-    assert line == ("error: На сервере закончилось место на диске; ничего не изменено. "
+    assert line == ("ошибка: На сервере закончилось место на диске; ничего не изменено. "
                     "Освободите место (или обратитесь к администратору) и повторите.")
 
 
@@ -295,4 +295,4 @@ def test_a_missing_file_is_a_usage_error_in_the_chosen_language(tmp_path, capsys
     from cxdata.ingest import cli
 
     assert cli.main(["load", "transactions", str(tmp_path / "нет.csv"), "--lang", "ru"]) == 2
-    assert capsys.readouterr().err.strip() == f"error: файл не найден: {tmp_path / 'нет.csv'}"
+    assert capsys.readouterr().err.strip() == f"ошибка: файл не найден: {tmp_path / 'нет.csv'}"

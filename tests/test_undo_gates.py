@@ -124,7 +124,7 @@ def test_the_cli_undo_names_its_upload(db):
     assert undone.returncode == 0, undone.stderr
     assert status_of(db, 1) == ("undone", "ops") and status_of(db, 2) == ("loaded", None)
     again = run_cli("undo", "1", "--db", str(db), "--lang", "ru")
-    assert again.returncode == 1 and again.stderr == "error: Загрузка 1 уже отменена; отменять нечего.\n"
+    assert again.returncode == 1 and again.stderr == "ошибка: Загрузка 1 уже отменена; отменять нечего.\n"
 
 
 def test_the_upload_page_offers_only_the_analysts_own_uploads_and_undoes_the_chosen_one(db, monkeypatch):
