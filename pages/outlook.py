@@ -36,7 +36,6 @@ from cxdata.presentation.plaintext import markdown_text
 from cxdata.questions.clv import (
     EQUITY_DIMENSIONS,
     HORIZON_CHOICES,
-    compute_clv_model,
     equity_by,
     reforecast,
     select_customers,
@@ -46,7 +45,6 @@ from cxdata.questions.churn_risk import (
     DEFAULT_HORIZON_DAYS,
     MIN_CHURNERS,
     at_risk_customers,
-    compute_churn_risk_model,
     rank_customers,
     risk_by,
 )
@@ -71,17 +69,14 @@ if gap is not None:  # no purchases loaded: say what to load
     st.stop()
 # Fitted once per data version, whatever the filters: by the background refit after a load
 # (cxdata.questions.fits), else here.
-stored, state = ui.load_stored_fit("clv", as_of)
-if state == "computing":  # the refit after the latest load is running: its progress, then the page
-    ui.show_refit_progress(lang, rerun_when_done=True)
-    st.stop()
-try:
-    if stored is None:  # no refit ran for this data, or it failed: fit here
-        with st.spinner(translate("outlook_fitting", lang)):  # seconds on the sample, about two minutes at scale 1
-            stored = ui.load(compute_clv_model, as_of)
+try:  # seconds on the sample, about two minutes at scale 1
+    stored, state = ui.load_fit("clv", as_of, translate("outlook_fitting", lang))
 except ValueError as error:  # too little purchase history to fit: the reason in words, the details in the log
     _LOGGER.info("outlook page: %s", error)
     st.info(translate("outlook_no_fit", lang))
+    st.stop()
+if state == "computing":  # the refit after the latest load is running: its progress, then the page
+    ui.show_refit_progress(lang, rerun_when_done=True)
     st.stop()
 # The horizon only changes the forecast from the same fitted parameters (no refit); it goes in the link.
 ui.bind_page_setting("outlook_horizon", str(stored.horizon_months), HORIZON_CHOICES)
@@ -119,10 +114,7 @@ if risk_gap is not None:  # no churn events loaded: nothing to learn who leaves 
     st.info(risk_gap.text(lang))
 else:
     try:  # fitted once per data version at the default horizon: by the refit after a load, else here
-        risk_model, _ = ui.load_stored_fit("churn_risk", as_of)
-        if risk_model is None:
-            with st.spinner(translate("risk_fitting", lang)):  # seconds on the sample
-                risk_model = ui.load(compute_churn_risk_model, as_of)
+        risk_model, _ = ui.load_fit("churn_risk", as_of, translate("risk_fitting", lang), while_refitting=True)
     except ValueError as error:  # too little history for two past cut-offs: the reason in words
         _LOGGER.info("outlook page, churn risk: %s", error)
         st.info(translate("risk_no_fit", lang, n=MIN_CHURNERS, h=horizon_days,

@@ -375,6 +375,20 @@ def load_stored_fit(name: str, as_of: date) -> tuple[object | None, str]:
     return _remember(value, text, ()), "ready"
 
 
+def load_fit(name: str, as_of: date, spinner: str, *, while_refitting: bool = False) -> tuple[object | None, str]:
+    """(the fit ``name`` for the current data, its state): the stored one (``load_stored_fit``);
+    None and ``computing`` while the refit after a load runs (unless ``while_refitting``: then it
+    is fitted here too); otherwise fitted here under ``spinner``, as the refit fits it, cached per
+    data version. ValueError when the data cannot be fitted."""
+    from cxdata.questions.fits import fit_here
+
+    stored, state = load_stored_fit(name, as_of)
+    if stored is not None or (state == "computing" and not while_refitting):
+        return stored, state
+    with st.spinner(spinner):
+        return load(fit_here, name, as_of), "ready"
+
+
 def load_predicted_units(units, filters: Filters, as_of: date):
     """(``predict_unit_economics`` of ``units`` — a ``fetch_unit_economics`` result of this run —
     with the stored forecast, or None; the forecast's state): the predicted LTV and LTV/CAC

@@ -45,6 +45,12 @@ FITS: dict[str, StoredFit] = {
 }  # fmt: skip
 
 
+def fit_here(db, name: str, as_of: date):
+    """The fit ``name`` made in this process, as the refit makes it (for a page that finds none
+    stored and no refit running)."""
+    return FITS[name].compute(db, as_of, None)
+
+
 def fit_label(name: str, lang: str) -> str:
     label = FITS[name].label if name in FITS else {"en": name}
     return label.get(lang, label["en"])
