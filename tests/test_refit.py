@@ -115,10 +115,11 @@ def test_refit_prints_the_fits_it_stored(live_db, capsys):
     assert printed["key"] == key and printed["as_of"] == "2025-12-31"
     expected = compute_clv_model(open_backend(live_db), AS_OF)
     clv = printed["fits"]["clv"]
-    assert clv["params"] == {k: round(v, 6) for k, v in expected.fit.params().items()}
+    # Two processes sum the spend in their own thread order: the fits agree to ~1e-7, not bit for bit.
+    assert clv["params"] == pytest.approx({k: round(v, 6) for k, v in expected.fit.params().items()}, rel=1e-6)
     assert clv["customers"] == len(expected.customers) == 7202
     stored, state = read_stored_fit(live_db, "clv", key)
-    assert state == READY and stored.fit.params() == pytest.approx(expected.fit.params(), rel=1e-9)
+    assert state == READY and stored.fit.params() == pytest.approx(expected.fit.params(), rel=1e-6)
     # Run again on the same data: the stored fit is read, not fitted again, and prints the same.
     assert main(["refit", "--db", str(live_db)]) == 0
     again = json.loads(capsys.readouterr().out)["fits"]["clv"]
