@@ -1,6 +1,6 @@
 """Sessions browsing while uploads replace the database: errors seen and view times.
 
-    python -m bench.browse_while_loading [--db PATH] [--sessions 20] [--visits 6] [--arrival 3]
+    python -m bench.browse_while_loading [--db PATH] [--sessions 20] [--visits 6] [--arrival 3] [--budget 900]
 
 A real Streamlit server on a copy of the database and ``--sessions`` Chromium pages, as the users
 of a shared dashboard: each session opens the app once (English or Russian; one session every
@@ -17,8 +17,13 @@ A view is timed from the click to the end of the script run it started, with not
 fetched and evaluated by the browser) is reported apart, and so is the server's own time per
 script run (``bench.timed_streamlit``, which wraps Streamlit's script execution; the app is not
 changed). Prints JSON: view seconds (median, p95, max), first loads, server run seconds, the errors
-any view showed (an exception or an error box), the loads and undos done while the sessions
-browsed and any that failed, and whether the data ends where it started.
+any view showed (an exception or an error box), the views the browser did not see finish within
+``PAGE_TIMEOUT_MS`` (apart: on a small machine twenty Chromium pages compete with the server for
+the same cores, so a late view may be the browser's, see ``server_run``), the loads and undos done
+while the sessions browsed and any that failed, and whether the data ends where it started.
+
+``--budget`` bounds the run: after that many seconds no session starts another view (the views
+under way finish), so the bench always reports, with ``views_skipped`` counting what the budget cut.
 
 Without ``--db`` it builds the test sample (scale 0.02, seed 7) in a temporary folder.
 """
@@ -132,12 +137,15 @@ async def _finish(page) -> None:
     await page.wait_for_function(FINISHED, timeout=PAGE_TIMEOUT_MS)
 
 
-async def _browse(browser, url: str, session: int, visits: int, times: list, first_loads: list, errors: list,
-                  arrival: float = 0.0) -> None:  # fmt: skip
+async def _browse(browser, url: str, session: int, visits: int, report: dict, arrival: float = 0.0,
+                  deadline: float = float("inf")) -> None:  # fmt: skip
     from playwright.async_api import Error as PlaywrightError
     from playwright.async_api import TimeoutError as PlaywrightTimeout
 
     await asyncio.sleep(session * arrival)  # people open the dashboard one after another, not in one instant
+    if time.perf_counter() > deadline:
+        report["skipped"] += 1 + visits
+        return
     page = await browser.new_page(viewport={"width": 1400, "height": 1000})
     start = "?lang=ru" if session % 2 else ""
     try:
@@ -150,11 +158,13 @@ async def _browse(browser, url: str, session: int, visits: int, times: list, fir
             await page.wait_for_timeout(300)
             await page.wait_for_function(FINISHED, timeout=PAGE_TIMEOUT_MS)
         except PlaywrightTimeout:
-            errors.append({"session": session, "view": "first load",
-                           "text": f"not finished within {PAGE_TIMEOUT_MS // 1000} s"})
+            report["unfinished"].append({"session": session, "view": "first load"})
             return
-        first_loads.append(time.perf_counter() - started)
+        report["first_loads"].append(time.perf_counter() - started)
         for visit in range(visits):
+            if time.perf_counter() > deadline:
+                report["skipped"] += visits - visit
+                return
             action = ACTIONS[visit % len(ACTIONS)]  # every session from the overview, in the same order
             view = f"{action[0]} {action[1]}"
             await page.evaluate(WATCH_RUN)
@@ -162,22 +172,26 @@ async def _browse(browser, url: str, session: int, visits: int, times: list, fir
             try:
                 await _act(page, action)
                 await _finish(page)
-            except (PlaywrightTimeout, PlaywrightError) as error:
-                errors.append({"session": session, "view": view, "text": str(error).splitlines()[0][:300]})
+            except PlaywrightTimeout:
+                report["unfinished"].append({"session": session, "view": view})
                 continue
-            times.append(time.perf_counter() - started)
+            except PlaywrightError as error:
+                report["errors"].append({"session": session, "view": view, "text": str(error).splitlines()[0][:300]})
+                continue
+            report["times"].append(time.perf_counter() - started)
             for text in await page.locator(ERRORS).all_inner_texts():
-                errors.append({"session": session, "view": view, "text": text.strip()[:300]})
+                report["errors"].append({"session": session, "view": view, "text": text.strip()[:300]})
     finally:
         await page.close()
 
 
-async def _browse_all(url: str, sessions: int, visits: int, arrival: float = 0.0) -> tuple[list, list, list, float, float]:
+async def _browse_all(url: str, sessions: int, visits: int, arrival: float = 0.0,
+                      budget: float = float("inf")) -> tuple[dict, float, float]:  # fmt: skip
+    """Every session's views: {"times", "first_loads", "errors", "unfinished", "skipped"}, and
+    when the browsing started and ended (perf_counter clock)."""
     from playwright.async_api import async_playwright
 
-    times: list[float] = []
-    first_loads: list[float] = []
-    errors: list[dict] = []
+    report: dict = {"times": [], "first_loads": [], "errors": [], "unfinished": [], "skipped": 0}
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         warm = await browser.new_page()  # the server's first session pays for the imports
@@ -185,11 +199,11 @@ async def _browse_all(url: str, sessions: int, visits: int, arrival: float = 0.0
         await warm.wait_for_function(FINISHED, timeout=PAGE_TIMEOUT_MS)
         await warm.close()
         started = time.perf_counter()
-        await asyncio.gather(*(_browse(browser, url, s, visits, times, first_loads, errors, arrival)
+        await asyncio.gather(*(_browse(browser, url, s, visits, report, arrival, started + budget)
                                for s in range(sessions)))
         finished = time.perf_counter()
         await browser.close()
-    return times, first_loads, errors, started, finished
+    return report, started, finished
 
 
 def _in_own_thread(coroutine):
@@ -228,9 +242,10 @@ def _server_runs(run_log: Path, started: float, finished: float) -> list[float]:
     return [run["seconds"] for run in runs if started <= run["started"] <= finished]
 
 
-def measure(db: Path, sessions: int = 20, visits: int = 6, minimum_loads: int = 2, arrival: float = 3.0) -> dict:
+def measure(db: Path, sessions: int = 20, visits: int = 6, minimum_loads: int = 2, arrival: float = 3.0,
+            budget: float = float("inf")) -> dict:  # fmt: skip
     """Browse: ``sessions`` open the app once, then do ``visits`` actions each on a copy of ``db``
-    while uploads replace it."""
+    while uploads replace it; no view starts after ``budget`` seconds."""
     folder = Path(tempfile.mkdtemp(prefix="cx-browse-"))
     try:
         live = folder / "cx.duckdb"
@@ -244,22 +259,26 @@ def measure(db: Path, sessions: int = 20, visits: int = 6, minimum_loads: int = 
             uploads = Uploads(live, extract, minimum_loads)
             uploads.start()
             epoch_started = time.time()
-            times, first_loads, errors, started, finished = _in_own_thread(_browse_all(url, sessions, visits, arrival))
+            browsed, started, finished = _in_own_thread(_browse_all(url, sessions, visits, arrival, budget))
             epoch_finished = time.time()
             uploads.stop.set()
             uploads.join()
         during = [what for what, began, ended in uploads.done if began < finished and ended > started]
-        views = _spread(times)
+        views = _spread(browsed["times"])
         return {
             "sessions": sessions,
             "arrival_s": arrival,
-            "pages": len(times),
+            "budget_s": None if budget == float("inf") else budget,
+            "browsing_s": round(finished - started, 1),
+            "pages": len(browsed["times"]),
             "page_median_s": views["median_s"],
             "page_p95_s": views["p95_s"],
             "page_max_s": views["max_s"],
-            "first_load": _spread(first_loads),
+            "first_load": _spread(browsed["first_loads"]),
             "server_run": _spread(_server_runs(run_log, epoch_started, epoch_finished)),
-            "errors": errors,
+            "errors": browsed["errors"],
+            "unfinished": browsed["unfinished"],
+            "views_skipped": browsed["skipped"],
             "loads_while_browsing": during.count("load"),
             "undos_while_browsing": during.count("undo"),
             "uploads_failed": uploads.failed,
@@ -278,6 +297,8 @@ def main(argv=None) -> int:
                         help="seconds between two sessions' first visits (0: all at the same instant)")
     parser.add_argument("--visits", type=int, default=6,
                         help="views each session moves to after opening the app (navigation links, filters)")
+    parser.add_argument("--budget", type=float, default=900.0,
+                        help="seconds after which no session starts another view (default 900)")
     args = parser.parse_args(argv)
     db = args.db
     if db is None:
@@ -286,9 +307,9 @@ def main(argv=None) -> int:
         if built.returncode != 0:
             print(built.stderr, file=sys.stderr)
             return 1
-    report = measure(db, args.sessions, args.visits, arrival=args.arrival)
+    report = measure(db, args.sessions, args.visits, arrival=args.arrival, budget=args.budget)
     print(json.dumps(report, indent=2, ensure_ascii=False))
-    ok = not report["errors"] and not report["uploads_failed"] and report["data_restored"]
+    ok = not report["errors"] and not report["unfinished"] and not report["uploads_failed"] and report["data_restored"]
     return 0 if ok else 1
 
 

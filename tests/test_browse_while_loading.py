@@ -17,5 +17,7 @@ def test_pages_show_no_error_while_loads_and_undos_replace_the_database(sample_d
     assert report["uploads_failed"] == []
     assert report["loads_while_browsing"] + report["undos_while_browsing"] >= 1  # the pages met a new file
     assert report["errors"] == []
+    assert report["unfinished"] == []  # every view seen to the end of its run
+    assert report["views_skipped"] == 0  # no budget: every session did all its views
     assert report["pages"] == 9
     assert report["data_restored"]  # every load undone: the transactions are the sample's again
