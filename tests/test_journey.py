@@ -50,16 +50,16 @@ from cxdata.questions.funnel import (
 from cxdata.questions.journey import (
     BREAKDOWN_DIMENSIONS,
     compare_funnels,
-    compare_with_previous_period,
     compute_funnel_breakdowns,
     fetch_stage_labels,
     find_worst_fall,
 )
 from cxdata.questions.journey_loss import (
     build_lost_value_steps,
+    compute_loss_profile,
     compute_loss_reasons,
-    compute_loss_shares,
-    compute_silent_loss,
+    summarize_loss_shares,
+    summarize_silent_loss,
     find_worst_stage,
 )
 from cxdata.questions.journey_moments import (
@@ -78,6 +78,21 @@ JANUARY = Filters(date(2025, 1, 1), date(2025, 1, 31))
 JOURNEY = ["first_contact", "registration", "first_purchase", "onboarding"]
 LABELS = {"first_contact": "First contact", "registration": "Registration", "first_purchase": "First purchase",
           "onboarding": "Onboarding"}  # fmt: skip
+
+
+# The page's compositions of the questions, as one call each for the stories below.
+def compute_loss_shares(db, filters, as_of, **options):
+    return summarize_loss_shares(compute_loss_profile(db, filters, as_of, **options))
+
+
+def compute_silent_loss(db, filters, as_of, **options):
+    return summarize_silent_loss(compute_loss_profile(db, filters, as_of, **options))
+
+
+def compare_with_previous_period(db, filters, as_of, **options):
+    """This period's funnel against that of ``filters.previous()``, both read up to ``as_of``."""
+    return compare_funnels(compute_funnel(db, filters, as_of, **options),
+                           compute_funnel(db, filters.previous(), as_of, **options))
 
 
 def narrow_to_value(filters: Filters, dimension: str, value: str) -> Filters:

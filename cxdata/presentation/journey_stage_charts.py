@@ -134,7 +134,7 @@ def build_reasons_figure(reasons: pd.DataFrame, kind: str, loss_shares: pd.DataF
                          lang: str, caption: str, stage: str | None = None, gap=None) -> dict:  # fmt: skip
     """100% stacked bars per stage of the churn reasons (``kind`` = "churn_reason") or complaint
     categories ("complaint_category") of the customers lost after it (``compute_loss_reasons``).
-    Churn-reason rows are labelled with the stage's share of all refusals (``compute_loss_shares``),
+    Churn-reason rows are labelled with the stage's share of all refusals (``journey_loss.summarize_loss_shares``),
     so where most refusals come from reads off the labels. ``stage`` keeps that stage's row only."""
     if kind not in LOSS_KINDS:
         raise ValueError(f"kind must be one of {', '.join(LOSS_KINDS)}, got {kind!r}")

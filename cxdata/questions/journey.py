@@ -30,7 +30,6 @@ from cxdata.questions.funnel import (
     FUNNEL_COLUMNS,
     STAGE_COUNT_DTYPES,
     cohort_last_stages,
-    compute_funnel,
     stage_count_rows,
     validate_stages,
     validate_window_days,
@@ -158,19 +157,6 @@ def compare_funnels(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFra
             "is_small_sample": min(now_base, before_base) < MIN_SAMPLE_SIZE,
         })  # fmt: skip
     return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
-
-
-def compare_with_previous_period(db, filters: Filters, as_of: date, *, window_days: int = DEFAULT_WINDOW_DAYS,
-                                 stages: list[str] | None = None) -> pd.DataFrame:  # fmt: skip
-    """``compare_funnels`` of this period's funnel and that of ``filters.previous()`` (the period of
-    equal length just before, same dimensions): which step converts worse now, by how much, with n.
-
-    Both cohorts are read up to the same ``as_of``, so customers who entered in the last
-    ``window_days`` of a period ending at ``as_of`` have had less time to move on.
-    """
-    current = compute_funnel(db, filters, as_of, window_days=window_days, stages=stages)
-    previous = compute_funnel(db, filters.previous(), as_of, window_days=window_days, stages=stages)
-    return compare_funnels(current, previous)
 
 
 def find_worst_fall(comparison: pd.DataFrame) -> pd.Series | None:

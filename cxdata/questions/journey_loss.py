@@ -131,20 +131,6 @@ def summarize_silent_loss(profile: pd.DataFrame) -> pd.DataFrame:
     return result
 
 
-def compute_loss_shares(db, filters: Filters, as_of: date, *, window_days: int = DEFAULT_WINDOW_DAYS,
-                        stages: list[str] | None = None) -> pd.DataFrame:  # fmt: skip
-    """``summarize_loss_shares`` of this selection: each stage's share of all lost customers and of
-    all refusals (lost customers with a churn event up to as_of)."""
-    return summarize_loss_shares(compute_loss_profile(db, filters, as_of, window_days=window_days, stages=stages))
-
-
-def compute_silent_loss(db, filters: Filters, as_of: date, *, window_days: int = DEFAULT_WINDOW_DAYS,
-                        stages: list[str] | None = None) -> pd.DataFrame:  # fmt: skip
-    """``summarize_silent_loss`` of this selection: the share of the customers lost at each stage
-    who never complained and never answered a survey (any time up to as_of), with its interval."""
-    return summarize_silent_loss(compute_loss_profile(db, filters, as_of, window_days=window_days, stages=stages))
-
-
 def compute_loss_reasons(db, filters: Filters, as_of: date, *, window_days: int = DEFAULT_WINDOW_DAYS,
                          stages: list[str] | None = None) -> pd.DataFrame:  # fmt: skip
     """Why the customers lost at each stage left: churn reasons and complaint categories as shares.
