@@ -8,7 +8,8 @@ import json
 import pytest
 
 from cxdata.ingest import preset_store
-from cxdata.ingest.preset import MappingPreset, PresetError
+from cxdata.ingest.errors import PresetError
+from cxdata.ingest.preset import MappingPreset
 from cxdata.ingest.preset_store import (
     PresetStoreError,
     delete_preset,

@@ -27,7 +27,7 @@ _EXPORTS = {
     "make_export_safe": "export_safety", "load_extract": "loading", "list_uploads": "log", "undo_upload": "log",
     "LOADABLE_TABLES": "mapping", "MODES": "mapping", "normalize_header": "mapping", "rules_for": "mapping",
     "suggest_mapping": "mapping",
-    "Issue": "messages", "Limits": "preset", "MappingPreset": "preset", "PresetError": "preset",
+    "Issue": "messages", "Limits": "preset", "MappingPreset": "preset", "PresetError": "errors",
     "Extract": "reading", "read_extract": "reading", "Report": "report",
 }
 __all__ = sorted(_EXPORTS)
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from cxdata.ingest.errors import (  # noqa: F401
         ExtractRefused,
         IngestError,
+        PresetError,
         UndoError,
         UploadBusyError,
     )
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
         suggest_mapping,
     )
     from cxdata.ingest.messages import Issue  # noqa: F401
-    from cxdata.ingest.preset import Limits, MappingPreset, PresetError  # noqa: F401
+    from cxdata.ingest.preset import Limits, MappingPreset  # noqa: F401
     from cxdata.ingest.reading import Extract, read_extract  # noqa: F401
     from cxdata.ingest.report import Report  # noqa: F401
 

@@ -78,7 +78,8 @@ def run_load(args) -> int:
     from cxdata.i18n import translate
     from cxdata.ingest.errors import describe_failure
     from cxdata.ingest.locking import describe_holder, lock_path_for
-    from cxdata.ingest.preset import Limits, PresetError
+    from cxdata.ingest.errors import PresetError
+    from cxdata.ingest.preset import Limits
     from cxdata.ingest.preset_store import resolve_mapping_argument
     from cxdata.ingest.publish import load_and_publish
 
@@ -123,7 +124,8 @@ def run_load(args) -> int:
 
 def _with_flags(preset, args):
     """The preset with ``--anonymous`` and ``--scale HEADER=CHOICE`` added (the flags win)."""
-    from cxdata.ingest.preset import MappingPreset, PresetError
+    from cxdata.ingest.errors import PresetError
+    from cxdata.ingest.preset import MappingPreset
 
     data = preset.to_dict() if preset is not None else {}
     scales = dict(data.get("scales", {}))

@@ -77,3 +77,23 @@ def describe_failure(error: BaseException, lang: str) -> str:
         key = "ingest_failed_other"
     logging.getLogger(__name__).info("load failed: %s: %s", type(error).__name__, error)  # for the operator
     return translate(key, lang)
+
+
+class PresetError(ValueError):
+    """A preset that cannot be used (unknown key, bad delimiter, ...): the user's input.
+
+    ``key`` and ``values`` give the text in English and Russian (``message(lang)``); ``str()``
+    is the English one.
+    """
+
+    def __init__(self, text_key: str, **values):
+        super().__init__(translate(text_key, "en", **values_in(values, "en")))
+        self.key, self.values = text_key, values
+
+    def message(self, lang: str) -> str:
+        return translate(self.key, lang, **values_in(self.values, lang))
+
+
+def values_in(values: dict, lang: str) -> dict:
+    """Message values, with the translated ones ({"en": ..., "ru": ...}) in ``lang``."""
+    return {k: v.get(lang, v["en"]) if isinstance(v, dict) and "en" in v else v for k, v in values.items()}

@@ -33,7 +33,7 @@ import duckdb
 
 from cxdata.engine.db import bump_data_version, read_meta, resolve_db_path
 from cxdata.engine.rollups import refresh_rollups
-from cxdata.ingest.errors import ExtractRefused
+from cxdata.ingest.errors import ExtractRefused, PresetError
 from cxdata.ingest.locking import connected, upload_lock
 from cxdata.ingest.log import (
     ensure_log_tables,
@@ -47,7 +47,7 @@ from cxdata.ingest.log import (
 from cxdata.ingest.mapping import MODES, rules_for
 from cxdata.ingest.meaning import empty_column_notes, merge_spellings, period_notes
 from cxdata.ingest.messages import ERROR, INFO, ROW_ISSUE_LIMIT, WARNING, Issue, issue
-from cxdata.ingest.preset import Limits, PresetError, as_preset
+from cxdata.ingest.preset import Limits, as_preset
 from cxdata.ingest.reading import ROW, Progress, read_extract
 from cxdata.ingest.report import LOADED, REJECTED, UNCHANGED, Report, build_preview
 from cxdata.ingest.validation import Validated, validate_extract

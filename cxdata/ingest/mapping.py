@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from cxdata.i18n import register_text
-from cxdata.ingest.preset import PresetError
+from cxdata.ingest.errors import PresetError
 from cxdata.model.schema import TABLES
 
 # Tables an analyst may load. meta (settings) and the rollups are maintained by the code.

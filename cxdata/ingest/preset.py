@@ -36,33 +36,15 @@ from pathlib import Path
 
 import duckdb
 
-from cxdata.i18n import register_text, translate
+from cxdata.i18n import register_text
+from cxdata.ingest.errors import PresetError
+from cxdata.ingest.scales import ALL_CHOICES
 
 DELIMITERS = (",", ";", "\t", "|")
 DECIMALS = (",", ".")
 
 _KEYS = ("anonymous", "columns", "constants", "date_format", "date_formats", "decimal", "delimiter", "encoding",
          "merge", "missing_values", "scales", "sheet", "skip_rows_missing", "table")
-
-
-class PresetError(ValueError):
-    """A preset that cannot be used (unknown key, bad delimiter, ...): the user's input.
-
-    ``key`` and ``values`` give the text in English and Russian (``message(lang)``); ``str()``
-    is the English one.
-    """
-
-    def __init__(self, text_key: str, **values):
-        super().__init__(translate(text_key, "en", **values_in(values, "en")))
-        self.key, self.values = text_key, values
-
-    def message(self, lang: str) -> str:
-        return translate(self.key, lang, **values_in(self.values, lang))
-
-
-def values_in(values: dict, lang: str) -> dict:
-    """Message values, with the translated ones ({"en": ..., "ru": ...}) in ``lang``."""
-    return {k: v.get(lang, v["en"]) if isinstance(v, dict) and "en" in v else v for k, v in values.items()}
 
 
 @dataclass(frozen=True)
@@ -127,7 +109,7 @@ class MappingPreset:
         if not isinstance(skip, list) or not all(isinstance(v, str) for v in skip):
             raise PresetError("preset_bad_list", name="skip_rows_missing")
         scales = _string_dict(data.get("scales", {}), "scales")
-        allowed_scales = _scale_choices()
+        allowed_scales = ALL_CHOICES
         for header, choice in scales.items():
             if choice.strip().lower() not in allowed_scales:
                 raise PresetError("preset_bad_scale", entry=_shown(header), value=_shown(choice),
@@ -221,12 +203,6 @@ def as_preset(mapping: "MappingPreset | dict | str | os.PathLike | None") -> Map
     if isinstance(mapping, dict):
         return MappingPreset.from_dict(mapping)
     return MappingPreset.from_file(mapping)
-
-
-def _scale_choices() -> tuple[str, ...]:
-    from cxdata.ingest.scales import ALL_CHOICES  # scales reads the mapping, which reads this module
-
-    return ALL_CHOICES
 
 
 def _string_dict(value, name: str, *, allow_null: bool = False, allow_scalars: bool = False) -> dict:

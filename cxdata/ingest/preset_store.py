@@ -29,7 +29,8 @@ from pathlib import Path
 
 from cxdata.engine.db import resolve_db_path
 from cxdata.i18n import register_text
-from cxdata.ingest.preset import MappingPreset, PresetError
+from cxdata.ingest.errors import PresetError
+from cxdata.ingest.preset import MappingPreset
 
 FOLDER_NAME = "presets"
 MAX_NAME_LENGTH = 64

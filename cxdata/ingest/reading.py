@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from cxdata.i18n import format_number
-from cxdata.ingest import sniffing
+import cxdata.ingest.sniffing as sniffing
 from cxdata.ingest.detection import (
     DateDecision,
     DecimalDecision,

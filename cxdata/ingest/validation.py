@@ -24,7 +24,7 @@ from cxdata.ingest.detection import (
 from cxdata.ingest.keys import add_generated_ids, duplicate_key_issues
 from cxdata.ingest.mapping import TableRules, resolve_mapping, rules_for
 from cxdata.ingest.messages import ERROR, INFO, ROW_ISSUE_LIMIT, WARNING, Issue, issue
-from cxdata.ingest.preset import PresetError
+from cxdata.ingest.errors import PresetError
 from cxdata.ingest.reading import ROW, Extract
 from cxdata.ingest.scales import ScaleDecision, choice_name, decide_scales, parse_choice
 from cxdata.model.registry import METRICS

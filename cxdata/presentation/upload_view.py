@@ -10,7 +10,7 @@ import pandas as pd
 from cxdata.engine.coverage import table_label
 from cxdata.i18n import register_text, translate
 from cxdata.ingest.messages import header_label
-from cxdata.ingest.preset import PresetError
+from cxdata.ingest.errors import PresetError
 from cxdata.ingest.preset_store import (
     PresetStoreError,
     delete_preset,
