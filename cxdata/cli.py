@@ -251,12 +251,13 @@ def run_settings(args) -> int:
 
 
 def run_metrics(args) -> int:
+    from cxdata.model.registry import CLI_METRICS
     from cxdata.questions.metrics import compute_metrics
     from cxdata.questions.overview import fetch_as_of
 
     db = open_reporting_backend(args)
     as_of = fetch_as_of(db)
-    values = compute_metrics(db, filters_from_args(args, as_of), as_of)
+    values = compute_metrics(db, filters_from_args(args, as_of), as_of, CLI_METRICS)
     print(json.dumps({name: value.to_dict(args.lang) for name, value in values.items()}, ensure_ascii=False))
     return 0
 

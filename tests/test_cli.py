@@ -8,7 +8,7 @@ import sys
 import duckdb
 import pytest
 
-from cxdata.model.registry import METRICS
+from cxdata.model.registry import CLI_METRICS
 from tests.conftest import ROOT
 
 
@@ -20,7 +20,7 @@ def test_cli_metrics_prints_every_metric_with_n(sample_db):
     result = run_cli("metrics", "--db", str(sample_db), "--start", "2025-07-01", "--end", "2025-12-31", "--segment", "SMB")
     assert result.returncode == 0, result.stderr
     printed = json.loads(result.stdout)
-    assert list(printed) == list(METRICS)
+    assert list(printed) == list(CLI_METRICS)
     assert all(set(v) >= {"value", "n"} for v in printed.values())
     assert printed["nps"]["n"] > 0
 

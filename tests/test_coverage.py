@@ -223,7 +223,8 @@ def test_health_names_a_column_never_filled_and_what_it_switches_off(capsys, dat
     assert complaints["label"] == "жалобы" and complaints["never_filled"] == ["resolved_at", "text"]
     resolution = next(m for m in complaints["missing"] if m["column"] == "resolved_at")
     assert resolution["reason"] == "ни у одной жалобы нет даты решения"
-    assert resolution["switches_off"] == ["Нерешённые жалобы"]
+    assert resolution["switches_off"] == ["Нерешённые жалобы", "Медианное время решения", "Просроченные жалобы",
+                                          "Ушли за период", "Выручка под угрозой"]
     text = next(m for m in complaints["missing"] if m["column"] == "text")
     assert text["switches_off"] == [] and text["switches_off_text"] == "ни одного показателя"
 
@@ -245,7 +246,8 @@ def test_health_of_the_public_complaints_and_customers(capsys, tmp_path):
     assert (complaints["first"], complaints["last"]) == (received.min().isoformat(), received.max().isoformat())
     assert (complaints["linked_rows"], complaints["linked_share"]) == (0, 0.0)  # the file has no customer column
     resolution = next(m for m in complaints["missing"] if m["column"] == "resolved_at")
-    assert resolution["switches_off"] == ["Unresolved complaints"]
+    assert resolution["switches_off"] == ["Unresolved complaints", "Median resolution time", "Overdue complaints",
+                                          "Churned in the period", "Revenue at stake"]
     assert "customer_id" in complaints["never_filled"]
 
 

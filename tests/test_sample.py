@@ -128,7 +128,8 @@ def test_meta_targets_and_stages(con):
     ).fetchall()
     assert sorted(targets, key=str) == sorted(
         [("nps", None, 30.0), ("nps", "Premium", 45.0), ("csat", None, 80.0), ("ces", None, 5.0),
-         ("conversion_rate", None, 40.0), ("ltv_cac", None, 3.0), ("churn_rate", None, 2.0)], key=str,
+         ("conversion_rate", None, 40.0), ("ltv_cac", None, 3.0), ("churn_rate", None, 2.0),
+         *[("resolution_hours", None, hours) for hours in (24.0, 24.0, 48.0, 72.0, 72.0, 48.0)]], key=str,
     )  # fmt: skip
 
 

@@ -55,13 +55,16 @@ def test_every_need_is_a_column_of_the_schema():
 
 
 def test_what_a_missing_column_switches_off():
-    assert metrics_needing("churn_events", "churned_at") == ("churn_rate", "retention_rate")
-    assert metrics_needing("complaints", "resolved_at") == ("unresolved_share",)
+    assert metrics_needing("churn_events", "churned_at") == ("churn_rate", "retention_rate", "period_churn_share",
+                                                             "revenue_at_stake")
+    assert metrics_needing("complaints", "resolved_at") == ("unresolved_share", "resolution_hours", "overdue_share",
+                                                            "period_churn_share", "revenue_at_stake")
     assert metrics_needing("customers", "acquisition_cost") == ("cac", "ltv_cac")
     assert metrics_needing("surveys", "nps") == ("nps",)
     assert metrics_needing("surveys", "comment") == ()
     assert set(metrics_needing("transactions", "amount")) == {
-        "revenue", "anonymous_revenue", "anonymous_revenue_share", "arpu", "churn_rate", "retention_rate", "conversion_rate", "ltv", "cac", "ltv_cac"
+        "revenue", "anonymous_revenue", "anonymous_revenue_share", "arpu", "churn_rate", "retention_rate", "conversion_rate", "ltv", "cac", "ltv_cac",
+        "complaint_rate", "period_churn_share", "revenue_at_stake",
     }
     assert "class_retention" in measures_needing("churn_events", "churned_at")
     assert measures_needing("customers", "acquisition_cost") == ("unit_economics", "payback")

@@ -22,7 +22,7 @@ from cxdata.model.workspace import LATEST, validate_changes
 from cxdata.presentation.plaintext import markdown_text
 
 # Pages that show numbers: on an empty workspace they welcome instead.
-DATA_PAGES = ("overview", "journey", "money")
+DATA_PAGES = ("overview", "journey", "money", "complaints")
 # What to load, in order: (table, what it unlocks).
 LOAD_ORDER = ("customers", "transactions", "surveys", "journey_events", "complaints", "churn_events")
 

@@ -331,13 +331,103 @@ METRICS: dict[str, Metric] = {
             decimals=1,
             needs=("complaints.opened_at", "complaints.resolved_at"),
         ),
+        # The complaints page's own numbers (``cxdata.questions.complaints``; ``python -m cxdata complaints``).
+        Metric(
+            name="complaint_rate",
+            label_en="Complaints per 1,000 customers",
+            label_ru="Жалобы на 1 000 клиентов",
+            description_en="Complaints opened in the period per 1,000 customers active in it (paying on or before "
+            "its last day, no churn event before its first day). Per region, the region's own complaints and "
+            "active customers; per category, stage or channel, that part of the complaints over all the active "
+            "customers of the selection.",
+            description_ru="Жалобы, открытые за период, на 1 000 клиентов, активных в нём (с покупкой не позже его "
+            "последнего дня и без события оттока до его первого дня). По региону — жалобы и активные клиенты "
+            "этого региона; по категории, этапу или каналу — эта часть жалоб на всех активных клиентов выборки.",
+            formula="1000 × complaints / active customers",
+            unit="count",
+            scale="complaints per 1,000 customers",
+            higher_is_better=False,
+            sample_of="customers active in the period",
+            decimals=1,
+            needs=("complaints.opened_at", *PURCHASES),
+        ),
+        Metric(
+            name="resolution_hours",
+            label_en="Median resolution time",
+            label_ru="Медианное время решения",
+            description_en="Median hours from opening to resolution of the complaints opened in the period and "
+            "resolved by the as-of date. Its target (the CX standard) is set per complaint category.",
+            description_ru="Медиана часов от открытия до решения жалоб, открытых за период и решённых к дате "
+            "данных. Цель (стандарт CX) задаётся для каждой категории жалоб.",
+            formula="median(resolved_at − opened_at) in hours",
+            unit="count",
+            scale="hours",
+            higher_is_better=False,
+            sample_of="complaints resolved by the as-of date",
+            decimals=1,
+            needs=("complaints.opened_at", "complaints.resolved_at"),
+        ),
+        Metric(
+            name="overdue_share",
+            label_en="Overdue complaints",
+            label_ru="Просроченные жалобы",
+            description_en="Share of the complaints opened in the period, among those whose category has a "
+            "resolution-time target, that took longer than the target: resolved after it, or still unresolved "
+            "on the as-of date and older than it.",
+            description_ru="Доля жалоб за период (среди тех, у чьей категории есть цель по времени решения), "
+            "решавшихся дольше цели: решённых позже неё или не решённых к дате данных и открытых раньше.",
+            formula="100 × complaints open longer than their category's target / complaints with a target",
+            unit="%",
+            scale="0 … 100 %",
+            higher_is_better=False,
+            sample_of="complaints whose category has a target",
+            decimals=1,
+            needs=("complaints.opened_at", "complaints.resolved_at", "complaints.category"),
+        ),
+        Metric(
+            name="period_churn_share",
+            label_en="Churned in the period",
+            label_ru="Ушли за период",
+            description_en="Share of the customers active on the period's first day who churned by its last day, "
+            "for customers with a complaint of the period still unresolved on the as-of date and for the others. "
+            + RETENTION_DEFINITION + " 95% Wilson interval.",
+            description_ru="Доля клиентов, активных в первый день периода, ушедших до его последнего дня: у клиентов "
+            "с жалобой за период, не решённой к дате данных, и у остальных. Платящий клиент — с покупкой до "
+            "этого дня; активный — платящий и без события оттока. 95% интервал Уилсона.",
+            formula="100 × churned by the end / active at the start",
+            unit="%",
+            scale="0 … 100 % over the period",
+            higher_is_better=False,
+            sample_of="customers active at the start of the period",
+            decimals=1,
+            needs=("complaints.customer_id", "complaints.resolved_at", *RETENTION_NEEDS),
+        ),
+        Metric(
+            name="revenue_at_stake",
+            label_en="Revenue at stake",
+            label_ru="Выручка под угрозой",
+            description_en="Net revenue over the 12 months to the period's last day of the customers with a "
+            "complaint of the period still unresolved on the as-of date who had not churned by the period's end.",
+            description_ru="Чистая выручка за 12 месяцев до последнего дня периода от клиентов с жалобой за период, "
+            "не решённой к дате данных, которые не ушли до конца периода.",
+            formula="Σ amount over 12 months of active customers with an unresolved complaint",
+            unit="money",
+            scale="currency",
+            higher_is_better=False,
+            sample_of="active customers with an unresolved complaint",
+            decimals=0,
+            needs=("complaints.customer_id", "complaints.resolved_at", *RETENTION_NEEDS),
+        ),
     )
 }
+# The complaints page's numbers: printed by ``python -m cxdata complaints``, not by ``metrics``.
+COMPLAINT_PAGE_METRICS = ("complaint_rate", "resolution_hours", "overdue_share", "period_churn_share",
+                          "revenue_at_stake")
 
 # The order KPI tiles appear in on the overview.
 OVERVIEW_METRICS = ("nps", "csat", "ces", "revenue", "churn_rate", "ltv_cac")
-# The metrics the CLI ``metrics`` command prints (all of them).
-CLI_METRICS = tuple(METRICS)
+# The metrics the CLI ``metrics`` command prints (all but the complaints page's own).
+CLI_METRICS = tuple(name for name in METRICS if name not in COMPLAINT_PAGE_METRICS)
 # A total -> (its part loaded on purpose without a customer, that part's share of the total or
 # None): the total's tile says how much of it is anonymous whenever any is.
 ANONYMOUS_PARTS: dict[str, tuple[str, str | None]] = {
@@ -404,7 +494,7 @@ def metrics_needing(table: str, column: str) -> tuple[str, ...]:
     >>> metrics_needing("customers", "acquisition_cost")
     ('cac', 'ltv_cac')
     >>> metrics_needing("churn_events", "churned_at")
-    ('churn_rate', 'retention_rate')
+    ('churn_rate', 'retention_rate', 'period_churn_share', 'revenue_at_stake')
     """
     wanted = f"{table}.{column}"
     return tuple(name for name, metric in METRICS.items() if wanted in metric.needs)

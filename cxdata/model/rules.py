@@ -272,6 +272,15 @@ def not_churned_by_sql(churned_at: str, at: str) -> str:
     return f"({churned_at} IS NULL OR {churned_at} >= {at})"
 
 
+# --- complaints ----------------------------------------------------------------------------------
+
+
+def is_unresolved_by(resolved_at: ir.TimestampValue, end) -> ir.BooleanValue:
+    """A complaint is unresolved at the instant ``end`` (midnight after the as-of date) when it has
+    no resolution date or one at or after ``end``."""
+    return resolved_at.isnull() | (resolved_at >= end)
+
+
 # --- anonymous rows ------------------------------------------------------------------------------
 # A transaction or complaint loaded on purpose without a customer (``--anonymous``, the box on the
 # Upload page) is anonymous: its amount is revenue, but no customer's (not in ARPU, LTV or cohorts).

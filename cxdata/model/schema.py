@@ -141,14 +141,16 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             name="targets",
-            grain="one row per metric standard (optionally per segment) and validity interval",
-            key=("metric", "segment", "valid_from"),
+            grain="one row per metric standard (optionally per segment or complaint category) and validity interval",
+            key=("metric", "segment", "valid_from", "category"),
             columns=(
                 ("metric", "VARCHAR NOT NULL"),  # a name from cxdata.model.registry.METRICS
                 ("target_value", "DOUBLE NOT NULL"),  # in the metric's display unit
                 ("segment", "VARCHAR"),  # null = every segment
                 ("valid_from", "DATE NOT NULL"),
                 ("valid_to", "DATE"),  # null = open-ended
+                # A complaint category (the resolution-time standard is set per category); null = all.
+                ("category", "VARCHAR"),
             ),
             date_column=None,
             channel_column=None,

@@ -31,7 +31,7 @@ DATE_COLUMNS = {name: TABLES[name].date_column for name in DATA_TABLES} | {"targ
 # Columns where no value is a statement, not a gap: a target without an end date is open-ended.
 # Columns whose emptiness means something: an open-ended target; an answer on its score's default
 # scale (``cxdata.model.rules.SCALE_COLUMNS``).
-EMPTY_BY_DESIGN = {("targets", "valid_to"), *(("surveys", column) for column in SCALE_COLUMNS.values())}
+EMPTY_BY_DESIGN = {("targets", "valid_to"), ("targets", "category"), *(("surveys", column) for column in SCALE_COLUMNS.values())}
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ from cxdata.model.rules import (
     is_active_at,
     is_anonymous,
     is_purchase,
+    is_unresolved_by,
     scale_of_top,
     scale_text,
     survey_counts,
@@ -353,7 +354,7 @@ def fetch_complaint_counts(db, periods: Sequence[Filters], as_of: date, grain: s
     without a customer (``anonymous``)."""
     c = filter_table(db, "complaints", span_of(periods))
     as_of_end = ibis.timestamp(day_start(as_of + timedelta(days=1)))
-    aggregates = dict(n=c.count(), unresolved=(c.resolved_at.isnull() | (c.resolved_at >= as_of_end)).sum(),
+    aggregates = dict(n=c.count(), unresolved=is_unresolved_by(c.resolved_at, as_of_end).sum(),
                       anonymous=is_anonymous(c.customer_id).sum())
     return group_by_period(c, c[TABLES["complaints"].date_column], periods, aggregates)
 

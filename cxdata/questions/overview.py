@@ -108,6 +108,8 @@ def select_targets(targets: pd.DataFrame, filters: Filters) -> dict[str, float]:
     """Targets valid on the last day of the period; a single selected segment's own target wins."""
     end = pd.Timestamp(filters.end)
     valid = targets[(targets["valid_from"] <= end) & (targets["valid_to"].isna() | (targets["valid_to"] >= end))]
+    if "category" in valid:  # a per-category standard (resolution time) is no tile's target
+        valid = valid[valid["category"].isna()]
     chosen: dict[str, float] = {}
     only_segment = filters.segments[0] if len(filters.segments) == 1 else None
     for row in valid.sort_values("valid_from").itertuples(index=False):

@@ -27,6 +27,11 @@ TARGETS = [  # (metric, target_value, segment)
     ("nps", 30.0, None), ("nps", 45.0, "Premium"), ("csat", 80.0, None), ("ces", 5.0, None),
     ("conversion_rate", 40.0, None), ("ltv_cac", 3.0, None), ("churn_rate", 2.0, None),
 ]  # fmt: skip
+# The CX standard for resolving a complaint, in hours, per category (metric resolution_hours).
+RESOLUTION_TARGETS = {
+    "registration_problem": 24.0, "payment_failed": 24.0, "billing": 48.0, "delivery_delay": 72.0,
+    "product_quality": 72.0, "staff_rudeness": 48.0,
+}  # fmt: skip
 
 
 def _flatten(nested) -> list[str]:
@@ -101,8 +106,12 @@ def load_reference_rows(con: duckdb.DuckDBPyConnection) -> None:
     """Journey stages and metric targets (valid from the first day, open-ended)."""
     con.executemany("INSERT INTO journey_stages VALUES (?, ?, ?, ?)", [list(stage) for stage in STAGES])
     con.executemany(
-        "INSERT INTO targets VALUES (?, ?, ?, ?, NULL)",
+        "INSERT INTO targets (metric, target_value, segment, valid_from) VALUES (?, ?, ?, ?)",
         [[metric, value, segment, SAMPLE_START] for metric, value, segment in TARGETS],
+    )
+    con.executemany(
+        "INSERT INTO targets (metric, target_value, valid_from, category) VALUES ('resolution_hours', ?, ?, ?)",
+        [[hours, SAMPLE_START, category] for category, hours in RESOLUTION_TARGETS.items()],
     )
 
 
