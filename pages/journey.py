@@ -12,8 +12,9 @@ from cxdata.model.registry import MIN_SAMPLE_SIZE
 from cxdata.presentation import journey_charts as charts
 from cxdata.presentation import journey_stage_charts as stage_charts
 from cxdata.presentation import journey_text
+from cxdata.presentation import journey_weekly_chart as weekly_chart
 from cxdata.presentation.plaintext import markdown_text
-from cxdata.questions import journey, journey_loss, journey_moments
+from cxdata.questions import journey, journey_loss, journey_moments, journey_weekly
 from cxdata.questions.funnel import DEFAULT_WINDOW_DAYS, compute_funnel
 from cxdata.questions.metrics import fetch_gap
 
@@ -50,12 +51,13 @@ if gap is not None:  # no journey stages or events loaded: say what to load, dra
     st.info(gap.text(lang))
     st.stop()
 try:  # every query of the page at once (in parallel)
-    funnel, previous_funnel, labels, breakdowns, reasons, profile, moments, times, *gaps = ui.load_many(
+    funnel, previous_funnel, labels, breakdowns, weekly, reasons, profile, moments, times, *gaps = ui.load_many(
         # The page shows no median per step here (the time-to-convert chart has them): skip them.
         ui.query(compute_funnel, filters, as_of, window_days=window_days, with_medians=False),
         ui.query(compute_funnel, filters.previous(), as_of, window_days=window_days, with_medians=False),
         ui.query(journey.fetch_stage_labels, lang),
         ui.query(journey.compute_funnel_breakdowns, filters, as_of, window_days=window_days),
+        ui.query(journey_weekly.compute_weekly_steps, filters, as_of, window_days=window_days),
         ui.query(journey_loss.compute_loss_reasons, filters, as_of, window_days=window_days),
         ui.query(journey_loss.compute_loss_profile, filters, as_of, window_days=window_days),
         ui.query(journey_moments.compute_moments_of_truth, filters),
@@ -113,6 +115,11 @@ st.subheader(translate("journey_section_previous", lang))
 ui.show_chart(ui.derive(charts.build_period_comparison_figure, comparison, labels, lang, caption),
               key="journey_previous")
 st.caption(translate("journey_previous_rule", lang, minimum=MIN_SAMPLE_SIZE))
+
+st.subheader(translate("journey_section_weekly", lang))
+ui.show_chart(ui.derive(weekly_chart.build_weekly_steps_figure, weekly, labels, lang, caption), key="journey_weekly")
+st.caption(translate("journey_weekly_rule", lang, days=window_days, minimum=MIN_SAMPLE_SIZE,
+                     z=journey_weekly.WEEKLY_NOTABLE_Z))
 
 st.subheader(translate("journey_section_breakdowns", lang))
 breakdown_columns = st.columns(2) + st.columns(2)

@@ -20,7 +20,7 @@ from tests.browser import (  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
-JOURNEY_CHARTS = 12  # funnel, lost value, previous period, 4 breakdowns, reasons, complaints, silent, moments, time
+JOURNEY_CHARTS = 13  # funnel, lost value, previous period, weeks, 4 breakdowns, reasons, complaints, silent, moments, time
 
 
 @pytest.fixture
@@ -97,3 +97,28 @@ def test_clicking_a_funnel_bar_narrows_the_stage_detail(server, page):
     wait_for_plots(page, JOURNEY_CHARTS)
     assert page.get_by_text("Showing stage").count() == 0
     assert len(read_plot(page, "Silent loss")["traces"][0]["y"]) == 5
+
+
+def test_the_steps_by_week_show_the_incident_in_russian(server, page, sample_db):
+    """The weekly chart draws, per step, this period and the year before as the question computes
+    them (the incident's weeks among them), with Russian week ticks."""
+    from cxdata.questions.journey_weekly import compute_weekly_steps
+
+    db = open_backend(sample_db)
+    as_of = fetch_as_of(db)
+    weekly = compute_weekly_steps(db, Filters(*preset_range(DEFAULT_PRESET, as_of)), as_of)
+    open_journey(page, f"{server}/journey?lang=ru")
+    plot = read_plot(page, "Конверсия перехода по неделе входа")
+    steps = sorted(weekly["position"].unique())
+    assert len(plot["traces"]) == 2 * len(steps)  # the year before and this period, per step
+    purchase = weekly[weekly["stage"] == "first_purchase"]
+    drawn = plot["traces"][2 * (steps.index(purchase["position"].iloc[0])) + 1]
+    assert drawn["name"] == "Этот период"
+    assert drawn["y"] == pytest.approx(purchase["step_conversion"].tolist())
+    ticks = page.evaluate(
+        """() => [...document.querySelectorAll('.js-plotly-plot')]
+            .filter(p => p._fullLayout.title.text.includes('по неделе входа'))
+            .flatMap(p => [...p.querySelectorAll('g[class^=x][class$=tick] text')].map(t => t.textContent))"""
+    )  # the week axis of the bottom panel (its class is x5tick, say)
+    assert ticks and all(any(month in tick for month in ("июн", "июл", "авг", "сен", "окт", "ноя", "дек"))
+                         for tick in ticks), ticks  # fmt: skip

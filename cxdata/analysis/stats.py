@@ -62,3 +62,16 @@ def monthly_rate(period_share: float, days: int) -> float:
     if days <= 0:
         raise ValueError("days must be positive")
     return 1 - (1 - period_share) ** (30 / days)
+
+
+def two_proportion_z(x1: int, n1: int, x2: int, n2: int) -> float:
+    """z of p1 − p2 with the pooled variance; NaN when either sample is empty or nothing varies.
+
+    >>> round(two_proportion_z(30, 100, 50, 100), 2)
+    -2.89
+    """
+    if not n1 or not n2:
+        return math.nan
+    pooled = (x1 + x2) / (n1 + n2)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    return (x1 / n1 - x2 / n2) / se if se else math.nan

@@ -134,6 +134,18 @@ def fetch_last_positions(con, filters: Filters, stage_count: int, window_days: i
     ).df()
 
 
+def fetch_weekly_positions(con, filters: Filters, stage_count: int, window_days: int) -> pd.DataFrame:
+    """Cohort customers per (entry ``week``, ``last_position``): ``customer_count`` — the counts
+    ``journey_weekly.weekly_steps`` turns into each step's conversion by week."""
+    cohort, params = _cohort(filters, window_days)
+    return con.execute(
+        f"""SELECT date_trunc('week', first_at_1) AS week, {_last_position(stage_count)} AS last_position,
+                   count(*) AS customer_count
+        {cohort} GROUP BY 1, 2""",
+        params,
+    ).df()
+
+
 def _lost(filters: Filters, stage_count: int, window_days: int, columns: tuple[str, ...]) -> tuple[str, dict]:
     """(The CTE ``lost``: ``columns`` and ``last_position`` of the cohort customers who did not
     reach the last stage, parameters)."""
@@ -211,6 +223,10 @@ def stage_sums(db, filters: Filters, as_of, window_days: int, stages: list[str],
 
 def last_positions(db, filters: Filters, as_of, window_days: int, stages: list[str], dimensions) -> pd.DataFrame:
     return fetch_last_positions(db.con, filters, len(stages), window_days, tuple(dimensions))
+
+
+def weekly_positions(db, filters: Filters, as_of, window_days: int, stages: list[str]) -> pd.DataFrame:
+    return fetch_weekly_positions(db.con, filters, len(stages), window_days)
 
 
 def loss_sums(db, filters: Filters, as_of, window_days: int, stages: list[str]) -> pd.DataFrame:

@@ -210,13 +210,15 @@ def _entry_channels(events: ir.Table, cohort: ir.Table, first_stage: str) -> ir.
 
 
 def cohort_last_stages(db, filters: Filters, as_of: date, *, window_days: int = DEFAULT_WINDOW_DAYS,
-                       stages: list[str] | None = None, with_entry_channel: bool = False) -> ir.Table:  # fmt: skip
+                       stages: list[str] | None = None, with_entry_channel: bool = False,
+                       with_entered_at: bool = False) -> ir.Table:  # fmt: skip
     """The funnel's entry cohort as an Ibis table, one row per customer, for queries that join it.
 
     Columns: ``customer_id``; ``last_position`` (int, 1 .. n): the last stage, in funnel order, at
     which the customer counts under this module's rules (window, out-of-order and repeat rules
     included); ``last_reached_at``: the time they count there; ``entry_channel`` (the channel the
-    channel filter reads) when ``with_entry_channel``. Customers with ``last_position`` k < n are
+    channel filter reads) when ``with_entry_channel``; ``entered_at`` (their first event at the
+    first stage, which puts them in the period) when ``with_entered_at``. Customers with ``last_position`` k < n are
     the ones ``compute_funnel`` counts as dropped at stage k, so per position the counts equal its
     ``dropped`` column (and at n, the customers at the last stage).
     """
@@ -228,6 +230,8 @@ def cohort_last_stages(db, filters: Filters, as_of: date, *, window_days: int = 
     # stages reached is the last position, and the latest non-null time is the time there.
     last_position = sum((at.notnull().cast("int64") for at in reached), ibis.literal(0, "int64"))
     extra = {"entry_channel": chain.entry_channel} if with_entry_channel else {}
+    if with_entered_at:
+        extra["entered_at"] = reached[0]
     return chain.select(
         "customer_id", **extra, last_position=last_position, last_reached_at=ibis.coalesce(*reversed(reached))
     )

@@ -14,13 +14,13 @@ same ``window_days`` and ``stages``. The rules added here:
 
 from __future__ import annotations
 
-import math
 from datetime import date
 from itertools import accumulate
 
 import ibis
 import pandas as pd
 
+from cxdata.analysis.stats import two_proportion_z
 from cxdata.engine import journey_rollup
 from cxdata.engine.router import JOURNEY_CUSTOMER, answered_by
 from cxdata.model.filters import UNKNOWN, Filters
@@ -53,19 +53,6 @@ def fetch_stage_labels(db, lang: str) -> dict[str, str]:
     column = "label_ru" if lang == "ru" else "label_en"
     return {row.stage: (getattr(row, column) or row.stage) if isinstance(getattr(row, column), str) else row.stage
             for row in stages.itertuples(index=False)}  # fmt: skip
-
-
-def _two_proportion_z(x1: int, n1: int, x2: int, n2: int) -> float:
-    """z of p1 − p2 with the pooled variance; NaN when either sample is empty or nothing varies.
-
-    >>> round(_two_proportion_z(30, 100, 50, 100), 2)
-    -2.89
-    """
-    if not n1 or not n2:
-        return math.nan
-    pooled = (x1 + x2) / (n1 + n2)
-    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    return (x1 / n1 - x2 / n2) / se if se else math.nan
 
 
 # ---------------------------------------------------------------- breakdowns and the previous period
@@ -153,7 +140,7 @@ def compare_funnels(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFra
             "previous_base_count": before_base, "previous_count": int(before["customers"]),
             "previous_step_conversion": float(before["step_conversion"]),
             "change": float(now["step_conversion"]) - float(before["step_conversion"]),
-            "z": _two_proportion_z(int(now["customers"]), now_base, int(before["customers"]), before_base),
+            "z": two_proportion_z(int(now["customers"]), now_base, int(before["customers"]), before_base),
             "is_small_sample": min(now_base, before_base) < MIN_SAMPLE_SIZE,
         })  # fmt: skip
     return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
