@@ -43,7 +43,9 @@ def make_export_safe(df):
         if isinstance(series.dtype, pd.CategoricalDtype):
             series = series.astype(object)
         if (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)) and _any_trigger(series):
-            safe[column] = series.map(neutralize_cell, na_action="ignore")
+            # Objects, not a map (pandas would infer a string column and drop the shown numbers).
+            safe[column] = pd.Series([neutralize_cell(value) for value in series.tolist()], index=series.index,
+                                     dtype=object if any(hasattr(v, "number") for v in series.tolist()) else series.dtype)
     safe.columns = [neutralize_cell(c) if isinstance(c, str) else c for c in safe.columns]
     return safe
 
