@@ -216,16 +216,23 @@ def format_number(value: float | None, lang: str, decimals: int = 0) -> str:
 _COMPACT = {"en": ((1e9, "bn"), (1e6, "M"), (1e3, "k")), "ru": ((1e9, "млрд"), (1e6, "млн"), (1e3, "тыс."))}
 
 
-def format_compact(value: float | None, lang: str, decimals: int = 1) -> str:
+def format_compact(value: float | None, lang: str, decimals: int = 1, scale_of: float | None = None) -> str:
     """Large numbers shortened for a tile: 2093110611 -> '2.1 bn' (en) / '2,1 млрд' (ru).
+
+    ``scale_of``: write ``value`` on the scale ``scale_of`` would be written on, so a change stands
+    beside its value in the same unit ('2.1 bn' and '+0.6 bn', not '+644.7 M'): one money format
+    per screen.
 
     >>> [format_compact(v, lang).replace(NBSP, " ") for v, lang in ((2093110611, "en"), (-45210, "ru"), (950, "en"))]
     ['2.1 bn', '−45,2 тыс.', '950']
+    >>> format_compact(644_700_000, "en", scale_of=2_093_110_611).replace(NBSP, " ")
+    '0.6 bn'
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
+    reference = value if scale_of is None or (isinstance(scale_of, float) and math.isnan(scale_of)) else scale_of
     for size, suffix in _COMPACT[lang if lang in _COMPACT else "en"]:
-        if abs(value) >= size:
+        if abs(reference) >= size:
             return f"{format_number(value / size, lang, decimals)}{NBSP}{suffix}"
     return format_number(value, lang, 0)
 

@@ -4,6 +4,7 @@ and the CX change worth most money."""
 import streamlit as st
 
 from cxdata.app import ui
+from cxdata.app.chart_slot import show_chart_or_words
 from cxdata.app.workspace import show_title
 from cxdata.i18n import format_date, translate
 from cxdata.model.registry import MIN_SAMPLE_SIZE
@@ -24,6 +25,13 @@ from cxdata.presentation.money_tables import (
     describe_columns,
     describe_economics_gaps,
     describe_never_paying_back,
+)
+from cxdata.presentation.chart_shortage import (
+    describe_class_shortage,
+    describe_cohort_shortage,
+    describe_driver_shortage,
+    describe_unit_shortage,
+    describe_whatif_shortage,
 )
 from cxdata.presentation.forecast_text import describe_predicted_gap, predicted_column_help
 from cxdata.presentation.money_text import class_label, stage_label
@@ -89,8 +97,9 @@ dimension = st.segmented_control(
 )  # fmt: skip
 reference = DIMENSIONS[dimension][2]
 for column, metric in zip(st.columns(2), ("churn_rate", "ltv")):
-    figure = ui.derive(build_class_metric_figure, economics, dimension, metric, reference, lang, caption, currency)
-    ui.show_chart(figure, key=f"money_class_{metric}", where=column)
+    words = None if metric in economics.gaps else describe_class_shortage(economics, dimension, metric, lang)
+    show_chart_or_words(words, build_class_metric_figure, economics, dimension, metric, reference, lang, caption,
+                        currency, key=f"money_class_{metric}", where=column)
 st.caption(translate("money_class_rule", lang, reference=class_label(dimension, reference, lang)))
 ui.show_table(
     ui.derive(build_economics_table, economics, dimension, lang, currency), name=f"money-economics-{dimension}", hide_index=True,
@@ -111,8 +120,8 @@ st.header(translate("money_section_drivers", lang))
 if retention_gap is not None:
     st.info(markdown_text(retention_gap.text(lang)))
 else:
-    figure = ui.derive(build_driver_figure, drivers, lang, caption, currency, horizon, stage_labels)
-    ui.show_chart(figure, key="money_drivers")
+    show_chart_or_words(describe_driver_shortage(drivers, translate("money_drivers_title", lang), lang),
+                        build_driver_figure, drivers, lang, caption, currency, horizon, stage_labels, key="money_drivers")
     st.caption(translate("money_drivers_model", lang, h=horizon))
     ui.show_table(ui.derive(build_driver_table, drivers, lang, currency, horizon, stage_labels), name="money-drivers",
                   hide_index=True, height="content")
@@ -123,6 +132,8 @@ if retention_gap is not None:
     st.info(markdown_text(retention_gap.text(lang)))
 elif cohorts.empty:
     st.info(translate("money_no_cohorts", lang))
+elif (cohort_words := describe_cohort_shortage(cohorts, translate("money_section_cohorts", lang), lang)) is not None:
+    st.info(markdown_text(cohort_words))
 else:
     measure = st.segmented_control(
         translate("money_cohort_measure", lang), options=["customer_retention", "revenue_retention"],
@@ -143,7 +154,8 @@ if units.empty:
 else:
     if cost_gap is not None:  # CAC, LTV/CAC and payback need acquisition costs
         st.info(markdown_text(cost_gap.text(lang)))
-    ui.show_chart(ui.derive(build_unit_economics_figure, units, lang, caption), key="money_units")
+    show_chart_or_words(describe_unit_shortage(units, translate("money_units_title", lang), lang),
+                        build_unit_economics_figure, units, lang, caption, key="money_units")
     st.caption(translate("money_units_rule", lang))
     # Beside the revenue to date, the predicted LTV: revenue to date + the stored forecast (young cohorts).
     predicted, forecast_state = ui.load_predicted_units(units, filters, as_of)
@@ -168,7 +180,10 @@ scenario = st.segmented_control(
 )  # fmt: skip
 first_input, second_input = st.columns(2)
 whatif = None
-if scenario == "nps":
+whatif_words = describe_whatif_shortage(economics.nps_customers, lang) if scenario == "nps" else None
+if whatif_words is not None:
+    st.info(markdown_text(whatif_words))
+elif scenario == "nps":
     points = first_input.number_input(translate("money_nps_points", lang), 1, 50, 5, key="money_nps_points")
     to_class = second_input.selectbox(
         translate("money_to_class", lang), options=list(NPS_TARGETS),

@@ -3,9 +3,11 @@
 import streamlit as st
 
 from cxdata.app import ui
+from cxdata.app.chart_slot import show_chart_or_words
 from cxdata.app.workspace import show_title
 from cxdata.i18n import format_date, translate
 from cxdata.model.registry import OVERVIEW_METRICS
+from cxdata.presentation.chart_shortage import describe_trend_shortage
 from cxdata.presentation.charts import build_trend_figure
 from cxdata.presentation.plaintext import markdown_text
 from cxdata.presentation.tiles import add_predicted_ratio, build_tile
@@ -47,8 +49,9 @@ for column, metric in zip(tile_columns, OVERVIEW_METRICS):
 st.subheader(translate("trends", lang))
 chart_columns = st.columns(2)
 for index, metric in enumerate(TREND_METRICS):
-    figure = build_trend_figure(
-        overview.trends, metric, lang, filters.caption(lang), overview.targets.get(metric), context.currency,
-        overview.gaps.get(metric),
+    # A metric whose data was never loaded draws what is missing; one with too little data says so.
+    words = None if metric in overview.gaps else describe_trend_shortage(overview.trends, metric, lang)
+    show_chart_or_words(
+        words, build_trend_figure, overview.trends, metric, lang, filters.caption(lang), overview.targets.get(metric),
+        context.currency, overview.gaps.get(metric), key=f"overview_trend_{metric}", where=chart_columns[index % 2],
     )
-    ui.show_chart(figure, key=f"overview_trend_{metric}", where=chart_columns[index % 2])

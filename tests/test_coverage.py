@@ -166,6 +166,7 @@ def test_unit_economics_of_a_channel_without_costs(capsys, databases):
     assert full["seo"]["cac"] == pytest.approx(50.0)  # the same channel with its costs has a CAC
     reason = "no acquisition costs for this channel"
     assert seo["unavailable"] == {"cac": reason, "ltv_cac": reason, "payback_months": reason, "pays_back": reason,
+                                  "payback_status": reason, "is_below_standard": reason,
                                   "predicted_ltv_cac": reason}  # no CAC to divide the predicted LTV by
     assert all(v["unavailable"]["cac"] == reason for v in seo["by_nps_class"].values())
     assert "unavailable" not in printed  # the database has acquisition costs: only the channel misses them

@@ -300,7 +300,9 @@ def test_unit_economics_by_hand(db):
     assert (partners.cac, partners.ltv, partners.ltv_cac) == (pytest.approx(500.0), pytest.approx(600.0), pytest.approx(1.2))
     months = 59 / 30  # 1 Feb 00:00 to the end of 31 Mar
     assert partners.payback_months == pytest.approx(500 / (600 / months))
-    assert math.isinf(partners.expected_lifetime_months) and partners.pays_back
+    # No churn among partners' paying customers: no lifetime to measure; LTV/CAC 1.2 ≥ 1: paid back.
+    assert math.isinf(partners.expected_lifetime_months) and partners.lifetime_note == "no_churn"
+    assert partners.payback_status == "paid_back" and partners.pays_back and partners.is_below_standard
     organic = units.loc[("organic", "all")]  # n2: 15 Jan to its churn on 20 Mar, 64 days
     assert organic.payback_months == pytest.approx(100 / (300 / (64 / 30)))
     assert organic.expected_lifetime_months == pytest.approx(64 / 30)

@@ -339,3 +339,68 @@ def stage_order(db) -> list[str]:
     """Stage names of ``journey_stages`` in journey order: by ``position``, then name."""
     stages = db.table("journey_stages")
     return stages.order_by([stages.position, stages.stage]).stage.execute().tolist()
+
+
+# --- unit economics: the one definition of "pays back" and of a plausible lifetime --------------
+
+# Healthy acquisition: LTV at least this many times CAC (the usual standard; the registry's LTV/CAC).
+LTV_CAC_STANDARD = 3.0
+# An expected lifetime past this is an extrapolation, not a measurement: shown as "over 10 years",
+# and a payback is only "expected" within it.
+PLAUSIBLE_LIFETIME_MONTHS = 120.0
+# Whether a group's acquisition cost is recovered, in one of three words (None: not known).
+PAYBACK_STATUSES = ("paid_back", "expected", "never")
+
+
+def payback_status(ltv_cac: float | None, payback_months: float | None, lifetime_months: float | None,
+                   monthly_revenue: float | None) -> str | None:  # fmt: skip
+    """Whether the average paying customer of a group recovers its CAC.
+
+    - ``paid_back``: the revenue to date already covers the CAC (LTV/CAC ≥ 1);
+    - ``expected``: not yet (LTV/CAC < 1), but the payback fits within the expected lifetime, capped
+      at ``PLAUSIBLE_LIFETIME_MONTHS`` (a lifetime without churn observed counts as the cap);
+    - ``never``: no positive monthly revenue, or a payback longer than that lifetime;
+    - None: not known (no LTV/CAC: no CAC or no paying customer; or no payback or lifetime).
+
+    So "pays back" never stands beside an LTV/CAC below 1 without saying "not yet".
+
+    >>> [payback_status(*row) for row in ((1.2, 3, 10, 50), (0.54, 2.9, 108.9, 40), (0.5, 30, 12, 5),
+    ...                                   (0.5, 130, float("inf"), 5), (0.0, None, 4, 0), (None, 2, 10, 50))]
+    ['paid_back', 'expected', 'never', 'never', 'never', None]
+    """
+    if ltv_cac is None or ltv_cac != ltv_cac:
+        return None
+    if ltv_cac >= 1:
+        return "paid_back"
+    if monthly_revenue is not None and monthly_revenue == monthly_revenue and monthly_revenue <= 0:
+        return "never"
+    if payback_months is None or lifetime_months is None or payback_months != payback_months \
+            or lifetime_months != lifetime_months:
+        return None
+    return "expected" if payback_months <= min(lifetime_months, PLAUSIBLE_LIFETIME_MONTHS) else "never"
+
+
+def lifetime_note(lifetime_months: float | None) -> str | None:
+    """Why an expected lifetime is not shown as a number: ``no_churn`` (infinite: no churn
+    observed among the group's paying customers, so it cannot be measured) or ``over_cap``
+    (longer than ``PLAUSIBLE_LIFETIME_MONTHS``); None when the number stands.
+
+    >>> [lifetime_note(v) for v in (59.7, 487.6, float("inf"), None)]
+    [None, 'over_cap', 'no_churn', None]
+    """
+    if lifetime_months is None or lifetime_months != lifetime_months:
+        return None
+    if lifetime_months == float("inf"):
+        return "no_churn"
+    return "over_cap" if lifetime_months > PLAUSIBLE_LIFETIME_MONTHS else None
+
+
+def is_below_standard(ltv_cac: float | None) -> bool | None:
+    """Whether LTV/CAC is under ``LTV_CAC_STANDARD`` (None when there is none).
+
+    >>> [is_below_standard(v) for v in (0.54, 3.0, None)]
+    [True, False, None]
+    """
+    if ltv_cac is None or ltv_cac != ltv_cac:
+        return None
+    return bool(ltv_cac < LTV_CAC_STANDARD)

@@ -15,6 +15,7 @@ from plotly.colors import get_colorscale
 
 from cxdata.i18n import format_date, format_value, plotly_separators, translate
 from cxdata.model.registry import MIN_SAMPLE_SIZE
+from cxdata.model.rules import LTV_CAC_STANDARD
 from cxdata.presentation.charts import COLORS, build_unavailable_figure, make_figure
 from cxdata.presentation.money_text import class_label, driver_label, significance_text
 from cxdata.questions.money import ClassEconomics
@@ -108,9 +109,14 @@ def build_class_metric_figure(
         "hovertemplate": "%{x}<br>%{y}<br>95%: %{customdata[0]} … %{customdata[1]}<br>n = %{customdata[2]}"
         "<br>%{customdata[3]}<extra></extra>",
     }  # fmt: skip
-    title = f"{translate(f'money_metric_{metric}', lang)} · {translate(f'money_dimension_{dimension}', lang)}"
+    title = class_chart_title(dimension, metric, lang)
     axis = {"money": currency, "%": "%", "count": "", "score": ""}[unit]
     return make_figure([bar], _layout(title, caption, lang, showlegend=False, yaxis=_axis(axis)))
+
+
+def class_chart_title(dimension: str, metric: str, lang: str) -> str:
+    """'Churn a month · NPS class': the title of ``build_class_metric_figure``."""
+    return f"{translate(f'money_metric_{metric}', lang)} · {translate(f'money_dimension_{dimension}', lang)}"
 
 
 def _gap(upper: float, lower: float) -> float:
@@ -274,5 +280,5 @@ def build_unit_economics_figure(units: pd.DataFrame, lang: str, caption: str) ->
     return make_figure(traces, _layout(
         translate("money_units_title", lang), caption, lang, height=380, barmode="group", yaxis=_axis("LTV / CAC"),
         legend={"orientation": "h", "y": -0.15},
-        shapes=[_line("y", 3, {"color": COLORS["target"], "dash": "dash", "width": 1})],
+        shapes=[_line("y", LTV_CAC_STANDARD, {"color": COLORS["target"], "dash": "dash", "width": 1})],
     ))  # fmt: skip

@@ -6,11 +6,10 @@ Pure functions of the metric frames (no query, no Streamlit), so the page only s
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
 
 import pandas as pd
 
-from cxdata.i18n import format_number, format_value, translate
+from cxdata.i18n import format_number, format_value, register_text, translate
 from cxdata.model.registry import MIN_SAMPLE_SIZE
 from cxdata.presentation import forecast_text  # noqa: F401 - registers the predicted LTV's texts
 from cxdata.presentation.money_charts import METRIC_UNITS
@@ -21,15 +20,33 @@ from cxdata.presentation.money_text import (
     stage_label,
 )
 from cxdata.questions.money import DIMENSIONS, ClassEconomics
-from cxdata.questions.money_units import gap_of
+from cxdata.presentation.cells import NumberText, number_text
+from cxdata.presentation.unit_tables import (  # noqa: F401 - the page's and tests' import
+    add_predicted_columns,
+    build_unit_table,
+    describe_never_paying_back,
+)
 
 SMALL = "⚠ "
 
+register_text({
+    "money_whatif_nps_capped": {
+        "en": "Capped: +{asked} NPS points were asked, but moving every detractor ({movers}) to {target} raises NPS "
+        "by +{achieved} at most; the figures below are for +{achieved}.",
+        "ru": "Ограничено: запрошено +{asked} п. NPS, но перевод всех критиков ({movers}) в {target} поднимает NPS "
+        "не более чем на +{achieved}; цифры ниже — для +{achieved}.",
+    },
+})
+
 
 def _fmt(value, unit: str, decimals: int, lang: str, currency: str = "") -> str:
-    if value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value))):
-        return "—"
-    return format_value(value, unit, lang, decimals, currency)
+    """The value as shown, a number in the XLSX download (``cxdata.presentation.cells``); '—' without one."""
+    return number_text(value, unit, lang, decimals, currency)
+
+
+def _marked(mark: str, text: str) -> str:
+    """``mark`` + ``text``, still the same number when ``text`` is a shown number."""
+    return text.with_text(mark + text) if isinstance(text, NumberText) else mark + text
 
 
 def build_economics_table(economics: ClassEconomics, dimension: str, lang: str, currency: str) -> pd.DataFrame:
@@ -50,16 +67,16 @@ def build_economics_table(economics: ClassEconomics, dimension: str, lang: str, 
                 continue
             text = _fmt(value["value"], unit, decimals, lang, currency)
             if metric == "revenue" and value["value"] is not None:
-                text = format_value(value["value"], unit, lang, decimals, currency, compact=True)
+                text = number_text(value["value"], unit, lang, decimals, currency, compact=True)
             if metric not in ("customers", "revenue") and 0 < value["n"] < MIN_SAMPLE_SIZE:
-                text = SMALL + text
+                text = _marked(SMALL, text)
             row[translate(f"money_metric_{metric}", lang)] = text
         for metric in ("churn_rate", "arpu", "ltv"):
             header = translate("money_difference", lang, metric=translate(f"money_metric_{metric}", lang))
             p_value = economics.row(dimension, cx_class, metric)["p_value"]
             row[header] = translate("money_reference", lang) if cx_class == reference else significance_text(p_value, lang)
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, dtype=object)  # object: the cells keep their numbers (cxdata.presentation.cells)
 
 
 def describe_economics_gaps(economics: ClassEconomics, dimension: str, lang: str) -> list[str]:
@@ -89,7 +106,7 @@ def describe_economics_gaps(economics: ClassEconomics, dimension: str, lang: str
 def _compact(value, lang: str, currency: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    return format_value(value, "money", lang, 0, currency, compact=True)
+    return number_text(value, "money", lang, 0, currency, compact=True)
 
 
 def build_driver_table(
@@ -116,99 +133,7 @@ def build_driver_table(
             translate("money_col_revenue_gap", lang): _fmt(gap, "money", 0, lang, currency),
             translate("money_col_revenue_test", lang): significance_text(d.revenue_p_value, lang),
         })  # fmt: skip
-    return pd.DataFrame(rows)
-
-
-def _payback(value, lang: str) -> str:
-    return translate("money_never", lang) if value is None or math.isnan(value) else format_number(value, lang, 1)
-
-
-def _lifetime(value, lang: str) -> str:
-    if value is None or math.isnan(value):
-        return "—"
-    return "∞" if math.isinf(value) else format_number(value, lang, 1)
-
-
-def _pays_back(value, lang: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    return translate("money_yes", lang) if value else translate("money_never", lang)
-
-
-def build_unit_table(units: pd.DataFrame, lang: str, currency: str, *, by_class: bool = False) -> pd.DataFrame:
-    """Per acquisition channel (``by_class``: per channel × promoter/passive/detractor): paying
-    customers, CAC, LTV, LTV/CAC, payback and expected lifetime in months, whether it pays back.
-
-    A value without its data says so: the first cell a gap empties in a row carries the whole
-    "not available: <reason> — <what to load>", the others of that gap "not available"."""
-    rows = []
-    # Records, not itertuples: a few dozen rows, and pandas' per-row access costs more than the text.
-    for u in (SimpleNamespace(**r) for r in units.to_dict("records") if r["cx_class"] in _unit_classes(by_class)):
-        channel = translate("money_all_channels", lang) if u.acquisition_channel == "all" else u.acquisition_channel
-        row = {translate("money_col_channel", lang): channel}
-        if by_class:
-            row[translate("money_class", lang)] = class_label("nps", u.cx_class, lang)
-        paying = format_number(u.paying, lang) + (f" {SMALL.strip()}" if u.is_small_sample else "")
-        row[translate("money_col_paying", lang)] = paying
-        said = set()  # the gaps whose whole text this row already shows
-        for column, header, text in (
-            ("cac", "money_col_cac", _fmt(u.cac, "money", 0, lang, currency)),
-            ("ltv", "money_col_ltv", _fmt(u.ltv, "money", 0, lang, currency)),
-            ("ltv_cac", "money_col_ltv_cac", _fmt(u.ltv_cac, "ratio", 2, lang)),
-            ("payback_months", "money_col_payback", _payback(u.payback_months, lang)),
-            ("expected_lifetime_months", "money_col_lifetime", _lifetime(u.expected_lifetime_months, lang)),
-            ("pays_back", "money_col_pays_back", _pays_back(u.pays_back, lang)),
-        ):  # fmt: skip
-            gap = gap_of(u, column)
-            if gap is not None:
-                text = translate("not_available_short", lang) if gap in said else gap.text(lang)
-                said.add(gap)
-            row[translate(header, lang)] = text
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def _unit_classes(by_class: bool) -> tuple[str, ...]:
-    """The unit-economics rows a table shows: per channel, or per channel × these NPS classes."""
-    return ("promoter", "passive", "detractor") if by_class else ("all",)
-
-
-def add_predicted_columns(table: pd.DataFrame, units: pd.DataFrame, predicted: pd.DataFrame, lang: str,
-                          currency: str, *, by_class: bool = False) -> pd.DataFrame:  # fmt: skip
-    """``build_unit_table``'s table with the predicted LTV and LTV/CAC after its LTV/CAC column
-    (``predicted``: ``cxdata.questions.predicted_value.predict_unit_economics`` of ``units``)."""
-    shown = units["cx_class"].isin(_unit_classes(by_class)).to_numpy()
-    rows = predicted[shown]
-    columns = {
-        translate("predicted_ltv_label", lang): [_fmt(v, "money", 0, lang, currency) for v in rows["predicted_ltv"]],
-        translate("predicted_ltv_cac_label", lang): [
-            translate("not_available_short", lang) if gap_of(unit, "ltv_cac") is not None else _fmt(v, "ratio", 2, lang)
-            for unit, v in zip(units[shown].to_dict("records"), rows["predicted_ltv_cac"], strict=True)
-        ],  # a slice without acquisition costs has no CAC to divide by: said, as in the LTV/CAC column
-    }
-    result = table.copy()
-    after = list(result.columns).index(translate("money_col_ltv_cac", lang)) + 1
-    for offset, (name, values) in enumerate(columns.items()):
-        result.insert(after + offset, name, values)
-    return result
-
-
-def describe_never_paying_back(units: pd.DataFrame, lang: str) -> str:
-    """'Never pays back …: detractors via partners, …' or that every group pays back; then the
-    channels whose payback is not known and why (no acquisition costs, no churn events)."""
-    data = units[(units.cx_class != "no_answer") & (units.acquisition_channel != "all") & (units.paying > 0)]
-    never, unknown = data[data.pays_back.eq(False)], data[data.pays_back.isna()]
-    if not never.empty:
-        groups = [f"{class_label('nps', row.cx_class, lang)} · {row.acquisition_channel}" for row in never.itertuples()]
-        text = translate("money_never_pays_back", lang, groups="; ".join(groups))
-    else:
-        text = translate("money_all_pay_back" if unknown.empty else "money_known_pay_back", lang)
-    if unknown.empty:
-        return text
-    gaps = dict.fromkeys(gap for row in unknown.to_dict("records") if (gap := gap_of(row, "pays_back")) is not None)
-    channels = ", ".join(sorted(set(unknown.acquisition_channel)))
-    reasons = "; ".join(gap.text(lang) for gap in gaps) or translate("not_available_short", lang)
-    return f"{text} {translate('money_pays_back_unknown', lang, channels=channels, reasons=reasons)}"
+    return pd.DataFrame(rows, dtype=object)  # object: the cells keep their numbers (cxdata.presentation.cells)
 
 
 def describe_columns(lang: str) -> dict[str, str]:
@@ -273,6 +198,12 @@ def build_whatif_tiles(whatif, lang: str, currency: str, stage_labels: dict[str,
             churn_after=_fmt(i["churn_after"], "%", 2, lang), churn_before=_fmt(i["churn_before"], "%", 2, lang), h=h,
             churn_test=significance_text(i["churn_p_value"], lang), revenue_test=significance_text(i["revenue_p_value"], lang),
         )  # fmt: skip
+        if i["achieved_points"] < i["points"] - 0.05:  # every detractor moved: the asked points are out of reach
+            text = translate(
+                "money_whatif_nps_capped", lang, asked=format_number(i["points"], lang, 1),
+                achieved=format_number(i["achieved_points"], lang, 1), movers=format_number(whatif.changed_customers, lang),
+                target=class_label("nps", i["to_class"], lang),
+            ) + " " + text  # fmt: skip
     else:
         text = translate(
             "money_whatif_drop_model", lang, percent=format_number(i["percent"], lang), dropped=format_number(i["dropped"], lang),

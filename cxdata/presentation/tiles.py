@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from cxdata.i18n import format_compact, format_number, format_value, translate
-from cxdata.model.registry import ANONYMOUS_PARTS, METRICS
+from cxdata.i18n import format_compact, format_number, format_value, register_text, translate
+from cxdata.model.registry import ANONYMOUS_PARTS, METRICS, MIN_SAMPLE_SIZE
 from cxdata.model.rules import scale_range
 from cxdata.questions.overview import Overview
 
@@ -59,17 +59,11 @@ def build_tile(overview: Overview, metric: str, lang: str, currency: str = "") -
     def fmt(value, compact=False):
         return format_value(value, spec.unit, lang, spec.decimals, currency, compact=compact)
 
-    delta = None
-    # No delta between means on different scales (CES on 1–5 now, on 1–7 before).
-    if current.value is not None and previous.value is not None and current.scale == previous.scale:
-        change = current.value - previous.value
-        suffix = {"%": " п.п." if lang == "ru" else " pp", "money": f" {currency}".rstrip()}.get(spec.unit, "")
-        # st.metric reads the arrow direction from a leading ASCII '-', so no typographic minus here.
-        sign = "+" if change > 0 else "-" if change < 0 else ""
-        size = format_compact(abs(change), lang) if spec.unit == "money" else format_number(abs(change), lang, spec.decimals)
-        delta = f"{sign}{size}{suffix}"
+    delta = describe_delta(current, previous, spec, lang)
 
     notes = [translate("n_equals", lang, n=format_number(current.n, lang))]
+    if delta is None and current.value is not None and previous.value is not None and current.scale == previous.scale:
+        notes.append(translate("no_delta_small_sample", lang, min=MIN_SAMPLE_SIZE))
     if current.scale is not None:  # the scale the selected answers share: the range the mean lives on
         low, high = scale_range(current.scale)
         notes.append(translate("answer_scale", lang, low=low, high=high))
@@ -105,6 +99,34 @@ def build_tile(overview: Overview, metric: str, lang: str, currency: str = "") -
         help=help_text,
         status=status,
     )
+
+
+def describe_delta(current, previous, spec, lang: str) -> str | None:
+    """The change vs the previous period as ``st.metric`` shows it ('+0.6 bn', '-1.20 pp'), or None
+    when it would be computed from too little: a value missing on either side, a sample under
+    ``MIN_SAMPLE_SIZE`` on either side, or means on different scales (CES on 1–5 now, 1–7 before).
+    Money keeps the value's own scale ('2.1 bn' beside '+0.6 bn'); its currency is in the label."""
+    if current.value is None or previous.value is None or current.scale != previous.scale:
+        return None
+    if min(current.n, previous.n) < MIN_SAMPLE_SIZE:
+        return None
+    change = current.value - previous.value
+    suffix = {"%": " п.п." if lang == "ru" else " pp"}.get(spec.unit, "")
+    # st.metric reads the arrow direction from a leading ASCII '-', so no typographic minus here.
+    sign = "+" if change > 0 else "-" if change < 0 else ""
+    if spec.unit == "money":
+        size = format_compact(abs(change), lang, scale_of=current.value)
+    else:
+        size = format_number(abs(change), lang, spec.decimals)
+    return f"{sign}{size}{suffix}"
+
+
+register_text({
+    "no_delta_small_sample": {
+        "en": "no change shown: fewer than {min} in this or the previous period",
+        "ru": "изменение не показано: меньше {min} в этом или прошлом периоде",
+    },
+})
 
 
 def add_predicted_ratio(tile: Tile, value: float | None, state: str, lang: str, horizon_months: int) -> Tile:

@@ -161,7 +161,10 @@ def build_money_report(db, filters: Filters, as_of: date, horizon_months: int = 
     promoters), ``arpu``, ``ltv``, ``purchase_frequency``, ``retention_rate``, ``churn_rate``.
     ``revenue_at_risk``: per group (detractor, passive, unresolved). ``drivers``: by money.
     ``unit_economics``: per acquisition channel (and ``all``): ``cac``, ``ltv``, ``ltv_cac``,
-    ``payback_months``, ``expected_lifetime_months``, ``pays_back``, ``paying``, ``contacted``,
+    ``payback_months``, ``expected_lifetime_months`` (null when infinite: ``lifetime_note`` says
+    ``no_churn``; ``over_cap`` past 10 years), ``pays_back`` (paid back: LTV/CAC ≥ 1) and
+    ``payback_status`` (``paid_back``, ``expected``, ``never``: ``cxdata.model.rules.payback_status``),
+    ``is_below_standard`` (LTV/CAC under 3), ``paying``, ``contacted``,
     and ``by_nps_class``; where some of them have no value, ``unavailable`` maps each to the reason in
     ``lang`` (a channel none of whose people has an acquisition cost: "no acquisition costs for this
     channel", the other channels keep their numbers). ``currency`` and ``headline`` (the page's
@@ -184,7 +187,8 @@ def build_money_report(db, filters: Filters, as_of: date, horizon_months: int = 
     drivers = drivers if retention_gap is None else drivers.iloc[:0]  # every driver is a churn gap
     units = fetch_unit_economics(db, filters, as_of)
     currency = read_backend_meta(db).get("currency", "")
-    unit_fields = ["contacted", "paying", "cac", "ltv", "ltv_cac", "payback_months", "expected_lifetime_months", "pays_back"]
+    unit_fields = ["contacted", "paying", "cac", "ltv", "ltv_cac", "payback_months", "expected_lifetime_months",
+                   "pays_back", "payback_status", "lifetime_note", "is_below_standard"]
     predicted = None
     if forecast is not None and not units.empty:
         predicted = predict_unit_economics(units, fetch_unit_customers(db, filters, as_of), forecast_for_ltv(forecast))

@@ -12,7 +12,12 @@ acquisition channel — the registry's definitions, computed per channel in one 
   churn or the end of the as-of day): how many months of an average paying customer's revenue
   recover what it cost to acquire one. None when that revenue is not positive (never pays back).
 - ``expected_lifetime_months`` = customer-months / churn events among the paying customers (a
-  constant monthly hazard); ``pays_back`` = payback_months ≤ expected_lifetime_months.
+  constant monthly hazard);
+- ``payback_status`` (``cxdata.model.rules.payback_status``, the one definition): ``paid_back``
+  (LTV/CAC ≥ 1), ``expected`` (not yet, within the expected lifetime capped at 10 years) or
+  ``never``; ``pays_back`` = it has paid back (``paid_back``), so "pays back" never stands beside an
+  LTV/CAC under 1; ``lifetime_note``: why the lifetime is no plain number (``no_churn``,
+  ``over_cap``); ``is_below_standard``: LTV/CAC under the standard of 3.
 
 By NPS class (latest NPS answer on or before the period's end): the class is known only after
 the customer is acquired, so every class of a channel carries the channel's CAC; LTV, monthly
@@ -41,6 +46,7 @@ from cxdata.engine.coverage import Gap
 from cxdata.engine.router import MONEY, answered_by
 from cxdata.model.filters import UNKNOWN, Filters
 from cxdata.model.registry import MIN_SAMPLE_SIZE
+from cxdata.model.rules import is_below_standard, lifetime_note, payback_status
 from cxdata.questions.metrics import fetch_gap
 from cxdata.questions.money_base import (
     NO_ANSWER,
@@ -55,16 +61,18 @@ ALL = "all"
 UNIT_SUMS = ["contacted", "paying", "acquisition_cost", "costed", "net_revenue", "customer_months", "churned"]
 UNIT_COLUMNS = [
     "acquisition_channel", "cx_class", *UNIT_SUMS, "cac", "ltv", "ltv_cac", "monthly_revenue_per_customer",
-    "payback_months", "expected_lifetime_months", "pays_back", "is_small_sample",
+    "payback_months", "expected_lifetime_months", "pays_back", "payback_status", "lifetime_note", "is_below_standard",
+    "is_small_sample",
 ]  # fmt: skip
 _COUNTS = ("contacted", "paying", "costed", "churned")
 # The gaps of a row (``cxdata.engine.coverage.Gap`` or None) and the values each leaves without a
 # number: no acquisition costs (in the database or in the row's channel), no churn events.
 GAP_COLUMNS = {
-    "cost_gap": ("cac", "ltv_cac", "payback_months", "pays_back"),
-    "payback_gap": ("payback_months", "expected_lifetime_months", "pays_back"),
+    "cost_gap": ("cac", "ltv_cac", "payback_months", "pays_back", "payback_status", "is_below_standard"),
+    "payback_gap": ("payback_months", "expected_lifetime_months", "pays_back", "payback_status", "lifetime_note"),
 }
 _SECONDS_PER_MONTH = DAYS_PER_MONTH * 86_400
+_OBJECT_COLUMNS = ("pays_back", "payback_status", "lifetime_note", "is_below_standard")
 
 
 def fetch_unit_economics(db, filters: Filters, as_of: date) -> pd.DataFrame:
@@ -102,9 +110,12 @@ def fetch_unit_economics(db, filters: Filters, as_of: date) -> pd.DataFrame:
         missing = units[gap_column].notna().to_numpy(bool)
         if not missing.any():
             continue
-        units["pays_back"] = units["pays_back"].astype(object)  # True, False or None (not known)
         for column in columns:
-            units.loc[missing, column] = None if column == "pays_back" else math.nan
+            if column in _OBJECT_COLUMNS:  # True, False, a word or None (not known)
+                units[column] = units[column].astype(object)
+                units.loc[missing, column] = None
+            else:
+                units.loc[missing, column] = math.nan
     return units
 
 
@@ -210,15 +221,18 @@ def summarise_unit_economics(sums: pd.DataFrame) -> pd.DataFrame:
         r["payback_months"] = r["cac"] / monthly if monthly > 0 else math.nan
         months, churned = r["customer_months"], r["churned"]
         r["expected_lifetime_months"] = months / churned if churned > 0 else (math.inf if months > 0 else math.nan)
-        r["pays_back"] = _pays_back(r["payback_months"], r["expected_lifetime_months"], monthly, r["paying"])
+        r["payback_status"] = payback_status(r["ltv_cac"], r["payback_months"], r["expected_lifetime_months"], monthly)
+        r["pays_back"] = None if r["payback_status"] is None else r["payback_status"] == "paid_back"
+        r["lifetime_note"] = lifetime_note(r["expected_lifetime_months"])
+        r["is_below_standard"] = is_below_standard(r["ltv_cac"])
         r["is_small_sample"] = r["paying"] < MIN_SAMPLE_SIZE
     columns = {name: [r[name] for r in frame] for name in UNIT_COLUMNS}
     result = pd.DataFrame({
         **{name: pd.array(columns[name], dtype=sums[name].dtype) for name in ("acquisition_channel", "cx_class")},
         **{name: np.array(columns[name], dtype="int64") for name in _COUNTS},
         **{name: np.array(columns[name], dtype="float64") for name in UNIT_COLUMNS if name not in (
-            "acquisition_channel", "cx_class", *_COUNTS, "pays_back", "is_small_sample")},
-        "pays_back": pd.Series(columns["pays_back"]).to_numpy(),
+            "acquisition_channel", "cx_class", *_COUNTS, *_OBJECT_COLUMNS, "is_small_sample")},
+        **{name: pd.Series(columns[name], dtype=object).to_numpy() for name in _OBJECT_COLUMNS},
         "is_small_sample": np.array(columns["is_small_sample"], dtype=bool),
     })  # fmt: skip
     return result[UNIT_COLUMNS]
@@ -249,14 +263,3 @@ def _grouped_sums(rows: list[dict], key: str, **constant) -> list[dict]:
 
 def _ratio(numerator, denominator):
     return numerator / denominator if denominator else None
-
-
-def _pays_back(payback, lifetime, monthly_revenue, paying) -> bool | None:
-    """Whether the average paying customer earns back the CAC within their expected lifetime."""
-    if not paying:
-        return None
-    if monthly_revenue is None or monthly_revenue <= 0:
-        return False
-    if payback is None or lifetime is None:
-        return None
-    return bool(payback <= lifetime)
