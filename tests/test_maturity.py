@@ -229,3 +229,18 @@ def test_command_line_refusals_are_one_russian_line_and_store_nothing(argv, code
     assert (returned, out) == (code, "")
     assert err.startswith("ошибка: ") and err.count("\n") == 1, err
     assert list_maturity_log(month_db) == []
+
+
+def test_the_radar_is_a_valid_plotly_figure_of_the_element_scores_closed_on_itself():
+    import plotly.graph_objects as go
+
+    from cxdata.presentation.maturity_charts import build_maturity_radar
+
+    latest = {"assessment_id": 2, "answered_at": "2026-03-02 10:30:00",
+              "elements": {e: float(s) for e, s in ONE_TO_SIX.items()}}
+    previous = {**latest, "assessment_id": 1, "elements": {e: 1.0 for e in ELEMENTS}}
+    figure = go.Figure(build_maturity_radar(latest, previous, "ru", "Оценка 2 · отвечали: <b>Анна</b>"))
+    old, new = figure.data
+    assert list(new.r) == [2, 4, 6, 8, 10, 0, 2] and new.theta[0] == new.theta[-1] == "Измерение"
+    assert list(old.r) == [1.0] * 7 and (old.name, new.name) == ("Оценка 1 (2 мар 2026)", "Оценка 2 (2 мар 2026)")
+    assert figure.layout.title.subtitle.text == "Оценка 2 · отвечали: &lt;b&gt;Анна&lt;/b&gt;"  # typed text, not markup

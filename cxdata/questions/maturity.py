@@ -6,7 +6,8 @@ selections (segment, region, channel):
 
 - **measurement**: survey coverage: the share of journey stages (``journey_stages``) with at least
   one survey answer at that touchpoint in the period, and the share of channels seen in the period
-  (journey events and survey answers) with at least one survey answer in that channel.
+  (journey events and survey answers) with at least one survey answer in that channel; its
+  ``value`` puts both together: covered stages and channels over all stages and channels.
 - **fixing**: complaint resolution against the standard: the share of the period's complaints
   unresolved on the as-of date (the ``unresolved_share`` metric) against its target in
   ``targets``; without a target, not available (load one).
