@@ -244,3 +244,20 @@ def test_the_radar_is_a_valid_plotly_figure_of_the_element_scores_closed_on_itse
     assert list(new.r) == [2, 4, 6, 8, 10, 0, 2] and new.theta[0] == new.theta[-1] == "Измерение"
     assert list(old.r) == [1.0] * 7 and (old.name, new.name) == ("Оценка 1 (2 мар 2026)", "Оценка 2 (2 мар 2026)")
     assert figure.layout.title.subtitle.text == "Оценка 2 · отвечали: &lt;b&gt;Анна&lt;/b&gt;"  # typed text, not markup
+
+
+def test_the_sample_plants_one_past_assessment_of_two_executives(empty_db):
+    from cxdata.sample.maturity import load_past_assessment
+
+    con = duckdb.connect(str(empty_db))
+    load_past_assessment(con)
+    con.close()
+    db = open_backend(empty_db)
+    try:
+        (planted,) = fetch_assessments(db)
+    finally:
+        db.disconnect()
+    # Element means are the bases; two respondents: (6+7)/2, (3+2)/2, 5, (2+3)/2, (4+5)/2, (5+4)/2.
+    assert planted["elements"] == dict(zip(ELEMENTS, (6.5, 2.5, 5.0, 2.5, 4.5, 4.5), strict=True))
+    assert (planted["overall"], planted["level"], planted["weakest"]) == (4.25, "extended", "fixing")  # 25.5 / 6
+    assert [e["recorded_by"] for e in list_maturity_log(empty_db)] == ["sample", "sample"]

@@ -24,7 +24,8 @@ from tests.test_app import clear_streamlit_caches  # noqa: F401 - fixture
 def db(sample_db, tmp_path):
     path = tmp_path / "cx.duckdb"
     shutil.copy(sample_db, path)
-    record_answers(path, {q.id: 6 for q in QUESTIONS}, respondent="Anna", user="ann")
+    # The sample holds assessment 1 (two answers in the log); these are assessment 2.
+    assert record_answers(path, {q.id: 6 for q in QUESTIONS}, respondent="Anna", user="ann")["assessment_id"] == 2
     return path
 
 
@@ -55,32 +56,32 @@ def test_an_analyst_gets_30_questions_and_an_incomplete_form_stores_nothing(db, 
     app.button[0].click().run()
     assert [shown(e.value) for e in app.error] == ["Nothing was stored: answer every question (no answer yet: "
                                                   + ", ".join(str(n) for n in range(2, 31)) + ")."]
-    assert len(list_maturity_log(db)) == 1
+    assert len(list_maturity_log(db)) == 3
 
 
 def test_someone_who_answered_an_assessment_cannot_answer_it_again(db, monkeypatch):
     app = run_page_as("analyst", db, monkeypatch)
-    app.selectbox(key="maturity_assessment").set_value(1)
+    app.selectbox(key="maturity_assessment").set_value(2)
     app.text_input(key="maturity_respondent").input("anna")
     for question in QUESTIONS:
         app.number_input(key=f"maturity_q_{question.id}").set_value(3)
     app.button[0].click().run()
     assert not app.exception
     (error,) = app.error
-    assert shown(error.value).startswith("Nothing was stored: Anna already answered assessment 1 at ")
-    assert len(list_maturity_log(db)) == 1
+    assert shown(error.value).startswith("Nothing was stored: Anna already answered assessment 2 at ")
+    assert len(list_maturity_log(db)) == 3
 
     app.text_input(key="maturity_respondent").input("Boris")
     app.button[0].click().run()
     assert not app.exception and not app.error
-    assert [(e["assessment_id"], e["respondent"], e["recorded_by"]) for e in list_maturity_log(db)] == [
-        (1, "Boris", "tester"), (1, "Anna", "ann")]
+    assert [(e["assessment_id"], e["respondent"], e["recorded_by"]) for e in list_maturity_log(db)][:2] == [
+        (2, "Boris", "tester"), (2, "Anna", "ann")]
     assert any(s.value == "The answers are stored." for s in app.success)
     # Anna's 6s and Boris's 3s: every element 4.5, level "extended" (the page's context here is fixed,
     # so its cached results are checked in the browser test; here the stored assessment is).
     db_backend = open_backend(db)
     try:
-        (assessment,) = fetch_assessments(db_backend)
+        _sample, assessment = fetch_assessments(db_backend)
     finally:
         db_backend.disconnect()
     assert (assessment["overall"], assessment["level"]) == (4.5, "extended")
