@@ -25,6 +25,7 @@ PAGES = (
     ("money", "page_money", ":material/payments:"),
     ("outlook", "page_outlook", ":material/insights:"),
     ("complaints", "page_complaints", ":material/feedback:"),
+    ("maturity", "page_maturity", "🧭"),
     ("upload", "page_upload", ":material/upload_file:"),
     ("health", "page_health", ":material/health_and_safety:"),
     ("settings", "page_settings", ":material/settings:"),

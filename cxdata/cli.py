@@ -23,6 +23,7 @@ from cxdata.cli_contract import (
 )
 from cxdata.engine.db import remember_database, resolve_db_path
 from cxdata.i18n import WordedError, register_text, translate
+from cxdata import maturity_cli
 from cxdata.ingest import cli as ingest_cli
 from cxdata.model.filters import Filters
 from cxdata.model.workspace import DEFAULTS
@@ -118,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_lang_argument(refit, help="language of the error messages")
     add_lang_argument(clv, help="language of the error messages")
     ingest_cli.add_commands(commands)
+    maturity_cli.add_command(commands)
     return parser
 
 
@@ -414,7 +416,7 @@ def run_refit(args) -> int:
 
 COMMANDS = {"init": run_init, "metrics": run_metrics, "funnel": run_funnel, "money": run_money, "health": run_health,
             "clv": run_clv, "churn-risk": run_churn_risk, "refit": run_refit, "settings": run_settings,
-            "refresh": run_refresh, **ingest_cli.COMMANDS}  # fmt: skip
+            "refresh": run_refresh, **ingest_cli.COMMANDS, **maturity_cli.COMMANDS}  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:

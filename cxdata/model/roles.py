@@ -1,4 +1,5 @@
-"""Who may do what: viewers see dashboards and export; analysts also upload and undo; admins also
+"""Who may do what: viewers see dashboards (the CEM maturity results too) and export; analysts
+also upload, undo and answer the maturity questionnaire; admins also
 see the whole upload log. Plain functions, so the rules are testable without Streamlit.
 
 With a login configured (Streamlit's ``[auth]`` in secrets), roles come from ``[roles]`` in
@@ -248,10 +249,14 @@ def role_in_local_mode(client: str | None, *, server_address: str | None, truste
 
 
 def can(role: str, action: str) -> bool:
-    """``action`` is "view", "export", "upload", "undo" or "admin".
+    """``action`` is "view", "export", "upload", "undo", "assess" (answer the CEM maturity
+    questionnaire) or "admin".
 
     >>> can("analyst", "upload"), can("viewer", "undo"), can("admin", "admin")
     (True, False, True)
+    >>> can("viewer", "assess"), can("analyst", "assess")
+    (False, True)
     """
-    needed = {"view": "viewer", "export": "viewer", "upload": "analyst", "undo": "analyst", "admin": "admin"}[action]
+    needed = {"view": "viewer", "export": "viewer", "upload": "analyst", "undo": "analyst", "assess": "analyst",
+              "admin": "admin"}[action]
     return ROLES.index(role) >= ROLES.index(needed)

@@ -23,7 +23,8 @@ stored in day order, and their ids (T..., S..., K...) follow that order.
 
 One module per part of the story: ``customers`` (and acquisition), ``journey`` (and the payment
 incident), ``complaints``, ``churn``, ``transactions`` (purchases and refunds), ``surveys``; then
-``database`` writes the arrays into DuckDB. ``calendar`` and ``draws`` are what they all share.
+``database`` writes the arrays into DuckDB and ``maturity`` plants a past CEM maturity assessment.
+``calendar`` and ``draws`` are what they all share.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from cxdata.sample.churn import draw_churn
 from cxdata.sample.complaints import draw_complaints
 from cxdata.sample.customers import draw_customers
 from cxdata.sample.database import count_rows, load_reference_rows, load_table
+from cxdata.sample.maturity import load_past_assessment
 from cxdata.sample.draws import take_rows
 from cxdata.sample.journey import assemble_journey, draw_funnel
 from cxdata.sample.surveys import draw_surveys
@@ -114,6 +116,7 @@ def generate_sample(con, *, scale: float = DEFAULT_SCALE, seed: int = DEFAULT_SE
     for table, columns in tables.items():
         load_table(con, table, columns, customer_count)
     load_reference_rows(con)
+    load_past_assessment(con)
     write_meta(con, as_of=SAMPLE_AS_OF.isoformat(), currency="RUB", source="sample", seed=seed, scale=scale)
     bump_data_version(con)
     refresh_rollups(con)
