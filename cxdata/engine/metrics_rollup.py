@@ -5,7 +5,7 @@ raw tables. On the rollups (``survey_daily``, ``transaction_daily``, ``customer_
 is one filtered aggregate by period (and trend period), which DuckDB answers in a few
 milliseconds, less than Ibis needs to compile it; so when the rollups are fresh the survey,
 revenue, retention and acquisition counts come from here (about 2.5 times faster for the
-overview). The rules are the same (``metrics.in_period``, ``Filters.predicates``,
+overview). The rules are the same (``periods.in_period``, ``Filters.predicates``,
 ``query.customer_lifecycle``, ``query.filter_table``), and ``tests/test_rollups.py`` proves that
 both paths give the same metrics, previous-period metrics and trends.
 
@@ -39,7 +39,7 @@ MONEY_COLUMNS = {"amount_sum", "anonymous_amount_sum"}
 
 def _periods_sql(column: str, periods: Sequence[Filters], params: dict, *, is_date: bool) -> tuple[str, list[str]]:
     """(the ``period`` index expression, the predicates of the periods' span) for ``column``, as
-    ``metrics.in_period`` reads it: a date falls on the period's days, a timestamp in
+    ``periods.in_period`` reads it: a date falls on the period's days, a timestamp in
     [start, midnight after the end); the bounds go into ``params``."""
 
     def bounds(start: date, end: date) -> tuple:

@@ -30,7 +30,8 @@ from cxdata.analysis.stats import wilson_interval
 from cxdata.engine.query import customer_lifecycle, day_start, filter_table
 from cxdata.model.filters import Filters
 from cxdata.model.rules import is_active_at, is_unresolved_by
-from cxdata.questions.metrics import MetricValue, cover, fetch_metric_coverage
+from cxdata.questions.metric_value import MetricValue
+from cxdata.questions.metrics import cover, fetch_metric_coverage
 
 RESOLUTION_METRIC = "resolution_hours"
 DIMENSIONS = ("category", "touchpoint", "channel", "region")

@@ -30,7 +30,8 @@ from cxdata.ingest.maturity_store import ASSESSMENTS, has_table
 from cxdata.model.filters import Filters
 from cxdata.model.maturity import ELEMENTS, QUESTION_IDS
 from cxdata.model.registry import METRICS
-from cxdata.questions.metrics import compute_metrics, in_period
+from cxdata.questions.metrics import compute_metrics
+from cxdata.questions.periods import in_period
 from cxdata.questions.overview import fetch_target_table, select_targets
 
 ANSWER_COLUMNS = ("assessment_id", "respondent", "answered_at", "question_id", "score")

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import ibis
 import ibis.expr.types as ir
-import numpy as np
 import pandas as pd
 
 from cxdata.analysis.stats import (
@@ -39,127 +38,19 @@ from cxdata.engine.query import (
 )
 from cxdata.engine.router import CURRENT, CUSTOMER_SUMMARY, answered_by
 from cxdata.model.filters import Filters
-from cxdata.model.registry import METRICS, MIN_SAMPLE_SIZE, needs_of
+from cxdata.model.registry import METRICS, needs_of
 from cxdata.model.rules import (
-    DEFAULT_SCALE,
     common_scale_top,
     is_active_at,
     is_anonymous,
     is_purchase,
     is_unresolved_by,
     scale_of_top,
-    scale_text,
     survey_counts,
 )
 from cxdata.model.schema import TABLES
-
-# Ibis truncation units of the trend grains (``cxdata.questions.trends``).
-GRAIN_UNITS = {"week": "W", "month": "M"}
-
-
-@dataclass(frozen=True)
-class MetricValue:
-    """One metric over one selection: value in the registry's unit, sample size, 95% interval;
-    ``gap`` says why there is no value (the data it needs was never loaded, a ``Gap``; or the
-    selection cannot give it, an ``Unmeasurable``: CES answers on different scales); ``scale``:
-    the scale the answers of a CES value share ("1_5")."""
-
-    name: str
-    value: float | None
-    n: int
-    low: float | None = None
-    high: float | None = None
-    gap: Gap | Unmeasurable | None = None
-    scale: str | None = None
-
-    @property
-    def is_small_sample(self) -> bool:
-        return self.n < MIN_SAMPLE_SIZE
-
-    @property
-    def has_interval(self) -> bool:
-        return self.low is not None and not math.isnan(self.low)
-
-    def to_dict(self, lang: str = "en") -> dict:
-        """value, n, low, high as JSON, and ``scale`` ("1–5") when it is not the metric's default; a
-        metric without its data: value null, n (0 when nothing was loaded) and the reason."""
-        if self.gap is not None:
-            return {"value": None, "n": self.n, "reason": self.gap.reason(lang)}
-        data = asdict(self)
-        del data["name"], data["gap"], data["scale"]
-        if self.scale is not None and self.scale != DEFAULT_SCALE.get(self.name):
-            data["scale"] = scale_text(self.scale)
-        return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in data.items()}
-
-
-def _number(value) -> float | None:
-    """A scalar from a query result as float, with SQL NULL / NaN as None."""
-    if value is None:
-        return None
-    value = float(value)
-    return None if math.isnan(value) else value
-
-
-def _count(value) -> int:
-    number = _number(value)
-    return 0 if number is None else int(number)
-
-
-def _from_interval(name: str, result: tuple[float, float, float] | None, n: int) -> MetricValue:
-    if result is None:
-        return MetricValue(name, None, n)
-    value, low, high = result
-    return MetricValue(name, value, n, low, high)
-
-
-# --- periods -----------------------------------------------------------------------------------
-
-
-def span_of(periods: Sequence[Filters]) -> Filters:
-    """One selection covering every period (same dimensions): the rows any of them reads."""
-    return replace(periods[0], start=min(p.start for p in periods), end=max(p.end for p in periods))
-
-
-def in_period(column: ir.Value, period: Filters) -> ir.BooleanValue:
-    """``column`` (a date, or a timestamp) falls on one of the period's days."""
-    if column.type().is_date():
-        return (column >= period.start) & (column <= period.end)
-    start, end = period_bounds(period)
-    return (column >= start) & (column < end)
-
-
-def period_index(column: ir.Value, periods: Sequence[Filters]) -> ir.IntegerValue:
-    """0, 1, … : which of ``periods`` (disjoint) the row's ``column`` falls in; null for none."""
-    return ibis.cases(*[(in_period(column, period), index) for index, period in enumerate(periods)], else_=None)
-
-
-def group_by_period(relation: ir.Table, column: ir.Value, periods: Sequence[Filters], aggregates: dict,
-                    grain: str | None = None) -> pd.DataFrame:  # fmt: skip
-    """``aggregates`` per period index (``period``) and, with a ``grain``, per trend period
-    (``period_start``, the week or month ``column`` falls in)."""
-    keys = {"period": period_index(column, periods)}
-    if grain is not None:
-        keys["period_start"] = column.cast("timestamp").truncate(GRAIN_UNITS[grain])
-    return relation.group_by(**keys).aggregate(**aggregates).execute()
-
-
-def period_totals(counts: pd.DataFrame, index: int) -> dict:
-    """Column sums of the rows of period ``index`` (0 for a period without rows).
-
-    Counts add up exactly; float sums (money) are added with ``math.fsum``, correctly rounded.
-    """
-    rows = counts["period"].to_numpy() == index
-    totals = {}
-    for column in counts.columns.difference(["period", "period_start"]):
-        values = counts[column].to_numpy()[rows]
-        if values.dtype.kind == "f":
-            totals[column] = math.fsum(values[~np.isnan(values)])
-        elif values.dtype.kind in "iub":
-            totals[column] = int(values.sum())
-        else:  # 128-bit sums arrive as Python numbers, nulls as None
-            totals[column] = sum(v for v in values if v is not None and v == v)
-    return totals
-
+from cxdata.questions.metric_value import MetricValue, from_interval, number, whole_count
+from cxdata.questions.periods import GRAIN_UNITS, group_by_period, period_totals, span_of
 
 # --- survey metrics ----------------------------------------------------------------------------
 
@@ -199,17 +90,17 @@ def fetch_survey_counts(db, periods: Sequence[Filters], as_of: date | None = Non
 
 def survey_metrics(counts: dict) -> dict[str, MetricValue]:
     """NPS, CSAT and CES from the counts of ``survey_aggregates``."""
-    nps_n, csat_n, ces_n = _count(counts["nps_n"]), _count(counts["csat_n"]), _count(counts["ces_n"])
-    ces_mean, ces_sd = ces_stats(ces_n, _number(counts["ces_sum"]) or 0, _number(counts["ces_sum_squares"]) or 0)
+    nps_n, csat_n, ces_n = whole_count(counts["nps_n"]), whole_count(counts["csat_n"]), whole_count(counts["ces_n"])
+    ces_mean, ces_sd = ces_stats(ces_n, number(counts["ces_sum"]) or 0, number(counts["ces_sum_squares"]) or 0)
     ces_top = common_scale_top(ces_n, counts.get("ces_scale_sum"), counts.get("ces_scale_sum_squares"))
     if ces_n and ces_top is None:  # answers on different scales: a mean of them means nothing
         ces = MetricValue("ces", None, ces_n, gap=Unmeasurable("ces_scales_mixed"))
     else:
-        ces = replace(_from_interval("ces", mean_interval(ces_mean, ces_sd, ces_n), ces_n),
+        ces = replace(from_interval("ces", mean_interval(ces_mean, ces_sd, ces_n), ces_n),
                       scale=scale_of_top("ces", ces_top) if ces_top else None)  # fmt: skip
     return {
-        "nps": _from_interval("nps", nps_interval(_count(counts["promoters"]), _count(counts["detractors"]), nps_n), nps_n),
-        "csat": _from_interval("csat", wilson_interval(_count(counts["satisfied"]), csat_n), csat_n),
+        "nps": from_interval("nps", nps_interval(whole_count(counts["promoters"]), whole_count(counts["detractors"]), nps_n), nps_n),
+        "csat": from_interval("csat", wilson_interval(whole_count(counts["satisfied"]), csat_n), csat_n),
         "ces": ces,
     }
 
@@ -230,9 +121,9 @@ def fetch_revenue_sums(db, periods: Sequence[Filters], as_of: date | None = None
 
 def revenue_metrics(sums: dict) -> dict[str, MetricValue]:
     """Revenue, its anonymous part and that part's share (of a positive revenue)."""
-    n, anonymous_n = _count(sums["n"]), _count(sums.get("anonymous_n"))
-    revenue = _number(sums["revenue"]) if n else None
-    anonymous = (_number(sums.get("anonymous_revenue")) or 0.0) if n else None
+    n, anonymous_n = whole_count(sums["n"]), whole_count(sums.get("anonymous_n"))
+    revenue = number(sums["revenue"]) if n else None
+    anonymous = (number(sums.get("anonymous_revenue")) or 0.0) if n else None
     share = 100 * anonymous / revenue if revenue and revenue > 0 and anonymous is not None else None
     return {
         "revenue": MetricValue("revenue", revenue, n),
@@ -251,8 +142,8 @@ def fetch_arpu_sums(db, periods: Sequence[Filters], as_of: date | None = None, g
 
 
 def arpu_metrics(sums: dict) -> dict[str, MetricValue]:
-    n, active = _count(sums["n"]), _count(sums["active"])
-    revenue = _number(sums["revenue"]) if n else None
+    n, active = whole_count(sums["n"]), whole_count(sums["active"])
+    revenue = number(sums["revenue"]) if n else None
     return {"arpu": MetricValue("arpu", revenue / active if active and revenue is not None else None, active)}
 
 
@@ -333,13 +224,13 @@ def fetch_acquisition_sums(db, periods: Sequence[Filters], as_of: date, grain: s
 
 def acquisition_metrics(sums: dict) -> dict[str, MetricValue]:
     """Conversion, historical LTV, CAC and LTV/CAC from ``fetch_acquisition_sums``."""
-    contacted, paying = _count(sums["contacted"]), _count(sums["paying"])
-    cost, revenue = _number(sums["cost"]), _number(sums["revenue"]) or 0.0
+    contacted, paying = whole_count(sums["contacted"]), whole_count(sums["paying"])
+    cost, revenue = number(sums["cost"]), number(sums["revenue"]) or 0.0
     conversion = wilson_interval(paying, contacted)
     ltv = revenue / paying if paying else None
     cac = cost / paying if paying and cost is not None else None
     return {
-        "conversion_rate": _from_interval("conversion_rate", conversion, contacted),
+        "conversion_rate": from_interval("conversion_rate", conversion, contacted),
         "ltv": MetricValue("ltv", ltv, paying),
         "cac": MetricValue("cac", cac, paying),
         "ltv_cac": MetricValue("ltv_cac", ltv / cac if ltv is not None and cac else None, paying),
@@ -360,11 +251,11 @@ def fetch_complaint_counts(db, periods: Sequence[Filters], as_of: date, grain: s
 
 
 def complaint_metrics(counts: dict) -> dict[str, MetricValue]:
-    n, anonymous = _count(counts["n"]), _count(counts["anonymous"])
+    n, anonymous = whole_count(counts["n"]), whole_count(counts["anonymous"])
     return {
         "complaints": MetricValue("complaints", float(n), n),
         "anonymous_complaints": MetricValue("anonymous_complaints", float(anonymous), anonymous),
-        "unresolved_share": _from_interval("unresolved_share", wilson_interval(_count(counts["unresolved"]), n), n),
+        "unresolved_share": from_interval("unresolved_share", wilson_interval(whole_count(counts["unresolved"]), n), n),
     }
 
 

@@ -16,8 +16,8 @@ from cxdata.i18n import format_period, format_value, translate
 from cxdata.model.filters import CUSTOMER_DIMENSIONS, UNKNOWN, Filters
 from cxdata.model.registry import ANONYMOUS_PARTS, METRICS, OVERVIEW_METRICS
 from cxdata.engine.coverage import Coverage, Gap
+from cxdata.questions.metric_value import MetricValue
 from cxdata.questions.metrics import (
-    MetricValue,
     cover,
     fetch_metric_counts,
     fetch_metric_coverage,
