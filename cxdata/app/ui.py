@@ -54,6 +54,7 @@ from cxdata.model.roles import (
     role_in_local_mode,
 )
 from cxdata.model.workspace import WorkspaceSettings
+from cxdata.presentation.chart_locale import localize_figure
 from cxdata.presentation.plaintext import markdown_text
 from cxdata.questions.overview import (
     Overview,
@@ -454,6 +455,7 @@ class _FinishedFigure(BaseFigure):
 def show_chart(figure: dict, *, key: str, where=None, **options):
     """``st.plotly_chart`` (into ``where``, default the page) of a ``cxdata.presentation.charts`` figure dict;
     ``options`` are ``st.plotly_chart``'s (``on_select``, ``config``…). Returns what it returns."""
+    figure = localize_figure(figure, current_language())  # plotly's own ticks are English
     return (where or st).plotly_chart(_FinishedFigure(figure), key=key, **options)
 
 
@@ -509,10 +511,14 @@ def render_language_switch() -> str:
 
 
 def _reset_filters() -> None:
+    """Every global filter back to its default, in the widgets and in the link; the language and
+    the pages' own settings stay. A widget bound to the URL would take its value back from the
+    link on the next run, so the link's parameter goes with the widget's state."""
     for key in FILTER_KEYS:
         st.session_state.pop(key, None)
+        st.query_params.pop(key, None)
+    st.session_state.pop("f_dates_link", None)  # a note about the link's dates no longer applies
     st.session_state["f_period"] = DEFAULT_PRESET
-    st.query_params.pop("f_period", None)
 
 
 def _fit_linked_dates(data_start: date, as_of: date, default: tuple[date, date]) -> None:
@@ -584,6 +590,8 @@ def render_global_filters(lang: str) -> PageContext:
             sidebar.multiselect(
                 i18n.translate(_DIMENSION_LABELS[name], lang),
                 options=settings["options"][name],
+                # The link keeps the value as stored; the reader sees its name.
+                format_func=lambda value, label=_DIMENSION_LABELS[name]: i18n.display_name(label, value, lang),
                 placeholder=i18n.translate("all", lang),
                 key=key,
                 bind="query-params",
@@ -809,7 +817,7 @@ def show_table(data, *, name: str = "table", **options) -> None:
     st.download_button(
         i18n.translate("download_xlsx", current_language()), data=lambda: build_xlsx(safe),  # built on click only
         file_name=f"{name}.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key=f"xlsx_{name}_{digest:x}", on_click="ignore", type="tertiary", icon=":material/download:",
+        key=f"xlsx_{name}_{digest:x}", on_click="ignore", type="tertiary", icon="⬇️",
     )
 
 
