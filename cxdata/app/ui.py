@@ -478,6 +478,21 @@ def _init_from_url(key: str, default: str, valid) -> None:
         st.session_state[key] = value if value in valid else default
 
 
+def _init_many_from_url(key: str, valid) -> None:
+    """``_init_from_url`` of a multiselect: the link's values that are among ``valid``, in their order."""
+    if key not in st.session_state:
+        wanted = set(st.query_params.get_all(key))
+        st.session_state[key] = [value for value in valid if value in wanted]
+
+
+def _mirror_many_to_url(key: str, values) -> None:
+    values = [str(value) for value in values]
+    if not values:
+        st.query_params.pop(key, None)
+    elif st.query_params.get_all(key) != values:
+        st.query_params[key] = values
+
+
 def bind_page_setting(key: str, default: str, valid) -> None:
     """A page's own widget (``key``) that belongs in the link, as the filters do: its value is
     read from the URL on a session's first run (if valid) and written back there by
@@ -586,17 +601,22 @@ def render_global_filters(lang: str) -> PageContext:
             sidebar.caption(i18n.translate("pick_end_date", lang))
     dimensions = {}
     for name, key in _DIMENSION_KEYS.items():
+        options = settings["options"][name]
+        # The link keeps the values as stored and the reader sees their names: Streamlit's own
+        # ``bind`` would put the names in the link, so the link would depend on its language.
+        _init_many_from_url(key, options)
         dimensions[name] = tuple(
             sidebar.multiselect(
                 i18n.translate(_DIMENSION_LABELS[name], lang),
-                options=settings["options"][name],
-                # The link keeps the value as stored; the reader sees its name.
+                options=options,
                 format_func=lambda value, label=_DIMENSION_LABELS[name]: i18n.display_name(label, value, lang),
                 placeholder=i18n.translate("all", lang),
+                # Every value ticked is the same as none (all); and Streamlit's "Select all" is English only.
+                select_all=False,
                 key=key,
-                bind="query-params",
             )
         )
+        _mirror_many_to_url(key, dimensions[name])
     sidebar.button(i18n.translate("reset_filters", lang), on_click=_reset_filters, key="f_reset")
     filters = Filters(start=start, end=end, **dimensions)
     if settings["is_sample"]:  # on every page, so nobody takes the sample for the company's numbers

@@ -135,8 +135,8 @@ JOURNEY_TEXT = {
         "ru": "Прямоугольник — квартили, линия — медиана, усы — 10-й и 90-й перцентили среди совершивших переход.",
     },
     "journey_cli": {
-        "en": "The same funnel from the command line:",
-        "ru": "Та же воронка из командной строки:",
+        "en": "The same funnel from the command line",
+        "ru": "Та же воронка из командной строки",
     },
     "journey_unavailable": {
         "en": "The journey cannot be drawn for this data: check that the journey stages and the journey "

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 
-from cxdata.i18n import format_number, format_value, translate
+from cxdata.i18n import display_name, format_number, format_value, translate
 from cxdata.model.registry import MIN_SAMPLE_SIZE
 from cxdata.presentation import forecast_text  # noqa: F401 - registers the predicted LTV's texts
 from cxdata.presentation.money_charts import METRIC_UNITS
@@ -144,7 +144,7 @@ def build_unit_table(units: pd.DataFrame, lang: str, currency: str, *, by_class:
     rows = []
     # Records, not itertuples: a few dozen rows, and pandas' per-row access costs more than the text.
     for u in (SimpleNamespace(**r) for r in units.to_dict("records") if r["cx_class"] in _unit_classes(by_class)):
-        channel = translate("money_all_channels", lang) if u.acquisition_channel == "all" else u.acquisition_channel
+        channel = translate("money_all_channels", lang) if u.acquisition_channel == "all" else display_name("acquisition_channel", u.acquisition_channel, lang)
         row = {translate("money_col_channel", lang): channel}
         if by_class:
             row[translate("money_class", lang)] = class_label("nps", u.cx_class, lang)
@@ -199,14 +199,14 @@ def describe_never_paying_back(units: pd.DataFrame, lang: str) -> str:
     data = units[(units.cx_class != "no_answer") & (units.acquisition_channel != "all") & (units.paying > 0)]
     never, unknown = data[data.pays_back.eq(False)], data[data.pays_back.isna()]
     if not never.empty:
-        groups = [f"{class_label('nps', row.cx_class, lang)} · {row.acquisition_channel}" for row in never.itertuples()]
+        groups = [f"{class_label('nps', row.cx_class, lang)} · {display_name('acquisition_channel', row.acquisition_channel, lang)}" for row in never.itertuples()]
         text = translate("money_never_pays_back", lang, groups="; ".join(groups))
     else:
         text = translate("money_all_pay_back" if unknown.empty else "money_known_pay_back", lang)
     if unknown.empty:
         return text
     gaps = dict.fromkeys(gap for row in unknown.to_dict("records") if (gap := gap_of(row, "pays_back")) is not None)
-    channels = ", ".join(sorted(set(unknown.acquisition_channel)))
+    channels = ", ".join(sorted({display_name("acquisition_channel", c, lang) for c in unknown.acquisition_channel}))
     reasons = "; ".join(gap.text(lang) for gap in gaps) or translate("not_available_short", lang)
     return f"{text} {translate('money_pays_back_unknown', lang, channels=channels, reasons=reasons)}"
 
