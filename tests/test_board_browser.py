@@ -120,7 +120,7 @@ def test_a_russian_trend_chart_names_its_months_in_russian(server, page):
     page.goto(f"{server}/?lang=ru")
     settle(page, "overview")
     ticks = page.evaluate("""() => {
-        const plot = [...document.querySelectorAll('.js-plotly-plot')].find(p => p._fullLayout.title.text === 'NPS');
+        const plot = [...document.querySelectorAll('.js-plotly-plot')].find(p => (p._fullLayout.title.text || '').replace(/<[^>]*>/g, '').startsWith('NPS'));
         return [...plot.querySelectorAll('.xtick text')].map(t => t.textContent);
     }""")
     # The sample's default view: 1 Jul – 31 Dec 2025, weekly points from Monday 30 Jun.
@@ -131,7 +131,7 @@ def test_an_english_trend_chart_hovers_days_the_english_way(server, page):
     page.goto(f"{server}/")
     settle(page, "overview")
     template = page.evaluate("""() => {
-        const plot = [...document.querySelectorAll('.js-plotly-plot')].find(p => p._fullLayout.title.text === 'NPS');
+        const plot = [...document.querySelectorAll('.js-plotly-plot')].find(p => (p._fullLayout.title.text || '').replace(/<[^>]*>/g, '').startsWith('NPS'));
         return plot._fullData.find(t => t.mode === 'lines+markers').hovertemplate;
     }""")
     assert template.startswith("%{x|%-d %b %Y}")
