@@ -18,17 +18,19 @@ import streamlit as st
 from cxdata.app import startup
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
-# (page file stem = URL path, title key in cxdata.i18n, icon), in navigation order.
+# (page file stem = URL path, title key in cxdata.i18n, icon), in navigation order. Icons are emoji,
+# drawn by the browser: a material icon is a font fetched from outside, which an offline projector
+# cannot reach and which tells a third party who is looking.
 PAGES = (
-    ("overview", "page_overview", ":material/monitoring:"),
-    ("journey", "page_journey", ":material/route:"),
-    ("money", "page_money", ":material/payments:"),
-    ("outlook", "page_outlook", ":material/insights:"),
-    ("complaints", "page_complaints", ":material/feedback:"),
-    ("maturity", "page_maturity", "🧭"),
-    ("upload", "page_upload", ":material/upload_file:"),
-    ("health", "page_health", ":material/health_and_safety:"),
-    ("settings", "page_settings", ":material/settings:"),
+    ("overview", "page_overview", "📈"),
+    ("journey", "page_journey", "🧭"),
+    ("money", "page_money", "💰"),
+    ("outlook", "page_outlook", "🔭"),
+    ("complaints", "page_complaints", "📣"),
+    ("maturity", "page_maturity", "🏅"),
+    ("upload", "page_upload", "📤"),
+    ("health", "page_health", "🩺"),
+    ("settings", "page_settings", "⚙️"),
 )
 # Pages a role may open; the pages check the role again themselves. Data health is for the people
 # who load data (analysts, admins): it names tables and columns, not numbers for the board.
@@ -45,7 +47,7 @@ def main(default_page: str = "overview") -> None:
     import duckdb
 
     from cxdata import i18n
-    from cxdata.app import ui, upload_guard, workspace
+    from cxdata.app import routes, ui, upload_guard, workspace
     from cxdata.model.roles import LoginConfigError, can
 
     # An emoji icon is drawn by the browser; a material one is fetched from fonts.gstatic.com on every visit.
@@ -60,6 +62,10 @@ def main(default_page: str = "overview") -> None:
     needs_login = visitor is None or (not visitor.local_mode and not st.user.get("is_logged_in"))
     # Files reach the server outside any page run: only a session that may upload may send one.
     upload_guard.permit_this_session(not needs_login and can(visitor.role, "upload"))
+    # Before a login every page is listed, hidden and never run: a link to any of them opens the
+    # login prompt instead of "page not found".
+    shown = [page for page in PAGES if needs_login or can(visitor.role, PAGE_ACTIONS.get(page[0], "view"))]
+    routes.route_page_link(default_page, [name for name, _, _ in shown], lang)
     navigation = st.navigation(
         [
             st.Page(
@@ -69,10 +75,7 @@ def main(default_page: str = "overview") -> None:
                 url_path=name,
                 default=name == default_page,
             )
-            for name, title_key, icon in PAGES
-            # Before a login every page is listed, hidden and never run: a link to any of them
-            # opens the login prompt instead of "page not found".
-            if needs_login or can(visitor.role, PAGE_ACTIONS.get(name, "view"))
+            for name, title_key, icon in shown
         ],
         position="hidden" if needs_login else "sidebar",
     )

@@ -38,10 +38,13 @@ def plotly_separators(lang: str) -> str:
     return ", " if lang == "ru" else ".,"
 
 
-def plotly_day_format() -> str:
-    """A day in a chart's hover label, in the current locale's order (auto: 31.12.2025)."""
+def plotly_day_format(lang: str) -> str:
+    """A day in a chart's hover label, in the current locale's order; auto: as ``format_date``
+    writes it in English (31 Dec 2025; plotly names months in English only), 31.12.2025 in Russian."""
     locale = LOCALES.get(current_locale())
-    return locale[2].replace("{d:02d}", "%d").replace("{m:02d}", "%m").replace("{y}", "%Y") if locale else "%d.%m.%Y"
+    if locale:
+        return locale[2].replace("{d:02d}", "%d").replace("{m:02d}", "%m").replace("{y}", "%Y")
+    return "%d.%m.%Y" if lang == "ru" else "%-d %b %Y"
 
 
 def date_input_format(lang: str) -> str:
@@ -53,6 +56,19 @@ _MONTHS = {
     "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
     "ru": ("янв", "фев", "мар", "апр", "мая", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"),
 }
+
+# A month on its own (a chart's tick, "май 2025"), where Russian takes the nominative case.
+_MONTHS_ALONE = {"en": _MONTHS["en"], "ru": ("янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек")}
+
+
+def format_month(year: int, month: int, lang: str) -> str:
+    """A month as a chart's tick reads it.
+
+    >>> format_month(2025, 7, "ru"), format_month(2025, 5, "ru"), format_month(2025, 12, "en")
+    ('июл 2025', 'май 2025', 'Dec 2025')
+    """
+    return f"{_MONTHS_ALONE[lang if lang in _MONTHS_ALONE else 'en'][month - 1]} {year}"
+
 
 TEXT: dict[str, dict[str, str]] = {
     "app_title": {"en": "CX dashboard", "ru": "CX-дашборд"},
@@ -166,6 +182,78 @@ TEXT: dict[str, dict[str, str]] = {
         "ru": "Первый запуск: создаём демонстрационную базу (несколько секунд)…",
     },
 }
+
+
+# Display names of dimension values (what the data holds -> what the reader sees), one place for
+# every screen: filters, captions, legends, axes, tables. The keys are the values of the sample; a
+# customer's own values fall back to ``readable_value``. Values are names, not codes, in both
+# languages ("Mobile app", not "mobile_app"); complaint categories and churn reasons share one
+# vocabulary ("payment_failed" is both).
+VALUE_NAMES: dict[str, dict[str, tuple[str, str]]] = {
+    "segment": {
+        "Retail": ("Retail", "Розница"), "Premium": ("Premium", "Премиум"), "SMB": ("SMB", "МСБ"),
+    },
+    "region": {
+        "Central": ("Central", "Центр"), "North-West": ("North-West", "Северо-Запад"),
+        "Volga": ("Volga", "Поволжье"), "Ural": ("Ural", "Урал"), "Siberia": ("Siberia", "Сибирь"),
+    },
+    "channel": {
+        "web": ("Web", "Сайт"), "mobile_app": ("Mobile app", "Мобильное приложение"),
+        "call_centre": ("Call centre", "Колл-центр"), "branch": ("Branch", "Отделение"),
+    },
+    "acquisition_channel": {
+        "organic": ("Organic", "Органика"), "referral": ("Referral", "Рекомендации"),
+        "social": ("Social", "Соцсети"), "paid_search": ("Paid search", "Платный поиск"),
+        "partners": ("Partners", "Партнёры"), "offline_ads": ("Offline ads", "Офлайн-реклама"),
+    },
+    "reason": {
+        "registration_too_complex": ("Registration too complex", "Сложная регистрация"),
+        "just_browsing": ("Just browsing", "Просто смотрели"), "price": ("Price", "Цена"),
+        "payment_failed": ("Payment failed", "Сбой оплаты"), "changed_mind": ("Changed their mind", "Передумали"),
+        "poor_service": ("Poor service", "Плохой сервис"), "product_quality": ("Product quality", "Качество продукта"),
+        "payment_problems": ("Payment problems", "Проблемы с оплатой"),
+        "competitor": ("Went to a competitor", "Ушли к конкуренту"),
+        "no_longer_needed": ("No longer needed", "Больше не нужно"), "not_stated": ("Not stated", "Не указано"),
+        "registration_problem": ("Registration problem", "Проблема с регистрацией"),
+        "billing": ("Billing", "Списания и счета"), "delivery_delay": ("Delivery delay", "Задержка доставки"),
+        "staff_rudeness": ("Staff rudeness", "Грубость персонала"),
+    },
+}  # fmt: skip
+VALUE_NAMES["category"] = VALUE_NAMES["reason"]  # complaint categories
+# A customer without the attribute (cxdata.model.filters.UNKNOWN), and a reason nobody gave.
+_UNKNOWN_NAME = ("Unknown", "Неизвестно")
+
+
+def readable_value(value: object, lang: str) -> str:
+    """A value without a display name, as readable as it can be made without guessing a
+    translation: underscores become spaces; in English a lower-case value starts with a capital.
+    In Russian the value stays as loaded otherwise (it is the customer's own word, in whatever
+    language their systems use).
+
+    >>> readable_value("late_refund", "en"), readable_value("late_refund", "ru"), readable_value("SMB_north", "en")
+    ('Late refund', 'late refund', 'SMB north')
+    """
+    text = " ".join(str(value).replace("_", " ").split())
+    if lang == "en" and text[:1].islower():
+        text = text[:1].upper() + text[1:]
+    return text
+
+
+def display_name(dimension: str, value: object, lang: str) -> str:
+    """The name of ``value`` of ``dimension`` (segment, region, channel, acquisition_channel,
+    category, reason) in ``lang``; see ``VALUE_NAMES`` and ``readable_value``.
+
+    >>> display_name("channel", "mobile_app", "ru"), display_name("region", "Siberia", "en")
+    ('Мобильное приложение', 'Siberia')
+    >>> display_name("channel", "Unknown", "ru"), display_name("segment", "Gold_plus", "ru")
+    ('Неизвестно', 'Gold plus')
+    """
+    names = VALUE_NAMES.get(dimension, {}).get(value)
+    if names is None and value in ("Unknown", "unknown"):
+        names = _UNKNOWN_NAME
+    if names is None:
+        return readable_value(value, lang)
+    return names[1] if lang == "ru" else names[0]
 
 
 def register_text(entries: dict[str, dict[str, str]]) -> None:

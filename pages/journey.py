@@ -149,5 +149,6 @@ ui.show_chart(ui.derive(stage_charts.build_time_to_convert_figure, times, labels
               key="journey_time")
 st.caption(translate("journey_time_rule", lang))
 
-st.caption(translate("journey_cli", lang))
-st.code(journey_text.build_funnel_command(filters, window_days), language=None)
+# For the analyst who checks the numbers; folded, so the board's screen holds no command line.
+with st.expander(translate("journey_cli", lang)):
+    st.code(journey_text.build_funnel_command(filters, window_days), language=None)

@@ -183,7 +183,7 @@ if at_risk is not None:
     ui.show_table(table, name="churn_risk", hide_index=True)
     st.download_button(translate("risk_download_csv", lang), data=ui.derive(build_at_risk_csv, table),
                        file_name="churn_risk.csv", mime="text/csv", key="outlook_risk_csv", on_click="ignore",
-                       icon=":material/download:")  # fmt: skip
+                       icon="⬇️")  # fmt: skip
     st.caption(describe_list(ranked, at_risk, lang))
 
 # --- Validation: the models fitted on the past, against what happened after.

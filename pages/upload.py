@@ -28,6 +28,7 @@ from cxdata.ingest.publish import load_and_publish
 from cxdata.ingest.settings_log import list_settings_changes
 from cxdata.model.roles import can
 from cxdata.presentation.plaintext import markdown_text
+from cxdata.presentation.upload_log import build_upload_log_table
 from cxdata.presentation.upload_questions import (
     KEEP,
     combine_questions,
@@ -255,7 +256,7 @@ log = visible_uploads(full_log, visitor.user, visitor.role)
 if not log:
     st.caption(translate("upload_no_log", lang))
 else:
-    ui.show_table(log, name="upload-log", hide_index=True)
+    ui.show_table(build_upload_log_table(log, lang), name="upload-log", hide_index=True)
     choices = undo_choices(log, lang)
     if can(visitor.role, "undo") and choices:
         undo_row = st.columns([3, 1], vertical_alignment="bottom")

@@ -601,7 +601,7 @@ def test_journey_page_runs_with_filters_and_window(tmp_path, monkeypatch, sample
     app.sidebar.multiselect(key="f_channel").select("web").run()
     app.sidebar.selectbox(key="f_period").select("last_12m").run()
     assert not app.exception
-    assert "Segment: SMB · Channel: web" in shown(app.caption[0].value)
+    assert "Segment: SMB · Channel: Web" in shown(app.caption[0].value)
     app.number_input(key="journey_window_days").set_value(7).run()
     assert not app.exception
     assert "conversion window 7 days" in shown(app.caption[0].value)

@@ -54,6 +54,7 @@ from cxdata.model.roles import (
     role_in_local_mode,
 )
 from cxdata.model.workspace import WorkspaceSettings
+from cxdata.presentation.chart_locale import localize_figure
 from cxdata.presentation.plaintext import markdown_text
 from cxdata.questions.overview import (
     Overview,
@@ -454,6 +455,7 @@ class _FinishedFigure(BaseFigure):
 def show_chart(figure: dict, *, key: str, where=None, **options):
     """``st.plotly_chart`` (into ``where``, default the page) of a ``cxdata.presentation.charts`` figure dict;
     ``options`` are ``st.plotly_chart``'s (``on_select``, ``config``…). Returns what it returns."""
+    figure = localize_figure(figure, current_language())  # plotly's own ticks are English
     return (where or st).plotly_chart(_FinishedFigure(figure), key=key, **options)
 
 
@@ -474,6 +476,21 @@ def _init_from_url(key: str, default: str, valid) -> None:
     if key not in st.session_state:
         value = st.query_params.get(key)
         st.session_state[key] = value if value in valid else default
+
+
+def _init_many_from_url(key: str, valid) -> None:
+    """``_init_from_url`` of a multiselect: the link's values that are among ``valid``, in their order."""
+    if key not in st.session_state:
+        wanted = set(st.query_params.get_all(key))
+        st.session_state[key] = [value for value in valid if value in wanted]
+
+
+def _mirror_many_to_url(key: str, values) -> None:
+    values = [str(value) for value in values]
+    if not values:
+        st.query_params.pop(key, None)
+    elif st.query_params.get_all(key) != values:
+        st.query_params[key] = values
 
 
 def bind_page_setting(key: str, default: str, valid) -> None:
@@ -509,10 +526,14 @@ def render_language_switch() -> str:
 
 
 def _reset_filters() -> None:
+    """Every global filter back to its default, in the widgets and in the link; the language and
+    the pages' own settings stay. A widget bound to the URL would take its value back from the
+    link on the next run, so the link's parameter goes with the widget's state."""
     for key in FILTER_KEYS:
         st.session_state.pop(key, None)
+        st.query_params.pop(key, None)
+    st.session_state.pop("f_dates_link", None)  # a note about the link's dates no longer applies
     st.session_state["f_period"] = DEFAULT_PRESET
-    st.query_params.pop("f_period", None)
 
 
 def _fit_linked_dates(data_start: date, as_of: date, default: tuple[date, date]) -> None:
@@ -580,15 +601,22 @@ def render_global_filters(lang: str) -> PageContext:
             sidebar.caption(i18n.translate("pick_end_date", lang))
     dimensions = {}
     for name, key in _DIMENSION_KEYS.items():
+        options = settings["options"][name]
+        # The link keeps the values as stored and the reader sees their names: Streamlit's own
+        # ``bind`` would put the names in the link, so the link would depend on its language.
+        _init_many_from_url(key, options)
         dimensions[name] = tuple(
             sidebar.multiselect(
                 i18n.translate(_DIMENSION_LABELS[name], lang),
-                options=settings["options"][name],
+                options=options,
+                format_func=lambda value, label=_DIMENSION_LABELS[name]: i18n.display_name(label, value, lang),
                 placeholder=i18n.translate("all", lang),
+                # Every value ticked is the same as none (all); and Streamlit's "Select all" is English only.
+                select_all=False,
                 key=key,
-                bind="query-params",
             )
         )
+        _mirror_many_to_url(key, dimensions[name])
     sidebar.button(i18n.translate("reset_filters", lang), on_click=_reset_filters, key="f_reset")
     filters = Filters(start=start, end=end, **dimensions)
     if settings["is_sample"]:  # on every page, so nobody takes the sample for the company's numbers
@@ -809,7 +837,7 @@ def show_table(data, *, name: str = "table", **options) -> None:
     st.download_button(
         i18n.translate("download_xlsx", current_language()), data=lambda: build_xlsx(safe),  # built on click only
         file_name=f"{name}.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key=f"xlsx_{name}_{digest:x}", on_click="ignore", type="tertiary", icon=":material/download:",
+        key=f"xlsx_{name}_{digest:x}", on_click="ignore", type="tertiary", icon="⬇️",
     )
 
 

@@ -82,7 +82,7 @@ def show_welcome(context: PageContext, role: str) -> None:
     st.markdown("\n".join(steps))
     st.caption(i18n.translate("welcome_start_small", lang))
     if can(role, "upload"):
-        st.page_link("pages/upload.py", label=i18n.translate("welcome_go_upload", lang), icon=":material/upload_file:")
+        st.page_link("pages/upload.py", label=i18n.translate("welcome_go_upload", lang), icon="📤")
     else:
         st.warning(i18n.translate("welcome_ask_analyst", lang))
     st.caption(i18n.translate("welcome_cli", lang))

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 
 import ibis
 
-from cxdata.i18n import format_period, translate
+from cxdata.i18n import display_name, format_period, translate
 
 # Filter fields that narrow by an attribute of the customer (missing customers count as "Unknown").
 CUSTOMER_DIMENSIONS = {"segments": "segment", "regions": "region", "acquisition_channels": "acquisition_channel"}
@@ -116,7 +116,8 @@ class Filters:
             "acquisition_channels": "acquisition_channel",
         }
         for name, values in self.dimension_values().items():
-            parts.append(f"{translate(labels[name], lang)}: {', '.join(values)}")
+            names = ", ".join(display_name(labels[name], value, lang) for value in values)
+            parts.append(f"{translate(labels[name], lang)}: {names}")
         if len(parts) == 1:
             parts.append(translate("caption_all_data", lang))
         return " · ".join(parts)

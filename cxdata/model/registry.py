@@ -42,6 +42,10 @@ class Metric:
     scale: str  # the range the value lives on, stated for the reader
     higher_is_better: bool
     sample_of: str  # what n counts
+    # The formula, scale and sample in Russian (the English ones above also go into the docs).
+    formula_ru: str = ""
+    scale_ru: str = ""
+    sample_of_ru: str = ""
     decimals: int = 1
     # The "table.column"s the value is made of: when one is missing or never filled, the metric is
     # not available (``metrics_needing``, ``cxdata.engine.coverage``).
@@ -55,6 +59,15 @@ class Metric:
 
     def description(self, lang: str) -> str:
         return self.description_ru if lang == "ru" else self.description_en
+
+    def formula_text(self, lang: str) -> str:
+        return self.formula_ru if lang == "ru" and self.formula_ru else self.formula
+
+    def scale_text(self, lang: str) -> str:
+        return self.scale_ru if lang == "ru" and self.scale_ru else self.scale
+
+    def sample_text(self, lang: str) -> str:
+        return self.sample_of_ru if lang == "ru" and self.sample_of_ru else self.sample_of
 
 
 METRICS: dict[str, Metric] = {
@@ -73,10 +86,13 @@ METRICS: dict[str, Metric] = {
             "среди ответов на вопрос «Насколько вероятно, что вы порекомендуете нас?» за период. "
             "95% интервал по мультиномиальной дисперсии.",
             formula="100 × (promoters − detractors) / answers",
+            formula_ru="100 × (промоутеры − критики) / ответы",
             unit="points",
             scale="−100 … +100",
+            scale_ru="−100 … +100",
             higher_is_better=True,
             sample_of="survey answers with an NPS score",
+            sample_of_ru="ответы на опросы с оценкой NPS",
             decimals=1,
             needs=("surveys.nps",),
         ),
@@ -91,10 +107,13 @@ METRICS: dict[str, Metric] = {
             f"({band_text('csat', 'satisfied')} из 1–5, 6–7 из 1–7, 9–10 из 1–10; шкала хранится с каждым ответом, "
             "по умолчанию 1–5) в опросах за период. 95% интервал Уилсона.",
             formula="100 × answers in the top two boxes of their scale / answers",
+            formula_ru="100 × ответы в двух верхних баллах своей шкалы / ответы",
             unit="%",
             scale="0 … 100 %",
+            scale_ru="0 … 100 %",
             higher_is_better=True,
             sample_of="survey answers with a CSAT score",
+            sample_of_ru="ответы на опросы с оценкой CSAT",
             decimals=1,
             needs=("surveys.csat",),
         ),
@@ -111,10 +130,13 @@ METRICS: dict[str, Metric] = {
             "минимум усилий) в опросах за период. Недоступен, если в выборке ответы по разным шкалам "
             "(их среднее ничего не значит). 95% нормальный интервал.",
             formula="mean(CES answer)",
+            formula_ru="среднее (ответ CES)",
             unit="score",
             scale="1 … 7 (7 = easiest)",
+            scale_ru="1 … 7 (7 = легче всего)",
             higher_is_better=True,
             sample_of="survey answers with a CES score",
+            sample_of_ru="ответы на опросы с оценкой CES",
             decimals=2,
             needs=("surveys.ces",),
         ),
@@ -127,10 +149,13 @@ METRICS: dict[str, Metric] = {
             description_ru="Чистая выручка: сумма транзакций за период за вычетом возвратов, включая анонимные "
             "(загруженные намеренно без клиента).",
             formula="Σ amount (refunds negative)",
+            formula_ru="Σ сумм (возвраты со знаком минус)",
             unit="money",
             scale="currency",
+            scale_ru="валюта",
             higher_is_better=True,
             sample_of="transactions",
+            sample_of_ru="транзакции",
             decimals=0,
             needs=("transactions.amount",),
         ),
@@ -145,10 +170,13 @@ METRICS: dict[str, Metric] = {
             "намеренно отмеченный как анонимный) за период за вычетом возвратов. Она входит в выручку, но не "
             "в ARPU, LTV или когорты клиентов.",
             formula="Σ amount of transactions without a customer",
+            formula_ru="Σ сумм транзакций без клиента",
             unit="money",
             scale="currency",
+            scale_ru="валюта",
             higher_is_better=False,
             sample_of="anonymous transactions",
+            sample_of_ru="анонимные транзакции",
             decimals=0,
             needs=("transactions.amount",),
         ),
@@ -161,10 +189,13 @@ METRICS: dict[str, Metric] = {
             description_ru="Анонимная выручка как доля чистой выручки за период (не считается, если чистая "
             "выручка не положительна).",
             formula="100 × anonymous revenue / revenue",
+            formula_ru="100 × анонимная выручка / выручка",
             unit="%",
             scale="0 … 100 %",
+            scale_ru="0 … 100 %",
             higher_is_better=False,
             sample_of="transactions",
+            sample_of_ru="транзакции",
             decimals=1,
             needs=("transactions.amount",),
         ),
@@ -179,10 +210,13 @@ METRICS: dict[str, Metric] = {
             "делённая на число клиентов хотя бы с одной транзакцией за период (анонимные транзакции не "
             "относятся ни к одному клиенту и не входят ни в одно, ни в другое).",
             formula="revenue of known customers / customers with a transaction in the period",
+            formula_ru="выручка известных клиентов / клиенты с транзакцией в периоде",
             unit="money",
             scale="currency per customer",
+            scale_ru="валюта на клиента",
             higher_is_better=True,
             sample_of="customers with a transaction in the period",
+            sample_of_ru="клиенты с транзакцией в периоде",
             decimals=0,
             needs=PURCHASES,
         ),
@@ -197,10 +231,13 @@ METRICS: dict[str, Metric] = {
             "его последнего дня, пересчитанная на 30 дней: 1 − (1 − отток за период)^(30 / дней в периоде). "
             "Платящий клиент — с покупкой до этого дня; активный — платящий и без события оттока.",
             formula="100 × (1 − retention^(30 / days))",
+            formula_ru="100 × (1 − удержание^(30 / дней))",
             unit="%",
             scale="0 … 100 % per month",
+            scale_ru="0 … 100 % в месяц",
             higher_is_better=False,
             sample_of="customers active at the start of the period",
+            sample_of_ru="клиенты, активные в начале периода",
             decimals=2,
             needs=RETENTION_NEEDS,
         ),
@@ -213,10 +250,13 @@ METRICS: dict[str, Metric] = {
             description_ru="Доля клиентов, активных в первый день периода и всё ещё активных в последний день "
             "(новые клиенты периода не учитываются).",
             formula="100 × still active at end / active at start",
+            formula_ru="100 × активны в конце / активны в начале",
             unit="%",
             scale="0 … 100 % over the period",
+            scale_ru="0 … 100 % за период",
             higher_is_better=True,
             sample_of="customers active at the start of the period",
+            sample_of_ru="клиенты, активные в начале периода",
             decimals=1,
             needs=RETENTION_NEEDS,
         ),
@@ -228,10 +268,13 @@ METRICS: dict[str, Metric] = {
             "by the as-of date.",
             description_ru="Доля людей с первым контактом в периоде, совершивших покупку к дате данных.",
             formula="100 × contacted in period with a purchase / contacted in period",
+            formula_ru="100 × впервые обратившиеся в периоде с покупкой / впервые обратившиеся в периоде",
             unit="%",
             scale="0 … 100 %",
+            scale_ru="0 … 100 %",
             higher_is_better=True,
             sample_of="people first contacted in the period",
+            sample_of_ru="люди, впервые обратившиеся в периоде",
             decimals=1,
             needs=ACQUISITION_NEEDS,
             depends_on_cohort_age=True,
@@ -246,10 +289,13 @@ METRICS: dict[str, Metric] = {
             description_ru="Фактическая ценность клиента: чистая выручка до даты данных на платящего клиента "
             "среди впервые пришедших в периоде (без прогноза; у недавних когорт меньше времени).",
             formula="Σ net revenue of paying customers acquired in period / their count",
+            formula_ru="Σ чистой выручки платящих клиентов, привлечённых в периоде / их число",
             unit="money",
             scale="currency per customer",
+            scale_ru="валюта на клиента",
             higher_is_better=True,
             sample_of="paying customers first contacted in the period",
+            sample_of_ru="платящие клиенты, впервые обратившиеся в периоде",
             decimals=0,
             needs=ACQUISITION_NEEDS,
             depends_on_cohort_age=True,
@@ -263,10 +309,13 @@ METRICS: dict[str, Metric] = {
             description_ru="Стоимость привлечения: затраты на всех впервые пришедших в периоде (включая "
             "не купивших), делённые на число ставших платящими.",
             formula="Σ acquisition_cost of contacted / paying customers among them",
+            formula_ru="Σ затрат на привлечение обратившихся / платящие клиенты среди них",
             unit="money",
             scale="currency per customer",
+            scale_ru="валюта на клиента",
             higher_is_better=False,
             sample_of="paying customers first contacted in the period",
+            sample_of_ru="платящие клиенты, впервые обратившиеся в периоде",
             decimals=0,
             needs=COST_NEEDS,
             depends_on_cohort_age=True,
@@ -279,10 +328,13 @@ METRICS: dict[str, Metric] = {
             "standard for healthy acquisition.",
             description_ru="Фактический LTV, делённый на CAC тех же клиентов; норма — выше 3.",
             formula="ltv / cac",
+            formula_ru="LTV / CAC",
             unit="ratio",
             scale="× (times)",
+            scale_ru="× (раз)",
             higher_is_better=True,
             sample_of="paying customers first contacted in the period",
+            sample_of_ru="платящие клиенты, впервые обратившиеся в периоде",
             decimals=2,
             needs=COST_NEEDS,
             depends_on_cohort_age=True,
@@ -294,10 +346,13 @@ METRICS: dict[str, Metric] = {
             description_en="Number of complaints opened in the period.",
             description_ru="Число жалоб, открытых за период.",
             formula="count(complaints)",
+            formula_ru="число жалоб",
             unit="count",
             scale="complaints",
+            scale_ru="жалобы",
             higher_is_better=False,
             sample_of="complaints",
+            sample_of_ru="жалобы",
             decimals=0,
             needs=("complaints.opened_at",),
         ),
@@ -310,10 +365,13 @@ METRICS: dict[str, Metric] = {
             description_ru="Жалобы за период, загруженные без клиента (файл, намеренно отмеченный как "
             "анонимный): входят в число жалоб, но не связаны ни с одним клиентом.",
             formula="count(complaints without a customer)",
+            formula_ru="число жалоб без клиента",
             unit="count",
             scale="complaints",
+            scale_ru="жалобы",
             higher_is_better=False,
             sample_of="anonymous complaints",
+            sample_of_ru="анонимные жалобы",
             decimals=0,
             needs=("complaints.opened_at",),
         ),
@@ -324,10 +382,13 @@ METRICS: dict[str, Metric] = {
             description_en="Share of complaints opened in the period that are still unresolved on the as-of date.",
             description_ru="Доля жалоб за период, не решённых к дате данных.",
             formula="100 × complaints without resolved_at / complaints",
+            formula_ru="100 × жалобы без даты решения / жалобы",
             unit="%",
             scale="0 … 100 %",
+            scale_ru="0 … 100 %",
             higher_is_better=False,
             sample_of="complaints",
+            sample_of_ru="жалобы",
             decimals=1,
             needs=("complaints.opened_at", "complaints.resolved_at"),
         ),

@@ -67,7 +67,7 @@ def build_trend_figure(
             "size": 7,
         },
         "customdata": [list(pair) for pair in zip(text, data["n"].tolist())],
-        "hovertemplate": f"%{{x|{plotly_day_format()}}}<br>%{{customdata[0]}}<br>n = %{{customdata[1]}}<extra></extra>",
+        "hovertemplate": f"%{{x|{plotly_day_format(lang)}}}<br>%{{customdata[0]}}<br>n = %{{customdata[1]}}<extra></extra>",
     })
     layout = {
         "title": {"text": spec.label(lang), "subtitle": {"text": caption}, "x": 0, "xanchor": "left"},

@@ -154,12 +154,6 @@ TEXT: dict[str, dict[str, str]] = {
     "risk_no_customers": {"en": "No active customers in this selection.", "ru": "В этом выборе нет активных клиентов."},
 }
 
-# Values of the sample's regions; any other value is shown as the data has it.
-REGION_LABELS = {
-    "Central": {"en": "Central", "ru": "Центр"}, "North-West": {"en": "North-West", "ru": "Северо-Запад"},
-    "Volga": {"en": "Volga", "ru": "Поволжье"}, "Ural": {"en": "Ural", "ru": "Урал"},
-    "Siberia": {"en": "Siberia", "ru": "Сибирь"},
-}  # fmt: skip
 CLASS_DIMENSIONS = {"nps_class": "nps", "csat_class": "csat", "ces_class": "ces", "complaint_status": "complaints"}
 ATTRIBUTE_COLUMNS = ("segment", "region", "channel", "acquisition_channel")
 
@@ -172,8 +166,6 @@ def level_label(feature: str, level: str, lang: str, stage_labels: dict) -> str:
         return class_label(CLASS_DIMENSIONS[feature], level, lang)
     if feature == "furthest_stage":
         return translate("risk_level_no_stage", lang) if level == "no_stage" else stage_label(level, lang, stage_labels)
-    if feature == "region" and level in REGION_LABELS:
-        return REGION_LABELS[level][lang if lang in REGION_LABELS[level] else "en"]
     return value_label(feature, level, lang)
 
 

@@ -50,8 +50,9 @@ register_text({
     "predicted_missing": {
         "en": "predicted LTV: not available: no forecast fitted for this data yet — open the Outlook page or run "
               "python -m cxdata refit",
-        "ru": "прогнозная LTV: недоступна: прогноз по этим данным ещё не построен — откройте страницу «Прогноз» "
-              "или выполните python -m cxdata refit",
+        # No command on a Russian screen: the Outlook page fits it too.
+        "ru": "прогнозная LTV: недоступна: прогноз по этим данным ещё не построен — откройте страницу «Прогноз», "
+              "он будет построен там",
     },
     "predicted_tile_note": {"en": "predicted {value} ({how})", "ru": "прогноз {value} ({how})"},
 })  # fmt: skip

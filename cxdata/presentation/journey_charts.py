@@ -11,7 +11,7 @@ import math
 
 import pandas as pd
 
-from cxdata.i18n import format_compact, translate
+from cxdata.i18n import display_name, format_compact, translate
 from cxdata.presentation.charts import COLORS, make_figure
 from cxdata.presentation.journey_chart_layout import (
     PALETTE,
@@ -217,7 +217,7 @@ def build_breakdown_figure(breakdown: pd.DataFrame, dimension: str, labels: dict
                  for r, b in zip(part, base)]  # fmt: skip
         traces.append({
             "type": "bar", "x": [wrap_label(labels.get(r["stage"], r["stage"]), 12) for r in part],
-            "y": [r["step_conversion"] for r in part], "name": str(value),
+            "y": [r["step_conversion"] for r in part], "name": display_name(dimension, value, lang),
             "marker": {"color": PALETTE[index % len(PALETTE)],
                        "pattern": {"shape": ["/" if r["is_small_sample"] else "" for r in part]}},
             "customdata": [list(pair) for pair in zip(hover, base)], "hovertemplate": CONVERSION_HOVER,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cxdata.i18n import format_number, translate
+from cxdata.i18n import display_name, format_number, translate
 from cxdata.model.registry import METRICS
 from cxdata.presentation.charts import COLORS, build_unavailable_figure, make_figure
 from cxdata.presentation.journey_chart_layout import (
@@ -27,14 +27,8 @@ from cxdata.questions.journey_moments import find_weakest_stage
 
 
 def describe_value(value: str, lang: str) -> str:
-    """A churn reason or complaint category for people: the sample's codes are translated, other
-    codes shown with spaces ('late_refund' -> 'Late refund')."""
-    key = f"journey_value_{value}"
-    try:
-        return translate(key, lang)
-    except KeyError:
-        text = str(value).replace("_", " ").strip()
-        return text[:1].upper() + text[1:]
+    """A churn reason or complaint category for people (``cxdata.i18n.display_name``)."""
+    return display_name("reason", value, lang)
 
 
 # ---------------------------------------------------------------- how long it took, how it felt

@@ -135,8 +135,8 @@ JOURNEY_TEXT = {
         "ru": "Прямоугольник — квартили, линия — медиана, усы — 10-й и 90-й перцентили среди совершивших переход.",
     },
     "journey_cli": {
-        "en": "The same funnel from the command line:",
-        "ru": "Та же воронка из командной строки:",
+        "en": "The same funnel from the command line",
+        "ru": "Та же воронка из командной строки",
     },
     "journey_unavailable": {
         "en": "The journey cannot be drawn for this data: check that the journey stages and the journey "
@@ -204,22 +204,6 @@ CHART_TEXT = {
         "ru": "тихо ушли: {silent} из {lost} потерянных<br>95% интервал {low} … {high}<br>жаловались: "
         "{complained}, отвечали на опросы: {answered}",
     },
-    "journey_value_registration_too_complex": {"en": "Registration too complex", "ru": "Сложная регистрация"},
-    "journey_value_just_browsing": {"en": "Just browsing", "ru": "Просто смотрели"},
-    "journey_value_price": {"en": "Price", "ru": "Цена"},
-    "journey_value_payment_failed": {"en": "Payment failed", "ru": "Сбой оплаты"},
-    "journey_value_changed_mind": {"en": "Changed their mind", "ru": "Передумали"},
-    "journey_value_poor_service": {"en": "Poor service", "ru": "Плохой сервис"},
-    "journey_value_product_quality": {"en": "Product quality", "ru": "Качество продукта"},
-    "journey_value_payment_problems": {"en": "Payment problems", "ru": "Проблемы с оплатой"},
-    "journey_value_competitor": {"en": "Went to a competitor", "ru": "Ушли к конкуренту"},
-    "journey_value_no_longer_needed": {"en": "No longer needed", "ru": "Больше не нужно"},
-    "journey_value_unknown": {"en": "Unknown", "ru": "Неизвестно"},
-    "journey_value_not_stated": {"en": "Not stated", "ru": "Не указано"},
-    "journey_value_registration_problem": {"en": "Registration problem", "ru": "Проблема с регистрацией"},
-    "journey_value_billing": {"en": "Billing", "ru": "Списания и счета"},
-    "journey_value_delivery_delay": {"en": "Delivery delay", "ru": "Задержка доставки"},
-    "journey_value_staff_rudeness": {"en": "Staff rudeness", "ru": "Грубость персонала"},
 }
 register_text(CHART_TEXT)
 

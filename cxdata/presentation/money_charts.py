@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from plotly.colors import get_colorscale
 
-from cxdata.i18n import format_date, format_value, plotly_separators, translate
+from cxdata.i18n import display_name, format_date, format_value, plotly_separators, translate
 from cxdata.model.registry import MIN_SAMPLE_SIZE
 from cxdata.model.rules import LTV_CAC_STANDARD
 from cxdata.presentation.charts import COLORS, build_unavailable_figure, make_figure
@@ -269,7 +269,7 @@ def build_unit_economics_figure(units: pd.DataFrame, lang: str, caption: str) ->
         data = [rows.get((channel, cx_class), missing) for channel in channels]
         traces.append({
             "type": "bar",
-            "x": channels,
+            "x": [display_name("acquisition_channel", channel, lang) for channel in channels],
             "y": [float(r["ltv_cac"]) for r in data],
             "name": translate("money_channel_total", lang) if cx_class == "all" else class_label("nps", cx_class, lang),
             "marker": {"color": PALETTE[cx_class], "line": {

@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from cxdata.i18n import format_number, format_value, register_text, translate
+from cxdata.i18n import display_name, format_number, format_value, register_text, translate
 from cxdata.presentation.money_text import class_label
 from cxdata.questions.clv import ClvModel
 from cxdata.questions.survival import SurvivalView
@@ -144,24 +144,11 @@ TEXT: dict[str, dict[str, str]] = {
     "outlook_group_all": {"en": "all", "ru": "все"},
 }
 
-# Labels of the sample's segment and channel values; any other value is shown as the data has it.
-VALUE_LABELS: dict[str, dict[str, str]] = {
-    "SMB": {"en": "SMB", "ru": "МСБ"}, "Premium": {"en": "Premium", "ru": "Премиум"},
-    "Retail": {"en": "Retail", "ru": "Розница"}, "Unknown": {"en": "Unknown", "ru": "Не указан"},
-    "web": {"en": "Web", "ru": "Сайт"}, "mobile_app": {"en": "Mobile app", "ru": "Мобильное приложение"},
-    "call_centre": {"en": "Call centre", "ru": "Колл-центр"}, "branch": {"en": "Branch", "ru": "Отделение"},
-    "organic": {"en": "Organic", "ru": "Органика"}, "paid_search": {"en": "Paid search", "ru": "Платный поиск"},
-    "social": {"en": "Social", "ru": "Соцсети"}, "referral": {"en": "Referral", "ru": "Рекомендации"},
-    "offline_ads": {"en": "Offline ads", "ru": "Офлайн-реклама"}, "partners": {"en": "Partners", "ru": "Партнёры"},
-}  # fmt: skip
-
-
 def value_label(dimension: str, value: str, lang: str) -> str:
-    """A segment, channel or class as the reader calls it: 'МСБ', 'Promoters (9–10)', or the value itself."""
+    """A segment, channel or class as the reader calls it: 'МСБ', 'Promoters (9–10)' (``cxdata.i18n.display_name``)."""
     if dimension == "nps_class":
         return class_label("nps", value, lang)
-    labels = VALUE_LABELS.get(value)
-    return labels.get(lang, labels["en"]) if labels else value
+    return display_name(dimension, value, lang)
 
 
 def money(value: float | None, lang: str, currency: str) -> str:

@@ -28,9 +28,9 @@ def describe_metric(metric: str, lang: str, scale: str | None = None) -> str:
     spec = METRICS[metric]
     return (
         f"**{spec.label(lang)}** — {spec.description(lang)}\n\n"
-        f"{translate('formula', lang)}: `{spec.formula}`  \n"
-        f"{translate('scale', lang)}: {spec.scale if scale is None else scale_words(scale, lang)}  \n"
-        f"{translate('sample', lang)}: {spec.sample_of}"
+        f"{translate('formula', lang)}: `{spec.formula_text(lang)}`  \n"
+        f"{translate('scale', lang)}: {spec.scale_text(lang) if scale is None else scale_words(scale, lang)}  \n"
+        f"{translate('sample', lang)}: {spec.sample_text(lang)}"
     )
 
 

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 
-from cxdata.i18n import format_number, register_text, translate
+from cxdata.i18n import display_name, format_number, register_text, translate
 from cxdata.model.rules import LTV_CAC_STANDARD, PLAUSIBLE_LIFETIME_MONTHS
 from cxdata.presentation.cells import NumberText, number_text
 from cxdata.presentation.money_text import class_label
@@ -81,7 +81,8 @@ def build_unit_table(units: pd.DataFrame, lang: str, currency: str, *, by_class:
     standard = format_number(LTV_CAC_STANDARD, lang)
     # Records, not itertuples: a few dozen rows, and pandas' per-row access costs more than the text.
     for u in (SimpleNamespace(**r) for r in units.to_dict("records") if r["cx_class"] in unit_classes(by_class)):
-        channel = translate("money_all_channels", lang) if u.acquisition_channel == "all" else u.acquisition_channel
+        channel = (translate("money_all_channels", lang) if u.acquisition_channel == "all"
+                   else display_name("acquisition_channel", u.acquisition_channel, lang))
         row = {translate("money_col_channel", lang): channel}
         if by_class:
             row[translate("money_class", lang)] = class_label("nps", u.cx_class, lang)
@@ -144,8 +145,9 @@ def describe_never_paying_back(units: pd.DataFrame, lang: str) -> str:
     data = units[(units.cx_class != "no_answer") & (units.acquisition_channel != "all") & (units.paying > 0)]
 
     def groups(rows: pd.DataFrame) -> str:
-        names = [row.acquisition_channel if row.cx_class == "all" else
-                 f"{class_label('nps', row.cx_class, lang)} · {row.acquisition_channel}" for row in rows.itertuples()]
+        names = [display_name("acquisition_channel", row.acquisition_channel, lang) if row.cx_class == "all" else
+                 f"{class_label('nps', row.cx_class, lang)} · {display_name('acquisition_channel', row.acquisition_channel, lang)}"
+                 for row in rows.itertuples()]
         return "; ".join(names) or translate("money_none", lang)
 
     status = data.payback_status
@@ -159,6 +161,6 @@ def describe_never_paying_back(units: pd.DataFrame, lang: str) -> str:
     if unknown.empty:
         return text
     gaps = dict.fromkeys(gap for row in unknown.to_dict("records") if (gap := gap_of(row, "payback_status")) is not None)
-    channels = ", ".join(sorted(set(unknown.acquisition_channel)))
+    channels = ", ".join(sorted({display_name("acquisition_channel", c, lang) for c in unknown.acquisition_channel}))
     reasons = "; ".join(gap.text(lang) for gap in gaps) or translate("not_available_short", lang)
     return f"{text} {translate('money_pays_back_unknown', lang, channels=channels, reasons=reasons)}"
