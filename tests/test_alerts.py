@@ -155,3 +155,8 @@ def test_cli_alerts_refuses_a_bad_since_in_russian_too(sample_db, since):
 def test_cli_alerts_refuses_a_since_after_the_end(sample_db):
     result = run_cli("alerts", "--db", str(sample_db), "--since", "2025-12-01", "--end", "2025-11-01")
     assert result.returncode == 2 and "--since 2025-12-01" in result.stderr
+
+
+def test_a_database_without_rows_has_no_alerts(empty_db):
+    db = open_backend(empty_db)
+    assert fetch_alerts(db, Filters(date(2025, 12, 31), date(2025, 12, 31)), date(2025, 12, 31)) == []
