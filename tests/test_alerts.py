@@ -160,3 +160,23 @@ def test_cli_alerts_refuses_a_since_after_the_end(sample_db):
 def test_a_database_without_rows_has_no_alerts(empty_db):
     db = open_backend(empty_db)
     assert fetch_alerts(db, Filters(date(2025, 12, 31), date(2025, 12, 31)), date(2025, 12, 31)) == []
+
+
+def test_an_alert_in_russian_names_its_values_and_draws_a_valid_chart():
+    import plotly.graph_objects as go
+
+    from cxdata.presentation.alerts_view import alert_detail, alert_title, build_alert_figure
+
+    series = proportion_series([50] * 10 + [20, 30, 25, 50])
+    [alert] = find_alerts([("step_conversion", {"stage": "first_purchase", "channel": "mobile_app"}, series)],
+                          as_of=date(2025, 4, 30))
+    title = alert_title(alert, "ru", {"first_purchase": "Первая покупка"})
+    assert title == ("Конверсия шага до этапа «Первая покупка» · Мобильное приложение: 25,0\u00a0% вместо обычных "
+                     "50,0\u00a0%, 17 мар 2025 – 6 апр 2025")
+    assert alert_detail(alert, "ru").endswith("выборка: 300 — клиенты, дошедшие до предыдущего этапа.")
+    figure = build_alert_figure(alert, "ru", title, "все клиенты")
+    go.Figure(figure)  # plotly validates every property
+    line = figure["data"][2]
+    assert line["y"][10:13] == pytest.approx([20.0, 30.0, 25.0])
+    assert [color == "#c0392b" for color in line["marker"]["color"]] == [False] * 10 + [True] * 3 + [False]
+    assert all(not any("a" <= c.lower() <= "z" for c in text) for text in figure["layout"]["xaxis"]["ticktext"])

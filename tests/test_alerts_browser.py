@@ -60,6 +60,8 @@ def test_the_overview_shows_the_payment_incident_in_english_and_russian(server, 
     incident = [t for t in titles if t.startswith("Конверсия шага до этапа «Первая покупка» · Мобильное приложение:")]
     assert len(incident) == 1, titles
     assert "6 окт 2025" in incident[0]
-    for title in titles:  # no English word and no code such as mobile_app on a Russian alert
-        assert not re.search(r"[A-Za-z_]", title), title
+    details = page.locator("[data-testid='stExpander'] [data-testid='stCaptionContainer']").all_inner_texts()
+    assert details and "стандартных отклонений" in details[0]
+    for text in titles + details:  # no English word and no code such as mobile_app on a Russian alert
+        assert not re.search(r"[A-Za-z_]", text), text
     assert flagged_weeks(page, "Конверсия шага до этапа «Первая покупка» · Мобильное приложение") == weeks

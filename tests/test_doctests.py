@@ -8,7 +8,7 @@ import pytest
 MODULES = ["cxdata.cli_contract", "cxdata.ingest.messages", "cxdata.ingest.settings_log", "cxdata.analysis.stats", "cxdata.model.filters", "cxdata.model.rules", "cxdata.i18n", "cxdata.questions.metrics",
            "cxdata.questions.funnel", "cxdata.model.roles", "cxdata.presentation.upload_view",
            "cxdata.engine.engines", "cxdata.model.registry", "cxdata.model.spelling", "cxdata.ingest.read_errors",
-           "cxdata.engine.fit_store", "cxdata.presentation.forecast_text"]
+           "cxdata.engine.fit_store", "cxdata.presentation.forecast_text", "cxdata.analysis.signals"]
 
 
 @pytest.mark.parametrize("name", MODULES)

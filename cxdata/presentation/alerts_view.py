@@ -131,6 +131,7 @@ def build_alert_figure(alert: Alert, lang: str, title: str, caption: str) -> dic
         "height": 300,
         "legend": {"orientation": "h", "y": -0.15},
         "shapes": shapes,
+        "xaxis": _month_ticks(data["period_start"], lang),
         "yaxis": {"title": {"text": _axis_unit(signal, lang)}},
         "separators": plotly_separators(lang),
     }
@@ -141,6 +142,15 @@ def alert_chart_title(alert: Alert, lang: str, stage_labels: dict[str, str]) -> 
     """'Step conversion to First purchase · Mobile app, since 6 Oct 2025'."""
     return (SIGNALS[alert.metric].label(lang) + where_text(alert, lang, stage_labels)
             + f" · {format_date(alert.start, lang)}")  # fmt: skip
+
+
+def _month_ticks(weeks: pd.Series, lang: str) -> dict:
+    """Ticks on the first of each month, written in the reader's language (plotly's own are English)."""
+    months = pd.date_range(weeks.min(), weeks.max() + _WEEK, freq="MS")
+    step = max(1, math.ceil(len(months) / 8))
+    months = months[::step]
+    return {"tickmode": "array", "tickvals": list(months),
+            "ticktext": [format_date(month.date(), lang) for month in months]}  # fmt: skip
 
 
 def _axis_unit(signal, lang: str) -> str:
