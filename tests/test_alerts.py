@@ -180,3 +180,15 @@ def test_an_alert_in_russian_names_its_values_and_draws_a_valid_chart():
     assert line["y"][10:13] == pytest.approx([20.0, 30.0, 25.0])
     assert [color == "#c0392b" for color in line["marker"]["color"]] == [False] * 10 + [True] * 3 + [False]
     assert all(not any("a" <= c.lower() <= "z" for c in text) for text in figure["layout"]["xaxis"]["ticktext"])
+
+
+def test_a_metric_whose_data_was_never_loaded_says_it_is_not_watched():
+    from cxdata.engine.coverage import Coverage
+    from cxdata.presentation.alerts_view import unwatched_lines
+
+    # Transactions and surveys loaded; no complaints, no journey: their silence is no good news.
+    filled = {f"surveys.{c}": 3 for c in ("responded_at", "nps", "csat", "ces")} | {"transactions.amount": 5,
+                                                                                   "transactions.customer_id": 5}
+    lines = unwatched_lines(Coverage(rows={"transactions": 5, "surveys": 3}, filled=filled), "en")
+    assert lines == ["Step conversion is not watched: not available: no journey stages loaded — load journey stages",
+                     "Complaint rate is not watched: not available: no complaints loaded — load complaints"]

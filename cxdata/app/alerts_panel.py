@@ -11,7 +11,13 @@ import streamlit as st
 from cxdata.analysis.signals import Z_ALERT
 from cxdata.app import ui
 from cxdata.i18n import format_number, format_period, translate
-from cxdata.presentation.alerts_view import alert_chart_title, alert_detail, alert_title, build_alert_figure
+from cxdata.presentation.alerts_view import (
+    alert_chart_title,
+    alert_detail,
+    alert_title,
+    build_alert_figure,
+    unwatched_lines,
+)
 from cxdata.presentation.plaintext import markdown_text
 from cxdata.model.filters import Filters
 from cxdata.questions.alerts import Alert, fetch_alerts, select_alerts
@@ -41,6 +47,8 @@ def render_alerts(context: ui.PageContext) -> None:
     alerts = select_alerts(every, filters.start, filters.end)
     st.subheader(translate("alerts_title", lang),
                  help=translate("alerts_method", lang, z=format_number(Z_ALERT, lang, 0)))  # fmt: skip
+    for line in unwatched_lines(ui.load_settings(context.data)["coverage"], lang):
+        st.caption(markdown_text(line))
     if not alerts:
         st.caption(translate("alerts_none", lang, period=format_period(filters.start, filters.end, lang)))
         return

@@ -32,6 +32,8 @@ class Signal:
     higher_is_better: bool
     sample_of_en: str
     sample_of_ru: str
+    # The "table.column"s it is made of (as ``Metric.needs``): without one it is not watched.
+    needs: tuple[str, ...] = ()
 
     def label(self, lang: str) -> str:
         return self.label_ru if lang == "ru" else self.label_en
@@ -46,7 +48,8 @@ class Signal:
 def _from_registry(name: str, kind: str, factor: float, sample_ru: str) -> Signal:
     metric = METRICS[name]
     return Signal(name, metric.label_en, metric.label_ru, metric.description_en, metric.description_ru, kind,
-                  metric.unit, factor, metric.decimals, metric.higher_is_better, metric.sample_of, sample_ru)  # fmt: skip
+                  metric.unit, factor, metric.decimals, metric.higher_is_better, metric.sample_of, sample_ru,
+                  metric.needs)  # fmt: skip
 
 
 SIGNALS: dict[str, Signal] = {
@@ -63,19 +66,19 @@ SIGNALS: dict[str, Signal] = {
             f"Доля клиентов, впервые дошедших до этапа за неделю, которые дошли до следующего этапа за "
             f"{STEP_WINDOW_DAYS} дней; по каналу первого контакта.",
             "proportion", "%", 100.0, 1, True, "customers who reached the previous stage",
-            "клиенты, дошедшие до предыдущего этапа",
+            "клиенты, дошедшие до предыдущего этапа", ("journey_stages.stage", "journey_events.customer_id"),
         ),
         Signal(
             "complaint_rate", "Complaint rate", "Частота жалоб",
             "Complaints opened in the week per 1,000 purchases (positive transactions) of the week.",
             "Жалобы, открытые за неделю, на 1000 покупок (положительных транзакций) той же недели.",
-            "rate", "per 1000", 1000.0, 2, False, "purchases", "покупки",
+            "rate", "per 1000", 1000.0, 2, False, "purchases", "покупки", ("complaints.category", "transactions.amount"),
         ),
         Signal(
             "refund_rate", "Refund rate", "Доля возвратов",
             "Refunds (negative transactions) of the week per 100 purchases (positive transactions) of the week.",
             "Возвраты (отрицательные транзакции) за неделю на 100 покупок (положительных транзакций) той же недели.",
-            "rate", "%", 100.0, 1, False, "purchases", "покупки",
+            "rate", "%", 100.0, 1, False, "purchases", "покупки", ("transactions.amount",),
         ),
     )
 }  # fmt: skip

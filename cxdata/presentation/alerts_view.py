@@ -40,6 +40,7 @@ register_text({
         "en": "{z} standard deviations from normal ({severity}); sample: {size} {sample_of}.",
         "ru": "{z} стандартных отклонений от нормы ({severity}); выборка: {size} — {sample_of}.",
     },
+    "alerts_unwatched": {"en": "{metric} is not watched: {text}", "ru": "{metric} не отслеживается: {text}"},
     "alerts_severity_critical": {"en": "critical", "ru": "критично"},
     "alerts_severity_major": {"en": "major", "ru": "серьёзно"},
     "alerts_severity_minor": {"en": "minor", "ru": "умеренно"},
@@ -63,6 +64,17 @@ def where_text(alert: Alert, lang: str, stage_labels: dict[str, str]) -> str:
         else:
             others.append(value_label(dimension, value, lang))
     return stage + "".join(f" · {part}" for part in others)
+
+
+def unwatched_lines(coverage, lang: str) -> list[str]:
+    """'Complaint rate: not available — no complaints loaded; load …' for every watched metric whose
+    data was never loaded (``cxdata.engine.coverage``): its silence is not a clean bill of health."""
+    lines = []
+    for signal in SIGNALS.values():
+        gap = next((g for g in map(coverage.gap_in, signal.needs) if g is not None), None)
+        if gap is not None:
+            lines.append(translate("alerts_unwatched", lang, metric=signal.label(lang), text=gap.text(lang)))
+    return lines
 
 
 def format_signal_value(metric: str, value: float, lang: str) -> str:
