@@ -118,6 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
     refit.add_argument("--owner", help=argparse.SUPPRESS)  # the token start_refit named this refit by
     add_lang_argument(refit, help="language of the error messages")
     add_lang_argument(clv, help="language of the error messages")
+    alerts = commands.add_parser("alerts", help="print the early warnings (metrics out of their own weekly "
+                                                "control limits) as JSON")
+    add_filter_arguments(alerts)
+    alerts.add_argument("--since", type=iso_date, default=None,
+                        help="list the alerts going on or ended since this day (default: --start, else "
+                             "26 weeks before --end)")
+    add_lang_argument(alerts, help="language of the error messages")
     ingest_cli.add_commands(commands)
     maturity_cli.add_command(commands)
     return parser
@@ -402,6 +409,23 @@ def run_churn_risk(args) -> int:
     return 0
 
 
+def run_alerts(args) -> int:
+    from cxdata.questions.alerts import ALERT_WEEKS_BY_DEFAULT, fetch_alerts, select_alerts
+    from cxdata.questions.overview import fetch_as_of
+
+    db = open_reporting_backend(args)
+    as_of = fetch_as_of(db)
+    end = args.end or as_of
+    since = args.since or args.start or end - timedelta(weeks=ALERT_WEEKS_BY_DEFAULT)
+    if since > end:
+        raise UsageError(translate("cli_since_after_end", args.lang, since=since, end=end))
+    filters = Filters(start=since, end=end, segments=tuple(args.segment), regions=tuple(args.region),
+                      channels=tuple(args.channel), acquisition_channels=tuple(args.acquisition_channel))
+    alerts = select_alerts(fetch_alerts(db, filters, end), since, end)
+    print(json.dumps([alert.to_dict() for alert in alerts], ensure_ascii=False))
+    return 0
+
+
 def run_refit(args) -> int:
     from cxdata.questions.fits import run_refit as refit
 
@@ -416,7 +440,8 @@ def run_refit(args) -> int:
 
 COMMANDS = {"init": run_init, "metrics": run_metrics, "funnel": run_funnel, "money": run_money, "health": run_health,
             "clv": run_clv, "churn-risk": run_churn_risk, "refit": run_refit, "settings": run_settings,
-            "refresh": run_refresh, **ingest_cli.COMMANDS, **maturity_cli.COMMANDS}  # fmt: skip
+            "refresh": run_refresh, "alerts": run_alerts, **ingest_cli.COMMANDS,
+            **maturity_cli.COMMANDS}  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -426,6 +451,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 register_text({
+    "cli_since_after_end": {"en": "--since {since} is after the last day checked ({end})",
+                            "ru": "--since {since} позже последнего проверяемого дня ({end})"},
     "cli_start_after_end": {"en": "--start {start} is after --end {end}", "ru": "--start {start} позже, чем --end {end}"},
     "cli_database_exists": {"en": "{path} already exists; add --force to replace it",
                             "ru": "{path} уже существует; добавьте --force, чтобы заменить её"},

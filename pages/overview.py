@@ -3,6 +3,7 @@
 import streamlit as st
 
 from cxdata.app import ui
+from cxdata.app.alerts_panel import render_alerts
 from cxdata.app.chart_slot import show_chart_or_words
 from cxdata.app.workspace import show_title
 from cxdata.i18n import format_date, translate
@@ -45,6 +46,8 @@ for column, metric in zip(tile_columns, OVERVIEW_METRICS):
         tile = add_predicted_ratio(tile, predicted_ratio, forecast_state, lang, PREDICTED_HORIZON_MONTHS)
     column.metric(tile.label, tile.value, tile.delta, delta_color=tile.delta_color, help=tile.help, border=True)
     column.caption(markdown_text(tile.note))
+
+render_alerts(context)  # early warnings: what left its own normal range in the period
 
 st.subheader(translate("trends", lang))
 chart_columns = st.columns(2)

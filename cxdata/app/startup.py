@@ -42,6 +42,10 @@ def warm_up() -> None:
     # The same arguments as the entrypoint's default view, so the same cache entry.
     start, end = preset_range(DEFAULT_PRESET, settings["as_of"], settings["data_start"])
     ui.load_overview(data, Filters(start=start, end=end), settings["as_of"])
+    from cxdata.app import alerts_panel  # the overview's early warnings: the whole history, checked once
+
+    alerts_panel.load_alerts(data, alerts_panel.dimensions_only(Filters(start=start, end=end), settings["as_of"]),
+                             settings["as_of"])
 
 
 def _skip_streamlit_repl_check() -> None:
