@@ -24,6 +24,7 @@ PAGES = (
     ("journey", "page_journey", ":material/route:"),
     ("money", "page_money", ":material/payments:"),
     ("outlook", "page_outlook", ":material/insights:"),
+    ("voice", "page_voice", "💬"),
     ("upload", "page_upload", ":material/upload_file:"),
     ("health", "page_health", ":material/health_and_safety:"),
     ("settings", "page_settings", ":material/settings:"),

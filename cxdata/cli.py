@@ -13,6 +13,7 @@ import sys
 from datetime import date, timedelta
 from typing import Callable, Sequence
 
+from cxdata.cli_topics import add_topics_command, run_topics
 from cxdata.cli_contract import (
     Parser,
     UsageError,
@@ -117,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     refit.add_argument("--owner", help=argparse.SUPPRESS)  # the token start_refit named this refit by
     add_lang_argument(refit, help="language of the error messages")
     add_lang_argument(clv, help="language of the error messages")
+    add_topics_command(commands, add_filter_arguments, add_lang_argument)
     ingest_cli.add_commands(commands)
     return parser
 
@@ -413,7 +415,7 @@ def run_refit(args) -> int:
 
 COMMANDS = {"init": run_init, "metrics": run_metrics, "funnel": run_funnel, "money": run_money, "health": run_health,
             "clv": run_clv, "churn-risk": run_churn_risk, "refit": run_refit, "settings": run_settings,
-            "refresh": run_refresh, **ingest_cli.COMMANDS}  # fmt: skip
+            "refresh": run_refresh, "topics": run_topics, **ingest_cli.COMMANDS}  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -72,7 +72,12 @@ def compute_topic_fit(db, as_of: date, progress=None) -> TopicFit:
     """The topics of complaints and comments as of ``as_of`` (module rules)."""
     models, agreements, reasons = {}, {}, {}
     for step, source in enumerate(SOURCES):
+        if progress is not None:
+            progress(step / len(SOURCES))
         texts = fetch_texts(db, source, as_of)
+        if texts.empty:
+            models[source], agreements[source], reasons[source] = None, None, "no_texts"
+            continue
         try:
             model = find_topics(texts["text"])
         except ValueError:
@@ -81,8 +86,6 @@ def compute_topic_fit(db, as_of: date, progress=None) -> TopicFit:
         models[source] = model
         has_categories = "category" in texts and texts["category"].notna().any()
         agreements[source] = agreement(model.topic_of(texts["text"]), texts["category"]) if has_categories else None
-        if progress is not None:
-            progress((step + 1) / len(SOURCES))
     return TopicFit(as_of=as_of, models=models, agreement=agreements, reasons=reasons)
 
 
