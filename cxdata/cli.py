@@ -13,7 +13,7 @@ import sys
 from datetime import date, timedelta
 from typing import Callable, Sequence
 
-from cxdata.cli_topics import add_topics_command, run_topics
+from cxdata.cli_topics import add_topics_command
 from cxdata.cli_contract import (
     Parser,
     UsageError,
@@ -399,6 +399,15 @@ def run_churn_risk(args) -> int:
     currency = fetch_settings(db).currency
     print(json.dumps(build_churn_risk_report(model, customers, args.top, args.lang, currency), ensure_ascii=False))
     return 0
+
+
+def run_topics(args) -> int:
+    from cxdata.cli_topics import print_topics
+    from cxdata.questions.overview import fetch_as_of
+
+    db = open_reporting_backend(args)
+    as_of = fetch_as_of(db)
+    return print_topics(db, args.db, filters_from_args(args, as_of), as_of, args.source, args.lang)
 
 
 def run_refit(args) -> int:
