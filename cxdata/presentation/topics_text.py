@@ -49,7 +49,7 @@ register_text({
               "after their first text of the period; revenue: net revenue per writer in the period; both against "
               "the other customers who wrote.",
         "ru": "Темы находятся один раз после каждой загрузки данных по всем текстам до расчётной даты: слова "
-              "сводятся к основе (русские и английские различаются по алфавиту), взвешиваются по TF-IDF и "
+              "сводятся к основе (русские и английские различаются по алфавиту), взвешиваются по частоте и редкости и "
               "группируются неотрицательным разложением матрицы, число тем выбирается по силуэту. У русского и "
               "английского текста об одном и том же нет общих слов, поэтому это две темы. Отток: авторы, ушедшие "
               "в день первого текста периода или позже; выручка: чистая выручка на автора за период; то и другое "
@@ -88,7 +88,8 @@ def _percent(value: float | None, lang: str) -> str:
 
 
 def _with_n(value: float | None, n: int, lang: str, decimals: int = 1) -> str:
-    return f"{format_value(value, 'points', lang, decimals)} ({format_number(n, lang)})"
+    # No "+" before a positive NPS: a cell starting with it is one a spreadsheet would run as a formula.
+    return f"{'—' if value is None else format_number(value, lang, decimals)} ({format_number(n, lang)})"
 
 
 def build_topics_headline(report: dict, lang: str) -> str:
