@@ -4,6 +4,7 @@ generated with, the report against independent SQL, and the ``topics`` command's
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date
 
 import duckdb
@@ -151,3 +152,17 @@ def test_cli_prints_topics_with_the_agreement(sample_db):
                           "csat", "churn", "revenue", "is_small_sample"}  # fmt: skip
     assert first["id"] != NO_TOPIC and first["words"] and first["language"] in ("ru", "en")
 
+
+
+def test_the_command_reads_the_topics_the_refit_stored(sample_db, tmp_path):
+    from cxdata.questions.fits import run_refit
+
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(sample_db, path)
+    before = json.loads(run_cli("topics", "--db", str(path), "--source", "complaints").stdout)
+    assert before["fit"] == "computed"  # nothing stored yet: found by the command itself
+    refit = run_refit(path, names=["topics"])
+    assert refit["fits"]["topics"]["complaints"]["agreement"] == before["complaints"]["agreement"]
+    after = json.loads(run_cli("topics", "--db", str(path), "--source", "complaints").stdout)
+    assert after["fit"] == "stored"
+    assert after["complaints"] == before["complaints"]  # the same topics, stored or found here
