@@ -5,6 +5,7 @@ import streamlit as st
 
 from cxdata.app import ui
 from cxdata.i18n import translate
+from cxdata.model.registry import MIN_SAMPLE_SIZE
 from cxdata.presentation.plaintext import markdown_text
 from cxdata.presentation.topics_text import (
     build_topic_trend_figure,
@@ -47,6 +48,7 @@ if reason is not None:  # nothing loaded, too few texts, or none in the selectio
 # --- What they write about most, and what it costs.
 st.info(markdown_text(ui.derive(build_topics_headline, report, lang)))
 ui.show_table(ui.derive(build_topics_table, report, lang, currency), name="topics", hide_index=True)
+st.caption(translate("voice_small_note", lang, n=MIN_SAMPLE_SIZE))
 
 # --- In their own words: the most typical texts of the largest topics, as plain text.
 st.subheader(translate("voice_examples_title", lang))

@@ -32,7 +32,8 @@ def test_table_in_russian_keeps_numbers_with_their_n_and_data_as_typed():
     table = build_topics_table(REPORT, "ru", "RUB")
     assert not any(re.search(r"[A-Za-z]", column.replace("NPS", "").replace("CSAT", "")) for column in table.columns)
     first, second = table.to_dict("records")
-    assert first["NPS (ответов)"] == "5,3 (12)"  # no "+": a spreadsheet would read it as a formula
+    assert first["NPS (ответов)"] == "5,3 (12) ⚠"  # no "+" (a spreadsheet would read it as a formula); n < 30
+    assert first["CSAT (ответов)"] == "50,0\u00a0% (4) ⚠"
     assert first["Отток: тема / остальные"] == "25,0\u00a0% (20) / 10,0\u00a0% (10)"
     assert first["Примеры текстов"] == "**bold** <img src=http://x>"
     assert first["Язык"] == "русский" and second["Язык"] == "английский"

@@ -11,6 +11,7 @@ import pandas as pd
 from cxdata.i18n import format_number, format_value, register_text, translate
 from cxdata.model.registry import MIN_SAMPLE_SIZE
 from cxdata.presentation.charts import build_unavailable_figure, make_figure
+from cxdata.presentation.money_tables import SMALL
 
 TOPICS_IN_CHART = 6
 
@@ -69,6 +70,8 @@ register_text({
     "voice_col_sample": {"en": "Sample", "ru": "Выборка"},
     "voice_col_examples": {"en": "Example texts", "ru": "Примеры текстов"},
     "voice_small_sample": {"en": "small: under {n} texts", "ru": "мало: меньше {n} текстов"},
+    "voice_small_note": {"en": "⚠ fewer than {n} answers or texts: read as a hint, not a measure.",
+                         "ru": "⚠ меньше {n} ответов или текстов: это подсказка, а не измерение."},
     "voice_language_ru": {"en": "Russian", "ru": "русский"},
     "voice_language_en": {"en": "English", "ru": "английский"},
 })  # fmt: skip
@@ -87,9 +90,11 @@ def _percent(value: float | None, lang: str) -> str:
     return format_value(None if value is None else 100 * value, "%", lang, 1)
 
 
-def _with_n(value: float | None, n: int, lang: str, decimals: int = 1) -> str:
-    # No "+" before a positive NPS: a cell starting with it is one a spreadsheet would run as a formula.
-    return f"{'—' if value is None else format_number(value, lang, decimals)} ({format_number(n, lang)})"
+def _with_n(value: float | None, n: int, lang: str, decimals: int = 1, unit: str = "") -> str:
+    """'5.3 (12) ⚠': the value, its sample size, and a mark when the sample is small (0 < n < 30).
+    No "+" before a positive NPS: a cell starting with it is one a spreadsheet would run as a formula."""
+    shown = "—" if value is None else (format_value(value, unit, lang, decimals) if unit else format_number(value, lang, decimals))
+    return f"{shown} ({format_number(n, lang)})" + (f" {SMALL.strip()}" if 0 < n < MIN_SAMPLE_SIZE else "")
 
 
 def build_topics_headline(report: dict, lang: str) -> str:
@@ -123,7 +128,7 @@ def build_topics_table(report: dict, lang: str, currency: str) -> pd.DataFrame:
             "voice_col_texts": format_number(topic["texts"], lang),
             "voice_col_share": _percent(topic["share"], lang),
             "voice_col_nps": _with_n(topic["nps"]["value"], topic["nps"]["n"], lang),
-            "voice_col_csat": f"{format_value(topic['csat']['value'], '%', lang, 1)} ({format_number(topic['csat']['n'], lang)})",
+            "voice_col_csat": _with_n(topic["csat"]["value"], topic["csat"]["n"], lang, unit="%"),
             "voice_col_churn": f"{_percent(churn['rate'], lang)} ({format_number(churn['n'], lang)}) / "
                                f"{_percent(churn['others_rate'], lang)} ({format_number(churn['others_n'], lang)})",
             "voice_col_revenue": f"{format_value(revenue['per_customer'], 'money', lang, 0, currency)} / "
