@@ -27,6 +27,7 @@ PAGES = (
     ("money", "page_money", "💰"),
     ("outlook", "page_outlook", "🔭"),
     ("complaints", "page_complaints", "📣"),
+    ("voice", "page_voice", "💬"),
     ("maturity", "page_maturity", "🏅"),
     ("upload", "page_upload", "📤"),
     ("health", "page_health", "🩺"),

@@ -13,6 +13,7 @@ import sys
 from datetime import date, timedelta
 from typing import Callable, Sequence
 
+from cxdata.cli_topics import add_topics_command
 from cxdata.cli_contract import (
     Parser,
     UsageError,
@@ -125,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="list the alerts going on or ended since this day (default: --start, else "
                              "26 weeks before --end)")
     add_lang_argument(alerts, help="language of the error messages")
+    add_topics_command(commands, add_filter_arguments, add_lang_argument)
     ingest_cli.add_commands(commands)
     maturity_cli.add_command(commands)
     return parser
@@ -426,6 +428,15 @@ def run_alerts(args) -> int:
     return 0
 
 
+def run_topics(args) -> int:
+    from cxdata.cli_topics import print_topics
+    from cxdata.questions.overview import fetch_as_of
+
+    db = open_reporting_backend(args)
+    as_of = fetch_as_of(db)
+    return print_topics(db, args.db, filters_from_args(args, as_of), as_of, args.source, args.lang)
+
+
 def run_refit(args) -> int:
     from cxdata.questions.fits import run_refit as refit
 
@@ -440,7 +451,7 @@ def run_refit(args) -> int:
 
 COMMANDS = {"init": run_init, "metrics": run_metrics, "funnel": run_funnel, "money": run_money, "health": run_health,
             "clv": run_clv, "churn-risk": run_churn_risk, "refit": run_refit, "settings": run_settings,
-            "refresh": run_refresh, "alerts": run_alerts, **ingest_cli.COMMANDS,
+            "refresh": run_refresh, "alerts": run_alerts, "topics": run_topics, **ingest_cli.COMMANDS,
             **maturity_cli.COMMANDS}  # fmt: skip
 
 

@@ -98,6 +98,7 @@ TEXT: dict[str, dict[str, str]] = {
     "page_health": {"en": "Data health", "ru": "Состояние данных"},
     "page_outlook": {"en": "Outlook", "ru": "Прогноз"},
     "page_complaints": {"en": "Complaints", "ru": "Жалобы"},
+    "page_voice": {"en": "What customers write", "ru": "О чём пишут клиенты"},
     "local_mode_badge": {
         "en": "Local mode: one user on this machine ({user}, {role}); no login configured.",
         "ru": "Локальный режим: один пользователь на этом компьютере ({user}, {role}); вход не настроен.",

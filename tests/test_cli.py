@@ -108,6 +108,9 @@ RUSSIAN_USAGE_ERRORS = [
     ["presets", "--db", "{missing}", "--lang", "ru"],
     ["undo", "--db", "{missing}", "--lang", "ru"],
     ["undo", "--db", "{db}", "--lang", "ru"],  # no id named
+    ["topics", "--source", "letters", "--lang", "ru"],
+    ["topics", "--db", "{missing}", "--lang", "ru"],
+    ["topics", "--db", "{db}", "--start", "2026-03-01", "--lang", "ru"],  # after the as-of date
 ]
 # Codes a Russian line may quote although the user did not type them: the choices offered.
 CODES = {"python", "cxdata", "duckdb", "polars", "spark", "init", "undo", "score", "currency", "locale"}

@@ -93,7 +93,7 @@ def test_a_command_line_load_refits_the_forecast_for_the_new_data(live_db, tmp_p
         return status if status is not None and status.state == "done" else None
 
     status = wait_for(finished)
-    assert status.key == key and status.steps == ["clv", "churn_risk"] and status.progress == 1.0
+    assert status.key == key and status.steps == ["clv", "churn_risk", "topics"] and status.progress == 1.0
     wait_for(lambda: process_gone(status.pid), what="the refit's exit")
     stored, state = read_stored_fit(live_db, "clv", key)
     assert state == READY

@@ -22,6 +22,7 @@ from cxdata.engine.query import open_backend
 from cxdata.engine.workspace import fetch_as_of
 from cxdata.questions.churn_risk import compute_churn_risk_model, describe_churn_risk_fit
 from cxdata.questions.clv import compute_clv_model, describe_clv_fit
+from cxdata.questions.topics import compute_topic_fit, describe_topic_fit
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ FITS: dict[str, StoredFit] = {
                   lambda db, as_of, progress: compute_clv_model(db, as_of, progress=progress), describe_clv_fit),
         StoredFit("churn_risk", {"en": "churn risk", "ru": "риск ухода"},
                   lambda db, as_of, progress: compute_churn_risk_model(db, as_of), describe_churn_risk_fit),
+        StoredFit("topics", {"en": "topics of complaints and comments", "ru": "темы жалоб и комментариев"},
+                  compute_topic_fit, describe_topic_fit),
     )
 }  # fmt: skip
 
