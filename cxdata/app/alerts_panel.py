@@ -36,7 +36,7 @@ def dimensions_only(filters: Filters, as_of: date) -> Filters:
     return replace(filters, start=as_of, end=as_of)
 
 
-_ICONS = {"critical": ":material/error:", "major": ":material/warning:", "minor": ":material/info:"}
+_ICONS = {"critical": "🔴", "major": "🟠", "minor": "🟡"}  # emoji: a material icon is a font fetched from outside
 
 
 def render_alerts(context: ui.PageContext) -> None:
