@@ -48,7 +48,7 @@ def main(default_page: str = "overview") -> None:
     import duckdb
 
     from cxdata import i18n
-    from cxdata.app import routes, ui, upload_guard, workspace
+    from cxdata.app import routes, ui, upload_guard, visitors, workspace
     from cxdata.model.roles import LoginConfigError, can
 
     # An emoji icon is drawn by the browser; a material one is fetched from fonts.gstatic.com on every visit.
@@ -56,7 +56,7 @@ def main(default_page: str = "overview") -> None:
     lang = ui.render_language_switch()
     config_error = None
     try:
-        visitor = ui.current_visitor()
+        visitor = visitors.current_visitor()
     except LoginConfigError as error:
         # Fail closed: a login configuration that cannot be used never falls back to local mode.
         visitor, config_error = None, error
@@ -94,7 +94,7 @@ def main(default_page: str = "overview") -> None:
         st.stop()
     if not visitor.local_mode:
         st.sidebar.button(i18n.translate("logout_button", lang), on_click=st.logout, key="logout")
-    ui.render_visitor_badge(visitor, lang)
+    visitors.render_visitor_badge(visitor, lang)
     ui.render_engine_note(lang)
     try:
         context = ui.render_global_filters(lang)

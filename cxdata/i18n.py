@@ -99,6 +99,7 @@ TEXT: dict[str, dict[str, str]] = {
     "page_outlook": {"en": "Outlook", "ru": "Прогноз"},
     "page_complaints": {"en": "Complaints", "ru": "Жалобы"},
     "page_voice": {"en": "What customers write", "ru": "О чём пишут клиенты"},
+    "page_maturity": {"en": "CEM maturity", "ru": "Зрелость управления опытом"},
     "local_mode_badge": {
         "en": "Local mode: one user on this machine ({user}, {role}); no login configured.",
         "ru": "Локальный режим: один пользователь на этом компьютере ({user}, {role}); вход не настроен.",

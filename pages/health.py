@@ -3,7 +3,7 @@ spelled several ways. For analysts and admins (the people who load data)."""
 
 import streamlit as st
 
-from cxdata.app import ui
+from cxdata.app import ui, visitors
 from cxdata.i18n import format_date, translate
 from cxdata.model.roles import can
 from cxdata.presentation.health_view import (
@@ -16,7 +16,7 @@ from cxdata.questions.health import fetch_health
 context = ui.page_context()
 lang = context.lang
 st.title(translate("page_health", lang))
-if not can(ui.current_visitor().role, "upload"):  # the page checks the role itself, not only the navigation
+if not can(visitors.current_visitor().role, "upload"):  # the page checks the role itself, not only the navigation
     st.warning(translate("health_no_access", lang))
     st.stop()
 st.caption(f"{translate('data_as_of', lang, date=format_date(context.as_of, lang))} · {translate('health_intro', lang)}")

@@ -4,7 +4,7 @@ over time; and the questionnaire for analysts and admins."""
 
 import streamlit as st
 
-from cxdata.app import ui
+from cxdata.app import ui, visitors
 from cxdata.app.maturity import render_questionnaire, show_errors, store_questionnaire
 from cxdata.app.workspace import show_title
 from cxdata.i18n import format_number, format_period, translate
@@ -21,7 +21,7 @@ from cxdata.presentation.plaintext import markdown_text
 from cxdata.questions.journey import fetch_stage_labels
 from cxdata.questions.maturity import compute_evidence, fetch_assessments
 
-context, visitor = ui.page_context(), ui.current_visitor()
+context, visitor = ui.page_context(), visitors.current_visitor()
 lang, filters, as_of = context.lang, context.filters, context.as_of
 show_title(context, "page_maturity")
 st.caption(translate("maturity_intro", lang))

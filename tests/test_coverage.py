@@ -147,6 +147,7 @@ def test_unit_economics_of_a_channel_without_costs(capsys, databases):
     from datetime import date
 
     from cxdata.engine.query import open_backend
+    from cxdata.i18n import display_name
     from cxdata.model.filters import Filters
     from cxdata.presentation.money_tables import build_unit_table
     from cxdata.questions.money_units import fetch_unit_economics
@@ -189,10 +190,12 @@ def test_unit_economics_of_a_channel_without_costs(capsys, databases):
         return build_unit_table(units, lang, "RUB").set_index("Acquisition channel" if lang == "en" else "Канал привлечения")
 
     shown_table, full_table = table("no_seo_costs", "en"), table("full", "en")
-    assert shown_table.loc["seo", "CAC"] == "not available: no acquisition costs for this channel — load acquisition costs for it"
-    assert shown_table.loc["seo", "LTV / CAC"] == shown_table.loc["seo", "Pays back"] == "not available"
-    assert shown_table.loc["seo", "LTV"] == full_table.loc["seo", "LTV"]
-    assert shown_table.loc["ads"].to_dict() == full_table.loc["ads"].to_dict()
+    seo_en, ads_en = display_name("acquisition_channel", "seo", "en"), display_name("acquisition_channel", "ads", "en")
+    assert (seo_en, ads_en) == ("Seo", "Ads")  # codes the product has no name for: readable, as loaded
+    assert shown_table.loc[seo_en, "CAC"] == "not available: no acquisition costs for this channel — load acquisition costs for it"
+    assert shown_table.loc[seo_en, "LTV / CAC"] == shown_table.loc[seo_en, "Pays back"] == "not available"
+    assert shown_table.loc[seo_en, "LTV"] == full_table.loc[seo_en, "LTV"]
+    assert shown_table.loc[ads_en].to_dict() == full_table.loc[ads_en].to_dict()
     russian_table = table("no_seo_costs", "ru")
     assert russian_table.loc["seo", "CAC"] == ("нет данных: для этого канала нет стоимости привлечения — "
                                                "загрузите для него стоимость привлечения")
@@ -303,11 +306,11 @@ def run_health_page(db_path, monkeypatch, role: str, lang: str) -> AppTest:
     """pages/health.py alone, as ``role`` in local mode, on ``db_path`` (as the upload page's tests do)."""
     from datetime import date
 
-    from cxdata.app import ui
+    from cxdata.app import ui, visitors
     from cxdata.model.filters import Filters
 
     monkeypatch.setenv("CX_DB", str(db_path))
-    monkeypatch.setattr(ui, "current_visitor", lambda: ui.Visitor(user="tester", role=role, local_mode=True))
+    monkeypatch.setattr(visitors, "current_visitor", lambda: visitors.Visitor(user="tester", role=role, local_mode=True))
     app = AppTest.from_file(str(ROOT / "pages" / "health.py"), default_timeout=60)
     app.session_state["_page_context"] = ui.PageContext(
         filters=Filters(date(2025, 1, 1), date(2025, 6, 30)), lang=lang,

@@ -411,7 +411,7 @@ def test_funnel_command_reproduces_the_selection_for_the_cli():
 
 
 def test_docstring_examples():
-    for module in (cxdata.questions.journey, cxdata.presentation.journey_text, cxdata.presentation.journey_charts):
+    for module in (cxdata.presentation.journey_text, cxdata.presentation.journey_charts):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0
 
@@ -606,7 +606,7 @@ def test_journey_page_runs_with_filters_and_window(tmp_path, monkeypatch, sample
     assert not app.exception
     assert "conversion window 7 days" in shown(app.caption[0].value)
     assert "--window-days 7" in app.code[0].value
-    assert len(app.get("plotly_chart")) == 12
+    assert len(app.get("plotly_chart")) == 13
 
 
 def test_page_funnel_equals_the_cli(tmp_path, monkeypatch, sample_db, capsys):

@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cxdata.app import ui
+from cxdata.app import ui, visitors
 from cxdata.engine.query import open_backend
 from cxdata.ingest.maturity_store import list_maturity_log, record_answers
 from cxdata.model.filters import Filters
@@ -31,7 +31,7 @@ def db(sample_db, tmp_path):
 
 def run_page_as(role: str, db, monkeypatch) -> AppTest:
     monkeypatch.setenv("CX_DB", str(db))
-    monkeypatch.setattr(ui, "current_visitor", lambda: ui.Visitor(user="tester", role=role, local_mode=True))
+    monkeypatch.setattr(visitors, "current_visitor", lambda: visitors.Visitor(user="tester", role=role, local_mode=True))
     app = AppTest.from_file(str(ROOT / "pages" / "maturity.py"), default_timeout=60)
     app.session_state["_page_context"] = ui.PageContext(
         filters=Filters(date(2025, 10, 3), date(2025, 12, 31)), lang="en",

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from cxdata import cli
-from cxdata.app import ui
+from cxdata.app import visitors
 from cxdata.engine.db import read_meta, write_meta
 from cxdata.engine.query import open_backend
 from cxdata.engine.rollups import SHAPE, SHAPE_META_KEY, fetch_rollups_out_of_date
@@ -122,7 +122,7 @@ def test_refresh_waits_for_an_upload_and_changes_nothing_when_it_does_not_finish
 @pytest.mark.parametrize(("role", "shown"), [("admin", True), ("analyst", False), ("viewer", False)])
 def test_the_dashboard_tells_admins_to_refresh_until_it_is_done(older_layout, tmp_path, monkeypatch, capsys, role,
                                                                 shown):
-    monkeypatch.setattr(ui, "current_visitor", lambda: ui.Visitor(user="tester", role=role, local_mode=True))
+    monkeypatch.setattr(visitors, "current_visitor", lambda: visitors.Visitor(user="tester", role=role, local_mode=True))
     app = open_app(tmp_path, monkeypatch, older_layout)
     assert not app.exception
     assert (HINT in [warning.value for warning in app.sidebar.warning]) is shown

@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cxdata.app import ui
+from cxdata.app import ui, visitors
 from cxdata.ingest import UndoError, list_uploads
 from cxdata.ingest.log import read_data_version
 from cxdata.ingest.publish import load_and_publish, undo_and_publish
@@ -129,7 +129,7 @@ def test_the_cli_undo_names_its_upload(db):
 
 def test_the_upload_page_offers_only_the_analysts_own_uploads_and_undoes_the_chosen_one(db, monkeypatch):
     monkeypatch.setenv("CX_DB", str(db))
-    monkeypatch.setattr(ui, "current_visitor", lambda: ui.Visitor(user="ann", role="analyst", local_mode=False))
+    monkeypatch.setattr(visitors, "current_visitor", lambda: visitors.Visitor(user="ann", role="analyst", local_mode=False))
     app = AppTest.from_file(str(ROOT / "pages" / "upload.py"), default_timeout=60)
     app.session_state["_page_context"] = ui.PageContext(
         filters=Filters(date(2025, 7, 1), date(2025, 12, 31)), lang="en",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cxdata.app import ui
+from cxdata.app import ui, visitors
 from cxdata.model.filters import Filters
 from tests.conftest import ROOT, shown
 from tests.test_app import clear_streamlit_caches, open_app  # noqa: F401 - fixture
@@ -13,7 +13,7 @@ from tests.test_app import clear_streamlit_caches, open_app  # noqa: F401 - fixt
 
 def run_page_as(role: str, sample_db, monkeypatch) -> AppTest:
     monkeypatch.setenv("CX_DB", str(sample_db))
-    monkeypatch.setattr(ui, "current_visitor", lambda: ui.Visitor(user="tester", role=role, local_mode=True))
+    monkeypatch.setattr(visitors, "current_visitor", lambda: visitors.Visitor(user="tester", role=role, local_mode=True))
     app = AppTest.from_file(str(ROOT / "pages" / "upload.py"), default_timeout=60)
     from datetime import date
 
@@ -43,7 +43,7 @@ def test_analysts_and_admins_get_the_form(sample_db, monkeypatch, role):
 
 def test_local_mode_shows_the_mode_and_offers_the_upload_page(tmp_path, monkeypatch, sample_db):
     # AppTest has no real client address; in a browser on localhost it is None (see cxdata.model.roles).
-    monkeypatch.setattr(ui, "current_visitor", lambda: ui.Visitor(user="ann", role="admin", local_mode=True))
+    monkeypatch.setattr(visitors, "current_visitor", lambda: visitors.Visitor(user="ann", role="admin", local_mode=True))
     app = open_app(tmp_path, monkeypatch, sample_db, page="upload")
     assert not app.exception
     assert any("Local mode" in c.value for c in app.sidebar.caption)
@@ -52,14 +52,14 @@ def test_local_mode_shows_the_mode_and_offers_the_upload_page(tmp_path, monkeypa
 
 def test_a_viewer_does_not_see_the_upload_page_in_the_navigation(tmp_path, monkeypatch, sample_db):
     # Local mode, a browser on another machine: a viewer (with a login, see tests/test_auth_browser.py).
-    monkeypatch.setattr(ui, "current_visitor", lambda: ui.Visitor(user="", role="viewer", local_mode=True))
+    monkeypatch.setattr(visitors, "current_visitor", lambda: visitors.Visitor(user="", role="viewer", local_mode=True))
     app = open_app(tmp_path, monkeypatch, sample_db, page="upload")
     assert not app.exception
     assert app.title[0].value == "Overview"  # the upload page is not offered, so the default opens
 
 
 def test_with_a_login_configured_nobody_signed_in_gets_the_prompt_and_no_data(tmp_path, monkeypatch, sample_db):
-    monkeypatch.setattr(ui, "current_visitor", lambda: ui.Visitor(user="", role="viewer", local_mode=False))
+    monkeypatch.setattr(visitors, "current_visitor", lambda: visitors.Visitor(user="", role="viewer", local_mode=False))
     app = open_app(tmp_path, monkeypatch, sample_db, page="upload")
     assert not app.exception
     assert [t.value for t in app.title] == ["CX dashboard"]
@@ -152,7 +152,7 @@ def test_the_page_shows_the_refit_after_a_load_and_when_it_is_done(sample_db, tm
     db = tmp_path / "loaded.duckdb"
     shutil.copy(sample_db, db)
     monkeypatch.setenv("CX_DB", str(db))
-    monkeypatch.setattr(ui, "current_visitor", lambda: ui.Visitor(user="tester", role="analyst", local_mode=True))
+    monkeypatch.setattr(visitors, "current_visitor", lambda: visitors.Visitor(user="tester", role="analyst", local_mode=True))
 
     def open_page() -> AppTest:
         app = AppTest.from_file(str(ROOT / "pages" / "upload.py"), default_timeout=60)
@@ -195,7 +195,7 @@ def test_a_column_without_a_header_is_named_in_russian_on_the_russian_page(sampl
     db = tmp_path / "cx.duckdb"
     shutil.copy(sample_db, db)
     monkeypatch.setenv("CX_DB", str(db))
-    monkeypatch.setattr(ui, "current_visitor", lambda: ui.Visitor(user="tester", role="analyst", local_mode=True))
+    monkeypatch.setattr(visitors, "current_visitor", lambda: visitors.Visitor(user="tester", role="analyst", local_mode=True))
     app = AppTest.from_file(str(ROOT / "pages" / "upload.py"), default_timeout=60)
     from datetime import date
 

@@ -10,7 +10,7 @@ import shutil
 import duckdb
 import pytest
 
-from cxdata.app import ui
+from cxdata.app import visitors
 from cxdata.ingest.publish import change_settings
 from cxdata.ingest.settings_log import list_settings_changes, read_settings_version
 from tests.test_cli import run_cli
@@ -79,7 +79,7 @@ def test_a_save_based_on_an_older_version_is_refused_and_changes_nothing(db):
 
 
 def settings_page(tmp_path, monkeypatch, db, user: str):
-    monkeypatch.setattr(ui, "current_visitor", lambda: ui.Visitor(user=user, role="admin", local_mode=True))
+    monkeypatch.setattr(visitors, "current_visitor", lambda: visitors.Visitor(user=user, role="admin", local_mode=True))
     app = open_app(tmp_path, monkeypatch, db, page="settings")
     assert not app.exception
     return app

@@ -88,7 +88,6 @@ def show_errors(messages: list[str]) -> None:
 
 
 i18n.register_text({
-    "page_maturity": {"en": "CEM maturity", "ru": "Зрелость управления опытом"},
     "maturity_intro": {
         "en": "A self-assessment of how the company manages customer experience: 30 questions in six elements, "
               "each answered 0–10 (about 25 minutes), placed on Gartner's five levels from reactive to anticipatory. "

@@ -10,7 +10,7 @@ import duckdb
 import streamlit as st
 
 from cxdata import i18n
-from cxdata.app import ui
+from cxdata.app import ui, visitors
 from cxdata.app.ui import PageContext
 from cxdata.engine.db import resolve_db_path
 from cxdata.engine.rollups import fetch_rollups_out_of_date
@@ -38,7 +38,7 @@ def open_guarded_page(title_key: str, action: str, forbidden_key: str, intro_key
     """The start of a page only some roles may use: its title, then either the refusal (and the run
     stops) or its intro; returns (context, visitor). The page checks the role itself, not only the
     navigation."""
-    context, visitor = ui.page_context(), ui.current_visitor()
+    context, visitor = ui.page_context(), visitors.current_visitor()
     show_title(context, title_key)
     if not can(visitor.role, action):
         st.error(i18n.translate(forbidden_key, context.lang, role=i18n.translate(f"role_{visitor.role}", context.lang)))

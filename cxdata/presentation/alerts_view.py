@@ -130,7 +130,7 @@ def build_alert_figure(alert: Alert, lang: str, title: str, caption: str) -> dic
          "marker": {"color": [COLORS["target"] if f else COLORS["line"] for f in data["is_flagged"]], "size": 7},
          "customdata": [[format_signal_value(alert.metric, v, lang), format_number(n, lang, 0)]
                         for v, n in zip(data["value"], data["size"], strict=True)],
-         "hovertemplate": f"{translate('alerts_week_of', lang)} %{{x|{plotly_day_format()}}}<br>"
+         "hovertemplate": f"{translate('alerts_week_of', lang)} %{{x|{plotly_day_format(lang)}}}<br>"
                           "%{customdata[0]}<br>n = %{customdata[1]}<extra></extra>"},
     ]  # fmt: skip
     flagged = data[data["is_flagged"]]

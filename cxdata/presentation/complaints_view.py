@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cxdata.i18n import format_number, format_value, register_text, translate
+from cxdata.i18n import display_name, format_number, format_value, register_text, translate
 from cxdata.model.registry import METRICS
 from cxdata.presentation import journey_text  # noqa: F401 - registers the category names (journey_value_*)
 from cxdata.presentation.charts import COLORS, SMALL_SAMPLE, build_unavailable_figure, make_figure
-from cxdata.presentation.churn_risk_text import REGION_LABELS
 from cxdata.presentation.outlook_text import value_label
 from cxdata.presentation.tiles import Tile, describe_metric
 from cxdata.questions.complaints import NOT_STATED, ComplaintsView
@@ -89,12 +88,9 @@ def display_value(dimension: str, value: str, lang: str, stage_labels: dict[str,
     if value == NOT_STATED:
         return translate("journey_value_not_stated", lang)
     if dimension == "category":
-        key = f"journey_value_{value}"
-        return translate(key, lang) if key in journey_text.CHART_TEXT else value
+        return display_name("category", value, lang)
     if dimension == "touchpoint":
         return stage_labels.get(value, value)
-    if dimension == "region" and value in REGION_LABELS:
-        return REGION_LABELS[value][lang if lang in REGION_LABELS[value] else "en"]
     return value_label(dimension, value, lang)
 
 
