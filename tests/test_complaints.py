@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from cxdata.engine.query import open_backend
 from cxdata.model.filters import Filters
+from cxdata.presentation.complaints_view import build_headline
 from cxdata.questions.complaints import fetch_complaints_view, fetch_verbatims
 from cxdata.questions.overview import fetch_as_of, fetch_target_table
 from tests.conftest import ROOT, insert_rows
@@ -127,6 +128,24 @@ def test_siberia_against_pandas_on_the_sample(sample_db):
     assert view.metrics["unresolved_share"].value == pytest.approx(100 * unresolved.mean())
     assert 33 < view.metrics["unresolved_share"].value < 43  # the sample resolves fewer in Siberia (~38%)
     assert view.metrics["resolution_hours"].value == pytest.approx(resolved_hours.median(), rel=1e-9)
+
+
+def test_the_headline_names_siberia_without_a_filter(sample_db):
+    """A director opening the page sees where complaints stay open without knowing it: Siberia's
+    share against the other regions', both counted here in SQL."""
+    db = open_backend(sample_db)
+    as_of = fetch_as_of(db)
+    view = fetch_complaints_view(db, Filters(date(2025, 1, 1), as_of), as_of, fetch_target_table(db))
+    con = duckdb.connect(str(sample_db), read_only=True)
+    siberia, others = con.execute(
+        "SELECT c.region = 'Siberia', count(*), count(*) FILTER (WHERE resolved_at IS NULL OR resolved_at >= ?) "
+        "FROM complaints JOIN customers c USING (customer_id) WHERE opened_at >= '2025-01-01' AND opened_at < ? "
+        "GROUP BY 1 ORDER BY 1 DESC", [pd.Timestamp(as_of) + pd.Timedelta(days=1)] * 2).fetchall()
+    con.close()
+    headline = build_headline(view, "en")
+    share, rest = 100 * siberia[2] / siberia[1], 100 * others[2] / others[1]
+    assert f"Most left unresolved: Siberia, {share:.1f}% of its {siberia[1]:,} complaints against {rest:.1f}%" in headline
+    assert "Больше всего нерешённых: Сибирь" in build_headline(view, "ru")
 
 
 @pytest.fixture

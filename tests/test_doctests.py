@@ -9,7 +9,8 @@ MODULES = ["cxdata.cli_contract", "cxdata.ingest.messages", "cxdata.ingest.setti
            "cxdata.questions.funnel", "cxdata.model.roles", "cxdata.presentation.upload_view",
            "cxdata.engine.engines", "cxdata.model.registry", "cxdata.model.spelling", "cxdata.ingest.read_errors",
            "cxdata.engine.fit_store", "cxdata.presentation.forecast_text", "cxdata.questions.journey_weekly",
-           "cxdata.analysis.maturity", "cxdata.model.maturity", "cxdata.ingest.maturity_store", "cxdata.analysis.signals"]
+           "cxdata.analysis.maturity", "cxdata.model.maturity", "cxdata.ingest.maturity_store", "cxdata.analysis.signals",
+           "cxdata.presentation.complaints_view"]
 
 
 @pytest.mark.parametrize("name", MODULES)

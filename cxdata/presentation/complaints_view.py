@@ -10,7 +10,8 @@ from __future__ import annotations
 import pandas as pd
 
 from cxdata.i18n import display_name, format_number, format_value, register_text, translate
-from cxdata.model.registry import METRICS
+from cxdata.analysis.stats import two_proportion_z
+from cxdata.model.registry import METRICS, MIN_SAMPLE_SIZE
 from cxdata.presentation import journey_text  # noqa: F401 - registers the category names (journey_value_*)
 from cxdata.presentation.charts import COLORS, SMALL_SAMPLE, build_unavailable_figure, make_figure
 from cxdata.presentation.outlook_text import value_label
@@ -23,6 +24,10 @@ TEXT = {
               "standard; customers with an unresolved complaint churned {churn_unresolved} against {churn_others}.",
         "ru": "{share} жалоб этого выбора не решены, {overdue} решались дольше стандарта; клиенты с нерешённой "
               "жалобой ушли в {churn_unresolved} случаев против {churn_others} у остальных.",
+    },
+    "complaints_headline_worst": {
+        "en": "Most left unresolved: {where}, {share} of its {n} complaints against {others} elsewhere.",
+        "ru": "Больше всего нерешённых: {where} — {share} из {n} жалоб против {others} в остальных.",
     },
     "complaints_section_volume": {"en": "Volume over time", "ru": "Число жалоб по месяцам"},
     "complaints_section_breakdown": {"en": "Where they come from", "ru": "Откуда они"},
@@ -133,9 +138,50 @@ def build_headline(view: ComplaintsView, lang: str) -> str:
     def percent(value) -> str:
         return "—" if value is None or value.value is None else format_value(value.value, "%", lang, share.decimals)
 
-    return translate("complaints_headline", lang, share=percent(view.metrics["unresolved_share"]),
+    text = translate("complaints_headline", lang, share=percent(view.metrics["unresolved_share"]),
                      overdue=percent(view.metrics["overdue_share"]), churn_unresolved=percent(view.churn["unresolved"]),
                      churn_others=percent(view.churn["others"]))  # fmt: skip
+    worst = find_most_unresolved(view.breakdown)
+    if worst is None:
+        return text
+    where = display_value(worst["dimension"], worst["value"], lang, {})
+    return text + " " + translate(
+        "complaints_headline_worst", lang, where=where, n=format_number(worst["complaints"], lang),
+        share=format_value(worst["unresolved_share"], "%", lang, share.decimals),
+        others=format_value(worst["others_share"], "%", lang, share.decimals),
+    )
+
+
+WORST_DIMENSIONS = ("region", "channel", "category")
+WORST_Z = 3.0
+
+
+def find_most_unresolved(breakdown: pd.DataFrame) -> dict | None:
+    """The region, channel or category (in that order of preference on a tie) that leaves the
+    largest share of its complaints unresolved, when it stands out: at least ``MIN_SAMPLE_SIZE``
+    complaints and a two-proportion z of at least ``WORST_Z`` against the rest of its dimension
+    (three dimensions of a handful of values each are compared, hence a bar above 2). None
+    when nothing stands out. Adds ``others_share`` (%) and ``z``.
+
+    >>> rows = pd.DataFrame({"dimension": ["region"] * 3, "value": ["North", "South", "East"],
+    ...                      "complaints": [200, 200, 10], "unresolved": [80, 40, 9]})
+    >>> worst = find_most_unresolved(rows)
+    >>> worst["value"], worst["unresolved_share"], round(worst["others_share"], 1), round(worst["z"], 2)
+    ('North', 40.0, 23.3, 3.63)
+    """
+    best = None
+    for dimension in WORST_DIMENSIONS:
+        rows = breakdown[breakdown["dimension"] == dimension]
+        total, unresolved = int(rows["complaints"].sum()), int(rows["unresolved"].sum())
+        for row in rows.to_dict("records"):
+            n, x = int(row["complaints"]), int(row["unresolved"])
+            if n < MIN_SAMPLE_SIZE or total - n <= 0:
+                continue
+            z = two_proportion_z(x, n, unresolved - x, total - n)
+            if z >= WORST_Z and (best is None or x / n > best["unresolved_share"] / 100):
+                best = {"dimension": dimension, "value": row["value"], "complaints": n, "z": z,
+                        "unresolved_share": 100.0 * x / n, "others_share": 100.0 * (unresolved - x) / (total - n)}
+    return best
 
 
 def build_month_figure(view: ComplaintsView, lang: str, caption: str) -> dict:
