@@ -1,6 +1,7 @@
 """Sessions browsing while uploads replace the database: errors seen and view times.
 
     python -m bench.browse_while_loading [--db PATH] [--sessions 20] [--visits 6] [--arrival 3] [--budget 900]
+                                         [--upload-pause 0]
 
 A real Streamlit server on a copy of the database and ``--sessions`` Chromium pages, as the users
 of a shared dashboard: each session opens the app once (English or Russian; one session every
@@ -91,9 +92,9 @@ def count_transactions(db: Path) -> int:
 class Uploads(threading.Thread):
     """Load the extract and undo it, over and over, until ``stop`` is set (and at least ``minimum`` times)."""
 
-    def __init__(self, db: Path, extract: Path, minimum: int) -> None:
+    def __init__(self, db: Path, extract: Path, minimum: int, pause: float = 0.0) -> None:
         super().__init__(daemon=True)
-        self.db, self.extract, self.minimum = db, extract, minimum
+        self.db, self.extract, self.minimum, self.pause = db, extract, minimum, pause
         self.stop = threading.Event()
         self.done: list[tuple[str, float, float]] = []  # (what, started, finished) on the perf_counter clock
         self.failed: list[str] = []
@@ -113,6 +114,7 @@ class Uploads(threading.Thread):
                 self.failed.append(f"undo {upload_id}: {undone.stdout.strip()[-300:]} {undone.stderr.strip()[-300:]}")
                 return
             self.done.append(("undo", started, time.perf_counter()))
+            self.stop.wait(self.pause)  # uploads as people make them: one every so often, not back to back
 
 
 PAGE_TIMEOUT_MS = 300_000
@@ -243,7 +245,7 @@ def _server_runs(run_log: Path, started: float, finished: float) -> list[float]:
 
 
 def measure(db: Path, sessions: int = 20, visits: int = 6, minimum_loads: int = 2, arrival: float = 3.0,
-            budget: float = float("inf")) -> dict:  # fmt: skip
+            budget: float = float("inf"), upload_pause: float = 0.0) -> dict:  # fmt: skip
     """Browse: ``sessions`` open the app once, then do ``visits`` actions each on a copy of ``db``
     while uploads replace it; no view starts after ``budget`` seconds."""
     folder = Path(tempfile.mkdtemp(prefix="cx-browse-"))
@@ -256,7 +258,7 @@ def measure(db: Path, sessions: int = 20, visits: int = 6, minimum_loads: int = 
         run_log = folder / "runs.jsonl"
         with streamlit_server(live, folder / "server.log", launcher="bench.timed_streamlit",
                               env={"CX_BENCH_RUN_LOG": str(run_log)}) as url:
-            uploads = Uploads(live, extract, minimum_loads)
+            uploads = Uploads(live, extract, minimum_loads, upload_pause)
             uploads.start()
             epoch_started = time.time()
             browsed, started, finished = _in_own_thread(_browse_all(url, sessions, visits, arrival, budget))
@@ -268,6 +270,7 @@ def measure(db: Path, sessions: int = 20, visits: int = 6, minimum_loads: int = 
         return {
             "sessions": sessions,
             "arrival_s": arrival,
+            "upload_pause_s": upload_pause,
             "budget_s": None if budget == float("inf") else budget,
             "browsing_s": round(finished - started, 1),
             "pages": len(browsed["times"]),
@@ -297,6 +300,8 @@ def main(argv=None) -> int:
                         help="seconds between two sessions' first visits (0: all at the same instant)")
     parser.add_argument("--visits", type=int, default=6,
                         help="views each session moves to after opening the app (navigation links, filters)")
+    parser.add_argument("--upload-pause", type=float, default=0.0,
+                        help="seconds between one undo and the next load (default 0: back to back)")
     parser.add_argument("--budget", type=float, default=900.0,
                         help="seconds after which no session starts another view (default 900)")
     args = parser.parse_args(argv)
@@ -307,7 +312,8 @@ def main(argv=None) -> int:
         if built.returncode != 0:
             print(built.stderr, file=sys.stderr)
             return 1
-    report = measure(db, args.sessions, args.visits, arrival=args.arrival, budget=args.budget)
+    report = measure(db, args.sessions, args.visits, arrival=args.arrival, budget=args.budget,
+                     upload_pause=args.upload_pause)
     print(json.dumps(report, indent=2, ensure_ascii=False))
     ok = not report["errors"] and not report["unfinished"] and not report["uploads_failed"] and report["data_restored"]
     return 0 if ok else 1
