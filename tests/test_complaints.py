@@ -181,3 +181,13 @@ def test_page_shows_a_hostile_text_literally_and_in_russian(hand_db, tmp_path, m
     assert tiles["Нерешённые жалобы"] == "50,0\u00a0%" and tiles["Медианное время решения"] == "30,0 ч"
     table = app.dataframe[-1].value
     assert set(table["Категория"]) == {"Списания и счета", "Задержка доставки", "Грубость персонала"}
+
+
+def test_values_are_named_for_the_reader():
+    from cxdata.presentation.complaints_view import display_value
+
+    assert display_value("category", "not_stated", "ru", {}) == "Не указано"  # a complaint without a category
+    assert display_value("touchpoint", "not_stated", "en", {}) == "Not stated"
+    assert display_value("category", "billing", "ru", {}) == "Списания и счета"
+    assert display_value("region", "Siberia", "ru", {}) == "Сибирь"
+    assert display_value("touchpoint", "payment", "ru", {"payment": "Оплата"}) == "Оплата"

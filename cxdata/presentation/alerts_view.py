@@ -13,7 +13,6 @@ import pandas as pd
 from cxdata.i18n import format_date, format_number, format_period, plotly_day_format, plotly_separators, register_text, translate
 from cxdata.model.signals import SIGNALS
 from cxdata.presentation.charts import COLORS, make_figure
-from cxdata.presentation.journey_text import CHART_TEXT
 from cxdata.presentation.outlook_text import value_label
 from cxdata.questions.alerts import Alert
 
@@ -58,10 +57,7 @@ def where_text(alert: Alert, lang: str, stage_labels: dict[str, str]) -> str:
     for dimension, value in alert.where:
         if dimension == "stage":
             stage = " " + translate("alerts_step_to", lang, stage=stage_labels.get(value, value))
-        elif dimension == "category":
-            key = f"journey_value_{value}"
-            others.append(translate(key, lang) if key in CHART_TEXT else value)
-        else:
+        else:  # a complaint category, a channel, a region…: its display name (cxdata.i18n.display_name)
             others.append(value_label(dimension, value, lang))
     return stage + "".join(f" · {part}" for part in others)
 

@@ -12,7 +12,6 @@ import pandas as pd
 from cxdata.i18n import display_name, format_number, format_value, register_text, translate
 from cxdata.analysis.stats import two_proportion_z
 from cxdata.model.registry import METRICS, MIN_SAMPLE_SIZE
-from cxdata.presentation import journey_text  # noqa: F401 - registers the category names (journey_value_*)
 from cxdata.presentation.charts import COLORS, SMALL_SAMPLE, build_unavailable_figure, make_figure
 from cxdata.presentation.outlook_text import value_label
 from cxdata.presentation.tiles import Tile, describe_metric
@@ -91,7 +90,7 @@ def display_value(dimension: str, value: str, lang: str, stage_labels: dict[str,
     """A category, stage, channel or region as the reader calls it ('Задержка доставки', 'Сибирь');
     a value the product has no name for is shown as the data has it."""
     if value == NOT_STATED:
-        return translate("journey_value_not_stated", lang)
+        return display_name("reason", NOT_STATED, lang)
     if dimension == "category":
         return display_name("category", value, lang)
     if dimension == "touchpoint":
