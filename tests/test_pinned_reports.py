@@ -46,9 +46,11 @@ def case_id(command: str, arguments: list[str]) -> str:
     return " ".join([command, *arguments])
 
 
-# Fields added after the pins were taken (the predicted LTV, issue 15): not pinned here, they have
-# tests of their own (tests/test_predicted_value.py); every pinned field must still print the same.
-ADDED_FIELDS = {"predicted", "predicted_ltv", "predicted_ltv_cac"}
+# Fields added after the pins were taken: not pinned here, they have tests of their own (the
+# predicted LTV: tests/test_predicted_value.py; the pays-back status, the lifetime's note and the
+# LTV/CAC standard: tests/test_board_ready.py); every pinned field must still print the same.
+ADDED_FIELDS = {"predicted", "predicted_ltv", "predicted_ltv_cac", "payback_status", "lifetime_note",
+                "is_below_standard"}
 
 
 def without_added_fields(report):
