@@ -20,7 +20,7 @@ from cxdata.cli import main
 from cxdata.engine import fit_store
 from cxdata.engine.db import open_snapshot, read_meta
 from cxdata.engine.query import open_backend
-from cxdata.i18n import format_value
+from cxdata.i18n import display_name, format_value
 from cxdata.model.filters import Filters
 from cxdata.questions.clv import compute_clv_model
 from cxdata.questions.money_units import fetch_unit_customers, fetch_unit_economics
@@ -162,7 +162,7 @@ def test_the_money_page_adds_the_predicted_columns(stored, tmp_path, monkeypatch
     assert not app.exception
     table = next(d.value for d in app.dataframe if "Predicted LTV / CAC" in d.value.columns
                  and "Class" not in d.value.columns)  # fmt: skip
-    row = table[table["Acquisition channel"] == CHANNEL].iloc[0]
+    row = table[table["Acquisition channel"] == display_name("acquisition_channel", CHANNEL, "en")].iloc[0]  # "Social"
     assert row["Predicted LTV / CAC"] == format_value(expected["predicted_ltv_cac"], "ratio", "en", 2)
     columns = list(table.columns)
     assert columns.index("Predicted LTV") == columns.index("LTV / CAC") + 1  # next to the revenue-to-date one
